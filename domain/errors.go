@@ -1,0 +1,63 @@
+package domain
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors. Match them with errors.Is; package api maps them to HTTP
+// statuses (ErrNotFound 404, ErrConflict 409, ErrInUse 409).
+var (
+	// ErrNotFound: the aggregate does not exist (or was deleted).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the aggregate changed since it was read (a lost race on the
+	// expected version) or already exists.
+	ErrConflict = errors.New("conflict")
+	// ErrInUse: the aggregate cannot be deleted while others refer to it.
+	ErrInUse = errors.New("in use")
+)
+
+// ValidationError says which field broke which rule. Field is a location
+// such as "name", "steps[1].driver" or "spec/repo"; Rule states the rule in
+// words a user can act on.
+type ValidationError struct {
+	Field string
+	Rule  string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Rule
+	}
+	return e.Field + ": " + e.Rule
+}
+
+// ValidationErrors is several ValidationError at once, in the order found.
+type ValidationErrors []*ValidationError
+
+func (es ValidationErrors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Invalid returns a *ValidationError for field and rule.
+func Invalid(field, rule string) *ValidationError {
+	return &ValidationError{Field: field, Rule: rule}
+}
+
+// AsValidation returns the validation problems inside err, if any: a single
+// *ValidationError becomes a list of one.
+func AsValidation(err error) (ValidationErrors, bool) {
+	var many ValidationErrors
+	if errors.As(err, &many) {
+		return many, true
+	}
+	var one *ValidationError
+	if errors.As(err, &one) {
+		return ValidationErrors{one}, true
+	}
+	return nil, false
+}
