@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -60,4 +61,12 @@ func AsValidation(err error) (ValidationErrors, bool) {
 		return ValidationErrors{one}, true
 	}
 	return nil, false
+}
+
+func notFound(kind, name string) error {
+	return fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
+}
+
+func alreadyExists(kind, name string) error {
+	return fmt.Errorf("%s %q already exists: %w", kind, name, ErrConflict)
 }

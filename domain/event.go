@@ -1,0 +1,103 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Aggregate kinds. With the aggregate id they name an event stream.
+const (
+	AggregateDefinition = "definition"
+	AggregateResource   = "resource"
+	AggregatePipeline   = "pipeline"
+	AggregateRun        = "run"
+)
+
+// Meta is the envelope every event carries. Aggregate and AggregateID name
+// the stream the event belongs to; Version is the aggregate's version after
+// the event (1 for the first event of a stream); Sequence is the position in
+// the whole log, set by the event store when the event is read back.
+type Meta struct {
+	ID            string    `json:"id"`
+	Type          string    `json:"type"`
+	Aggregate     string    `json:"aggregate"`
+	AggregateID   string    `json:"aggregateId"`
+	Version       uint64    `json:"aggregateVersion"`
+	Time          time.Time `json:"time"`
+	CorrelationID string    `json:"correlationId,omitempty"`
+	CausationID   string    `json:"causationId,omitempty"`
+	Sequence      uint64    `json:"sequence,omitempty"`
+}
+
+// EventMeta returns the envelope. Every event type embeds Meta and so
+// satisfies Event.
+func (m *Meta) EventMeta() *Meta { return m }
+
+// Event is a fact recorded by an aggregate.
+type Event interface {
+	EventMeta() *Meta
+}
+
+// Cause is what the caller knows about why an event happens: the id the new
+// event gets, the time, the correlation id (the Run ID where there is one)
+// and the id of the event or command that caused it.
+type Cause struct {
+	EventID       string
+	Time          time.Time
+	CorrelationID string
+	CausationID   string
+}
+
+func (c Cause) meta(typ, aggregate, id string, version uint64) Meta {
+	return Meta{
+		ID: c.EventID, Type: typ, Aggregate: aggregate, AggregateID: id, Version: version,
+		Time: c.Time.UTC(), CorrelationID: c.CorrelationID, CausationID: c.CausationID,
+	}
+}
+
+var eventTypes = map[string]func() Event{}
+
+func register(typ string, newEvent func() Event) {
+	if _, dup := eventTypes[typ]; dup {
+		panic("domain: event type registered twice: " + typ)
+	}
+	eventTypes[typ] = newEvent
+}
+
+// EventTypes lists every registered wire name.
+func EventTypes() []string {
+	names := make([]string, 0, len(eventTypes))
+	for name := range eventTypes {
+		names = append(names, name)
+	}
+	return names
+}
+
+// NewEvent returns an empty event of the given wire type, ready to be
+// unmarshalled into.
+func NewEvent(typ string) (Event, error) {
+	newEvent, ok := eventTypes[typ]
+	if !ok {
+		return nil, fmt.Errorf("unknown event type %q", typ)
+	}
+	return newEvent(), nil
+}
+
+// DecodeEvent decodes the JSON form of any registered event.
+func DecodeEvent(data []byte) (Event, error) {
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	e, err := NewEvent(head.Type)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", head.Type, err)
+	}
+	return e, nil
+}

@@ -1,0 +1,163 @@
+package domain
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Pipeline orders drivers over one resource type. Metadata is shared by
+// every step; Version is set by the server ("1" on create, +1 per update).
+type Pipeline struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Version     string            `json:"version"`
+	Resource    string            `json:"resource"`
+	Steps       []Step            `json:"steps"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+}
+
+// Step runs one driver. ID is unique within its pipeline; Name is free text.
+type Step struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Driver string `json:"driver"`
+}
+
+// Pipeline events.
+const (
+	TypePipelineCreated = "PipelineCreated.v1"
+	TypePipelineUpdated = "PipelineUpdated.v1"
+	TypePipelineDeleted = "PipelineDeleted.v1"
+)
+
+// PipelineCreated: a pipeline was defined.
+type PipelineCreated struct {
+	Meta
+	Pipeline Pipeline `json:"pipeline"`
+}
+
+// PipelineUpdated: a pipeline's steps, resource or metadata were replaced.
+// Runs already started keep the pipeline as it was.
+type PipelineUpdated struct {
+	Meta
+	Pipeline Pipeline `json:"pipeline"`
+}
+
+// PipelineDeleted: a pipeline was removed.
+type PipelineDeleted struct {
+	Meta
+	Name string `json:"name"`
+}
+
+func init() {
+	register(TypePipelineCreated, func() Event { return &PipelineCreated{} })
+	register(TypePipelineUpdated, func() Event { return &PipelineUpdated{} })
+	register(TypePipelineDeleted, func() Event { return &PipelineDeleted{} })
+}
+
+// CheckPipeline checks the pipeline's names and steps: at least one step,
+// unique step ids, valid driver names.
+func CheckPipeline(p Pipeline) error {
+	var problems ValidationErrors
+	add := func(err error) {
+		if err != nil {
+			problems = append(problems, err.(*ValidationError))
+		}
+	}
+	add(CheckName("name", p.Name))
+	add(CheckName("resource", p.Resource))
+	if len(p.Steps) == 0 {
+		add(Invalid("steps", "must hold at least one step"))
+	}
+	seen := make(map[string]int, len(p.Steps))
+	for i, s := range p.Steps {
+		field := fmt.Sprintf("steps[%d]", i)
+		add(CheckName(field+".id", s.ID))
+		add(CheckName(field+".driver", s.Driver))
+		if first, dup := seen[s.ID]; dup && s.ID != "" {
+			add(Invalid(field+".id", fmt.Sprintf("duplicates steps[%d].id %q: step ids must be unique", first, s.ID)))
+		} else {
+			seen[s.ID] = i
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
+}
+
+// PipelineAggregate is the Pipeline aggregate.
+type PipelineAggregate struct {
+	state   Pipeline
+	exists  bool
+	version uint64
+	changes []Event
+}
+
+// Version is the aggregate version: the number of events applied.
+func (a *PipelineAggregate) Version() uint64 { return a.version }
+
+// Exists reports whether the pipeline exists.
+func (a *PipelineAggregate) Exists() bool { return a.exists }
+
+// State is the current pipeline.
+func (a *PipelineAggregate) State() Pipeline { return a.state }
+
+// Changes are the events recorded since the aggregate was loaded.
+func (a *PipelineAggregate) Changes() []Event { return a.changes }
+
+// Apply folds one event into the aggregate.
+func (a *PipelineAggregate) Apply(e Event) {
+	switch e := e.(type) {
+	case *PipelineCreated:
+		a.state, a.exists = e.Pipeline, true
+	case *PipelineUpdated:
+		a.state = e.Pipeline
+	case *PipelineDeleted:
+		a.state, a.exists = Pipeline{}, false
+	}
+	a.version = e.EventMeta().Version
+}
+
+func (a *PipelineAggregate) record(e Event) {
+	a.Apply(e)
+	a.changes = append(a.changes, e)
+}
+
+// Create defines a new pipeline. The caller checks that its resource type is
+// defined.
+func (a *PipelineAggregate) Create(p Pipeline, c Cause) error {
+	if err := CheckPipeline(p); err != nil {
+		return err
+	}
+	if a.exists {
+		return alreadyExists("pipeline", p.Name)
+	}
+	p.Version = "1"
+	a.record(&PipelineCreated{Meta: c.meta(TypePipelineCreated, AggregatePipeline, p.Name, a.version+1), Pipeline: p})
+	return nil
+}
+
+// Update replaces the pipeline and counts its version up.
+func (a *PipelineAggregate) Update(p Pipeline, c Cause) error {
+	if err := CheckPipeline(p); err != nil {
+		return err
+	}
+	if !a.exists {
+		return notFound("pipeline", p.Name)
+	}
+	current, _ := strconv.Atoi(a.state.Version)
+	p.Version = strconv.Itoa(current + 1)
+	a.record(&PipelineUpdated{Meta: c.meta(TypePipelineUpdated, AggregatePipeline, p.Name, a.version+1), Pipeline: p})
+	return nil
+}
+
+// Delete removes the pipeline. Runs already started finish with the pipeline
+// they started with.
+func (a *PipelineAggregate) Delete(name string, c Cause) error {
+	if !a.exists {
+		return notFound("pipeline", name)
+	}
+	a.record(&PipelineDeleted{Meta: c.meta(TypePipelineDeleted, AggregatePipeline, name, a.version+1), Name: name})
+	return nil
+}
