@@ -1,0 +1,83 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// SavePipeline creates or replaces a pipeline.
+type SavePipeline struct {
+	Pipeline  domain.Pipeline
+	RequestID string
+}
+
+// SavePipeline checks the pipeline's steps and that its resource type is
+// defined, then records PipelineCreated or PipelineUpdated as mode allows.
+func (h *Handler) SavePipeline(ctx context.Context, c SavePipeline, mode DefinitionMode) (domain.Pipeline, error) {
+	p := c.Pipeline
+	if err := domain.CheckPipeline(p); err != nil {
+		return domain.Pipeline{}, err
+	}
+	if err := h.requireDefinition(ctx, "resource", p.Resource); err != nil {
+		return domain.Pipeline{}, err
+	}
+	var agg domain.PipelineAggregate
+	l, err := h.load(ctx, domain.AggregatePipeline, p.Name, &agg)
+	if err != nil {
+		return domain.Pipeline{}, err
+	}
+	cause := h.cause("", c.RequestID)
+	switch {
+	case mode == CreateOnly || (mode == CreateOrUpdate && !agg.Exists()):
+		err = agg.Create(p, cause)
+	default:
+		err = agg.Update(p, cause)
+	}
+	if err != nil {
+		return domain.Pipeline{}, err
+	}
+	if err := h.save(ctx, l, &agg); err != nil {
+		return domain.Pipeline{}, err
+	}
+	return agg.State(), nil
+}
+
+// DeletePipeline removes a pipeline. Runs already started finish with the
+// pipeline they started with.
+type DeletePipeline struct {
+	Name      string
+	RequestID string
+}
+
+// DeletePipeline records PipelineDeleted.
+func (h *Handler) DeletePipeline(ctx context.Context, c DeletePipeline) error {
+	var agg domain.PipelineAggregate
+	l, err := h.load(ctx, domain.AggregatePipeline, c.Name, &agg)
+	if err != nil {
+		return err
+	}
+	if err := agg.Delete(c.Name, h.cause("", c.RequestID)); err != nil {
+		return err
+	}
+	return h.save(ctx, l, &agg)
+}
+
+// requireDefinition loads the definition typ and returns it, or a
+// validation error on field when it does not exist.
+func (h *Handler) requireDefinition(ctx context.Context, field, typ string) error {
+	_, err := h.definition(ctx, field, typ)
+	return err
+}
+
+func (h *Handler) definition(ctx context.Context, field, typ string) (domain.ResourceDefinition, error) {
+	var def domain.Definition
+	if _, err := h.load(ctx, domain.AggregateDefinition, typ, &def); err != nil {
+		return domain.ResourceDefinition{}, err
+	}
+	if !def.Exists() {
+		return domain.ResourceDefinition{}, domain.Invalid(field, fmt.Sprintf("resource definition %q does not exist", typ))
+	}
+	return def.State(), nil
+}
