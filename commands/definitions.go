@@ -65,6 +65,9 @@ type DeleteDefinition struct {
 // DeleteDefinition records ResourceDefinitionDeleted; it fails with
 // domain.ErrInUse while resources of the definition exist.
 func (h *Handler) DeleteDefinition(ctx context.Context, c DeleteDefinition) error {
+	if err := domain.CheckName("name", c.Name); err != nil {
+		return err
+	}
 	var agg domain.Definition
 	l, err := h.load(ctx, domain.AggregateDefinition, c.Name, &agg)
 	if err != nil {

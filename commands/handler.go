@@ -116,3 +116,18 @@ func (h *Handler) cause(correlationID, causationID string) domain.Cause {
 	}
 	return domain.Cause{EventID: h.newID(), Time: h.now(), CorrelationID: correlationID, CausationID: causationID}
 }
+
+// checkNames checks pairs of field and name against the name rule and
+// returns every problem at once.
+func checkNames(fieldsAndNames ...string) error {
+	var problems domain.ValidationErrors
+	for i := 0; i+1 < len(fieldsAndNames); i += 2 {
+		if err := domain.CheckName(fieldsAndNames[i], fieldsAndNames[i+1]); err != nil {
+			problems = append(problems, err.(*domain.ValidationError))
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
+}

@@ -53,6 +53,9 @@ type DeletePipeline struct {
 
 // DeletePipeline records PipelineDeleted.
 func (h *Handler) DeletePipeline(ctx context.Context, c DeletePipeline) error {
+	if err := domain.CheckName("name", c.Name); err != nil {
+		return err
+	}
 	var agg domain.PipelineAggregate
 	l, err := h.load(ctx, domain.AggregatePipeline, c.Name, &agg)
 	if err != nil {
@@ -72,6 +75,9 @@ func (h *Handler) requireDefinition(ctx context.Context, field, typ string) erro
 }
 
 func (h *Handler) definition(ctx context.Context, field, typ string) (domain.ResourceDefinition, error) {
+	if err := domain.CheckName(field, typ); err != nil {
+		return domain.ResourceDefinition{}, err
+	}
 	var def domain.Definition
 	if _, err := h.load(ctx, domain.AggregateDefinition, typ, &def); err != nil {
 		return domain.ResourceDefinition{}, err

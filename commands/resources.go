@@ -100,6 +100,9 @@ type DeleteResource struct {
 // DeleteResource records ResourceDeleted; the correlation id is a fresh id
 // that drivers listening to the type receive with the delete.
 func (h *Handler) DeleteResource(ctx context.Context, c DeleteResource) error {
+	if err := checkNames("resource", c.Type, "name", c.Name); err != nil {
+		return err
+	}
 	var agg domain.ResourceAggregate
 	l, err := h.load(ctx, domain.AggregateResource, domain.ResourceKey(c.Type, c.Name), &agg)
 	if err != nil {
