@@ -1,0 +1,50 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+type healthOutput struct {
+	Body struct {
+		Status string `json:"status" example:"healthy"`
+		Time   int64  `json:"time" doc:"server time, unix seconds"`
+	}
+}
+
+type readyOutput struct {
+	Status int
+	Body   struct {
+		Status string            `json:"status" enum:"ready,unavailable"`
+		Checks map[string]string `json:"checks" doc:"each dependency: ok, or what failed"`
+	}
+}
+
+func (s *Server) registerHealth() {
+	huma.Register(s.api, s.op(http.MethodGet, "/health", "health", "Liveness", "health"),
+		func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+			out := &healthOutput{}
+			out.Body.Status, out.Body.Time = "healthy", time.Now().Unix()
+			return out, nil
+		})
+	huma.Register(s.api, s.op(http.MethodGet, "/ready", "ready", "Readiness: NATS and etcd reachable", "health"),
+		func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			out := &readyOutput{Status: http.StatusOK}
+			out.Body.Status, out.Body.Checks = "ready", map[string]string{}
+			for name, check := range s.checks {
+				if err := check(ctx); err != nil {
+					out.Status, out.Body.Status = http.StatusServiceUnavailable, "unavailable"
+					out.Body.Checks[name] = err.Error()
+					continue
+				}
+				out.Body.Checks[name] = "ok"
+			}
+			return out, nil
+		})
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+}

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/conveyor/conveyor/commands"
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
+	"github.com/danielgtaylor/huma/v2"
+)
+
+type stepBody struct {
+	_      struct{} `json:"-" additionalProperties:"true"`
+	ID     string   `json:"id" doc:"unique within the pipeline" example:"compile"`
+	Name   string   `json:"name,omitempty" example:"Compile"`
+	Driver string   `json:"driver" doc:"the driver that runs this step" example:"compiler"`
+}
+
+// pipelineBody is a pipeline as clients send it.
+type pipelineBody struct {
+	_           struct{}          `json:"-" additionalProperties:"true"`
+	Name        string            `json:"name,omitempty" example:"ci"`
+	Description string            `json:"description,omitempty"`
+	Version     string            `json:"version,omitempty" doc:"ignored: the server counts versions"`
+	Resource    string            `json:"resource" doc:"the resource definition this pipeline runs over" example:"build"`
+	Steps       []stepBody        `json:"steps" doc:"run in order; the next starts only after the previous succeeded"`
+	Metadata    map[string]string `json:"metadata,omitempty" doc:"shared by every step"`
+}
+
+func (b pipelineBody) pipeline() domain.Pipeline {
+	steps := make([]domain.Step, len(b.Steps))
+	for i, st := range b.Steps {
+		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Driver: st.Driver}
+	}
+	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata}
+}
+
+type pipelineInput struct {
+	Body pipelineBody
+}
+
+type namedPipelineInput struct {
+	Name string `path:"name"`
+	Body pipelineBody
+}
+
+type pipelineOutput struct {
+	Status int
+	Body   domain.Pipeline
+}
+
+func pipelineOf(v projections.PipelineView) domain.Pipeline { return v.Pipeline }
+
+func (s *Server) registerPipelines() {
+	const tag = "pipelines"
+	save := func(mode commands.DefinitionMode, status int) func(context.Context, *pipelineInput) (*pipelineOutput, error) {
+		return func(ctx context.Context, in *pipelineInput) (*pipelineOutput, error) {
+			p, err := s.cmd.SavePipeline(ctx, commands.SavePipeline{Pipeline: in.Body.pipeline()}, mode)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &pipelineOutput{Status: status, Body: p}, nil
+		}
+	}
+	create := s.op(http.MethodPost, "/pipelines", "create-pipeline", "Create a pipeline (409 if it exists)", tag)
+	create.DefaultStatus = http.StatusCreated
+	huma.Register(s.api, create, save(commands.CreateOnly, http.StatusCreated))
+	huma.Register(s.api, s.op(http.MethodPost, "/pipelines/apply", "apply-pipeline", "Create or update a pipeline", tag),
+		save(commands.CreateOrUpdate, http.StatusOK))
+
+	huma.Register(s.api, s.op(http.MethodPut, "/pipelines/{name}", "replace-pipeline", "Replace a pipeline; runs already started keep the old one", tag),
+		func(ctx context.Context, in *namedPipelineInput) (*pipelineOutput, error) {
+			if in.Body.Name != "" && in.Body.Name != in.Name {
+				return nil, huma.Error422UnprocessableEntity("the name in the body differs from the name in the path",
+					&huma.ErrorDetail{Location: "body.name", Message: "must equal the path's name " + in.Name, Value: in.Body.Name})
+			}
+			in.Body.Name = in.Name
+			return save(commands.UpdateOnly, http.StatusOK)(ctx, &pipelineInput{Body: in.Body})
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "/pipelines", "list-pipelines", "List pipelines", tag),
+		func(ctx context.Context, in *pageInput) (*listOutput[domain.Pipeline], error) {
+			views, next, err := s.q.Pipelines(ctx, in.page())
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return mapList(views, next, pipelineOf), nil
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "/pipelines/{name}", "get-pipeline", "Read a pipeline", tag),
+		func(ctx context.Context, in *nameInput) (*pipelineOutput, error) {
+			if err := checkPath("name", in.Name); err != nil {
+				return nil, err
+			}
+			v, err := s.q.Pipeline(ctx, in.Name)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &pipelineOutput{Status: http.StatusOK, Body: v.Pipeline}, nil
+		})
+
+	del := s.op(http.MethodDelete, "/pipelines/{name}", "delete-pipeline", "Delete a pipeline", tag)
+	del.DefaultStatus = http.StatusNoContent
+	huma.Register(s.api, del, func(ctx context.Context, in *nameInput) (*struct{}, error) {
+		if err := s.cmd.DeletePipeline(ctx, commands.DeletePipeline{Name: in.Name}); err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		return nil, nil
+	})
+}

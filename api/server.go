@@ -1,0 +1,113 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/conveyor/conveyor/commands"
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// DefaultMaxBody is the request body limit unless Config.MaxBody says
+// otherwise: 1 MiB.
+const DefaultMaxBody = 1 << 20
+
+// Config configures the API.
+type Config struct {
+	// MaxBody is the largest request body accepted, in bytes; a larger one is
+	// answered with 413. Zero means DefaultMaxBody.
+	MaxBody int64
+	// Version is the server's version, shown in the OpenAPI document.
+	Version string
+	// Logger receives failures that become 500s. Nil discards them.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBody == 0 {
+		c.MaxBody = DefaultMaxBody
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if c.MaxBody < 0 {
+		return errors.New("api: MaxBody must not be negative")
+	}
+	return nil
+}
+
+// Server is Conveyor's HTTP API. Its handler is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	cmd     *commands.Handler
+	q       Queries
+	checks  map[string]Check
+	log     *slog.Logger
+	mux     *http.ServeMux
+	api     huma.API
+	metrics *metrics
+}
+
+// New builds the API over the command handler, the read model and the
+// readiness checks (by dependency name, e.g. "nats", "etcd").
+func New(cfg Config, cmd *commands.Handler, q Queries, checks map[string]Check) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	hc := huma.DefaultConfig("Conveyor API", cfg.Version)
+	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
+	hc.CreateHooks = nil // no $schema field or Link header in responses
+	mux := http.NewServeMux()
+	s := &Server{cfg: cfg, cmd: cmd, q: q, checks: checks, log: cfg.Logger, mux: mux,
+		api: humago.New(mux, hc), metrics: newMetrics()}
+	s.registerHealth()
+	s.registerDefinitions()
+	s.registerResources()
+	s.registerPipelines()
+	return s, nil
+}
+
+// Mux is the request multiplexer, for streams mounted beside the huma
+// operations.
+func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// Handler serves the API: trailing slashes are accepted and every request is
+// counted in the metrics.
+func (s *Server) Handler() http.Handler {
+	return s.metrics.middleware(trimTrailingSlash(s.mux))
+}
+
+// op describes an operation with the API's body limit.
+func (s *Server) op(method, path, id, summary string, tags ...string) huma.Operation {
+	return huma.Operation{
+		OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags,
+		// huma answers 413 when it reads exactly MaxBodyBytes; allow MaxBody itself.
+		MaxBodyBytes: s.cfg.MaxBody + 1,
+	}
+}
+
+// trimTrailingSlash serves "/resources/" as "/resources".
+func trimTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			u := *r.URL
+			u.Path, u.RawPath = strings.TrimRight(p, "/"), ""
+			if u.Path == "" {
+				u.Path = "/"
+			}
+			r.URL = &u // the same request, so the route the mux matched is seen by the metrics
+		}
+		next.ServeHTTP(w, r)
+	})
+}
