@@ -43,7 +43,9 @@ type definitionOutput struct {
 	Body   domain.ResourceDefinition
 }
 
-func definitionOf(v projections.DefinitionView) domain.ResourceDefinition { return v.ResourceDefinition }
+func definitionOf(v projections.DefinitionView) domain.ResourceDefinition {
+	return v.ResourceDefinition
+}
 
 func (s *Server) registerDefinitions() {
 	const tag = "resource definitions"
