@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clusterEnv returns the external NATS URL and etcd endpoints of the
+// cluster-mode test. Outside CI the test is skipped when they are unset; in
+// CI (CI=true) their absence is a failure.
+func clusterEnv(t *testing.T) (string, string) {
+	natsURL, etcd := os.Getenv("CONVEYOR_TEST_NATS_URL"), os.Getenv("CONVEYOR_TEST_ETCD_ENDPOINTS")
+	if natsURL == "" || etcd == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CONVEYOR_TEST_NATS_URL and CONVEYOR_TEST_ETCD_ENDPOINTS must be set in CI (.ci/cluster.sh start)")
+		}
+		t.Skip("cluster mode: set CONVEYOR_TEST_NATS_URL and CONVEYOR_TEST_ETCD_ENDPOINTS (make cluster-up) to run")
+	}
+	return natsURL, etcd
+}
+
+// TestClusterMode runs the binary against a separate NATS server and a
+// separate etcd: it embeds nothing, serves the API, and a second replica on
+// the same cluster sees the first one's writes.
+func TestClusterMode(t *testing.T) {
+	natsURL, etcd := clusterEnv(t)
+	dir := t.TempDir()
+	prefix := fmt.Sprintf("/conveyor-test-%d", time.Now().UnixNano())
+	suffix := fmt.Sprint(time.Now().UnixNano() % 1e6)
+	args := func() []string {
+		return []string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--nats-url", natsURL,
+			"--etcd-endpoints", etcd, "--etcd-prefix", prefix}
+	}
+	a := startBinary(t, nil, args()...)
+	if strings.Contains(a.output(), "embedded=nats") || strings.Contains(a.output(), "embedded=etcd") {
+		t.Fatalf("cluster mode embedded a server:\n%s", a.output())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("cluster mode wrote into the data dir: %v", entries)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nats")); err == nil {
+		t.Error("cluster mode created an embedded NATS store")
+	}
+	b := startBinary(t, nil, args()...)
+
+	sa, sb := a.client(t, prefix), b.client(t, prefix)
+	def := map[string]any{"name": "build-" + suffix, "schema": buildDefinition["schema"]}
+	sa.must(http.StatusCreated, "POST", "/resource-definitions", def)
+	sb.must(http.StatusConflict, "POST", "/resource-definitions", def)
+	sb.must(http.StatusOK, "GET", "/resource-definitions/build-"+suffix, nil)
+	r := map[string]any{"name": "app-1", "resource": "build-" + suffix, "spec": map[string]any{"repo": "r", "ref": "x"}}
+	sb.must(http.StatusCreated, "POST", "/resources", r)
+	got := sa.must(http.StatusOK, "GET", "/resources/build-"+suffix+"/app-1", nil)
+	if got["spec"].(map[string]any)["ref"] != "x" {
+		t.Errorf("replica a reads %v", got)
+	}
+	ready := sa.must(http.StatusOK, "GET", "/ready", nil)
+	if checks := ready["checks"].(map[string]any); checks["nats"] != "ok" || checks["etcd"] != "ok" {
+		t.Errorf("ready %v", ready)
+	}
+	// Clean up what this test wrote, so reruns against the same cluster start clean.
+	sa.must(http.StatusNoContent, "DELETE", "/resources/build-"+suffix+"/app-1", nil)
+	sa.must(http.StatusNoContent, "DELETE", "/resource-definitions/build-"+suffix, nil)
+	a.stop(t)
+	b.stop(t)
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// serverConfig is everything `conveyor server` can be told. Every flag has an
+// environment twin CONVEYOR_<FLAG>; a flag given on the command line wins.
+type serverConfig struct {
+	Addr          string
+	DataDir       string
+	NATSListen    string
+	NATSURL       string
+	EtcdEndpoints []string
+	EtcdPrefix    string
+	Replicas      int
+	MaxBody       int64
+	SyncAlways    bool
+	LogLevel      string
+}
+
+// parseServerFlags reads flags, with defaults from the environment.
+func parseServerFlags(args []string, env func(string) string, stderr io.Writer) (serverConfig, error) {
+	var c serverConfig
+	var endpoints string
+	fs := flag.NewFlagSet("conveyor server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	str := func(p *string, name, def, help string) {
+		fs.StringVar(p, name, envOr(env, name, def), help+" (env "+envName(name)+")")
+	}
+	str(&c.Addr, "addr", "127.0.0.1:8080", "address of the REST API")
+	str(&c.DataDir, "data-dir", "./conveyor-data", "directory of the embedded NATS and etcd data")
+	str(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server, for drivers")
+	str(&c.NATSURL, "nats-url", "", "external NATS cluster (empty: embed NATS)")
+	str(&endpoints, "etcd-endpoints", "", "external etcd endpoints, comma-separated (empty: embed etcd)")
+	str(&c.EtcdPrefix, "etcd-prefix", "/conveyor", "key prefix of the read models in etcd")
+	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	var replicas, maxBody, sync string
+	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
+	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
+	str(&sync, "sync-always", "false", "fsync every JetStream write (survives power loss; slower)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	var errs []error
+	var err error
+	if c.Replicas, err = strconv.Atoi(replicas); err != nil {
+		errs = append(errs, fmt.Errorf("--replicas: %q is not a number", replicas))
+	}
+	if c.MaxBody, err = strconv.ParseInt(maxBody, 10, 64); err != nil {
+		errs = append(errs, fmt.Errorf("--max-body: %q is not a number", maxBody))
+	}
+	if c.SyncAlways, err = strconv.ParseBool(sync); err != nil {
+		errs = append(errs, fmt.Errorf("--sync-always: %q is not true or false", sync))
+	}
+	for _, e := range strings.Split(endpoints, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			c.EtcdEndpoints = append(c.EtcdEndpoints, e)
+		}
+	}
+	errs = append(errs, c.Validate())
+	return c, errors.Join(errs...)
+}
+
+// Validate reports every setting that cannot work.
+func (c serverConfig) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("--addr is required"))
+	}
+	if c.DataDir == "" && (c.NATSURL == "" || len(c.EtcdEndpoints) == 0) {
+		errs = append(errs, errors.New("--data-dir is required when NATS or etcd is embedded"))
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("--replicas must be 1 to 5, not %d", c.Replicas))
+	}
+	if c.MaxBody < 1 {
+		errs = append(errs, fmt.Errorf("--max-body must be positive, not %d", c.MaxBody))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level: %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func envName(flagName string) string {
+	return "CONVEYOR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func envOr(env func(string) string, flagName, def string) string {
+	if v := env(envName(flagName)); v != "" {
+		return v
+	}
+	return def
+}
