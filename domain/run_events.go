@@ -1,0 +1,90 @@
+package domain
+
+import "encoding/json"
+
+// Run events.
+const (
+	TypeRunStarted           = "RunStarted.v1"
+	TypeStepDispatched       = "StepDispatched.v1"
+	TypeDriverResultRecorded = "DriverResultRecorded.v1"
+	TypeRunSucceeded         = "RunSucceeded.v1"
+	TypeRunFailed            = "RunFailed.v1"
+	TypeRunCancelled         = "RunCancelled.v1"
+	TypeRunRetried           = "RunRetried.v1"
+)
+
+// DriverResult is what a driver reports for one step of one run.
+type DriverResult struct {
+	Success bool            `json:"success"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+	Driver  string          `json:"driver"`
+}
+
+// RunStarted: a resource change started a run of its pipeline. It holds the
+// pipeline as it was and the resource at the version that caused the run;
+// its causation id is the id of that resource event.
+type RunStarted struct {
+	Meta
+	RunID    string   `json:"runId"`
+	Trigger  string   `json:"trigger"` // "create" or "update"
+	Pipeline Pipeline `json:"pipeline"`
+	Resource Resource `json:"resource"`
+}
+
+// StepDispatched: the engine sent a step's work to its driver. Event is the
+// wire event the driver receives ("create", "update" or "process").
+type StepDispatched struct {
+	Meta
+	Step    string `json:"step"`
+	Driver  string `json:"driver"`
+	Attempt int    `json:"attempt"`
+	Event   string `json:"event"`
+}
+
+// DriverResultRecorded: a driver's result for a step arrived. Ignored results
+// (late, duplicate, or for another step) are recorded with the reason and
+// change nothing.
+type DriverResultRecorded struct {
+	Meta
+	Step    string       `json:"step"`
+	Attempt int          `json:"attempt"`
+	Result  DriverResult `json:"result"`
+	Ignored string       `json:"ignored,omitempty"`
+}
+
+// RunSucceeded: every step succeeded.
+type RunSucceeded struct {
+	Meta
+}
+
+// RunFailed: a step failed; nothing further runs.
+type RunFailed struct {
+	Meta
+	Step    string `json:"step"`
+	Message string `json:"message"`
+}
+
+// RunCancelled: a user cancelled the run; nothing further runs.
+type RunCancelled struct {
+	Meta
+	Reason string `json:"reason,omitempty"`
+}
+
+// RunRetried: a failed run resumes from its failed step as a new attempt,
+// keeping the results of the steps before it.
+type RunRetried struct {
+	Meta
+	Step    string `json:"step"`
+	Attempt int    `json:"attempt"`
+}
+
+func init() {
+	register(TypeRunStarted, func() Event { return &RunStarted{} })
+	register(TypeStepDispatched, func() Event { return &StepDispatched{} })
+	register(TypeDriverResultRecorded, func() Event { return &DriverResultRecorded{} })
+	register(TypeRunSucceeded, func() Event { return &RunSucceeded{} })
+	register(TypeRunFailed, func() Event { return &RunFailed{} })
+	register(TypeRunCancelled, func() Event { return &RunCancelled{} })
+	register(TypeRunRetried, func() Event { return &RunRetried{} })
+}
