@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Run statuses. A run ends in exactly one of succeeded, failed, cancelled.
@@ -241,7 +243,10 @@ func (a *RunAggregate) RecordResult(step string, result DriverResult, c Cause) e
 		return fmt.Errorf("run %s: %w", a.state.ID, ErrNotFound)
 	}
 	r := a.state
-	cur := r.Steps[r.Current]
+	var cur StepState
+	if len(r.Steps) > 0 {
+		cur = r.Steps[r.Current]
+	}
 	if step == "" && cur.Driver == result.Driver {
 		step = cur.ID
 	}
@@ -293,4 +298,23 @@ func (a *RunAggregate) Retry(c Cause) error {
 	cur := a.state.Steps[a.state.Current]
 	a.record(&RunRetried{Meta: a.meta(TypeRunRetried, c), Step: cur.ID, Attempt: cur.Attempt + 1})
 	return nil
+}
+
+// StartWithoutPipeline records a run that could not start, so that the Run ID
+// the client holds still ends: RunStarted then RunFailed with reason.
+func (a *RunAggregate) StartWithoutPipeline(runID, trigger string, p Pipeline, res Resource, reason string, c Cause) error {
+	if a.exists {
+		return fmt.Errorf("run %s already started: %w", runID, ErrConflict)
+	}
+	a.state.ID = runID
+	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res})
+	a.record(&RunFailed{Meta: a.meta(TypeRunFailed, c), Message: reason})
+	return nil
+}
+
+// ValidRunID reports whether id can be a Run ID: a UUID in its usual text
+// form. Run IDs become subject tokens, so nothing else is accepted.
+func ValidRunID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
 }

@@ -1,0 +1,142 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// StartRun starts the run that a resource change asks for.
+type StartRun struct {
+	// Change is the ResourceCreated or ResourceUpdated event; its
+	// correlation id is the Run ID handed to the client.
+	Change domain.Event
+}
+
+// StartRun records RunStarted with the pipeline as it is now. It does
+// nothing (and returns no error) when the resource names no pipeline or the
+// run was already started, so a redelivered change starts one run only. A
+// pipeline deleted before the run could start is recorded as a run that
+// failed at once, so the client's Run ID still ends.
+func (h *Handler) StartRun(ctx context.Context, c StartRun) error {
+	var res domain.Resource
+	trigger := ""
+	switch e := c.Change.(type) {
+	case *domain.ResourceCreated:
+		res, trigger = e.Resource, "create"
+	case *domain.ResourceUpdated:
+		res, trigger = e.Resource, "update"
+	default:
+		return fmt.Errorf("start run: %T is not a resource change", c.Change)
+	}
+	meta := c.Change.EventMeta()
+	if res.Pipeline == "" || meta.CorrelationID == "" {
+		return nil
+	}
+	var p domain.PipelineAggregate
+	if _, err := h.load(ctx, domain.AggregatePipeline, res.Pipeline, &p); err != nil {
+		return err
+	}
+	pipeline := p.State()
+	if !p.Exists() {
+		pipeline = domain.Pipeline{Name: res.Pipeline, Resource: res.Type}
+	}
+	return h.updateRun(ctx, meta.CorrelationID, meta.ID, func(run *domain.RunAggregate, cause domain.Cause) error {
+		if run.Exists() {
+			return nil
+		}
+		if !p.Exists() {
+			return run.StartWithoutPipeline(meta.CorrelationID, trigger, pipeline, res,
+				fmt.Sprintf("pipeline %q does not exist any more", res.Pipeline), cause)
+		}
+		return run.Start(meta.CorrelationID, trigger, pipeline, res, cause)
+	})
+}
+
+// AdvanceRun makes a run progress after one of its events; causationID is
+// the id of that event.
+type AdvanceRun struct {
+	RunID       string
+	CausationID string
+}
+
+// AdvanceRun records the run's next decision, if it has one (see
+// domain.RunAggregate.Advance). It is idempotent.
+func (h *Handler) AdvanceRun(ctx context.Context, c AdvanceRun) error {
+	return h.updateRun(ctx, c.RunID, c.CausationID, func(run *domain.RunAggregate, cause domain.Cause) error {
+		run.Advance(cause)
+		return nil
+	})
+}
+
+// RecordDriverResult is a driver's result as it arrived.
+type RecordDriverResult struct {
+	RunID  string
+	Step   string // empty for drivers of the original runtime
+	Result domain.DriverResult
+	// MessageID identifies the result message; it is the causation id.
+	MessageID string
+}
+
+// RecordDriverResult records DriverResultRecorded; a late or duplicate
+// result is recorded as ignored. An unknown run is domain.ErrNotFound.
+func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) error {
+	return h.updateRun(ctx, c.RunID, c.MessageID, func(run *domain.RunAggregate, cause domain.Cause) error {
+		return run.RecordResult(c.Step, c.Result, cause)
+	})
+}
+
+// CancelRun stops a running run.
+type CancelRun struct {
+	RunID, Reason, RequestID string
+}
+
+// CancelRun records RunCancelled; no further step is dispatched.
+func (h *Handler) CancelRun(ctx context.Context, c CancelRun) (domain.Run, error) {
+	var out domain.Run
+	err := h.updateRun(ctx, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
+		err := run.Cancel(c.Reason, cause)
+		out = run.State()
+		return err
+	})
+	return out, err
+}
+
+// RetryRun resumes a failed run.
+type RetryRun struct {
+	RunID, RequestID string
+}
+
+// RetryRun records RunRetried; the engine then dispatches the failed step
+// again as a new attempt.
+func (h *Handler) RetryRun(ctx context.Context, c RetryRun) (domain.Run, error) {
+	var out domain.Run
+	err := h.updateRun(ctx, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
+		err := run.Retry(cause)
+		out = run.State()
+		return err
+	})
+	return out, err
+}
+
+// updateRun loads a run, lets decide record events, and saves them. An
+// unknown run id that is not a UUID-like name is domain.ErrNotFound.
+func (h *Handler) updateRun(ctx context.Context, runID, causationID string,
+	decide func(*domain.RunAggregate, domain.Cause) error) error {
+	if !domain.ValidRunID(runID) {
+		return fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
+	}
+	var run domain.RunAggregate
+	l, err := h.load(ctx, domain.AggregateRun, runID, &run)
+	if err != nil {
+		return err
+	}
+	if err := decide(&run, h.cause(runID, causationID)); err != nil {
+		return err
+	}
+	if len(run.Changes()) == 0 {
+		return nil
+	}
+	return h.save(ctx, l, &run)
+}
