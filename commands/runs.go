@@ -140,3 +140,19 @@ func (h *Handler) updateRun(ctx context.Context, runID, causationID string,
 	}
 	return h.save(ctx, l, &run)
 }
+
+// LoadRun returns the run as the event log has it: the write side's view,
+// always current, for the engine's dispatch.
+func (h *Handler) LoadRun(ctx context.Context, runID string) (domain.Run, error) {
+	if !domain.ValidRunID(runID) {
+		return domain.Run{}, fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
+	}
+	var run domain.RunAggregate
+	if _, err := h.load(ctx, domain.AggregateRun, runID, &run); err != nil {
+		return domain.Run{}, err
+	}
+	if !run.Exists() {
+		return domain.Run{}, fmt.Errorf("run %s: %w", runID, domain.ErrNotFound)
+	}
+	return run.State(), nil
+}

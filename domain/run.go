@@ -62,12 +62,13 @@ func (r Run) WorkEvent() string {
 	return "process"
 }
 
-// Payload is the resource a step's driver receives: the resource as it was
-// when the run started, with the results of the steps before it in
+// Payload is the resource the driver of step receives: the resource as it
+// was when the run started, with the results of the steps before it in
 // metadata["driverresults.{driver}"] and the pipeline's metadata for keys the
 // resource does not set.
-func (r Run) Payload() Resource {
+func (r Run) Payload(step string) Resource {
 	res := r.Resource
+	upTo := r.stepIndex(step)
 	meta := make(map[string]string, len(res.Metadata)+len(r.Pipeline.Metadata)+len(r.Steps))
 	for k, v := range r.Pipeline.Metadata {
 		meta[k] = v
@@ -75,8 +76,8 @@ func (r Run) Payload() Resource {
 	for k, v := range res.Metadata {
 		meta[k] = v
 	}
-	for _, s := range r.Steps {
-		if s.Status == StepStatusSucceeded && s.Result != nil {
+	for i, s := range r.Steps {
+		if i < upTo && s.Status == StepStatusSucceeded && s.Result != nil {
 			meta[MetaResultPrefix+s.Driver] = ResultJSON(*s.Result)
 		}
 	}
@@ -270,7 +271,7 @@ func (a *RunAggregate) RecordResult(step string, result DriverResult, c Cause) e
 	if result.Driver == "" {
 		result.Driver = cur.Driver
 	}
-	a.record(&DriverResultRecorded{Meta: a.meta(TypeDriverResultRecorded, c), Step: step, Attempt: attempt, Result: result, Ignored: ignored})
+	a.record(&DriverResultRecorded{Meta: a.meta(TypeDriverResultRecorded, c), Resource: r.Resource.Key(), Step: step, Attempt: attempt, Result: result, Ignored: ignored})
 	return nil
 }
 

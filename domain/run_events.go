@@ -47,10 +47,13 @@ type StepDispatched struct {
 // change nothing.
 type DriverResultRecorded struct {
 	Meta
-	Step    string       `json:"step"`
-	Attempt int          `json:"attempt"`
-	Result  DriverResult `json:"result"`
-	Ignored string       `json:"ignored,omitempty"`
+	// Resource is the key (type/name) of the run's resource, whose metadata
+	// keeps the result under driverresults.{driver}.
+	Resource string       `json:"resource"`
+	Step     string       `json:"step"`
+	Attempt  int          `json:"attempt"`
+	Result   DriverResult `json:"result"`
+	Ignored  string       `json:"ignored,omitempty"`
 }
 
 // RunSucceeded: every step succeeded.

@@ -1,0 +1,35 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// Work is one message for drivers, as PROTOCOL.md describes it.
+type Work struct {
+	// Driver names the one driver of a pipeline step; empty means every
+	// driver listening to the resource's type (fan-out).
+	Driver string
+	// Event is "create", "update", "delete" or "process".
+	Event    string
+	Resource domain.Resource
+	RunID    string
+	Step     string
+	Attempt  int
+	// MessageID deduplicates a repeated dispatch: {run_id}.{step}.{attempt}
+	// for a step, the resource event's id for a fan-out.
+	MessageID string
+}
+
+// Dispatcher publishes work to drivers. Dispatch must be idempotent for one
+// MessageID: the engine dispatches again after a crash.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, w Work) error
+}
+
+// StepMessageID is the message id of a step's work: {run_id}.{step}.{attempt}.
+func StepMessageID(runID, step string, attempt int) string {
+	return runID + "." + step + "." + strconv.Itoa(attempt)
+}
