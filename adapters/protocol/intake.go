@@ -1,0 +1,123 @@
+package protocol
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/engine"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// resultMessage is a driver's result (PROTOCOL.md); step is an extension.
+type resultMessage struct {
+	Event        string `json:"event"`
+	RunID        string `json:"run_id"`
+	DriverResult *struct {
+		Success bool            `json:"success"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+		Driver  string          `json:"driver"`
+	} `json:"driverresult"`
+	Step string `json:"step"`
+}
+
+// IntakeConsumer names the durable consumer of driver results.
+const IntakeConsumer = "engine-results"
+
+// IntakeConfig tunes the result intake.
+type IntakeConfig struct {
+	AckWait    time.Duration // default 30s
+	MaxDeliver int           // default 10: then the result is parked (left unacked, visible in the consumer's info)
+	NakDelay   time.Duration // default 500ms
+	Logger     *slog.Logger
+}
+
+func (c *IntakeConfig) setDefaults() {
+	if c.AckWait == 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = 10
+	}
+	if c.NakDelay == 0 {
+		c.NakDelay = 500 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// RunIntake consumes `pipelines.driver.result` until ctx ends and hands every
+// result to record. A result that cannot be decoded, or names an unknown
+// run, is terminated and logged (a poison message never blocks the others);
+// any other error is retried after NakDelay.
+func RunIntake(ctx context.Context, js jetstream.JetStream, cfg IntakeConfig, record func(context.Context, engine.Result) error) error {
+	cfg.setDefaults()
+	cons, err := js.CreateOrUpdateConsumer(ctx, EngineStream, jetstream.ConsumerConfig{
+		Durable: IntakeConsumer, FilterSubject: ResultSubject, AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 1000,
+	})
+	if err != nil {
+		return fmt.Errorf("result consumer: %w", err)
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) { handleResult(ctx, msg, cfg, record) })
+	if err != nil {
+		return fmt.Errorf("consume results: %w", err)
+	}
+	<-ctx.Done()
+	cc.Drain()
+	<-cc.Closed()
+	return nil
+}
+
+func handleResult(ctx context.Context, msg jetstream.Msg, cfg IntakeConfig, record func(context.Context, engine.Result) error) {
+	r, err := decodeResult(msg)
+	if err != nil {
+		cfg.Logger.Warn("driver result parked: cannot decode", "err", err, "subject", msg.Subject())
+		_ = msg.Term()
+		return
+	}
+	err = record(ctx, r)
+	switch {
+	case err == nil:
+		_ = msg.Ack()
+	case errors.Is(err, engine.ErrUnknownRun):
+		cfg.Logger.Warn("driver result parked", "err", err)
+		_ = msg.Term()
+	default:
+		cfg.Logger.Info("driver result will be retried", "run", r.RunID, "err", err)
+		_ = msg.NakWithDelay(cfg.NakDelay)
+	}
+}
+
+func decodeResult(msg jetstream.Msg) (engine.Result, error) {
+	var m resultMessage
+	if err := json.Unmarshal(msg.Data(), &m); err != nil {
+		return engine.Result{}, fmt.Errorf("malformed JSON: %w", err)
+	}
+	if m.DriverResult == nil {
+		return engine.Result{}, errors.New("no driverresult")
+	}
+	if !domain.ValidRunID(m.RunID) {
+		return engine.Result{}, fmt.Errorf("run_id %q is not a run id", m.RunID)
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		return engine.Result{}, err
+	}
+	data := m.DriverResult.Data
+	if len(data) == 0 || string(data) == "null" {
+		data = nil
+	}
+	return engine.Result{
+		RunID: m.RunID, Step: m.Step,
+		Result: domain.DriverResult{Success: m.DriverResult.Success, Message: m.DriverResult.Message,
+			Data: data, Driver: m.DriverResult.Driver},
+		MessageID: fmt.Sprintf("%s-%d", EngineStream, meta.Sequence.Stream),
+	}, nil
+}
