@@ -16,6 +16,8 @@ type Queries interface {
 	ResourceVersion(ctx context.Context, typ, name string, version int) (projections.ResourceView, error)
 	Pipeline(ctx context.Context, name string) (projections.PipelineView, error)
 	Pipelines(ctx context.Context, p projections.Page) ([]projections.PipelineView, string, error)
+	Run(ctx context.Context, id string) (projections.RunView, error)
+	Runs(ctx context.Context, f projections.RunFilter, p projections.Page) ([]projections.RunView, string, error)
 }
 
 // Check is a readiness probe of one dependency; nil means reachable.

@@ -75,6 +75,7 @@ func New(cfg Config, cmd *commands.Handler, q Queries, checks map[string]Check) 
 	s.registerDefinitions()
 	s.registerResources()
 	s.registerPipelines()
+	s.registerRuns()
 	return s, nil
 }
 

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/conveyor/conveyor/commands"
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
+	"github.com/danielgtaylor/huma/v2"
+)
+
+type runPath struct {
+	ID string `path:"id" doc:"the Run ID" format:"uuid"`
+}
+
+type runOutput struct {
+	Body domain.Run
+}
+
+type runsInput struct {
+	Resource string `query:"resource" doc:"only runs of this resource: TYPE or TYPE/NAME"`
+	Pipeline string `query:"pipeline" doc:"only runs of this pipeline"`
+	Status   string `query:"status" enum:"running,succeeded,failed,cancelled" doc:"only runs in this state"`
+	pageInput
+}
+
+func runOf(v projections.RunView) domain.Run { return v.Run }
+
+func (s *Server) registerRuns() {
+	const tag = "runs"
+	huma.Register(s.api, s.op(http.MethodGet, "/runs", "list-runs", "List runs, newest first", tag),
+		func(ctx context.Context, in *runsInput) (*listOutput[domain.Run], error) {
+			views, next, err := s.q.Runs(ctx, projections.RunFilter{Resource: in.Resource, Pipeline: in.Pipeline, Status: in.Status}, in.page())
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return mapList(views, next, runOf), nil
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run", "A run and each of its steps", tag),
+		func(ctx context.Context, in *runPath) (*runOutput, error) {
+			v, err := s.q.Run(ctx, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &runOutput{Body: v.Run}, nil
+		})
+
+	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/cancel", "cancel-run", "Cancel a running run: no further step runs", tag),
+		func(ctx context.Context, in *runPath) (*runOutput, error) {
+			run, err := s.cmd.CancelRun(ctx, commands.CancelRun{RunID: in.ID, Reason: "cancelled through the API"})
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &runOutput{Body: run}, nil
+		})
+
+	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/retry", "retry-run",
+		"Resume a failed run from its failed step as a new attempt, keeping earlier results", tag),
+		func(ctx context.Context, in *runPath) (*runOutput, error) {
+			run, err := s.cmd.RetryRun(ctx, commands.RetryRun{RunID: in.ID})
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &runOutput{Body: run}, nil
+		})
+}
