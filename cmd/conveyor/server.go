@@ -15,20 +15,25 @@ import (
 	"github.com/conveyor/conveyor/adapters/etcdstore"
 	"github.com/conveyor/conveyor/adapters/eventbus"
 	"github.com/conveyor/conveyor/adapters/eventstore"
+	"github.com/conveyor/conveyor/adapters/protocol"
 	"github.com/conveyor/conveyor/adapters/schema"
 	"github.com/conveyor/conveyor/api"
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/engine"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 )
 
-// readModelConsumer names the durable consumer that feeds the read models.
-// Renaming it re-consumes the whole log (harmless: projections skip what
-// they have applied, but slow).
-const readModelConsumer = "projection-readmodel"
+// Durable consumer names. Renaming one re-consumes the whole log: harmless
+// (projections skip what they applied, the engine decides nothing twice and
+// dispatches with the same message ids) but slow.
+const (
+	readModelConsumer = "projection-readmodel"
+	engineConsumer    = "engine"
+)
 
 func runServer(ctx context.Context, args []string) int {
 	cfg, err := parseServerFlags(args, os.Getenv, os.Stderr)
@@ -74,6 +79,9 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return fmt.Errorf("event store: %w", err)
 	}
+	if err := protocol.EnsureStreams(ctx, js, protocol.StreamsConfig{Replicas: cfg.Replicas}); err != nil {
+		return fmt.Errorf("driver streams: %w", err)
+	}
 	kv := etcdstore.New(in.etcd, cfg.EtcdPrefix)
 	projector := projections.NewProjector(kv)
 	readModel := projections.NewReadModel(kv)
@@ -95,14 +103,19 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
+	pm := engine.New(handler, protocol.NewDispatcher(js))
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return eventbus.Run(gctx, in.nc, eventbus.Config{Logger: log.With("component", "eventbus")},
 			eventbus.Subscription{
-				Name:       readModelConsumer,
-				Aggregates: []string{domain.AggregateDefinition, domain.AggregateResource, domain.AggregatePipeline},
-				Handle:     func(ctx context.Context, e domain.Event) error { return projector.Project(ctx, e) },
-			})
+				Name: readModelConsumer,
+				Handle: func(ctx context.Context, e domain.Event) error { return projector.Project(ctx, e) },
+			},
+			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle})
+	})
+	g.Go(func() error {
+		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake")}, pm.RecordResult)
 	})
 	g.Go(func() error {
 		if err := httpServer.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
