@@ -109,7 +109,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	g.Go(func() error {
 		return eventbus.Run(gctx, in.nc, eventbus.Config{Logger: log.With("component", "eventbus")},
 			eventbus.Subscription{
-				Name: readModelConsumer,
+				Name:   readModelConsumer,
 				Handle: func(ctx context.Context, e domain.Event) error { return projector.Project(ctx, e) },
 			},
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle})
