@@ -180,8 +180,7 @@ func TestFailedStepStopsTheRun(t *testing.T) {
 		t.Errorf("the uploader received work after a failed step: %v", seen)
 	}
 
-	// Retry: the failed step runs again as attempt 2; it fails again here.
-	compiler.succeed = false
+	// Retry: the failed step runs again as attempt 2; this compiler always fails.
 	retried := s.must(http.StatusOK, "POST", "/runs/"+runID+"/retry", nil)
 	if retried["status"] != "running" {
 		t.Errorf("retry answered %v", retried["status"])
