@@ -1,0 +1,120 @@
+package etcdserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// Config configures the embedded etcd server.
+type Config struct {
+	Dir           string // data directory; required
+	ClientURL     string // e.g. "http://127.0.0.1:2379"; empty picks a free loopback port
+	PeerURL       string // empty picks a free loopback port
+	UnsafeNoFsync bool   // tests only: skip fsync
+	Logger        *zap.Logger
+}
+
+// Validate reports every setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("etcdserver: Dir is required"))
+	}
+	for name, u := range map[string]string{"ClientURL": c.ClientURL, "PeerURL": c.PeerURL} {
+		if u == "" {
+			continue
+		}
+		if _, err := url.Parse(u); err != nil {
+			errs = append(errs, fmt.Errorf("etcdserver: %s %q: %w", name, u, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Server is a running single-member embedded etcd.
+type Server struct {
+	e         *embed.Etcd
+	endpoints []string
+	closeOnce sync.Once
+}
+
+// Start starts etcd and returns once it serves clients. Free ports are
+// found by binding port 0 and releasing it; another process could take the
+// port in between, in which case Start fails and may be called again.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var err error
+	if cfg.ClientURL == "" {
+		if cfg.ClientURL, err = freeURL(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.PeerURL == "" {
+		if cfg.PeerURL, err = freeURL(); err != nil {
+			return nil, err
+		}
+	}
+	client, _ := url.Parse(cfg.ClientURL)
+	peer, _ := url.Parse(cfg.PeerURL)
+	ec := embed.NewConfig()
+	ec.Dir = cfg.Dir
+	ec.Name = "conveyor"
+	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{*client}, []url.URL{*client}
+	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
+	ec.InitialCluster = ec.Name + "=" + peer.String()
+	ec.TickMs, ec.ElectionMs = 10, 100
+	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
+	logger := cfg.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(logger)
+	e, err := embed.StartEtcd(ec)
+	if err != nil {
+		return nil, fmt.Errorf("etcdserver: %w", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("etcdserver: %w", err)
+	case <-ctx.Done():
+		e.Close()
+		return nil, ctx.Err()
+	case <-time.After(30 * time.Second):
+		e.Close()
+		return nil, errors.New("etcdserver: not ready within 30s")
+	}
+	return &Server{e: e, endpoints: []string{client.String()}}, nil
+}
+
+func freeURL() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("etcdserver: find a free port: %w", err)
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String(), nil
+}
+
+// Endpoints are the client URLs.
+func (s *Server) Endpoints() []string { return s.endpoints }
+
+// Err delivers failures while serving.
+func (s *Server) Err() <-chan error { return s.e.Err() }
+
+// Close stops etcd and blocks until it has stopped. Close clients first, so
+// their calls are not cut off. Safe to call twice.
+func (s *Server) Close() {
+	s.closeOnce.Do(s.e.Close)
+}

@@ -1,0 +1,181 @@
+package eventbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/conveyor/conveyor/domain"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Handler applies one event. Returning an error Naks it: it is delivered
+// again after Config.NakDelay. Handlers must be idempotent: JetStream
+// delivers at least once.
+type Handler func(ctx context.Context, e domain.Event) error
+
+// Subscription is one durable consumer of the event log. Events reach Handle
+// one at a time, in log order, except that an event whose handler failed is
+// delivered again later, after events behind it.
+type Subscription struct {
+	// Name names the durable consumer; it must stay stable. Renaming it
+	// re-consumes every event of the log.
+	Name string
+	// Aggregates limits the subscription to these aggregate kinds; empty
+	// means every event.
+	Aggregates []string
+	Handle     Handler
+}
+
+// Config configures the consumers.
+type Config struct {
+	Stream        string        // default "CONVEYOR_EVENTS"
+	SubjectPrefix string        // default "conveyor.events"
+	AckWait       time.Duration // default 30s: a handler running longer gets the event again
+	NakDelay      time.Duration // default 200ms
+	Logger        *slog.Logger  // nil discards
+}
+
+func (c *Config) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = "CONVEYOR_EVENTS"
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = "conveyor.events"
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.NakDelay == 0 {
+		c.NakDelay = 200 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Connect opens a NATS connection for one subscription. watermill's
+// subscriber drains its connection when it closes, so each gets its own.
+type Connect func() (*nats.Conn, error)
+
+// metaSequence is the watermill metadata key holding the stream sequence.
+const metaSequence = "Conveyor-Sequence"
+
+// Run consumes the log with watermill's cqrs event group processor on
+// watermill-nats until ctx ends, one handler group (and one durable
+// consumer) per subscription. It returns after in-flight handlers finished.
+func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription) error {
+	cfg.setDefaults()
+	if err := validate(subs); err != nil {
+		return err
+	}
+	logger := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
+		slog.LevelInfo: slog.LevelDebug, // watermill reports every message at info
+	})
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.AckWait}, logger)
+	if err != nil {
+		return err
+	}
+	byName := make(map[string]Subscription, len(subs))
+	for _, s := range subs {
+		byName[s.Name] = s
+	}
+	processor, err := cqrs.NewEventGroupProcessorWithConfig(router, cqrs.EventGroupProcessorConfig{
+		GenerateSubscribeTopic: func(p cqrs.EventGroupProcessorGenerateSubscribeTopicParams) (string, error) {
+			return p.EventGroupName, nil
+		},
+		SubscriberConstructor: func(p cqrs.EventGroupProcessorSubscriberConstructorParams) (message.Subscriber, error) {
+			nc, err := connect()
+			if err != nil {
+				return nil, err
+			}
+			return wmjs.NewSubscriber(wmjs.SubscriberConfig{
+				Conn: nc, Logger: watermill.NopLogger{}, AckWaitTimeout: cfg.AckWait,
+				NakDelay:            wmjs.NewStaticDelay(cfg.NakDelay),
+				ResourceInitializer: durable(cfg, byName[p.EventGroupName]),
+				Unmarshaler:         unmarshaler{},
+			})
+		},
+		AckOnUnknownEvent: true,
+		Marshaler:         marshaler{},
+		Logger:            logger,
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range subs {
+		if err := processor.AddHandlersGroup(s.Name, handlers(s.Handle)...); err != nil {
+			return fmt.Errorf("subscription %s: %w", s.Name, err)
+		}
+	}
+	if err := router.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func validate(subs []Subscription) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, s := range subs {
+		if s.Name == "" || strings.ContainsAny(s.Name, ". *>") {
+			errs = append(errs, fmt.Errorf("eventbus: subscription name %q must be non-empty without '.', ' ', '*' or '>'", s.Name))
+		}
+		if seen[s.Name] {
+			errs = append(errs, fmt.Errorf("eventbus: subscription %q given twice", s.Name))
+		}
+		seen[s.Name] = true
+		if s.Handle == nil {
+			errs = append(errs, fmt.Errorf("eventbus: subscription %q has no handler", s.Name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// durable creates (or updates) the subscription's durable consumer and
+// returns no closer, so the consumer and its position survive a stop.
+func durable(cfg Config, s Subscription) wmjs.ResourceInitializer {
+	return func(ctx context.Context, js jetstream.JetStream, _ string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
+		cc := jetstream.ConsumerConfig{
+			Durable: s.Name, AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
+			DeliverPolicy: jetstream.DeliverAllPolicy, MaxDeliver: -1, MaxAckPending: 1000,
+		}
+		if len(s.Aggregates) == 0 {
+			cc.FilterSubject = cfg.SubjectPrefix + ".>"
+		}
+		for _, a := range s.Aggregates {
+			cc.FilterSubjects = append(cc.FilterSubjects, cfg.SubjectPrefix+"."+a+".>")
+		}
+		cons, err := js.CreateOrUpdateConsumer(ctx, cfg.Stream, cc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("durable consumer %s: %w", s.Name, err)
+		}
+		return cons, nil, nil
+	}
+}
+
+// unmarshaler is watermill-nats's default, plus the stream sequence.
+type unmarshaler struct{}
+
+func (unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
+	m, err := wmjs.DefaultUnmarshaler{}.Unmarshal(msg)
+	if err != nil || m == nil {
+		// Never hand watermill a nil message: decode errors surface in the
+		// marshaler, where the event is parked by the handler's retries.
+		m = message.NewMessage(watermill.NewUUID(), msg.Data())
+		m.Metadata.Set("name", msg.Headers().Get("name"))
+	}
+	if meta, err := msg.Metadata(); err == nil {
+		m.Metadata.Set(metaSequence, strconv.FormatUint(meta.Sequence.Stream, 10))
+	}
+	return m, nil
+}

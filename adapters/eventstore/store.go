@@ -1,0 +1,266 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/conveyor/conveyor/commands"
+	"github.com/conveyor/conveyor/domain"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config configures the event store.
+type Config struct {
+	Stream          string        // default "CONVEYOR_EVENTS"
+	SubjectPrefix   string        // default "conveyor.events"
+	Replicas        int           // default 1
+	DuplicateWindow time.Duration // default 2 minutes
+}
+
+func (c *Config) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = "CONVEYOR_EVENTS"
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = "conveyor.events"
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 2 * time.Minute
+	}
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.ContainsAny(c.Stream, ". *>") {
+		errs = append(errs, fmt.Errorf("eventstore: stream name %q may not hold '.', ' ', '*' or '>'", c.Stream))
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("eventstore: Replicas must be 1 to 5, not %d", c.Replicas))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is the event log on a JetStream stream, one subject per aggregate:
+// {prefix}.{aggregate}.{id}. Safe for concurrent use.
+type Store struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	cfg    Config
+}
+
+var _ commands.EventStore = (*Store)(nil)
+
+// Headers every event message carries besides its JSON body.
+const (
+	HeaderType        = "Conveyor-Type"
+	HeaderAggregate   = "Conveyor-Aggregate"
+	HeaderAggregateID = "Conveyor-Aggregate-Id"
+	HeaderCorrelation = "Conveyor-Correlation-Id"
+	// HeaderWatermillUUID and HeaderName are what watermill's cqrs
+	// marshaler reads: the message id and the event name.
+	HeaderWatermillUUID = "_watermill_message_uuid"
+	HeaderName          = "name"
+)
+
+// New creates or updates the stream (idempotent) and returns the store.
+func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: cfg.Stream, Subjects: []string{cfg.SubjectPrefix + ".>"}, Retention: jetstream.LimitsPolicy,
+		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, Duplicates: cfg.DuplicateWindow,
+		Discard: jetstream.DiscardOld, AllowDirect: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, err)
+	}
+	return &Store{js: js, stream: stream, cfg: cfg}, nil
+}
+
+// Subject is the subject of an aggregate's stream; "/" in ids becomes ".".
+func (s *Store) Subject(aggregate, id string) string {
+	return s.cfg.SubjectPrefix + "." + aggregate + "." + strings.ReplaceAll(id, "/", ".")
+}
+
+// Append implements commands.EventStore.
+func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64) (uint64, error) {
+	m := e.EventMeta()
+	body, err := json.Marshal(e)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s: %w", m.Type, err)
+	}
+	msg := &nats.Msg{Subject: s.Subject(m.Aggregate, m.AggregateID), Data: body, Header: nats.Header{}}
+	msg.Header.Set(HeaderType, m.Type)
+	msg.Header.Set(HeaderName, m.Type)
+	msg.Header.Set(HeaderWatermillUUID, m.ID)
+	msg.Header.Set(HeaderAggregate, m.Aggregate)
+	msg.Header.Set(HeaderAggregateID, m.AggregateID)
+	if m.CorrelationID != "" {
+		msg.Header.Set(HeaderCorrelation, m.CorrelationID)
+	}
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(m.ID), jetstream.WithExpectLastSequencePerSubject(expectedSeq))
+	if err != nil {
+		if isWrongLastSequence(err) {
+			// A retry of an append that did land is not a conflict: the
+			// subject's last event then carries this very id.
+			if seq, ok := s.alreadyAppended(ctx, msg.Subject, m.ID); ok {
+				m.Sequence = seq
+				return seq, nil
+			}
+			return 0, fmt.Errorf("%s %s changed concurrently: %w", m.Aggregate, m.AggregateID, domain.ErrConflict)
+		}
+		return 0, fmt.Errorf("append %s: %w", m.Type, err)
+	}
+	m.Sequence = ack.Sequence
+	return ack.Sequence, nil
+}
+
+func (s *Store) alreadyAppended(ctx context.Context, subject, id string) (uint64, bool) {
+	last, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if err != nil || last.Header.Get(nats.MsgIdHdr) != id {
+		return 0, false
+	}
+	return last.Sequence, true
+}
+
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode == 10071 || apiErr.ErrorCode == 10164
+	}
+	return false
+}
+
+// Load implements commands.EventStore.
+func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event, error) {
+	subject := s.Subject(aggregate, id)
+	last, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("last event of %s: %w", subject, err)
+	}
+	if last.Sequence == 0 {
+		return nil, nil
+	}
+	// One direct get per event: aggregates are short, and this is cheaper
+	// than a consumer. The last event is already here.
+	var events []domain.Event
+	for seq := uint64(1); seq < last.Sequence; {
+		raw, err := s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if err != nil {
+			return nil, fmt.Errorf("read %s from %d: %w", subject, seq, err)
+		}
+		if raw.Sequence >= last.Sequence {
+			break
+		}
+		e, err := decodeRaw(raw)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+		seq = raw.Sequence + 1
+	}
+	e, err := decodeRaw(last)
+	if err != nil {
+		return nil, err
+	}
+	return append(events, e), nil
+}
+
+func decodeRaw(raw *jetstream.RawStreamMsg) (domain.Event, error) {
+	e, err := domain.DecodeEvent(raw.Data)
+	if err != nil {
+		return nil, fmt.Errorf("event at sequence %d: %w", raw.Sequence, err)
+	}
+	e.EventMeta().Sequence = raw.Sequence
+	return e, nil
+}
+
+// scan reads the events on filter (all when empty) from sequence from up to
+// and including to, in order.
+func (s *Store) scan(ctx context.Context, filter string, from, to uint64, fn func(domain.Event) error) error {
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from}
+	if filter != "" {
+		cfg.FilterSubjects = []string{filter}
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", filter, err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = s.stream.DeleteConsumer(dctx, cons.CachedInfo().Name)
+	}()
+	for {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return err
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			e, err := decode(msg)
+			if err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			if e.EventMeta().Sequence >= to {
+				return nil
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("read %s: events up to sequence %d did not arrive", filter, to)
+		}
+	}
+}
+
+func decode(msg jetstream.Msg) (domain.Event, error) {
+	e, err := domain.DecodeEvent(msg.Data())
+	if err != nil {
+		return nil, err
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		return nil, err
+	}
+	e.EventMeta().Sequence = meta.Sequence.Stream
+	return e, nil
+}
+
+// LastSequence is the sequence of the last event in the log (0 when empty).
+func (s *Store) LastSequence(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+// Replay calls fn for every event from sequence from up to the last event at
+// the time of the call, in log order.
+func (s *Store) Replay(ctx context.Context, from uint64, fn func(domain.Event) error) error {
+	last, err := s.LastSequence(ctx)
+	if err != nil || last < max(from, 1) {
+		return err
+	}
+	return s.scan(ctx, "", max(from, 1), last, fn)
+}

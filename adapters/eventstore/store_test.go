@@ -1,0 +1,169 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/conveyor/conveyor/adapters/embedtest"
+	"github.com/conveyor/conveyor/adapters/eventstore"
+	"github.com/conveyor/conveyor/domain"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func newStore(t *testing.T, js jetstream.JetStream) *eventstore.Store {
+	t.Helper()
+	s, err := eventstore.New(context.Background(), js, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func definitionEvent(t *testing.T, name string, version uint64) domain.Event {
+	t.Helper()
+	c := domain.Cause{EventID: uuid.NewString(), Time: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+		CorrelationID: "corr-" + name, CausationID: "cause-" + name}
+	var d domain.Definition
+	for i := uint64(1); i < version; i++ {
+		d.Apply(&domain.ResourceDefinitionUpdated{Meta: domain.Meta{Version: i}})
+	}
+	if version == 1 {
+		if err := d.Create(domain.ResourceDefinition{Name: name, Schema: []byte(`{"type":"object"}`)}, "id-"+name, c); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		d.Apply(&domain.ResourceDefinitionCreated{Meta: domain.Meta{Version: version - 1}, Definition: domain.ResourceDefinition{Name: name}})
+		if err := d.Update(domain.ResourceDefinition{Name: name, Schema: []byte(`{"type":"object"}`), Version: "2"}, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d.Changes()[0]
+}
+
+func TestAppendAndLoad(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx := context.Background()
+	first := definitionEvent(t, "build", 1)
+	seq, err := s.Append(ctx, first, 0)
+	if err != nil || seq == 0 {
+		t.Fatalf("append: %d %v", seq, err)
+	}
+	second := definitionEvent(t, "build", 2)
+	if _, err := s.Append(ctx, second, seq); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx, domain.AggregateDefinition, "build")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]domain.Event{first, second}, got); diff != "" {
+		t.Errorf("loaded events (-want +got):\n%s", diff)
+	}
+	if none, err := s.Load(ctx, domain.AggregateDefinition, "other"); err != nil || len(none) != 0 {
+		t.Errorf("load of an empty stream: %v %v", none, err)
+	}
+}
+
+func TestStaleExpectedSequenceIsAConflict(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx := context.Background()
+	if _, err := s.Append(ctx, definitionEvent(t, "build", 1), 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Append(ctx, definitionEvent(t, "build", 1), 0)
+	if !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("second create expecting an empty stream: %v, want ErrConflict", err)
+	}
+}
+
+func TestConcurrentAppendersOneWins(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx := context.Background()
+	const writers = 50
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Append(ctx, definitionEvent(t, "race", 1), 0)
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, domain.ErrConflict):
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d appends won, want exactly 1", won)
+	}
+	if events, _ := s.Load(ctx, domain.AggregateDefinition, "race"); len(events) != 1 {
+		t.Errorf("stream holds %d events, want 1", len(events))
+	}
+}
+
+func TestRetriedAppendIsStoredOnce(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx := context.Background()
+	e := definitionEvent(t, "build", 1)
+	seq1, err := s.Append(ctx, e, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq2, err := s.Append(ctx, e, 0)
+	if err != nil || seq2 != seq1 {
+		t.Fatalf("retry: seq %d (first %d), err %v; want the same sequence and no error", seq2, seq1, err)
+	}
+	if last, _ := s.LastSequence(ctx); last != 1 {
+		t.Errorf("log holds %d events, want 1", last)
+	}
+}
+
+func TestReplayAndRestart(t *testing.T) {
+	dir := t.TempDir()
+	srv := embedtest.NATS(t, dir)
+	nc, js := embedtest.JetStream(t, srv)
+	s := newStore(t, js)
+	ctx := context.Background()
+	var want []string
+	for _, name := range []string{"a", "b", "c", "d"} {
+		e := definitionEvent(t, name, 1)
+		if _, err := s.Append(ctx, e, 0); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e.EventMeta().ID)
+	}
+	nc.Close()
+	srv.Close()
+
+	_, js = embedtest.JetStream(t, embedtest.NATS(t, dir))
+	s = newStore(t, js)
+	var got []string
+	var seqs []uint64
+	if err := s.Replay(ctx, 1, func(e domain.Event) error {
+		got, seqs = append(got, e.EventMeta().ID), append(seqs, e.EventMeta().Sequence)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("replay after restart (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]uint64{1, 2, 3, 4}, seqs); diff != "" {
+		t.Errorf("sequences (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,114 @@
+package natsserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Config configures the embedded NATS server.
+type Config struct {
+	// Listen is host:port for TCP clients (drivers); port 0 picks a free one.
+	// Default "127.0.0.1:4222".
+	Listen string
+	// StoreDir is the JetStream file store directory. Required.
+	StoreDir string
+	// SyncAlways fsyncs every write: survives a power loss, much slower.
+	SyncAlways bool
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Validate reports every setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.StoreDir == "" {
+		errs = append(errs, errors.New("natsserver: StoreDir is required"))
+	}
+	if c.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("natsserver: Listen %q is not host:port", c.Listen))
+		} else if _, err := strconv.Atoi(port); err != nil {
+			errs = append(errs, fmt.Errorf("natsserver: Listen %q has no numeric port", c.Listen))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Server is a running embedded NATS server with JetStream.
+type Server struct {
+	ns        *server.Server
+	closeOnce sync.Once
+}
+
+// Start starts the server and returns once it accepts connections.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:4222"
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	host, portText, _ := net.SplitHostPort(cfg.Listen)
+	port, _ := strconv.Atoi(portText)
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	opts := &server.Options{
+		Host: host, Port: port, JetStream: true, StoreDir: cfg.StoreDir, SyncAlways: cfg.SyncAlways,
+		NoSigs: true, NoLog: cfg.Logger == nil, MaxPayload: 8 << 20,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("natsserver: %w", err)
+	}
+	if cfg.Logger != nil {
+		ns.SetLoggerV2(&logger{log: cfg.Logger}, false, false, false)
+	}
+	go ns.Start()
+	deadline := 10 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		deadline = time.Until(d)
+	}
+	if !ns.ReadyForConnections(deadline) {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, fmt.Errorf("natsserver: not ready for connections on %s within %v", cfg.Listen, deadline)
+	}
+	return &Server{ns: ns}, nil
+}
+
+// ClientURL is the nats:// URL the server actually listens on.
+func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// Connect opens an in-process connection, faster than TCP.
+func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	return nats.Connect("", append(opts, nats.InProcessServer(s.ns))...)
+}
+
+// Close shuts the server down and waits until it has stopped. Close clients
+// first. Safe to call twice.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	})
+}
+
+// logger bridges the server's logs into slog.
+type logger struct{ log *slog.Logger }
+
+func (l *logger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *logger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l *logger) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *logger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *logger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *logger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
