@@ -101,6 +101,14 @@ func (in *infra) connect(ctx context.Context, endpoints []string, log *slog.Logg
 	return nil
 }
 
+// newConn opens one more NATS connection, for a consumer that owns it.
+func (in *infra) newConn() (*nats.Conn, error) {
+	if in.embNATS != nil {
+		return in.embNATS.Connect(nats.Name("conveyor-consumer"))
+	}
+	return nats.Connect(in.natsURL, nats.Name("conveyor-consumer"), nats.MaxReconnects(-1))
+}
+
 // checkNATS is the readiness probe of NATS.
 func (in *infra) checkNATS(ctx context.Context) error {
 	if !in.nc.IsConnected() {

@@ -107,7 +107,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return eventbus.Run(gctx, in.nc, eventbus.Config{Logger: log.With("component", "eventbus")},
+		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus")},
 			eventbus.Subscription{
 				Name:   readModelConsumer,
 				Handle: func(ctx context.Context, e domain.Event) error { return projector.Project(ctx, e) },
