@@ -43,7 +43,8 @@ type resourcePath struct {
 }
 
 type replaceResourceInput struct {
-	resourcePath
+	Type    string `path:"type" doc:"the resource definition"`
+	Name    string `path:"name"`
 	IfMatch string `header:"If-Match" doc:"the version the client read (the ETag of GET); a newer version on the server is a 409"`
 	Body    resourceBody
 }
@@ -157,7 +158,8 @@ func (s *Server) registerResources() {
 
 	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/versions", "list-resource-versions", "The version history of a resource, oldest first", tag),
 		func(ctx context.Context, in *struct {
-			resourcePath
+			Type string `path:"type"`
+			Name string `path:"name"`
 			pageInput
 		}) (*listOutput[domain.Resource], error) {
 			if err := checkPath("type", in.Type, "name", in.Name); err != nil {
@@ -175,8 +177,9 @@ func (s *Server) registerResources() {
 
 	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/{version}", "get-resource-version", "One version of a resource", tag),
 		func(ctx context.Context, in *struct {
-			resourcePath
-			Version int `path:"version" minimum:"1"`
+			Type    string `path:"type"`
+			Name    string `path:"name"`
+			Version int    `path:"version" minimum:"1"`
 		}) (*resourceOutput, error) {
 			if err := checkPath("type", in.Type, "name", in.Name); err != nil {
 				return nil, err

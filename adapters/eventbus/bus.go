@@ -98,12 +98,17 @@ func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription)
 			if err != nil {
 				return nil, err
 			}
-			return wmjs.NewSubscriber(wmjs.SubscriberConfig{
+			sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 				Conn: nc, Logger: watermill.NopLogger{}, AckWaitTimeout: cfg.AckWait,
 				NakDelay:            wmjs.NewStaticDelay(cfg.NakDelay),
 				ResourceInitializer: durable(cfg, byName[p.EventGroupName]),
 				Unmarshaler:         unmarshaler{},
 			})
+			if err != nil {
+				nc.Close()
+				return nil, err
+			}
+			return newSafeSubscriber(sub, nc), nil
 		},
 		AckOnUnknownEvent: true,
 		Marshaler:         marshaler{},

@@ -15,6 +15,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))
+	s.settle() // the run app-1 started waits for its driver from here on
 
 	long := strings.Repeat("a", 64)
 	huge := `{"name":"big","resource":"build","spec":{"repo":"` + strings.Repeat("x", 64<<10) + `","ref":"r"}}`

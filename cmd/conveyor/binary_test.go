@@ -139,7 +139,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))
 	s.must(http.StatusOK, "PUT", "/resources/build/app-1", buildResource("app-1", "def"), "If-Match", `"1"`)
-	before := s.snapshot()
+	before := s.settle()
 	first.stop(t)
 
 	second := startBinary(t, nil, args...)

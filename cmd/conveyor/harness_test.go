@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // testServer is a Conveyor server running in this process, on free
@@ -80,7 +81,7 @@ func (s *testServer) connect() {
 	if s.js, err = jetstream.New(nc); err != nil {
 		s.t.Fatal(err)
 	}
-	s.etcd, err = clientv3.New(clientv3.Config{Endpoints: s.at.Etcd, DialTimeout: 5 * time.Second})
+	s.etcd, err = clientv3.New(clientv3.Config{Endpoints: s.at.Etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		s.t.Fatalf("connect etcd: %v", err)
 	}
@@ -213,4 +214,23 @@ var (
 func buildResource(name, ref string) map[string]any {
 	return map[string]any{"name": name, "resource": "build", "pipeline": "ci",
 		"spec": map[string]any{"repo": "https://example.com/app.git", "ref": ref}}
+}
+
+// settle waits until the engine has nothing more to do: the log and the
+// read model stay the same for a while. Work for drivers that are not
+// running stays dispatched, so this ends.
+func (s *testServer) settle() snapshot {
+	s.t.Helper()
+	last := s.snapshot()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(150 * time.Millisecond)
+		now := s.snapshot()
+		if now == last {
+			return now
+		}
+		last = now
+	}
+	s.t.Fatal("the server did not settle within 20s")
+	return last
 }

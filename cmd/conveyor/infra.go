@@ -12,6 +12,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/natsserver"
 	"github.com/nats-io/nats.go"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -89,7 +90,7 @@ func (in *infra) connect(ctx context.Context, endpoints []string, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("connect to nats %s: %w", in.natsURL, err)
 	}
-	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Context: ctx})
+	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop()})
 	if err != nil {
 		return fmt.Errorf("connect to etcd %v: %w", endpoints, err)
 	}

@@ -1,0 +1,109 @@
+package etcdstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/conveyor/conveyor/projections"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// DefaultTimeout bounds a call whose context has no deadline.
+const DefaultTimeout = 5 * time.Second
+
+// Store is the read-model store on etcd. Safe for concurrent use.
+type Store struct {
+	c      *clientv3.Client
+	prefix string
+}
+
+var _ projections.Store = (*Store)(nil)
+
+// New returns a store keeping keys under prefix ("/conveyor" when empty).
+func New(c *clientv3.Client, prefix string) *Store {
+	if prefix == "" {
+		prefix = "/conveyor"
+	}
+	return &Store{c: c, prefix: strings.TrimRight(prefix, "/") + "/"}
+}
+
+func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DefaultTimeout)
+}
+
+// Get implements projections.Store.
+func (s *Store) Get(ctx context.Context, key string) (projections.KV, bool, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	resp, err := s.c.Get(ctx, s.prefix+key)
+	if err != nil || len(resp.Kvs) == 0 {
+		return projections.KV{Key: key}, false, err
+	}
+	kv := resp.Kvs[0]
+	return projections.KV{Key: key, Value: kv.Value, ModRevision: kv.ModRevision}, true, nil
+}
+
+// List implements projections.Store.
+func (s *Store) List(ctx context.Context, prefix, startAfter string, limit int) ([]projections.KV, bool, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	from := s.prefix + prefix
+	if startAfter != "" {
+		from = s.prefix + prefix + startAfter + "\x00"
+	}
+	end := clientv3.GetPrefixRangeEnd(s.prefix + prefix)
+	resp, err := s.c.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(limit)),
+		clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]projections.KV, len(resp.Kvs))
+	for i, kv := range resp.Kvs {
+		out[i] = projections.KV{Key: strings.TrimPrefix(string(kv.Key), s.prefix), Value: kv.Value, ModRevision: kv.ModRevision}
+	}
+	return out, resp.More, nil
+}
+
+// Count implements projections.Store.
+func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	resp, err := s.c.Get(ctx, s.prefix+prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, err
+	}
+	return int(resp.Count), nil
+}
+
+// Commit implements projections.Store.
+func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []projections.Op) (bool, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	cmps := make([]clientv3.Cmp, len(guards))
+	for i, g := range guards {
+		cmps[i] = clientv3.Compare(clientv3.ModRevision(s.prefix+g.Key), "=", g.ModRevision)
+	}
+	writes := make([]clientv3.Op, len(ops))
+	for i, op := range ops {
+		switch {
+		case op.Delete && op.Prefix:
+			writes[i] = clientv3.OpDelete(s.prefix+op.Key, clientv3.WithPrefix())
+		case op.Delete:
+			writes[i] = clientv3.OpDelete(s.prefix + op.Key)
+		default:
+			writes[i] = clientv3.OpPut(s.prefix+op.Key, string(op.Value))
+		}
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(writes...).Commit()
+	if err != nil {
+		return false, err
+	}
+	return resp.Succeeded, nil
+}
+
+// Prefix is the key prefix of this store, with its trailing slash.
+func (s *Store) Prefix() string { return s.prefix }

@@ -1,0 +1,166 @@
+package schema
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/conveyor/conveyor/domain"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// schemaURL is the neutral name every schema is compiled under; it never
+// appears in an error.
+const schemaURL = "urn:conveyor:schema"
+
+// cacheSize bounds the compiled schemas kept; when full the cache starts
+// over.
+const cacheSize = 1024
+
+var printer = message.NewPrinter(language.English)
+
+// Validator compiles schemas and validates specs. Safe for concurrent use.
+type Validator struct {
+	mu    sync.Mutex
+	cache map[[32]byte]*jsonschema.Schema
+}
+
+// New returns a validator with an empty cache.
+func New() *Validator { return &Validator{cache: map[[32]byte]*jsonschema.Schema{}} }
+
+// refuse is the loader of every compiler: nothing is loaded.
+type refuse struct{}
+
+func (refuse) Load(string) (any, error) {
+	return nil, errors.New("$ref to external documents is not allowed")
+}
+
+// Compile checks that schema compiles. Errors are domain validation errors
+// on the field "schema".
+func (v *Validator) Compile(schema json.RawMessage) error {
+	_, err := v.compile(schema)
+	return err
+}
+
+func (v *Validator) compile(schema json.RawMessage) (*jsonschema.Schema, error) {
+	key := sha256.Sum256(schema)
+	v.mu.Lock()
+	sch, ok := v.cache[key]
+	v.mu.Unlock()
+	if ok {
+		return sch, nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, domain.Invalid("schema", "is not valid JSON")
+	}
+	switch doc.(type) {
+	case map[string]any, bool:
+	default:
+		return nil, domain.Invalid("schema", "must be a JSON object or a boolean")
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(refuse{})
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, domain.Invalid("schema", clean(err.Error()))
+	}
+	sch, err = c.Compile(schemaURL)
+	if err != nil {
+		return nil, compileError(err)
+	}
+	v.mu.Lock()
+	if len(v.cache) >= cacheSize {
+		v.cache = map[[32]byte]*jsonschema.Schema{}
+	}
+	v.cache[key] = sch
+	v.mu.Unlock()
+	return sch, nil
+}
+
+// Validate checks that doc is a JSON object valid against schema. Each
+// violation is a domain.ValidationError on "spec" plus the location in the
+// spec, e.g. "spec/repo", with the keyword and what is wrong.
+func (v *Validator) Validate(schema, doc json.RawMessage) error {
+	sch, err := v.compile(schema)
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return domain.Invalid("spec", "is not valid JSON")
+	}
+	if _, ok := inst.(map[string]any); !ok {
+		return domain.Invalid("spec", "must be a JSON object")
+	}
+	err = sch.Validate(inst)
+	var verr *jsonschema.ValidationError
+	if err == nil {
+		return nil
+	}
+	if !errors.As(err, &verr) {
+		return domain.Invalid("spec", clean(err.Error()))
+	}
+	return leaves("spec", verr)
+}
+
+// compileError explains why a schema does not compile.
+func compileError(err error) error {
+	var invalid *jsonschema.SchemaValidationError
+	if errors.As(err, &invalid) {
+		var verr *jsonschema.ValidationError
+		if errors.As(invalid.Err, &verr) {
+			return leaves("schema", verr)
+		}
+	}
+	var load *jsonschema.LoadURLError
+	if errors.As(err, &load) {
+		return domain.Invalid("schema", "$ref to external documents is not allowed")
+	}
+	msg := clean(err.Error())
+	if strings.Contains(msg, "$ref") || strings.Contains(msg, "load") || strings.Contains(msg, "scheme") {
+		msg = "$ref to external documents is not allowed: " + msg
+	}
+	return domain.Invalid("schema", msg)
+}
+
+// leaves turns the innermost causes of a validation error into domain
+// validation errors on root plus their instance location, sorted by field.
+func leaves(root string, e *jsonschema.ValidationError) domain.ValidationErrors {
+	var out domain.ValidationErrors
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		field := root
+		if len(e.InstanceLocation) > 0 {
+			field += "/" + strings.Join(e.InstanceLocation, "/")
+		}
+		rule := clean(e.ErrorKind.LocalizedString(printer))
+		if path := e.ErrorKind.KeywordPath(); len(path) > 0 {
+			rule = path[len(path)-1] + ": " + rule
+		}
+		out = append(out, domain.Invalid(field, rule))
+	}
+	walk(e)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// clean removes the internal schema URL from a message.
+func clean(msg string) string {
+	msg = strings.ReplaceAll(msg, schemaURL+"#", "")
+	msg = strings.ReplaceAll(msg, schemaURL, "the schema")
+	return strings.TrimPrefix(msg, "jsonschema: ")
+}
+

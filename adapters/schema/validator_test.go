@@ -1,0 +1,132 @@
+package schema_test
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/conveyor/conveyor/adapters/schema"
+	"github.com/conveyor/conveyor/domain"
+)
+
+const buildSchema = `{"type": "object", "required": ["repo", "ref"], "additionalProperties": false,
+  "properties": {"repo": {"type": "string"}, "ref": {"type": "string"},
+                 "opts": {"type": "object", "properties": {"depth": {"type": "integer", "minimum": 1}}}}}`
+
+func problems(t *testing.T, err error) domain.ValidationErrors {
+	t.Helper()
+	list, ok := domain.AsValidation(err)
+	if !ok {
+		t.Fatalf("error %v (%T) is not a validation error", err, err)
+	}
+	for _, p := range list {
+		for _, leak := range []string{"/work", "/tmp", "file://", "urn:conveyor"} {
+			if strings.Contains(p.Error(), leak) {
+				t.Errorf("message %q leaks %q", p.Error(), leak)
+			}
+		}
+	}
+	return list
+}
+
+func TestValidate(t *testing.T) {
+	v := schema.New()
+	cases := []struct {
+		name, spec  string
+		field, rule string // "" field: valid
+	}{
+		{"valid", `{"repo": "r", "ref": "x"}`, "", ""},
+		{"wrong type", `{"repo": 5, "ref": "x"}`, "spec/repo", "type: got number, want string"},
+		{"missing required", `{"repo": "r"}`, "spec", "required: missing property 'ref'"},
+		{"additional property", `{"repo": "r", "ref": "x", "extra": 1}`, "spec", "additionalProperties"},
+		{"nested location", `{"repo": "r", "ref": "x", "opts": {"depth": 0}}`, "spec/opts/depth", "minimum"},
+		{"array", `[1, 2]`, "spec", "must be a JSON object"},
+		{"string", `"text"`, "spec", "must be a JSON object"},
+		{"null", `null`, "spec", "must be a JSON object"},
+		{"not JSON", `{`, "spec", "not valid JSON"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := v.Validate(json.RawMessage(buildSchema), json.RawMessage(tc.spec))
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("valid spec rejected: %v", err)
+				}
+				return
+			}
+			list := problems(t, err)
+			if list[0].Field != tc.field || !strings.Contains(list[0].Rule, tc.rule) {
+				t.Errorf("got %v, want field %q with rule containing %q", list, tc.field, tc.rule)
+			}
+		})
+	}
+}
+
+func TestCompileRejects(t *testing.T) {
+	v := schema.New()
+	cases := []struct{ name, schema, rule string }{
+		{"bad type value", `{"type": 5}`, "type"},
+		{"not JSON", `{"type": `, "not valid JSON"},
+		{"an array", `[1]`, "object or a boolean"},
+		{"external ref", `{"$ref": "http://example.com/x.json"}`, "not allowed"},
+		{"file ref", `{"$ref": "file:///etc/passwd"}`, "not allowed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			list := problems(t, v.Compile(json.RawMessage(tc.schema)))
+			if !strings.HasPrefix(list[0].Field, "schema") || !strings.Contains(list[0].Error(), tc.rule) {
+				t.Errorf("got %v, want a schema problem mentioning %q", list, tc.rule)
+			}
+		})
+	}
+}
+
+func TestDraft07Schema(t *testing.T) {
+	v := schema.New()
+	draft7 := `{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+	  "properties": {"n": {"type": "integer", "exclusiveMinimum": 3}}}`
+	if err := v.Compile(json.RawMessage(draft7)); err != nil {
+		t.Fatalf("draft-07 schema rejected: %v", err)
+	}
+	if err := v.Validate(json.RawMessage(draft7), json.RawMessage(`{"n": 3}`)); err == nil {
+		t.Error("exclusiveMinimum 3 accepted 3")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	v := schema.New()
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spec := `{"repo": "r", "ref": "x"}`
+			if i%2 == 1 {
+				spec = `{"repo": 1, "ref": "x"}`
+			}
+			err := v.Validate(json.RawMessage(buildSchema), json.RawMessage(spec))
+			if (err == nil) != (i%2 == 0) {
+				t.Errorf("goroutine %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func FuzzValidate(f *testing.F) {
+	f.Add(buildSchema, `{"repo": "r", "ref": "x"}`)
+	f.Add(`{"type": "string"}`, `{}`)
+	f.Add(`true`, `[]`)
+	f.Add(`{"$ref": "#/$defs/a", "$defs": {"a": {"type": "object"}}}`, `{"a": 1}`)
+	v := schema.New()
+	f.Fuzz(func(t *testing.T, sch, spec string) {
+		err := v.Validate(json.RawMessage(sch), json.RawMessage(spec))
+		if err == nil {
+			return
+		}
+		if _, ok := domain.AsValidation(err); !ok {
+			t.Fatalf("error %v (%T) is not a validation error", err, err)
+		}
+	})
+}
