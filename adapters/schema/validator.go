@@ -163,4 +163,3 @@ func clean(msg string) string {
 	msg = strings.ReplaceAll(msg, schemaURL, "the schema")
 	return strings.TrimPrefix(msg, "jsonschema: ")
 }
-
