@@ -319,3 +319,9 @@ func ValidRunID(id string) bool {
 	_, err := uuid.Parse(id)
 	return err == nil && len(id) == 36
 }
+
+// RestoreRun returns the aggregate of a stored run at version, so that a
+// read model can fold one more event into it.
+func RestoreRun(state Run, version uint64) *RunAggregate {
+	return &RunAggregate{state: state, exists: true, version: version}
+}

@@ -1,0 +1,61 @@
+package projections
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// The layout of DESIGN.md §6, relative to the store's prefix.
+const (
+	definitionsPrefix      = "definitions/"
+	resourcesPrefix        = "resources/"
+	resourceVersionsPrefix = "resource-versions/"
+	pipelinesPrefix        = "pipelines/"
+	runsPrefix             = "runs/"
+	runIndexPrefix         = "run-index/"
+	checkpointsPrefix      = "checkpoints/"
+	// aggregatesPrefix holds, per aggregate, the last aggregate version
+	// applied: the guard that makes projecting idempotent and ordered.
+	aggregatesPrefix = "aggregates/"
+)
+
+func definitionKey(name string) string { return definitionsPrefix + name }
+func pipelineKey(name string) string   { return pipelinesPrefix + name }
+func runKey(id string) string          { return runsPrefix + id }
+func resourceKey(typ, name string) string {
+	return resourcesPrefix + typ + "/" + name
+}
+func resourceVersionsOf(typ, name string) string {
+	return resourceVersionsPrefix + typ + "/" + name + "/"
+}
+func resourceVersionKey(typ, name string, version int) string {
+	return resourceVersionsOf(typ, name) + fmt.Sprintf("%020d", version)
+}
+func aggregateKey(aggregate, id string) string { return aggregatesPrefix + aggregate + "/" + id }
+
+// Run indexes sort newest first: the key holds the start time counted down.
+func runIndexKeys(id string, started time.Time, resourceType, resourceName, pipeline string) []string {
+	order := fmt.Sprintf("%020d-%s", math.MaxInt64-started.UnixNano(), id)
+	return []string{
+		runIndexPrefix + "all/" + order,
+		runIndexPrefix + "type/" + resourceType + "/" + order,
+		runIndexPrefix + "resource/" + resourceType + "/" + resourceName + "/" + order,
+		runIndexPrefix + "pipeline/" + pipeline + "/" + order,
+	}
+}
+
+// runIndex is the index a run filter walks.
+func runIndex(f RunFilter) string {
+	switch {
+	case strings.Contains(strings.Trim(f.Resource, "/"), "/"):
+		return runIndexPrefix + "resource/" + strings.Trim(f.Resource, "/") + "/"
+	case f.Resource != "":
+		return runIndexPrefix + "type/" + strings.Trim(f.Resource, "/") + "/"
+	case f.Pipeline != "":
+		return runIndexPrefix + "pipeline/" + f.Pipeline + "/"
+	default:
+		return runIndexPrefix + "all/"
+	}
+}

@@ -1,0 +1,169 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// record is how every read model value is stored: the value with the
+// aggregate version and the log sequence of the last event applied to it.
+type record[T any] struct {
+	Value            T      `json:"value"`
+	AggregateVersion uint64 `json:"aggregateVersion"`
+	Sequence         uint64 `json:"sequence"`
+}
+
+func encode[T any](v T, m *domain.Meta) []byte {
+	data, err := json.Marshal(record[T]{Value: v, AggregateVersion: m.Version, Sequence: m.Sequence})
+	if err != nil {
+		panic(fmt.Sprintf("projections: encode %T: %v", v, err)) // only plain data is stored
+	}
+	return data
+}
+
+func decode[T any](kv KV) (record[T], error) {
+	var r record[T]
+	if err := json.Unmarshal(kv.Value, &r); err != nil {
+		return r, fmt.Errorf("read model %s is corrupt: %w", kv.Key, err)
+	}
+	return r, nil
+}
+
+// Projector applies events to the read models. Project is idempotent and
+// ordered per aggregate, and safe to call from several goroutines and
+// processes at once: each event is committed in one transaction guarded by
+// its aggregate's applied version, so a race applies it once.
+type Projector struct {
+	store Store
+}
+
+// NewProjector returns a projector writing to store.
+func NewProjector(store Store) *Projector { return &Projector{store: store} }
+
+// Project applies events in order. An event already applied is skipped; an
+// event whose predecessors are missing returns an error wrapping ErrGap.
+func (p *Projector) Project(ctx context.Context, events ...domain.Event) error {
+	for _, e := range events {
+		if err := p.apply(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxAttempts bounds the retries of a commit that lost a race.
+const maxAttempts = 50
+
+func (p *Projector) apply(ctx context.Context, e domain.Event) error {
+	m := e.EventMeta()
+	switch m.Aggregate {
+	case domain.AggregateDefinition, domain.AggregateResource, domain.AggregatePipeline, domain.AggregateRun:
+	default:
+		return nil
+	}
+	guardKey := aggregateKey(m.Aggregate, m.AggregateID)
+	for range maxAttempts {
+		guard, _, err := p.store.Get(ctx, guardKey)
+		if err != nil {
+			return err
+		}
+		applied, _ := strconv.ParseUint(string(guard.Value), 10, 64)
+		if m.Version <= applied {
+			return nil
+		}
+		if m.Version > applied+1 {
+			return fmt.Errorf("%w: %s %s is at version %d, event %s has %d",
+				ErrGap, m.Aggregate, m.AggregateID, applied, m.Type, m.Version)
+		}
+		guards, ops, err := p.changes(ctx, e)
+		if err != nil {
+			return err
+		}
+		guards = append(guards, Guard{Key: guardKey, ModRevision: guard.ModRevision})
+		ops = append(ops, Op{Key: guardKey, Value: []byte(strconv.FormatUint(m.Version, 10))})
+		ok, err := p.store.Commit(ctx, guards, ops)
+		if err != nil || ok {
+			return err
+		}
+	}
+	return fmt.Errorf("projections: %s %s: too many concurrent writers", m.Aggregate, m.AggregateID)
+}
+
+// changes are the writes one event makes, with guards on what they read.
+func (p *Projector) changes(ctx context.Context, e domain.Event) ([]Guard, []Op, error) {
+	m := e.EventMeta()
+	switch e := e.(type) {
+	case *domain.ResourceDefinitionCreated:
+		return nil, []Op{{Key: definitionKey(e.Definition.Name), Value: encode(e.Definition, m)}}, nil
+	case *domain.ResourceDefinitionUpdated:
+		return nil, []Op{{Key: definitionKey(e.Definition.Name), Value: encode(e.Definition, m)}}, nil
+	case *domain.ResourceDefinitionDeleted:
+		return nil, []Op{{Key: definitionKey(e.Name), Delete: true}}, nil
+	case *domain.PipelineCreated:
+		return nil, []Op{{Key: pipelineKey(e.Pipeline.Name), Value: encode(e.Pipeline, m)}}, nil
+	case *domain.PipelineUpdated:
+		return nil, []Op{{Key: pipelineKey(e.Pipeline.Name), Value: encode(e.Pipeline, m)}}, nil
+	case *domain.PipelineDeleted:
+		return nil, []Op{{Key: pipelineKey(e.Name), Delete: true}}, nil
+	case *domain.ResourceCreated:
+		return nil, putResource(e.Resource, m), nil
+	case *domain.ResourceUpdated:
+		return p.resourceUpdated(ctx, e)
+	case *domain.ResourceDeleted:
+		return nil, []Op{{Key: resourceKey(e.Type, e.Name), Delete: true},
+			{Key: resourceVersionsOf(e.Type, e.Name), Delete: true, Prefix: true}}, nil
+	}
+	if m.Aggregate == domain.AggregateRun {
+		return p.runChanged(ctx, e)
+	}
+	return nil, nil, nil
+}
+
+func putResource(r domain.Resource, m *domain.Meta) []Op {
+	value := encode(r, m)
+	return []Op{{Key: resourceKey(r.Type, r.Name), Value: value},
+		{Key: resourceVersionKey(r.Type, r.Name, r.Version()), Value: value}}
+}
+
+// resourceUpdated keeps the driver results the stored resource has.
+func (p *Projector) resourceUpdated(ctx context.Context, e *domain.ResourceUpdated) ([]Guard, []Op, error) {
+	r := e.Resource
+	key := resourceKey(r.Type, r.Name)
+	kv, ok, err := p.store.Get(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok {
+		old, err := decode[domain.Resource](kv)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.Metadata = keepResults(r.Metadata, old.Value.Metadata)
+	}
+	return []Guard{{Key: key, ModRevision: kv.ModRevision}}, putResource(r, e.EventMeta()), nil
+}
+
+func keepResults(into, from map[string]string) map[string]string {
+	out := make(map[string]string, len(into)+len(from))
+	for k, v := range into {
+		out[k] = v
+	}
+	for k, v := range from {
+		if len(k) > len(domain.MetaResultPrefix) && k[:len(domain.MetaResultPrefix)] == domain.MetaResultPrefix {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func encodeRecord[T any](r record[T]) []byte {
+	data, err := json.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("projections: encode %T: %v", r.Value, err))
+	}
+	return data
+}

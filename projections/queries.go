@@ -1,0 +1,241 @@
+package projections
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// Page asks for one page of a list. Limit 0 means DefaultLimit; at most
+// MaxLimit. Continue is the token the previous page returned ("" = start).
+type Page struct {
+	Limit    int
+	Continue string
+}
+
+// Page limits.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+func (p Page) limit() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultLimit
+	case p.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return p.Limit
+}
+
+// Views: a read model value with the aggregate version and log sequence of
+// the last event applied to it.
+type (
+	DefinitionView struct {
+		domain.ResourceDefinition
+		AggregateVersion uint64 `json:"-"`
+		Sequence         uint64 `json:"-"`
+	}
+	ResourceView struct {
+		domain.Resource
+		AggregateVersion uint64 `json:"-"`
+		Sequence         uint64 `json:"-"`
+	}
+	PipelineView struct {
+		domain.Pipeline
+		AggregateVersion uint64 `json:"-"`
+		Sequence         uint64 `json:"-"`
+	}
+	RunView struct {
+		domain.Run
+		AggregateVersion uint64 `json:"-"`
+		Sequence         uint64 `json:"-"`
+	}
+)
+
+// RunFilter narrows a list of runs. Resource is "TYPE" or "TYPE/NAME".
+type RunFilter struct {
+	Resource, Pipeline, Status string
+}
+
+// ReadModel answers queries from the read models. Safe for concurrent use.
+type ReadModel struct {
+	store Store
+}
+
+// NewReadModel returns the queries over store.
+func NewReadModel(store Store) *ReadModel { return &ReadModel{store: store} }
+
+func get[T any](ctx context.Context, s Store, key, what string) (record[T], error) {
+	kv, ok, err := s.Get(ctx, key)
+	if err != nil {
+		return record[T]{}, err
+	}
+	if !ok {
+		return record[T]{}, fmt.Errorf("%s not found: %w", what, domain.ErrNotFound)
+	}
+	return decode[T](kv)
+}
+
+// list reads one page of records under prefix.
+func list[T any](ctx context.Context, s Store, prefix string, p Page) ([]record[T], string, error) {
+	after, err := token(p.Continue)
+	if err != nil {
+		return nil, "", err
+	}
+	kvs, more, err := s.List(ctx, prefix, after, p.limit())
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]record[T], 0, len(kvs))
+	for _, kv := range kvs {
+		r, err := decode[T](kv)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, r)
+	}
+	next := ""
+	if more && len(kvs) > 0 {
+		next = continueToken(strings.TrimPrefix(kvs[len(kvs)-1].Key, prefix))
+	}
+	return out, next, nil
+}
+
+func continueToken(after string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(after))
+}
+
+func token(t string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(t)
+	if err != nil {
+		return "", domain.Invalid("continue", "is not a token from a previous page")
+	}
+	return string(b), nil
+}
+
+func views[T, V any](rs []record[T], next string, err error, view func(record[T]) V) ([]V, string, error) {
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]V, len(rs))
+	for i, r := range rs {
+		out[i] = view(r)
+	}
+	return out, next, nil
+}
+
+func definitionView(r record[domain.ResourceDefinition]) DefinitionView {
+	return DefinitionView{r.Value, r.AggregateVersion, r.Sequence}
+}
+func resourceView(r record[domain.Resource]) ResourceView {
+	return ResourceView{r.Value, r.AggregateVersion, r.Sequence}
+}
+func pipelineView(r record[domain.Pipeline]) PipelineView {
+	return PipelineView{r.Value, r.AggregateVersion, r.Sequence}
+}
+func runView(r record[domain.Run]) RunView { return RunView{r.Value, r.AggregateVersion, r.Sequence} }
+
+// Definition reads one definition; domain.ErrNotFound when absent.
+func (q *ReadModel) Definition(ctx context.Context, name string) (DefinitionView, error) {
+	r, err := get[domain.ResourceDefinition](ctx, q.store, definitionKey(name), fmt.Sprintf("resource definition %q", name))
+	return definitionView(r), err
+}
+
+// Definitions lists definitions by name.
+func (q *ReadModel) Definitions(ctx context.Context, p Page) ([]DefinitionView, string, error) {
+	rs, next, err := list[domain.ResourceDefinition](ctx, q.store, definitionsPrefix, p)
+	return views(rs, next, err, definitionView)
+}
+
+// Resource reads one resource.
+func (q *ReadModel) Resource(ctx context.Context, typ, name string) (ResourceView, error) {
+	r, err := get[domain.Resource](ctx, q.store, resourceKey(typ, name), fmt.Sprintf("resource %q", domain.ResourceKey(typ, name)))
+	return resourceView(r), err
+}
+
+// Resources lists resources of typ (every type when empty) by type and name.
+func (q *ReadModel) Resources(ctx context.Context, typ string, p Page) ([]ResourceView, string, error) {
+	prefix := resourcesPrefix
+	if typ != "" {
+		prefix += typ + "/"
+	}
+	rs, next, err := list[domain.Resource](ctx, q.store, prefix, p)
+	return views(rs, next, err, resourceView)
+}
+
+// ResourceVersions lists the versions of a resource, oldest first.
+func (q *ReadModel) ResourceVersions(ctx context.Context, typ, name string, p Page) ([]ResourceView, string, error) {
+	rs, next, err := list[domain.Resource](ctx, q.store, resourceVersionsOf(typ, name), p)
+	return views(rs, next, err, resourceView)
+}
+
+// ResourceVersion reads one version of a resource.
+func (q *ReadModel) ResourceVersion(ctx context.Context, typ, name string, version int) (ResourceView, error) {
+	r, err := get[domain.Resource](ctx, q.store, resourceVersionKey(typ, name, version),
+		fmt.Sprintf("version %d of resource %q", version, domain.ResourceKey(typ, name)))
+	return resourceView(r), err
+}
+
+// CountResources counts the resources of a definition.
+func (q *ReadModel) CountResources(ctx context.Context, typ string) (int, error) {
+	return q.store.Count(ctx, resourcesPrefix+typ+"/")
+}
+
+// Pipeline reads one pipeline.
+func (q *ReadModel) Pipeline(ctx context.Context, name string) (PipelineView, error) {
+	r, err := get[domain.Pipeline](ctx, q.store, pipelineKey(name), fmt.Sprintf("pipeline %q", name))
+	return pipelineView(r), err
+}
+
+// Pipelines lists pipelines by name.
+func (q *ReadModel) Pipelines(ctx context.Context, p Page) ([]PipelineView, string, error) {
+	rs, next, err := list[domain.Pipeline](ctx, q.store, pipelinesPrefix, p)
+	return views(rs, next, err, pipelineView)
+}
+
+// Run reads one run.
+func (q *ReadModel) Run(ctx context.Context, id string) (RunView, error) {
+	r, err := get[domain.Run](ctx, q.store, runKey(id), fmt.Sprintf("run %q", id))
+	return runView(r), err
+}
+
+// Runs lists runs newest first, filtered by f.
+func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, string, error) {
+	index := runIndex(f)
+	after, err := token(p.Continue)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := p.limit()
+	var out []RunView
+	for {
+		kvs, more, err := q.store.List(ctx, index, after, limit)
+		if err != nil {
+			return nil, "", err
+		}
+		for i, kv := range kvs {
+			after = strings.TrimPrefix(kv.Key, index)
+			r, err := q.Run(ctx, string(kv.Value))
+			if err != nil {
+				return nil, "", err
+			}
+			if (f.Status == "" || r.Status == f.Status) && (f.Pipeline == "" || r.Pipeline.Name == f.Pipeline) {
+				out = append(out, r)
+			}
+			if len(out) == limit {
+				if more || i < len(kvs)-1 {
+					return out, continueToken(after), nil
+				}
+				return out, "", nil
+			}
+		}
+		if !more {
+			return out, "", nil
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// runChanged folds a run event into runs/{id}. RunStarted also writes the
+// run's index entries; a recorded (not ignored) driver result also lands in
+// the resource's metadata under driverresults.{driver}, in the current
+// resource and in the version the run started from.
+func (p *Projector) runChanged(ctx context.Context, e domain.Event) ([]Guard, []Op, error) {
+	m := e.EventMeta()
+	key := runKey(m.AggregateID)
+	if started, ok := e.(*domain.RunStarted); ok {
+		run := domain.RunAggregate{}
+		run.Apply(started)
+		state := run.State()
+		ops := []Op{{Key: key, Value: encode(state, m)}}
+		for _, k := range runIndexKeys(state.ID, state.StartedAt, state.Resource.Type, state.Resource.Name, state.Pipeline.Name) {
+			ops = append(ops, Op{Key: k, Value: []byte(state.ID)})
+		}
+		return nil, ops, nil
+	}
+	kv, ok, err := p.store.Get(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: run %s has no RunStarted yet", ErrGap, m.AggregateID)
+	}
+	stored, err := decode[domain.Run](kv)
+	if err != nil {
+		return nil, nil, err
+	}
+	run := domain.RestoreRun(stored.Value, stored.AggregateVersion)
+	run.Apply(e)
+	guards := []Guard{{Key: key, ModRevision: kv.ModRevision}}
+	ops := []Op{{Key: key, Value: encode(run.State(), m)}}
+	if r, ok := e.(*domain.DriverResultRecorded); ok && r.Ignored == "" {
+		g, o, err := p.resultIntoResource(ctx, run.State().Resource, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		guards, ops = append(guards, g...), append(ops, o...)
+	}
+	return guards, ops, nil
+}
+
+func (p *Projector) resultIntoResource(ctx context.Context, res domain.Resource, r *domain.DriverResultRecorded) ([]Guard, []Op, error) {
+	var guards []Guard
+	var ops []Op
+	for _, key := range []string{resourceKey(res.Type, res.Name), resourceVersionKey(res.Type, res.Name, res.Version())} {
+		kv, ok, err := p.store.Get(ctx, key)
+		if err != nil {
+			return nil, nil, err
+		}
+		guards = append(guards, Guard{Key: key, ModRevision: kv.ModRevision})
+		if !ok {
+			continue
+		}
+		stored, err := decode[domain.Resource](kv)
+		if err != nil {
+			return nil, nil, err
+		}
+		if stored.Value.ID != res.ID {
+			continue // deleted and created again since: not this resource
+		}
+		meta := make(map[string]string, len(stored.Value.Metadata)+1)
+		for k, v := range stored.Value.Metadata {
+			meta[k] = v
+		}
+		meta[domain.MetaResultPrefix+r.Result.Driver] = domain.ResultJSON(r.Result)
+		stored.Value.Metadata = meta
+		value := encodeRecord(stored)
+		ops = append(ops, Op{Key: key, Value: value})
+	}
+	return guards, ops, nil
+}

@@ -1,0 +1,48 @@
+package projections
+
+import (
+	"context"
+	"errors"
+)
+
+// KV is one key of the read-model store; keys are relative to the store's
+// prefix.
+type KV struct {
+	Key         string
+	Value       []byte
+	ModRevision int64 // changes on every write of the key; 0 for a missing key
+}
+
+// Guard holds when Key's mod revision is still ModRevision (0: Key is absent).
+type Guard struct {
+	Key         string
+	ModRevision int64
+}
+
+// Op is one write of a commit: a put, a delete, or a delete of every key
+// under the prefix Key.
+type Op struct {
+	Key    string
+	Value  []byte
+	Delete bool
+	Prefix bool
+}
+
+// Store is the key-value store the read models live in. Implementations are
+// safe for concurrent use.
+type Store interface {
+	// Get returns the key, or ok false when it is absent.
+	Get(ctx context.Context, key string) (kv KV, ok bool, err error)
+	// List returns up to limit keys under prefix that sort after startAfter
+	// (all when empty), in key order, and whether more follow.
+	List(ctx context.Context, prefix, startAfter string, limit int) ([]KV, bool, error)
+	// Count is the number of keys under prefix.
+	Count(ctx context.Context, prefix string) (int, error)
+	// Commit applies ops in one transaction if every guard holds, and
+	// reports whether they held; when not, nothing is written.
+	Commit(ctx context.Context, guards []Guard, ops []Op) (bool, error)
+}
+
+// ErrGap is returned by Project for an event whose aggregate has not yet
+// seen the events before it; the consumer retries it later.
+var ErrGap = errors.New("projection: event arrived before the events before it")
