@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Separate NATS and etcd processes on loopback, for the cluster-mode tests.
+#   .ci/cluster.sh start   start both and wait until they answer
+#   .ci/cluster.sh env     print the variables the tests read
+#   .ci/cluster.sh stop    stop both
+set -euo pipefail
+
+dir="${CONVEYOR_CLUSTER_DIR:-${TMPDIR:-/tmp}/conveyor-cluster}"
+nats_port="${CONVEYOR_CLUSTER_NATS_PORT:-14222}"
+etcd_port="${CONVEYOR_CLUSTER_ETCD_PORT:-12379}"
+etcd_peer_port="${CONVEYOR_CLUSTER_ETCD_PEER_PORT:-12380}"
+gobin="$(go env GOBIN 2>/dev/null || true)"
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+nats_bin="${NATS_SERVER_BIN:-$gobin/nats-server}"
+etcd_bin="${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}"
+
+wait_for() { # name, command...
+  local name=$1; shift
+  for _ in $(seq 1 100); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "cluster.sh: $name did not answer within 10s" >&2
+  return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start() {
+  [ -x "$nats_bin" ] || { echo "cluster.sh: no nats-server at $nats_bin (go install github.com/nats-io/nats-server/v2@v2.15.2)" >&2; exit 1; }
+  [ -x "$etcd_bin" ] || { echo "cluster.sh: no etcd at $etcd_bin (apt-get install etcd-server)" >&2; exit 1; }
+  stop >/dev/null 2>&1 || true
+  mkdir -p "$dir/nats" "$dir/etcd"
+  "$nats_bin" --addr 127.0.0.1 --port "$nats_port" --jetstream --store_dir "$dir/nats" \
+    >"$dir/nats.log" 2>&1 &
+  echo $! >"$dir/nats.pid"
+  ETCD_UNSUPPORTED_ARCH="${ETCD_UNSUPPORTED_ARCH:-}" "$etcd_bin" --name conveyor-test --data-dir "$dir/etcd/data" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+    --initial-cluster "conveyor-test=http://127.0.0.1:$etcd_peer_port" >"$dir/etcd.log" 2>&1 &
+  echo $! >"$dir/etcd.pid"
+  wait_for nats port_open "$nats_port" || { tail -20 "$dir/nats.log" >&2; exit 1; }
+  wait_for etcd curl -fsS "http://127.0.0.1:$etcd_port/health" || { tail -20 "$dir/etcd.log" >&2; exit 1; }
+  echo "cluster.sh: nats on 127.0.0.1:$nats_port, etcd on 127.0.0.1:$etcd_port ($("$nats_bin" --version), $("$etcd_bin" --version | head -1))"
+}
+
+stop() {
+  for name in nats etcd; do
+    if [ -f "$dir/$name.pid" ]; then
+      kill "$(cat "$dir/$name.pid")" 2>/dev/null || true
+      rm -f "$dir/$name.pid"
+    fi
+  done
+  sleep 0.3
+  rm -rf "$dir"
+}
+
+env_vars() {
+  echo "export CONVEYOR_TEST_NATS_URL=nats://127.0.0.1:$nats_port"
+  echo "export CONVEYOR_TEST_ETCD_ENDPOINTS=http://127.0.0.1:$etcd_port"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  env) env_vars ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,43 @@
+# Conveyor. Two commands on a fresh machine: `make run` and `make test`.
+GO      ?= go
+ARGS    ?=
+PKGS    ?= ./...
+
+.PHONY: run build test test-short vet fmt-check bench cluster-up cluster-down clean
+
+## run: Conveyor with embedded NATS and etcd, API on http://127.0.0.1:8080
+run:
+	$(GO) run ./cmd/conveyor server $(ARGS)
+
+## build: the binary, as bin/conveyor
+build:
+	$(GO) build -o bin/conveyor ./cmd/conveyor
+
+## test: vet, formatting, and every test with the race detector
+test: vet fmt-check
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+## test-short: the tests without the race detector
+test-short:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## bench: the load generator against a server it starts itself
+bench:
+	$(GO) run ./cmd/conveyor bench $(ARGS)
+
+## cluster-up / cluster-down: separate NATS and etcd processes for the cluster-mode tests
+cluster-up:
+	bash .ci/cluster.sh start
+
+cluster-down:
+	bash .ci/cluster.sh stop
+
+clean:
+	rm -rf bin conveyor-data
