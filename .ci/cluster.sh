@@ -45,13 +45,20 @@ start() {
 }
 
 stop() {
+  local pids=()
   for name in nats etcd; do
     if [ -f "$dir/$name.pid" ]; then
-      kill "$(cat "$dir/$name.pid")" 2>/dev/null || true
+      pids+=("$(cat "$dir/$name.pid")")
       rm -f "$dir/$name.pid"
     fi
   done
-  sleep 0.3
+  [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.1
+  done
   rm -rf "$dir"
 }
 
