@@ -1,3 +1,25 @@
-// Package sdk is the Go driver runtime and API client of Conveyor. It never
-// imports a server package of this project.
+// Package sdk is Conveyor's Go driver runtime and API client.
+//
+// A driver names the resource types it listens to and reconciles one
+// resource at a time:
+//
+//	d := sdk.NewDriver("compiler", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
+//		req.Log.Printf("compiling %s", req.Resource.Name)
+//		return sdk.Result{Success: true, Message: "compiled"}
+//	})
+//	m, err := sdk.NewManager(d, sdk.WithConcurrency(4))
+//	...
+//	err = m.Run(ctx) // until ctx ends
+//
+// The Manager speaks the wire protocol of Conveyor (and of Conveyor CI's own
+// runtime) on NATS JetStream: a durable consumer named after the driver on
+// the stream "messages", results on "pipelines.driver.result", log lines on
+// "logs.{run_id}". A message is acknowledged only after its result is
+// published, so a crash redelivers it; a panic in Reconcile is a failed
+// result; long work keeps its message with in-progress acknowledgements.
+//
+// Client is a typed client of the REST API, configured from
+// CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT.
+//
+// The package imports no server package of Conveyor.
 package sdk

@@ -1,0 +1,58 @@
+package sdk
+
+import "context"
+
+// Driver turns resource changes into work.
+type Driver interface {
+	// Name names the driver; it names its durable consumer, so it must stay
+	// stable, and pipeline steps refer to it.
+	Name() string
+	// Resources are the resource types it listens to.
+	Resources() []string
+	// Reconcile does the work for one message. It must honour ctx: ctx ends
+	// when the manager shuts down past its grace period.
+	Reconcile(ctx context.Context, req Request) Result
+}
+
+// Request is one piece of work.
+type Request struct {
+	// Event is "create", "update", "delete" or "process" (a later step of a
+	// pipeline).
+	Event string
+	// Resource is the resource, with the results of earlier steps in
+	// Metadata["driverresults.{driver}"] (JSON strings).
+	Resource Resource
+	// RunID is the run this work belongs to; Step and Attempt say which step
+	// and which try of it (empty and 0 for work outside a pipeline).
+	RunID   string
+	Step    string
+	Attempt int
+	// Log writes lines into the run's log. It is an io.Writer too.
+	Log *Logger
+}
+
+// Result is what Reconcile reports.
+type Result struct {
+	Success bool
+	Message string
+	Data    map[string]any
+}
+
+// DriverFunc is a Reconcile function.
+type DriverFunc func(ctx context.Context, req Request) Result
+
+type funcDriver struct {
+	name      string
+	resources []string
+	reconcile DriverFunc
+}
+
+// NewDriver makes a Driver of a name, the resource types it listens to, and
+// a Reconcile function.
+func NewDriver(name string, resources []string, reconcile DriverFunc) Driver {
+	return funcDriver{name: name, resources: resources, reconcile: reconcile}
+}
+
+func (d funcDriver) Name() string                                      { return d.name }
+func (d funcDriver) Resources() []string                               { return d.resources }
+func (d funcDriver) Reconcile(ctx context.Context, req Request) Result { return d.reconcile(ctx, req) }

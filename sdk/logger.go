@@ -1,0 +1,116 @@
+package sdk
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Logger writes lines into a run's log: each line is published with
+// JetStream on logs.{run_id}, where the server keeps it and streams it to
+// clients. It is an io.Writer too: bytes are split into lines, so
+// `cmd.Stdout = req.Log` streams a command's output line by line; call Flush
+// for a last line without a newline. Safe for concurrent use. A line that
+// cannot be published is counted (Dropped) and logged locally, never fatal.
+type Logger struct {
+	js                            jetstream.JetStream
+	runID, driver, pipeline, step string
+	local                         *slog.Logger
+
+	mu      sync.Mutex
+	partial []byte
+	dropped atomic.Int64
+}
+
+func newLogger(js jetstream.JetStream, runID, driver, pipeline, step string, local *slog.Logger) *Logger {
+	return &Logger{js: js, runID: runID, driver: driver, pipeline: pipeline, step: step, local: local}
+}
+
+// Printf writes one formatted line.
+func (l *Logger) Printf(format string, args ...any) { l.line(fmt.Sprintf(format, args...)) }
+
+// Println writes one line of its operands, separated by spaces.
+func (l *Logger) Println(args ...any) {
+	s := fmt.Sprintln(args...)
+	l.line(s[:len(s)-1])
+}
+
+// Write implements io.Writer: every complete line is published.
+func (l *Logger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.partial = append(l.partial, p...)
+	var lines []string
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		lines = append(lines, string(bytes.TrimRight(l.partial[:i], "\r")))
+		l.partial = l.partial[i+1:]
+	}
+	l.mu.Unlock()
+	for _, line := range lines {
+		l.line(line)
+	}
+	return len(p), nil
+}
+
+// Flush publishes a pending partial line and waits until every line so far
+// is stored (or 5 seconds passed).
+func (l *Logger) Flush() {
+	l.mu.Lock()
+	rest := string(l.partial)
+	l.partial = nil
+	l.mu.Unlock()
+	if rest != "" {
+		l.line(rest)
+	}
+	if l.js == nil {
+		return
+	}
+	select {
+	case <-l.js.PublishAsyncComplete():
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// Dropped counts lines that could not be published.
+func (l *Logger) Dropped() int64 { return l.dropped.Load() }
+
+func (l *Logger) line(msg string) {
+	if l == nil {
+		return
+	}
+	l.local.Debug(msg, "run", l.runID, "driver", l.driver)
+	if l.js == nil || l.runID == "" {
+		return
+	}
+	now := time.Now()
+	body, _ := json.Marshal(logLine{RunID: l.runID, Driver: l.driver, Pipeline: l.pipeline,
+		Timestamp: strconv.FormatInt(now.Unix(), 10), Message: msg, Labels: map[string]string{},
+		Time: now.UTC().Format(time.RFC3339Nano), Step: l.step})
+	ack, err := l.js.PublishAsync("logs."+l.runID, body)
+	if err != nil {
+		l.drop(err)
+		return
+	}
+	go func() {
+		select {
+		case <-ack.Ok():
+		case err := <-ack.Err():
+			l.drop(err)
+		}
+	}()
+}
+
+func (l *Logger) drop(err error) {
+	l.dropped.Add(1)
+	l.local.Warn("log line not stored", "run", l.runID, "driver", l.driver, "err", err)
+}

@@ -1,0 +1,233 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Manager runs a Driver: it consumes the driver's work and publishes its
+// results. Several processes of the same driver share the work.
+type Manager struct {
+	d    Driver
+	opts options
+}
+
+// NewManager checks the driver and the options.
+func NewManager(d Driver, opts ...Option) (*Manager, error) {
+	o := defaultOptions()
+	var errs []error
+	for _, opt := range opts {
+		errs = append(errs, opt(&o))
+	}
+	if d == nil {
+		errs = append(errs, errors.New("sdk: nil driver"))
+	} else {
+		if !validName(d.Name()) {
+			errs = append(errs, fmt.Errorf("sdk: driver name %q must be 1 to 63 lower-case letters, digits, '-' or '_'", d.Name()))
+		}
+		if len(d.Resources()) == 0 {
+			errs = append(errs, fmt.Errorf("sdk: driver %q listens to no resource type", d.Name()))
+		}
+		for _, r := range d.Resources() {
+			if !validName(r) {
+				errs = append(errs, fmt.Errorf("sdk: resource type %q is not a valid name", r))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Manager{d: d, opts: o}, nil
+}
+
+func validName(s string) bool {
+	if len(s) < 1 || len(s) > 63 {
+		return false
+	}
+	for i, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || ((c == '-' || c == '_') && i > 0 && i < len(s)-1)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Subjects are the subjects the driver's consumer filters: resources.{r}
+// (fan-out) and drivers.{name}.resources.{r} (pipeline steps) for each
+// resource type r.
+func Subjects(d Driver) []string {
+	var out []string
+	for _, r := range d.Resources() {
+		out = append(out, "resources."+r, "drivers."+d.Name()+".resources."+r)
+	}
+	return out
+}
+
+// Run consumes work until ctx ends. Then it stops taking work, waits up to
+// the grace period for work in flight, cancels what is left (those messages
+// are handed back for redelivery), and returns.
+func (m *Manager) Run(ctx context.Context) error {
+	nc := m.opts.conn
+	if nc == nil {
+		var err error
+		nc, err = nats.Connect(m.opts.natsURL, nats.Name("conveyor-driver-"+m.d.Name()), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("sdk: connect to %s: %w", m.opts.natsURL, err)
+		}
+		defer nc.Close()
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, messagesStream, jetstream.ConsumerConfig{
+		Durable: m.d.Name(), FilterSubjects: Subjects(m.d), AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: m.opts.ackWait, MaxDeliver: -1, MaxAckPending: max(1000, m.opts.concurrency*4),
+	})
+	if err != nil {
+		return fmt.Errorf("sdk: consumer %s: %w", m.d.Name(), err)
+	}
+
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	slots := make(chan struct{}, m.opts.concurrency)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		stopped bool
+	)
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			_ = msg.Nak()
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			<-slots
+			_ = msg.Nak()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			m.handle(workCtx, js, msg)
+		}()
+	}, jetstream.PullMaxMessages(m.opts.concurrency))
+	if err != nil {
+		return fmt.Errorf("sdk: consume: %w", err)
+	}
+	<-ctx.Done()
+	cc.Stop()
+	mu.Lock()
+	stopped = true
+	mu.Unlock()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(m.opts.grace):
+		cancelWork()
+		<-done
+	}
+	return nil
+}
+
+// handle reconciles one message and acknowledges it once its result is
+// published.
+func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, msg jetstream.Msg) {
+	log := m.opts.logger.With("driver", m.d.Name(), "subject", msg.Subject())
+	work, resource, err := decodeWork(msg.Data())
+	if err != nil {
+		log.Error("message parked: not the protocol's JSON", "err", err)
+		_ = msg.Term()
+		return
+	}
+	step := work.Step
+	isStep := strings.HasPrefix(msg.Subject(), "drivers.")
+	logger := newLogger(js, work.RunID, m.d.Name(), resource.Pipeline, step, log)
+	stopProgress := keepInProgress(msg, m.opts.ackWait/3)
+	result := m.reconcile(ctx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
+		Step: step, Attempt: work.Attempt, Log: logger})
+	stopProgress()
+	logger.Flush()
+	if ctx.Err() != nil {
+		_ = msg.Nak() // shut down mid-work: another instance takes it
+		return
+	}
+	if isStep {
+		if err := m.publishResult(ctx, js, work, resource, result); err != nil {
+			log.Warn("result not published; the work comes again", "run", work.RunID, "err", err)
+			_ = msg.NakWithDelay(m.backoff(msg))
+			return
+		}
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		log.Warn("ack failed; the work may come again", "err", err)
+	}
+}
+
+// reconcile calls the driver; a panic becomes a failed result.
+func (m *Manager) reconcile(ctx context.Context, req Request) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Success: false, Message: fmt.Sprintf("driver %s panicked: %v", m.d.Name(), p)}
+		}
+	}()
+	return m.d.Reconcile(ctx, req)
+}
+
+func (m *Manager) publishResult(ctx context.Context, js jetstream.JetStream, w workMessage, r Resource, res Result) error {
+	body, err := json.Marshal(resultMessage{Event: "driver.result", RunID: w.RunID, Resource: r, Step: w.Step,
+		DriverResult: wireResult{Success: res.Success, Message: res.Message, Data: res.Data, Driver: m.d.Name()}})
+	if err != nil {
+		return err
+	}
+	opts := []jetstream.PublishOpt{}
+	if w.ID != "" {
+		opts = append(opts, jetstream.WithMsgID(w.ID+".result"))
+	}
+	_, err = js.Publish(ctx, resultSubject, body, opts...)
+	return err
+}
+
+func (m *Manager) backoff(msg jetstream.Msg) time.Duration {
+	n := 0
+	if meta, err := msg.Metadata(); err == nil {
+		n = int(meta.NumDelivered) - 1
+	}
+	if n >= len(m.opts.backoff) {
+		n = len(m.opts.backoff) - 1
+	}
+	return m.opts.backoff[max(n, 0)]
+}
+
+// keepInProgress tells the server every interval that the message is still
+// being worked on, until the returned stop is called.
+func keepInProgress(msg jetstream.Msg, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done) }
+}

@@ -1,0 +1,118 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Option configures a Manager.
+type Option func(*options) error
+
+type options struct {
+	natsURL     string
+	conn        *nats.Conn
+	concurrency int
+	ackWait     time.Duration
+	backoff     []time.Duration
+	grace       time.Duration
+	logger      *slog.Logger
+}
+
+func defaultOptions() options {
+	url := os.Getenv("CONVEYOR_NATS_URL")
+	if url == "" {
+		url = "nats://127.0.0.1:4222"
+	}
+	return options{natsURL: url, concurrency: 1, ackWait: 30 * time.Second,
+		backoff: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second}, grace: 30 * time.Second,
+		logger: slog.New(slog.DiscardHandler)}
+}
+
+// WithNATSURL sets the NATS server (default CONVEYOR_NATS_URL, else
+// nats://127.0.0.1:4222).
+func WithNATSURL(url string) Option {
+	return func(o *options) error {
+		if url == "" {
+			return errors.New("sdk: empty NATS URL")
+		}
+		o.natsURL = url
+		return nil
+	}
+}
+
+// WithConn uses an open connection; the manager does not close it.
+func WithConn(nc *nats.Conn) Option {
+	return func(o *options) error {
+		if nc == nil {
+			return errors.New("sdk: nil connection")
+		}
+		o.conn = nc
+		return nil
+	}
+}
+
+// WithConcurrency bounds how many messages this process reconciles at once
+// (default 1).
+func WithConcurrency(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > 10000 {
+			return fmt.Errorf("sdk: concurrency must be 1 to 10000, not %d", n)
+		}
+		o.concurrency = n
+		return nil
+	}
+}
+
+// WithAckWait sets how long the server waits for an acknowledgement before
+// it redelivers (default 30s); long work extends it with in-progress acks
+// every third of it.
+func WithAckWait(d time.Duration) Option {
+	return func(o *options) error {
+		if d < time.Second {
+			return fmt.Errorf("sdk: ack wait must be at least 1s, not %v", d)
+		}
+		o.ackWait = d
+		return nil
+	}
+}
+
+// WithBackoff sets the delays before a message that failed to be handled
+// (its result could not be published) is delivered again, by attempt; the
+// last delay repeats (default 1s, 5s, 30s).
+func WithBackoff(delays ...time.Duration) Option {
+	return func(o *options) error {
+		if len(delays) == 0 {
+			return errors.New("sdk: backoff needs at least one delay")
+		}
+		o.backoff = delays
+		return nil
+	}
+}
+
+// WithGracePeriod sets how long Run waits for in-flight work after its
+// context ended before it cancels that work (default 30s).
+func WithGracePeriod(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return errors.New("sdk: negative grace period")
+		}
+		o.grace = d
+		return nil
+	}
+}
+
+// WithLogger receives the manager's own logs (default: discarded).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("sdk: nil logger")
+		}
+		o.logger = l
+		return nil
+	}
+}

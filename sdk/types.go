@@ -1,0 +1,88 @@
+package sdk
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Resource is a resource as drivers and clients see it. Type is the name of
+// its definition (the JSON field "resource").
+type Resource struct {
+	ID       string            `json:"id,omitempty"`
+	Name     string            `json:"name"`
+	Type     string            `json:"resource"`
+	Pipeline string            `json:"pipeline,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+	Spec     json.RawMessage   `json:"spec"`
+}
+
+// ResourceDefinition is a named kind of resource with a JSON Schema.
+type ResourceDefinition struct {
+	ID          string          `json:"id,omitempty"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Version     string          `json:"version,omitempty"`
+	Schema      json.RawMessage `json:"schema"`
+}
+
+// Pipeline orders drivers over one resource type.
+type Pipeline struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	Version     string            `json:"version,omitempty"`
+	Resource    string            `json:"resource"`
+	Steps       []Step            `json:"steps"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+}
+
+// Step is one step of a pipeline.
+type Step struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Driver string `json:"driver"`
+}
+
+// DriverResult is a driver's report for one step, as the server stores it.
+type DriverResult struct {
+	Success bool            `json:"success"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+	Driver  string          `json:"driver"`
+}
+
+// Run is one execution of a pipeline.
+type Run struct {
+	ID         string     `json:"id"`
+	Status     string     `json:"status"`
+	Trigger    string     `json:"trigger"`
+	Pipeline   Pipeline   `json:"pipeline"`
+	Resource   Resource   `json:"resource"`
+	Steps      []RunStep  `json:"steps"`
+	Current    int        `json:"current"`
+	Message    string     `json:"message,omitempty"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
+// Ended reports whether the run is succeeded, failed or cancelled.
+func (r Run) Ended() bool { return r.Status != "" && r.Status != "running" }
+
+// RunStep is one step of a run.
+type RunStep struct {
+	ID           string        `json:"id"`
+	Driver       string        `json:"driver"`
+	Status       string        `json:"status"`
+	Attempt      int           `json:"attempt"`
+	DispatchedAt *time.Time    `json:"dispatchedAt,omitempty"`
+	FinishedAt   *time.Time    `json:"finishedAt,omitempty"`
+	Result       *DriverResult `json:"result,omitempty"`
+}
+
+// WriteResult answers a resource create or replace.
+type WriteResult struct {
+	Name     string   `json:"name"`
+	RunID    string   `json:"runid"`
+	Version  int      `json:"version"`
+	Message  string   `json:"message"`
+	Resource Resource `json:"resource"`
+}

@@ -1,0 +1,60 @@
+package sdk
+
+import "encoding/json"
+
+// Wire names of the protocol (PROTOCOL.md).
+const (
+	messagesStream = "messages"
+	resultSubject  = "pipelines.driver.result"
+)
+
+// workMessage is the body of a message to drivers. Payload is the resource
+// as a JSON string; Step and Attempt are extensions old servers leave out.
+type workMessage struct {
+	Event   string `json:"event"`
+	Payload string `json:"payload"`
+	ID      string `json:"id"`
+	RunID   string `json:"run_id"`
+	Step    string `json:"step,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
+}
+
+// resultMessage is a driver's result; Step is an extension.
+type resultMessage struct {
+	Event        string     `json:"event"`
+	RunID        string     `json:"run_id"`
+	Resource     Resource   `json:"resource"`
+	DriverResult wireResult `json:"driverresult"`
+	Step         string     `json:"step,omitempty"`
+}
+
+type wireResult struct {
+	Success bool           `json:"success"`
+	Message string         `json:"message"`
+	Data    map[string]any `json:"data"`
+	Driver  string         `json:"driver"`
+}
+
+// logLine is one stored log line; Labels, Time and Step are extensions.
+type logLine struct {
+	RunID     string            `json:"runid"`
+	Driver    string            `json:"driver"`
+	Pipeline  string            `json:"pipeline"`
+	Timestamp string            `json:"timestamp"`
+	Message   string            `json:"message"`
+	Labels    map[string]string `json:"labels"`
+	Time      string            `json:"time"`
+	Step      string            `json:"step,omitempty"`
+}
+
+func decodeWork(data []byte) (workMessage, Resource, error) {
+	var w workMessage
+	if err := json.Unmarshal(data, &w); err != nil {
+		return w, Resource{}, err
+	}
+	var r Resource
+	if err := json.Unmarshal([]byte(w.Payload), &r); err != nil {
+		return w, r, err
+	}
+	return w, r, nil
+}
