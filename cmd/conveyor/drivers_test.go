@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var (
+	examplesOnce sync.Once
+	examplesDir  string
+	examplesErr  error
+)
+
+// exampleDriver builds (once) and returns the path of an example driver:
+// "compiler" or "uploader" of examples/compile-upload.
+func exampleDriver(t *testing.T, name string) string {
+	t.Helper()
+	examplesOnce.Do(func() {
+		examplesDir, examplesErr = os.MkdirTemp("", "conveyor-drivers-")
+		if examplesErr != nil {
+			return
+		}
+		for _, d := range []string{"compiler", "uploader"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(examplesDir, d),
+				"../../examples/compile-upload/"+d).CombinedOutput()
+			if err != nil {
+				examplesErr = err
+				t.Logf("build %s: %s", d, out)
+				return
+			}
+		}
+	})
+	if examplesErr != nil {
+		t.Fatalf("build example drivers: %v", examplesErr)
+	}
+	return filepath.Join(examplesDir, name)
+}
+
+// startDriver runs an example driver process against natsURL.
+func startDriver(t *testing.T, name, natsURL string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(exampleDriver(t, name))
+	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+natsURL)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+// storedLogs reads every line stored under logs.{runID}.
+func storedLogs(t *testing.T, js jetstream.JetStream, runID string) []map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := js.Stream(ctx, "logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"logs." + runID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	for {
+		batch, err := cons.FetchNoWait(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			var line map[string]any
+			if err := json.Unmarshal(msg.Data(), &line); err != nil {
+				t.Fatalf("log line is not JSON: %s", msg.Data())
+			}
+			lines = append(lines, line)
+		}
+		if n == 0 {
+			return lines
+		}
+	}
+}
+
+// TestPipelineWithSDKDrivers runs the binary and the two example drivers
+// (built on the sdk) as separate processes: the run succeeds in order, the
+// results are in the resource's metadata, and the logs are stored under the
+// Run ID.
+func TestPipelineWithSDKDrivers(t *testing.T) {
+	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	s := server.client(t, "/conveyor")
+	startDriver(t, "compiler", server.at.NATS)
+	startDriver(t, "uploader", server.at.NATS)
+
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
+	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc123"))["runid"].(string)
+
+	run := s.waitRun(runID)
+	if run["status"] != "succeeded" {
+		t.Fatalf("run ended %v: %v", run["status"], run)
+	}
+	steps := run["steps"].([]any)
+	first, second := steps[0].(map[string]any), steps[1].(map[string]any)
+	if first["finishedAt"].(string) > second["dispatchedAt"].(string) {
+		t.Errorf("upload was dispatched (%v) before compile finished (%v)", second["dispatchedAt"], first["finishedAt"])
+	}
+	meta := s.must(http.StatusOK, "GET", "/resources/build/app-1", nil)["metadata"].(map[string]any)
+	var uploaded struct {
+		Success bool              `json:"success"`
+		Data    map[string]string `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(meta["driverresults.uploader"].(string)), &uploaded); err != nil ||
+		!uploaded.Success || uploaded.Data["url"] != "https://artifacts.example.com/app-1-abc123.tar.gz" {
+		t.Errorf("uploader result in metadata: %v (%v)", meta["driverresults.uploader"], err)
+	}
+
+	lines := storedLogs(t, s.js, runID)
+	var text []string
+	for _, l := range lines {
+		if l["runid"] != runID || l["timestamp"] == "" {
+			t.Errorf("log line %v", l)
+		}
+		text = append(text, l["driver"].(string)+": "+l["message"].(string))
+	}
+	joined := strings.Join(text, "\n")
+	for _, want := range []string{"compiler: compiling https://example.com/app.git at abc123", "compiler: built app-1-abc123.tar.gz",
+		"uploader: uploading app-1-abc123.tar.gz"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("logs lack %q:\n%s", want, joined)
+		}
+	}
+	if strings.Index(joined, "compiler: built") > strings.Index(joined, "uploader: uploading") {
+		t.Errorf("logs out of order:\n%s", joined)
+	}
+}
