@@ -47,10 +47,10 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) error {
 			return nil
 		}
 		if !p.Exists() {
-			return run.StartWithoutPipeline(meta.CorrelationID, trigger, pipeline, res,
+			return run.StartWithoutPipeline(meta.CorrelationID, trigger, pipeline, res, meta.Version,
 				fmt.Sprintf("pipeline %q does not exist any more", res.Pipeline), cause)
 		}
-		return run.Start(meta.CorrelationID, trigger, pipeline, res, cause)
+		return run.Start(meta.CorrelationID, trigger, pipeline, res, meta.Version, cause)
 	})
 }
 

@@ -27,16 +27,19 @@ const (
 
 // Run is the state of one execution of a pipeline over one resource version.
 type Run struct {
-	ID         string      `json:"id"`
-	Status     string      `json:"status"`
-	Trigger    string      `json:"trigger"`
-	Pipeline   Pipeline    `json:"pipeline"`
-	Resource   Resource    `json:"resource"`
-	Steps      []StepState `json:"steps"`
-	Current    int         `json:"current"` // index of the step the run is at
-	Message    string      `json:"message,omitempty"`
-	StartedAt  time.Time   `json:"startedAt"`
-	FinishedAt *time.Time  `json:"finishedAt,omitempty"`
+	ID       string   `json:"id"`
+	Status   string   `json:"status"`
+	Trigger  string   `json:"trigger"`
+	Pipeline Pipeline `json:"pipeline"`
+	Resource Resource `json:"resource"`
+	// ResourceEventVersion is the aggregate version of the resource event
+	// that started the run.
+	ResourceEventVersion uint64      `json:"resourceEventVersion"`
+	Steps                []StepState `json:"steps"`
+	Current              int         `json:"current"` // index of the step the run is at
+	Message              string      `json:"message,omitempty"`
+	StartedAt            time.Time   `json:"startedAt"`
+	FinishedAt           *time.Time  `json:"finishedAt,omitempty"`
 }
 
 // StepState is one step of a run.
@@ -131,7 +134,8 @@ func (a *RunAggregate) Apply(e Event) {
 	switch e := e.(type) {
 	case *RunStarted:
 		a.exists = true
-		*r = Run{ID: e.RunID, Status: RunStatusRunning, Trigger: e.Trigger, Pipeline: e.Pipeline, Resource: e.Resource, StartedAt: at}
+		*r = Run{ID: e.RunID, Status: RunStatusRunning, Trigger: e.Trigger, Pipeline: e.Pipeline, Resource: e.Resource,
+			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at}
 		r.Steps = make([]StepState, len(e.Pipeline.Steps))
 		for i, s := range e.Pipeline.Steps {
 			r.Steps[i] = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending}
@@ -191,7 +195,7 @@ func (r *Run) skipRest() {
 
 // Start begins a run of pipeline p over resource res, caused by the resource
 // event whose id is c.CausationID. trigger is "create" or "update".
-func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, c Cause) error {
+func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
 	if a.exists {
 		return fmt.Errorf("run %s already started: %w", runID, ErrConflict)
 	}
@@ -199,7 +203,8 @@ func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, c 
 		return Invalid("pipeline", "has no steps")
 	}
 	a.state.ID = runID
-	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res})
+	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res,
+		ResourceEventVersion: resourceEventVersion})
 	return nil
 }
 
@@ -303,12 +308,13 @@ func (a *RunAggregate) Retry(c Cause) error {
 
 // StartWithoutPipeline records a run that could not start, so that the Run ID
 // the client holds still ends: RunStarted then RunFailed with reason.
-func (a *RunAggregate) StartWithoutPipeline(runID, trigger string, p Pipeline, res Resource, reason string, c Cause) error {
+func (a *RunAggregate) StartWithoutPipeline(runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, reason string, c Cause) error {
 	if a.exists {
 		return fmt.Errorf("run %s already started: %w", runID, ErrConflict)
 	}
 	a.state.ID = runID
-	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res})
+	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res,
+		ResourceEventVersion: resourceEventVersion})
 	a.record(&RunFailed{Meta: a.meta(TypeRunFailed, c), Message: reason})
 	return nil
 }

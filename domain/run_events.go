@@ -30,6 +30,9 @@ type RunStarted struct {
 	Trigger  string   `json:"trigger"` // "create" or "update"
 	Pipeline Pipeline `json:"pipeline"`
 	Resource Resource `json:"resource"`
+	// ResourceEventVersion is the aggregate version of the resource event
+	// that caused the run.
+	ResourceEventVersion uint64 `json:"resourceEventVersion"`
 }
 
 // StepDispatched: the engine sent a step's work to its driver. Event is the

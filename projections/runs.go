@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -40,7 +41,7 @@ func (p *Projector) runChanged(ctx context.Context, e domain.Event) ([]Guard, []
 	guards := []Guard{{Key: key, ModRevision: kv.ModRevision}}
 	ops := []Op{{Key: key, Value: encode(run.State(), m)}}
 	if r, ok := e.(*domain.DriverResultRecorded); ok && r.Ignored == "" {
-		g, o, err := p.resultIntoResource(ctx, run.State().Resource, r)
+		g, o, err := p.resultIntoResource(ctx, run.State(), r)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -49,8 +50,20 @@ func (p *Projector) runChanged(ctx context.Context, e domain.Event) ([]Guard, []
 	return guards, ops, nil
 }
 
-func (p *Projector) resultIntoResource(ctx context.Context, res domain.Resource, r *domain.DriverResultRecorded) ([]Guard, []Op, error) {
-	var guards []Guard
+func (p *Projector) resultIntoResource(ctx context.Context, run domain.Run, r *domain.DriverResultRecorded) ([]Guard, []Op, error) {
+	res := run.Resource
+	// The resource event that started the run must be applied first, or the
+	// result would miss the resource (or land in it only by chance).
+	guardKey := aggregateKey(domain.AggregateResource, res.Key())
+	guard, _, err := p.store.Get(ctx, guardKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	if applied, _ := strconv.ParseUint(string(guard.Value), 10, 64); applied < run.ResourceEventVersion {
+		return nil, nil, fmt.Errorf("%w: resource %s is at version %d, run %s started at %d",
+			ErrGap, res.Key(), applied, run.ID, run.ResourceEventVersion)
+	}
+	guards := []Guard{{Key: guardKey, ModRevision: guard.ModRevision}}
 	var ops []Op
 	for _, key := range []string{resourceKey(res.Type, res.Name), resourceVersionKey(res.Type, res.Name, res.Version())} {
 		kv, ok, err := p.store.Get(ctx, key)
