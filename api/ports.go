@@ -20,5 +20,10 @@ type Queries interface {
 	Runs(ctx context.Context, f projections.RunFilter, p projections.Page) ([]projections.RunView, string, error)
 }
 
+// Logs reads stored log lines of runs.
+type Logs interface {
+	RunLogs(ctx context.Context, q projections.LogQuery) ([]projections.LogLine, error)
+}
+
 // Check is a readiness probe of one dependency; nil means reachable.
 type Check func(ctx context.Context) error

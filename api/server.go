@@ -51,6 +51,7 @@ type Server struct {
 	cfg     Config
 	cmd     *commands.Handler
 	q       Queries
+	logs    Logs
 	checks  map[string]Check
 	log     *slog.Logger
 	mux     *http.ServeMux
@@ -58,9 +59,9 @@ type Server struct {
 	metrics *metrics
 }
 
-// New builds the API over the command handler, the read model and the
-// readiness checks (by dependency name, e.g. "nats", "etcd").
-func New(cfg Config, cmd *commands.Handler, q Queries, checks map[string]Check) (*Server, error) {
+// New builds the API over the command handler, the read model, the stored
+// logs and the readiness checks (by dependency name, e.g. "nats", "etcd").
+func New(cfg Config, cmd *commands.Handler, q Queries, logs Logs, checks map[string]Check) (*Server, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -69,13 +70,14 @@ func New(cfg Config, cmd *commands.Handler, q Queries, checks map[string]Check) 
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
 	mux := http.NewServeMux()
-	s := &Server{cfg: cfg, cmd: cmd, q: q, checks: checks, log: cfg.Logger, mux: mux,
+	s := &Server{cfg: cfg, cmd: cmd, q: q, logs: logs, checks: checks, log: cfg.Logger, mux: mux,
 		api: humago.New(mux, hc), metrics: newMetrics()}
 	s.registerHealth()
 	s.registerDefinitions()
 	s.registerResources()
 	s.registerPipelines()
 	s.registerRuns()
+	s.registerLogs()
 	return s, nil
 }
 

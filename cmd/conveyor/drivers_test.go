@@ -151,4 +151,18 @@ func TestPipelineWithSDKDrivers(t *testing.T) {
 	if strings.Index(joined, "compiler: built") > strings.Index(joined, "uploader: uploading") {
 		t.Errorf("logs out of order:\n%s", joined)
 	}
+
+	served := s.must(http.StatusOK, "GET", "/runs/"+runID+"/logs", nil)["items"].([]any)
+	if len(served) != len(lines) {
+		t.Errorf("GET /runs/{id}/logs: %d lines, the stream holds %d", len(served), len(lines))
+	}
+	onlyUploader := s.must(http.StatusOK, "GET", "/runs/"+runID+"/logs?driver=uploader", nil)["items"].([]any)
+	if len(onlyUploader) == 0 || len(onlyUploader) >= len(served) {
+		t.Errorf("driver filter: %d of %d lines", len(onlyUploader), len(served))
+	}
+	for _, l := range onlyUploader {
+		if l.(map[string]any)["driver"] != "uploader" {
+			t.Errorf("filtered line %v", l)
+		}
+	}
 }

@@ -93,7 +93,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return err
 	}
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log},
-		handler, readModel, map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd})
+		handler, readModel, protocol.NewLogReader(js), map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd})
 	if err != nil {
 		return err
 	}

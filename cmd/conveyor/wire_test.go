@@ -191,3 +191,50 @@ func TestFailedStepStopsTheRun(t *testing.T) {
 	}
 	s.must(http.StatusConflict, "POST", "/runs/"+runID+"/cancel", nil)
 }
+
+// TestCancelStopsTheRun cancels a run whose first step never answers: it
+// ends cancelled, its steps are skipped, and a late result is ignored.
+func TestCancelStopsTheRun(t *testing.T) {
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
+	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
+	s.settle()
+	run := s.must(http.StatusOK, "POST", "/runs/"+runID+"/cancel", nil)
+	if run["status"] != "cancelled" {
+		t.Fatalf("cancel answered %v", run["status"])
+	}
+	for _, st := range run["steps"].([]any) {
+		if st.(map[string]any)["status"] != "skipped" {
+			t.Errorf("step after cancel: %v", st)
+		}
+	}
+	late, _ := json.Marshal(map[string]any{"event": "driver.result", "run_id": runID, "resource": map[string]any{},
+		"driverresult": map[string]any{"success": true, "message": "late", "driver": "compiler"}})
+	if _, err := s.js.Publish(context.Background(), "pipelines.driver.result", late); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var ignored bool
+		for _, e := range runEvents(t, s.js, runID) {
+			if e["type"] == "DriverResultRecorded.v1" && e["ignored"] != nil {
+				ignored = true
+			}
+		}
+		if ignored {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the late result was not recorded as ignored")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := s.must(http.StatusOK, "GET", "/runs/"+runID, nil); got["status"] != "cancelled" {
+		t.Errorf("after a late result the run is %v", got["status"])
+	}
+	s.must(http.StatusConflict, "POST", "/runs/"+runID+"/cancel", nil)
+	s.must(http.StatusConflict, "POST", "/runs/"+runID+"/retry", nil)
+	s.must(http.StatusNotFound, "GET", "/runs/00000000-0000-0000-0000-000000000000", nil)
+	s.must(http.StatusUnprocessableEntity, "POST", "/runs/not-a-run/cancel", nil)
+}
