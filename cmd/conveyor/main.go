@@ -15,6 +15,7 @@ const usage = `conveyor: resource-driven CI/CD
 
 Usage:
   conveyor server [flags]   run the server (embedded NATS and etcd unless --nats-url/--etcd-endpoints)
+  conveyor bench [flags]    measure a server (its own unless --api/--nats)
   conveyor version          print the version
 
 Run "conveyor server -h" for the server's flags.
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
+	case "bench":
+		return runBench(ctx, args[1:])
 	case "version", "--version":
 		fmt.Println(version)
 		return 0

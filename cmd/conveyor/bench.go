@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/conveyor/conveyor/sdk"
+)
+
+// benchConfig is what `conveyor bench` is told.
+type benchConfig struct {
+	API, NATS string
+	Creates   int
+	Runs      int
+	DataDir   string
+}
+
+// runBench is `conveyor bench`: a load generator that speaks only the REST
+// API and the driver protocol (its drivers are built on the sdk). Without
+// --api it starts a server of its own, from this binary, in a temporary
+// directory.
+func runBench(ctx context.Context, args []string) int {
+	var c benchConfig
+	fs := flag.NewFlagSet("conveyor bench", flag.ContinueOnError)
+	fs.StringVar(&c.API, "api", "", "URL of the server to measure (empty: start one)")
+	fs.StringVar(&c.NATS, "nats", "", "NATS URL of that server, for the drivers")
+	fs.IntVar(&c.Creates, "creates", 2000, "resources created per concurrency level")
+	fs.IntVar(&c.Runs, "runs", 1000, "two-step pipeline runs")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if (c.API == "") != (c.NATS == "") {
+		fmt.Fprintln(os.Stderr, "conveyor bench: give both --api and --nats, or neither")
+		return 2
+	}
+	if err := bench(ctx, c, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "conveyor bench:", err)
+		return 1
+	}
+	return 0
+}
+
+type row struct{ scenario, figure, value string }
+
+func bench(ctx context.Context, c benchConfig, out io.Writer) error {
+	var rows []row
+	if c.API == "" {
+		dir, err := os.MkdirTemp("", "conveyor-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ready := make(chan endpoints, 1)
+		done := make(chan error, 1)
+		started := time.Now()
+		cfg := serverConfig{Addr: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", EtcdPrefix: "/conveyor",
+			Replicas: 1, MaxBody: 1 << 20, LogLevel: "error"}
+		go func() {
+			done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(at endpoints) { ready <- at })
+		}()
+		select {
+		case at := <-ready:
+			c.API, c.NATS = at.API, at.NATS
+			rows = append(rows, row{"start-up", "ready after", time.Since(started).Round(time.Millisecond).String()})
+		case err := <-done:
+			return err
+		}
+		defer func() { cancel(); <-done }()
+	}
+	client, err := sdk.NewClient(sdk.WithBaseURL(c.API))
+	if err != nil {
+		return err
+	}
+	suffix := fmt.Sprint(time.Now().UnixNano() % 1e9)
+	typ, pipeline := "bench-"+suffix, "bench-"+suffix
+	if _, err := client.CreateDefinition(ctx, sdk.ResourceDefinition{Name: typ,
+		Schema: []byte(`{"type":"object","properties":{"n":{"type":"integer"}}}`)}); err != nil {
+		return err
+	}
+	for _, conc := range []int{1, 16, 64} {
+		r, err := benchCreates(ctx, client, typ, fmt.Sprintf("c%d-", conc), c.Creates, conc)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	if _, err := client.CreatePipeline(ctx, sdk.Pipeline{Name: pipeline, Resource: typ,
+		Steps: []sdk.Step{{ID: "first", Driver: "bench-first-" + suffix}, {ID: "second", Driver: "bench-second-" + suffix}}}); err != nil {
+		return err
+	}
+	r, err := benchRuns(ctx, client, c.NATS, typ, pipeline, suffix, c.Runs)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, r...)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tfigure\tvalue")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.scenario, r.figure, r.value)
+	}
+	return tw.Flush()
+}
+
+// benchCreates creates n resources with conc concurrent clients.
+func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n, conc int) ([]row, error) {
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("%s%d", prefix, i), Type: typ, Spec: []byte(`{"n":1}`)})
+				lat[i] = time.Since(t0)
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	name := fmt.Sprintf("create, concurrency %d", conc)
+	return []row{
+		{name, "creates/s", fmt.Sprintf("%.0f", float64(n)/elapsed.Seconds())},
+		{name, "p50 / p99", fmt.Sprintf("%v / %v", percentile(lat, 50), percentile(lat, 99))},
+	}, nil
+}
+
+func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	return s[max(0, min(i, len(s))-1)].Round(10 * time.Microsecond)
+}
+
+// benchRuns starts n two-step runs with two sdk drivers and measures the
+// time until every run ended, and the gap between a first step's result and
+// the second step's work reaching its driver.
+func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, suffix string, n int) ([]row, error) {
+	var mu sync.Mutex
+	finished := map[string]time.Time{}
+	var gaps []time.Duration
+	var ended atomic.Int64
+	allDone := make(chan struct{})
+	first := sdk.NewDriver("bench-first-"+suffix, []string{typ}, func(ctx context.Context, req sdk.Request) sdk.Result {
+		if req.Step == "" {
+			return sdk.Result{Success: true} // fan-out of the resources created before: not a run
+		}
+		mu.Lock()
+		finished[req.RunID] = time.Now()
+		mu.Unlock()
+		return sdk.Result{Success: true}
+	})
+	second := sdk.NewDriver("bench-second-"+suffix, []string{typ}, func(ctx context.Context, req sdk.Request) sdk.Result {
+		if req.Step == "" {
+			return sdk.Result{Success: true}
+		}
+		mu.Lock()
+		if t, ok := finished[req.RunID]; ok {
+			gaps = append(gaps, time.Since(t))
+		}
+		mu.Unlock()
+		if ended.Add(1) == int64(n) {
+			close(allDone)
+		}
+		return sdk.Result{Success: true}
+	})
+	dctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, d := range []sdk.Driver{first, second} {
+		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = m.Run(dctx) }()
+	}
+	defer func() { stop(); wg.Wait() }()
+	time.Sleep(300 * time.Millisecond) // the drivers' consumers exist
+
+	// Idle step-to-step latency: one run at a time.
+	for i := range 20 {
+		if _, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("idle-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)}); err != nil {
+			return nil, err
+		}
+		for ended.Load() < int64(i+1) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	mu.Lock()
+	idle := append([]time.Duration(nil), gaps...)
+	gaps = gaps[:0]
+	mu.Unlock()
+	ended.Store(0)
+
+	start := time.Now()
+	var next atomic.Int64
+	var cwg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				if _, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("run-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	cwg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	select {
+	case <-allDone:
+	case <-time.After(5 * time.Minute):
+		return nil, errors.New("runs did not end within 5 minutes")
+	}
+	// The second step's driver got its work; its result ends the run a moment later.
+	elapsed := time.Since(start)
+	mu.Lock()
+	loaded := append([]time.Duration(nil), gaps...)
+	mu.Unlock()
+	name := fmt.Sprintf("%d two-step runs", n)
+	return []row{
+		{name, "until the last step's work arrived", elapsed.Round(time.Millisecond).String()},
+		{name, "runs/s", fmt.Sprintf("%.0f", float64(n)/elapsed.Seconds())},
+		{"step-to-step, idle", "p50 / p99", fmt.Sprintf("%v / %v", percentile(idle, 50), percentile(idle, 99))},
+		{"step-to-step, under load", "p50 / p99", fmt.Sprintf("%v / %v", percentile(loaded, 50), percentile(loaded, 99))},
+	}, nil
+}
