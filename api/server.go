@@ -88,7 +88,19 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // Handler serves the API: trailing slashes are accepted and every request is
 // counted in the metrics.
 func (s *Server) Handler() http.Handler {
-	return s.metrics.middleware(trimTrailingSlash(s.mux))
+	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.mux)))
+}
+
+// jsonByDefault reads every request body as JSON unless it says it is JSON
+// of another kind: `curl -d` labels its body as a form, other clients send
+// no content type at all.
+func jsonByDefault(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // op describes an operation with the API's body limit.
