@@ -6,8 +6,8 @@ PKGS    ?= ./...
 .PHONY: run build test test-short vet fmt-check bench cluster-up cluster-down clean
 
 ## run: Conveyor with embedded NATS and etcd, API on http://127.0.0.1:8080
-run:
-	$(GO) run ./cmd/conveyor server $(ARGS)
+run: build
+	./bin/conveyor server $(ARGS)
 
 ## build: the binary, as bin/conveyor
 build:
