@@ -65,7 +65,8 @@ type ResourceUpdated struct {
 // ResourceDeleted: a resource was removed.
 type ResourceDeleted struct {
 	Meta
-	ID   string `json:"id"`
+	// ID is the resource's id (the event's own id is Meta.ID).
+	ID   string `json:"resourceId"`
 	Type string `json:"resource"`
 	Name string `json:"name"`
 }
