@@ -46,19 +46,30 @@ func NewProjector(store Store) *Projector { return &Projector{store: store} }
 
 // Project applies events in order. An event already applied is skipped; an
 // event whose predecessors are missing returns an error wrapping ErrGap.
+// Events of one aggregate in a row cost one read of its guard.
 func (p *Projector) Project(ctx context.Context, events ...domain.Event) error {
+	var known guardState
 	for _, e := range events {
-		if err := p.apply(ctx, e); err != nil {
+		if err := p.apply(ctx, e, &known); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// guardState remembers the last guard read, for the next event of the same
+// aggregate.
+type guardState struct {
+	key     string
+	applied uint64
+	kv      KV
+	valid   bool
+}
+
 // maxAttempts bounds the retries of a commit that lost a race.
 const maxAttempts = 50
 
-func (p *Projector) apply(ctx context.Context, e domain.Event) error {
+func (p *Projector) apply(ctx context.Context, e domain.Event, known *guardState) error {
 	m := e.EventMeta()
 	switch m.Aggregate {
 	case domain.AggregateDefinition, domain.AggregateResource, domain.AggregatePipeline, domain.AggregateRun:
@@ -67,28 +78,39 @@ func (p *Projector) apply(ctx context.Context, e domain.Event) error {
 	}
 	guardKey := aggregateKey(m.Aggregate, m.AggregateID)
 	for range maxAttempts {
-		guard, _, err := p.store.Get(ctx, guardKey)
-		if err != nil {
-			return err
+		if !known.valid || known.key != guardKey {
+			guard, _, err := p.store.Get(ctx, guardKey)
+			if err != nil {
+				return err
+			}
+			applied, _ := strconv.ParseUint(string(guard.Value), 10, 64)
+			*known = guardState{key: guardKey, applied: applied, kv: guard, valid: true}
 		}
-		applied, _ := strconv.ParseUint(string(guard.Value), 10, 64)
-		if m.Version <= applied {
+		if m.Version <= known.applied {
 			return nil
 		}
-		if m.Version > applied+1 {
+		if m.Version > known.applied+1 {
+			known.valid = false
 			return fmt.Errorf("%w: %s %s is at version %d, event %s has %d",
-				ErrGap, m.Aggregate, m.AggregateID, applied, m.Type, m.Version)
+				ErrGap, m.Aggregate, m.AggregateID, known.applied, m.Type, m.Version)
 		}
 		guards, ops, err := p.changes(ctx, e)
 		if err != nil {
+			known.valid = false
 			return err
 		}
-		guards = append(guards, Guard{Key: guardKey, ModRevision: guard.ModRevision})
+		guards = append(guards, Guard{Key: guardKey, ModRevision: known.kv.ModRevision})
 		ops = append(ops, Op{Key: guardKey, Value: []byte(strconv.FormatUint(m.Version, 10))})
-		ok, err := p.store.Commit(ctx, guards, ops)
-		if err != nil || ok {
+		rev, ok, err := p.store.Commit(ctx, guards, ops)
+		if err != nil {
+			known.valid = false
 			return err
 		}
+		if ok {
+			known.applied, known.kv.ModRevision = m.Version, rev
+			return nil
+		}
+		known.valid = false // lost a race: read the guard again
 	}
 	return fmt.Errorf("projections: %s %s: too many concurrent writers", m.Aggregate, m.AggregateID)
 }

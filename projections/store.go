@@ -39,8 +39,9 @@ type Store interface {
 	// Count is the number of keys under prefix.
 	Count(ctx context.Context, prefix string) (int, error)
 	// Commit applies ops in one transaction if every guard holds, and
-	// reports whether they held; when not, nothing is written.
-	Commit(ctx context.Context, guards []Guard, ops []Op) (bool, error)
+	// reports whether they held and the revision the writes got (the mod
+	// revision of every key written); when not, nothing is written.
+	Commit(ctx context.Context, guards []Guard, ops []Op) (revision int64, ok bool, err error)
 }
 
 // ErrGap is returned by Project for an event whose aggregate has not yet

@@ -80,7 +80,7 @@ func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
 }
 
 // Commit implements projections.Store.
-func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []projections.Op) (bool, error) {
+func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []projections.Op) (int64, bool, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	cmps := make([]clientv3.Cmp, len(guards))
@@ -100,9 +100,9 @@ func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []pr
 	}
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(writes...).Commit()
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
-	return resp.Succeeded, nil
+	return resp.Header.Revision, resp.Succeeded, nil
 }
 
 // Prefix is the key prefix of this store, with its trailing slash.

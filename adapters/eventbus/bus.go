@@ -34,6 +34,11 @@ type Subscription struct {
 	// means every event.
 	Aggregates []string
 	Handle     Handler
+	// Workers is how many events of this subscription are handled at once
+	// (default 1). With more than one, events reach Handle out of log order,
+	// so Handle must not depend on it: the projections wait on gaps, the
+	// engine decides from the whole aggregate.
+	Workers int
 }
 
 // Config configures the consumers.
@@ -85,9 +90,13 @@ func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription)
 	if err != nil {
 		return err
 	}
-	byName := make(map[string]Subscription, len(subs))
+	// Each worker is a handler group of its own, with its own subscriber,
+	// all bound to the subscription's one durable consumer.
+	byGroup := map[string]Subscription{}
 	for _, s := range subs {
-		byName[s.Name] = s
+		for w := range max(s.Workers, 1) {
+			byGroup[groupName(s, w)] = s
+		}
 	}
 	processor, err := cqrs.NewEventGroupProcessorWithConfig(router, cqrs.EventGroupProcessorConfig{
 		GenerateSubscribeTopic: func(p cqrs.EventGroupProcessorGenerateSubscribeTopicParams) (string, error) {
@@ -101,8 +110,11 @@ func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription)
 			sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 				Conn: nc, Logger: watermill.NopLogger{}, AckWaitTimeout: cfg.AckWait,
 				NakDelay:            wmjs.NewStaticDelay(cfg.NakDelay),
-				ResourceInitializer: durable(cfg, byName[p.EventGroupName]),
+				ResourceInitializer: durable(cfg, byGroup[p.EventGroupName]),
 				Unmarshaler:         unmarshaler{},
+				// One message at a time per worker: a bigger prefetch would
+				// let one worker take the backlog the others could share.
+				ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(workerPrefetch(byGroup[p.EventGroupName]))},
 			})
 			if err != nil {
 				nc.Close()
@@ -118,14 +130,32 @@ func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription)
 		return err
 	}
 	for _, s := range subs {
-		if err := processor.AddHandlersGroup(s.Name, handlers(s.Handle)...); err != nil {
-			return fmt.Errorf("subscription %s: %w", s.Name, err)
+		for w := range max(s.Workers, 1) {
+			if err := processor.AddHandlersGroup(groupName(s, w), handlers(s.Handle)...); err != nil {
+				return fmt.Errorf("subscription %s: %w", s.Name, err)
+			}
 		}
 	}
 	if err := router.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+// workerPrefetch is how many messages one worker pulls ahead: a single
+// worker may buffer, several must not hoard.
+func workerPrefetch(s Subscription) int {
+	if s.Workers > 1 {
+		return 1
+	}
+	return 64
+}
+
+func groupName(s Subscription, worker int) string {
+	if worker == 0 {
+		return s.Name
+	}
+	return fmt.Sprintf("%s#%d", s.Name, worker)
 }
 
 func validate(subs []Subscription) error {

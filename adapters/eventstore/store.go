@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,10 @@ const (
 	HeaderAggregate   = "Conveyor-Aggregate"
 	HeaderAggregateID = "Conveyor-Aggregate-Id"
 	HeaderCorrelation = "Conveyor-Correlation-Id"
+	// HeaderPrevious holds the log sequence of the aggregate's event before
+	// this one (0 for its first): Load follows these links back from the
+	// last event instead of searching the log by subject.
+	HeaderPrevious = "Conveyor-Previous-Sequence"
 	// HeaderWatermillUUID and HeaderName are what watermill's cqrs
 	// marshaler reads: the message id and the event name.
 	HeaderWatermillUUID = "_watermill_message_uuid"
@@ -109,6 +114,7 @@ func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64) 
 	if m.CorrelationID != "" {
 		msg.Header.Set(HeaderCorrelation, m.CorrelationID)
 	}
+	msg.Header.Set(HeaderPrevious, strconv.FormatUint(expectedSeq, 10))
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(m.ID), jetstream.WithExpectLastSequencePerSubject(expectedSeq))
 	if err != nil {
 		if isWrongLastSequence(err) {
@@ -155,29 +161,33 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	if last.Sequence == 0 {
 		return nil, nil
 	}
-	// One direct get per event: aggregates are short, and this is cheaper
-	// than a consumer. The last event is already here.
-	var events []domain.Event
-	for seq := uint64(1); seq < last.Sequence; {
-		raw, err := s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+	// Walk back from the last event along the links to each previous one:
+	// one direct get by sequence per event, however long the log is.
+	raws := []*jetstream.RawStreamMsg{last}
+	for prev := previous(last); prev != 0; prev = previous(raws[len(raws)-1]) {
+		raw, err := s.stream.GetMsg(ctx, prev)
 		if err != nil {
-			return nil, fmt.Errorf("read %s from %d: %w", subject, seq, err)
+			return nil, fmt.Errorf("read %s at %d: %w", subject, prev, err)
 		}
-		if raw.Sequence >= last.Sequence {
-			break
+		if raw.Subject != subject {
+			return nil, fmt.Errorf("read %s: sequence %d belongs to %s", subject, prev, raw.Subject)
 		}
+		raws = append(raws, raw)
+	}
+	events := make([]domain.Event, len(raws))
+	for i, raw := range raws {
 		e, err := decodeRaw(raw)
 		if err != nil {
 			return nil, err
 		}
-		events = append(events, e)
-		seq = raw.Sequence + 1
+		events[len(raws)-1-i] = e
 	}
-	e, err := decodeRaw(last)
-	if err != nil {
-		return nil, err
-	}
-	return append(events, e), nil
+	return events, nil
+}
+
+func previous(raw *jetstream.RawStreamMsg) uint64 {
+	seq, _ := strconv.ParseUint(raw.Header.Get(HeaderPrevious), 10, 64)
+	return seq
 }
 
 func decodeRaw(raw *jetstream.RawStreamMsg) (domain.Event, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/conveyor/conveyor/domain"
@@ -34,7 +35,10 @@ type IntakeConfig struct {
 	AckWait    time.Duration // default 30s
 	MaxDeliver int           // default 10: then the result is parked (left unacked, visible in the consumer's info)
 	NakDelay   time.Duration // default 500ms
-	Logger     *slog.Logger
+	// Workers is how many results are recorded at once (default 16). Results
+	// of one run are serialised by the run's optimistic concurrency.
+	Workers int
+	Logger  *slog.Logger
 }
 
 func (c *IntakeConfig) setDefaults() {
@@ -46,6 +50,9 @@ func (c *IntakeConfig) setDefaults() {
 	}
 	if c.NakDelay == 0 {
 		c.NakDelay = 500 * time.Millisecond
+	}
+	if c.Workers == 0 {
+		c.Workers = 16
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -65,13 +72,23 @@ func RunIntake(ctx context.Context, js jetstream.JetStream, cfg IntakeConfig, re
 	if err != nil {
 		return fmt.Errorf("result consumer: %w", err)
 	}
-	cc, err := cons.Consume(func(msg jetstream.Msg) { handleResult(ctx, msg, cfg, record) })
+	slots := make(chan struct{}, cfg.Workers)
+	var wg sync.WaitGroup
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			handleResult(ctx, msg, cfg, record)
+		}()
+	}, jetstream.PullMaxMessages(cfg.Workers))
 	if err != nil {
 		return fmt.Errorf("consume results: %w", err)
 	}
 	<-ctx.Done()
 	cc.Drain()
 	<-cc.Closed()
+	wg.Wait()
 	return nil
 }
 

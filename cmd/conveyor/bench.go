@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -36,12 +37,26 @@ func runBench(ctx context.Context, args []string) int {
 	fs.StringVar(&c.NATS, "nats", "", "NATS URL of that server, for the drivers")
 	fs.IntVar(&c.Creates, "creates", 2000, "resources created per concurrency level")
 	fs.IntVar(&c.Runs, "runs", 1000, "two-step pipeline runs")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark (server included when it is started here) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if (c.API == "") != (c.NATS == "") {
 		fmt.Fprintln(os.Stderr, "conveyor bench: give both --api and --nats, or neither")
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "conveyor bench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "conveyor bench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := bench(ctx, c, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "conveyor bench:", err)
