@@ -35,6 +35,12 @@ const (
 	engineConsumer    = "engine"
 )
 
+// engineWorkers is how many events the engine handles at once. Its
+// decisions do not depend on the order it sees events in (each loads its run
+// from the log and is guarded by optimistic concurrency), so runs progress
+// side by side.
+const engineWorkers = 16
+
 func runServer(ctx context.Context, args []string) int {
 	cfg, err := parseServerFlags(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -112,7 +118,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 				Name:   readModelConsumer,
 				Handle: func(ctx context.Context, e domain.Event) error { return projector.Project(ctx, e) },
 			},
-			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle})
+			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
 	})
 	g.Go(func() error {
 		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake")}, pm.RecordResult)
