@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 
+	"github.com/conveyor/conveyor/commands"
+	"github.com/conveyor/conveyor/domain"
+
 	"github.com/conveyor/conveyor/projections"
 )
 
@@ -20,9 +23,29 @@ type Queries interface {
 	Runs(ctx context.Context, f projections.RunFilter, p projections.Page) ([]projections.RunView, string, error)
 }
 
-// Logs reads stored log lines of runs.
+// Logs reads stored log lines of runs, and follows them as they arrive.
 type Logs interface {
 	RunLogs(ctx context.Context, q projections.LogQuery) ([]projections.LogLine, error)
+	// FollowLogs calls fn for each line after sequence after, stored then
+	// live, until ctx ends, fn fails, or idle reports true once caught up.
+	FollowLogs(ctx context.Context, runID string, after uint64, fn func(projections.LogLine) error, idle func() bool) error
+}
+
+// EventLog is the event log, read for audits.
+type EventLog interface {
+	Events(ctx context.Context, q projections.EventQuery) ([]domain.Event, uint64, error)
+	Follow(ctx context.Context, q projections.EventQuery, fn func(domain.Event) error) error
+	Load(ctx context.Context, aggregate, id string) ([]domain.Event, error)
+}
+
+// Deps are what the API serves from; every field but Checks is required.
+type Deps struct {
+	Commands *commands.Handler
+	Queries  Queries
+	Logs     Logs
+	Events   EventLog
+	// Checks are the readiness probes, by dependency name ("nats", "etcd").
+	Checks map[string]Check
 }
 
 // Check is a readiness probe of one dependency; nil means reachable.

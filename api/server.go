@@ -52,6 +52,7 @@ type Server struct {
 	cmd     *commands.Handler
 	q       Queries
 	logs    Logs
+	events  EventLog
 	checks  map[string]Check
 	log     *slog.Logger
 	mux     *http.ServeMux
@@ -59,18 +60,20 @@ type Server struct {
 	metrics *metrics
 }
 
-// New builds the API over the command handler, the read model, the stored
-// logs and the readiness checks (by dependency name, e.g. "nats", "etcd").
-func New(cfg Config, cmd *commands.Handler, q Queries, logs Logs, checks map[string]Check) (*Server, error) {
+// New builds the API over its dependencies.
+func New(cfg Config, deps Deps) (*Server, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if deps.Commands == nil || deps.Queries == nil || deps.Logs == nil || deps.Events == nil {
+		return nil, errors.New("api: Commands, Queries, Logs and Events are required")
 	}
 	hc := huma.DefaultConfig("Conveyor API", cfg.Version)
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
 	mux := http.NewServeMux()
-	s := &Server{cfg: cfg, cmd: cmd, q: q, logs: logs, checks: checks, log: cfg.Logger, mux: mux,
+	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, checks: deps.Checks, log: cfg.Logger, mux: mux,
 		api: humago.New(mux, hc), metrics: newMetrics()}
 	s.registerHealth()
 	s.registerDefinitions()
@@ -78,6 +81,8 @@ func New(cfg Config, cmd *commands.Handler, q Queries, logs Logs, checks map[str
 	s.registerPipelines()
 	s.registerRuns()
 	s.registerLogs()
+	s.registerEvents()
+	s.registerStreams()
 	return s, nil
 }
 

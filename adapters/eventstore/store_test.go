@@ -10,6 +10,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/embedtest"
 	"github.com/conveyor/conveyor/adapters/eventstore"
 	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -165,5 +166,77 @@ func TestReplayAndRestart(t *testing.T) {
 	}
 	if diff := cmp.Diff([]uint64{1, 2, 3, 4}, seqs); diff != "" {
 		t.Errorf("sequences (-want +got):\n%s", diff)
+	}
+}
+
+func TestEventsPagesAndFilters(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx := context.Background()
+	for _, name := range []string{"a", "b", "c", "d", "e"} {
+		if _, err := s.Append(ctx, definitionEvent(t, name, 1), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	q := projections.EventQuery{Aggregate: domain.AggregateDefinition, Limit: 2}
+	for pages := 0; ; pages++ {
+		events, next, err := s.Events(ctx, q)
+		if err != nil || pages > 5 {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, e := range events {
+			names = append(names, e.EventMeta().AggregateID)
+		}
+		if next == 0 {
+			break
+		}
+		q.After = next
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e"}, names); diff != "" {
+		t.Errorf("paged events (-want +got):\n%s", diff)
+	}
+	one, _, err := s.Events(ctx, projections.EventQuery{Aggregate: domain.AggregateDefinition, ID: "c"})
+	if err != nil || len(one) != 1 || one[0].EventMeta().AggregateID != "c" {
+		t.Errorf("one aggregate: %v %v", one, err)
+	}
+	corr, _, err := s.Events(ctx, projections.EventQuery{Correlation: "corr-d"})
+	if err != nil || len(corr) != 1 || corr[0].EventMeta().AggregateID != "d" {
+		t.Errorf("by correlation: %v %v", corr, err)
+	}
+	none, _, err := s.Events(ctx, projections.EventQuery{Aggregate: domain.AggregateRun})
+	if err != nil || len(none) != 0 {
+		t.Errorf("no run events: %v %v", none, err)
+	}
+}
+
+func TestFollowSeesStoredThenNew(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := s.Append(ctx, definitionEvent(t, "old", 1), 0); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 10)
+	go func() {
+		_ = s.Follow(ctx, projections.EventQuery{}, func(e domain.Event) error {
+			got <- e.EventMeta().AggregateID
+			return nil
+		})
+	}()
+	if first := <-got; first != "old" {
+		t.Fatalf("first followed event %s", first)
+	}
+	if _, err := s.Append(ctx, definitionEvent(t, "new", 1), 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case second := <-got:
+		if second != "new" {
+			t.Errorf("second followed event %s", second)
+		}
+	case <-ctx.Done():
+		t.Fatal("a new event was not followed")
 	}
 }

@@ -98,8 +98,10 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
-	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log},
-		handler, readModel, protocol.NewLogReader(js), map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd})
+	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log}, api.Deps{
+		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
+		Checks: map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
+	})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,185 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
+	"github.com/danielgtaylor/huma/v2"
+)
+
+type eventsInput struct {
+	Aggregate   string    `query:"aggregate" doc:"only events of this aggregate kind (definition, resource, pipeline, run), or KIND/ID for one aggregate (resource/build/app-1)"`
+	Correlation string    `query:"runid" doc:"only events of this Run ID (correlation id)"`
+	Type        string    `query:"type" doc:"only events of this type, e.g. RunFailed.v1"`
+	After       uint64    `query:"after" doc:"only events after this log sequence"`
+	Since       time.Time `query:"since" doc:"only events at or after this time (RFC 3339)"`
+	Until       time.Time `query:"until" doc:"only events before this time (RFC 3339)"`
+	Limit       int       `query:"limit" minimum:"0" maximum:"1000" doc:"events per page (default 100)"`
+}
+
+func (in eventsInput) query() projections.EventQuery {
+	q := projections.EventQuery{Correlation: in.Correlation, Type: in.Type, After: in.After,
+		Since: in.Since, Until: in.Until, Limit: in.Limit}
+	q.Aggregate, q.ID = splitAggregate(in.Aggregate)
+	return q
+}
+
+// splitAggregate reads "resource/build/app-1" as kind "resource", id
+// "build/app-1".
+func splitAggregate(s string) (string, string) {
+	for i := range len(s) {
+		if s[i] == '/' {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+type eventsOutput struct {
+	Body struct {
+		Items []any `json:"items" doc:"events in log order, each with its id, type, aggregate, version, time, correlation and causation ids and sequence"`
+		// Next is the after= of the next page; absent on the last.
+		Next uint64 `json:"next,omitempty"`
+	}
+}
+
+// traceOutput answers "why did this run, and what happened".
+type traceOutput struct {
+	Body struct {
+		RunID string `json:"runid"`
+		// Cause is the resource change that started the run.
+		Cause any `json:"cause"`
+		// Events are the run's own events in order: its start, each dispatch
+		// and result, its end. Each causationId names the event before it
+		// in the chain that led to it (or the result message).
+		Events []any `json:"events"`
+	}
+}
+
+// historyEntry is one change of a resource.
+type historyEntry struct {
+	Sequence      uint64    `json:"sequence"`
+	EventID       string    `json:"eventId"`
+	Type          string    `json:"type"`
+	Time          time.Time `json:"time"`
+	Version       int       `json:"version,omitempty" doc:"the resource version the change made"`
+	RunID         string    `json:"runid,omitempty" doc:"the run the change started, when the resource names a pipeline"`
+	CausationID   string    `json:"causationId,omitempty"`
+	Pipeline      string    `json:"pipeline,omitempty"`
+	Spec          any       `json:"spec,omitempty"`
+	Metadata      any       `json:"metadata,omitempty"`
+	AggregateSeen uint64    `json:"aggregateVersion"`
+}
+
+type historyOutput struct {
+	Body struct {
+		Items []historyEntry `json:"items"`
+	}
+}
+
+func asAny(events []domain.Event) []any {
+	out := make([]any, len(events))
+	for i, e := range events {
+		out[i] = e
+	}
+	return out
+}
+
+func (s *Server) registerEvents() {
+	const tag = "audit"
+	huma.Register(s.api, s.op(http.MethodGet, "/events", "list-events", "Page through the event log", tag),
+		func(ctx context.Context, in *eventsInput) (*eventsOutput, error) {
+			events, next, err := s.events.Events(ctx, in.query())
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			out := &eventsOutput{}
+			out.Body.Items, out.Body.Next = asAny(events), next
+			return out, nil
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}/trace", "trace-run",
+		"The causal chain of a run: the resource change that caused it, then each dispatch and result", "runs"),
+		func(ctx context.Context, in *runPath) (*traceOutput, error) {
+			run, err := s.q.Run(ctx, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			events, err := s.events.Load(ctx, domain.AggregateRun, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			cause, err := s.causeOf(ctx, run.Run, events)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			out := &traceOutput{}
+			out.Body.RunID, out.Body.Cause, out.Body.Events = in.ID, cause, asAny(events)
+			return out, nil
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/history", "resource-history",
+		"Every change of a resource: what changed, when, and which run followed", "resources"),
+		func(ctx context.Context, in *struct {
+			Type string `path:"type"`
+			Name string `path:"name"`
+		}) (*historyOutput, error) {
+			if err := checkPath("type", in.Type, "name", in.Name); err != nil {
+				return nil, err
+			}
+			events, err := s.events.Load(ctx, domain.AggregateResource, domain.ResourceKey(in.Type, in.Name))
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			if len(events) == 0 {
+				return nil, huma.Error404NotFound("resource " + domain.ResourceKey(in.Type, in.Name) + " has no history")
+			}
+			out := &historyOutput{}
+			for _, e := range events {
+				out.Body.Items = append(out.Body.Items, historyOf(e))
+			}
+			return out, nil
+		})
+}
+
+// causeOf finds the resource event that started run.
+func (s *Server) causeOf(ctx context.Context, run domain.Run, events []domain.Event) (domain.Event, error) {
+	if len(events) == 0 {
+		return nil, errors.New("run has no events")
+	}
+	resourceEvents, err := s.events.Load(ctx, domain.AggregateResource, run.Resource.Key())
+	if err != nil {
+		return nil, err
+	}
+	started := events[0].EventMeta()
+	for _, e := range resourceEvents {
+		if e.EventMeta().ID == started.CausationID {
+			return e, nil
+		}
+	}
+	return nil, nil // the resource's stream no longer holds it (it cannot be: the log is append-only)
+}
+
+func historyOf(e domain.Event) historyEntry {
+	m := e.EventMeta()
+	h := historyEntry{Sequence: m.Sequence, EventID: m.ID, Type: m.Type, Time: m.Time, CausationID: m.CausationID,
+		AggregateSeen: m.Version}
+	var r *domain.Resource
+	switch e := e.(type) {
+	case *domain.ResourceCreated:
+		r = &e.Resource
+	case *domain.ResourceUpdated:
+		r = &e.Resource
+	}
+	if r != nil {
+		h.Version, h.Pipeline, h.Spec, h.Metadata = r.Version(), r.Pipeline, r.Spec, r.Metadata
+		if r.Pipeline != "" {
+			h.RunID = m.CorrelationID
+		}
+	}
+	return h
+}

@@ -1,0 +1,207 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
+)
+
+// Streams are plain handlers beside the huma operations: WebSocket and
+// server-sent events do not fit huma's request/response model. docs/api.md
+// describes them.
+
+// streamBuffer is how far a client may fall behind before it is cut off.
+const streamBuffer = 1024
+
+// writeTimeout bounds one write to a client.
+const writeTimeout = 10 * time.Second
+
+// errTooSlow ends the stream of a client that fell too far behind.
+var errTooSlow = fmt.Errorf("client too slow: fell more than %d messages behind", streamBuffer)
+
+func (s *Server) registerStreams() {
+	s.mux.HandleFunc("GET /runs/{id}/logs/stream", s.streamRunLogs)
+	s.mux.HandleFunc("GET /events/stream", s.streamEvents)
+	// The older endpoints of Conveyor CI, as server-sent events.
+	s.mux.HandleFunc("GET /logs", func(w http.ResponseWriter, r *http.Request) {
+		s.sseLogs(w, r, r.URL.Query().Get("runid"), r.URL.Query().Get("driver"))
+	})
+	s.mux.HandleFunc("GET /logs/streams/{driver}/{runid}", func(w http.ResponseWriter, r *http.Request) {
+		s.sseLogs(w, r, r.PathValue("runid"), r.PathValue("driver"))
+	})
+	s.mux.HandleFunc("GET /logs/pipeline/{runid}", func(w http.ResponseWriter, r *http.Request) {
+		s.sseLogs(w, r, r.PathValue("runid"), "")
+	})
+}
+
+// runAppears waits a little for a run: its Run ID is handed out with the
+// resource change, a moment before the engine records the run.
+func (s *Server) runAppears(ctx context.Context, runID string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, err := s.q.Run(ctx, runID); err == nil {
+			return true
+		}
+		if time.Now().After(deadline) || !domain.ValidRunID(runID) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// runEnded is the idle check of a log follow: true once the run has ended.
+func (s *Server) runEnded(ctx context.Context, runID string) func() bool {
+	return func() bool {
+		v, err := s.q.Run(ctx, runID)
+		return err == nil && v.Ended()
+	}
+}
+
+// pump runs produce, which sends messages on out (never blocking: a full
+// buffer is errTooSlow), and writes them to the client with write; it
+// returns the first error of either.
+func pump(ctx context.Context, produce func(ctx context.Context, send func([]byte) error) error,
+	write func(ctx context.Context, msg []byte) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan []byte, streamBuffer)
+	produced := make(chan error, 1)
+	go func() {
+		defer close(out)
+		produced <- produce(ctx, func(msg []byte) error {
+			select {
+			case out <- msg:
+				return nil
+			default:
+				return errTooSlow
+			}
+		})
+	}()
+	for msg := range out {
+		wctx, wcancel := context.WithTimeout(ctx, writeTimeout)
+		err := write(wctx, msg)
+		wcancel()
+		if err != nil {
+			cancel()
+			for range out { // let the producer finish
+			}
+			<-produced
+			return err
+		}
+	}
+	return <-produced
+}
+
+// streamRunLogs is GET /runs/{id}/logs/stream: a WebSocket that sends the
+// stored lines of the run, then the live ones, in order, each once, and
+// closes normally once the run has ended and every line is sent.
+func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
+	runID := r.PathValue("id")
+	if !s.runAppears(r.Context(), runID) {
+		writeProblem(w, http.StatusNotFound, fmt.Sprintf("run %q not found", runID))
+		return
+	}
+	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	driver := r.URL.Query().Get("driver")
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := c.CloseRead(r.Context())
+	err = pump(ctx, func(ctx context.Context, send func([]byte) error) error {
+		return s.logs.FollowLogs(ctx, runID, after, func(l projections.LogLine) error {
+			if driver != "" && l.Driver != driver {
+				return nil
+			}
+			data, _ := json.Marshal(l)
+			return send(data)
+		}, s.runEnded(ctx, runID))
+	}, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) })
+	closeStream(c, err, "run ended")
+}
+
+// streamEvents is GET /events/stream: a WebSocket following the event log
+// from ?after= (default: from the start), filtered like GET /events.
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, _ := strconv.ParseUint(q.Get("after"), 10, 64)
+	query := projections.EventQuery{Correlation: q.Get("runid"), Type: q.Get("type"), After: after}
+	query.Aggregate, query.ID = splitAggregate(q.Get("aggregate"))
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := c.CloseRead(r.Context())
+	err = pump(ctx, func(ctx context.Context, send func([]byte) error) error {
+		return s.events.Follow(ctx, query, func(e domain.Event) error {
+			data, _ := json.Marshal(e)
+			return send(data)
+		})
+	}, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) })
+	closeStream(c, err, "server stopping")
+}
+
+// closeStream closes a WebSocket with a reason the client can act on.
+func closeStream(c *websocket.Conn, err error, normal string) {
+	switch {
+	case errors.Is(err, errTooSlow):
+		_ = c.Close(websocket.StatusPolicyViolation, errTooSlow.Error())
+	case err == nil:
+		_ = c.Close(websocket.StatusNormalClosure, normal)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		_ = c.Close(websocket.StatusGoingAway, "stream ended")
+	default:
+		_ = c.Close(websocket.StatusInternalError, "stream failed")
+	}
+}
+
+// sseLogs serves a run's lines as server-sent events, the way Conveyor CI's
+// older endpoints did: each event's data is a stored line as JSON.
+func (s *Server) sseLogs(w http.ResponseWriter, r *http.Request, runID, driver string) {
+	if runID == "" {
+		writeProblem(w, http.StatusUnprocessableEntity, "runid is required")
+		return
+	}
+	if !s.runAppears(r.Context(), runID) {
+		writeProblem(w, http.StatusNotFound, fmt.Sprintf("run %q not found", runID))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	rc := http.NewResponseController(w)
+	ctx := r.Context()
+	_ = pump(ctx, func(ctx context.Context, send func([]byte) error) error {
+		return s.logs.FollowLogs(ctx, runID, 0, func(l projections.LogLine) error {
+			if driver != "" && l.Driver != driver {
+				return nil
+			}
+			data, _ := json.Marshal(l)
+			return send(data)
+		}, s.runEnded(ctx, runID))
+	}, func(ctx context.Context, msg []byte) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", msg); err != nil {
+			return err
+		}
+		return rc.Flush()
+	})
+}
+
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
+}
