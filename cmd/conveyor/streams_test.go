@@ -40,7 +40,9 @@ func chatty(n int, pause time.Duration) sdk.DriverFunc {
 	}
 }
 
-func wsURL(s *testServer, path string) string { return "ws" + strings.TrimPrefix(s.at.API, "http") + path }
+func wsURL(s *testServer, path string) string {
+	return "ws" + strings.TrimPrefix(s.at.API, "http") + path
+}
 
 // TestLogStreamJoinedMidRun joins the WebSocket while the run is writing:
 // every line arrives exactly once, in order, and the stream closes normally
