@@ -44,6 +44,8 @@ type Deps struct {
 	Queries  Queries
 	Logs     Logs
 	Events   EventLog
+	// Maintenance, when set, rebuilds and verifies the read models.
+	Maintenance Maintenance
 	// Checks are the readiness probes, by dependency name ("nats", "etcd").
 	Checks map[string]Check
 }

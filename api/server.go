@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/danielgtaylor/huma/v2"
@@ -48,16 +49,19 @@ func (c Config) Validate() error {
 
 // Server is Conveyor's HTTP API. Its handler is safe for concurrent use.
 type Server struct {
-	cfg     Config
-	cmd     *commands.Handler
-	q       Queries
-	logs    Logs
-	events  EventLog
-	checks  map[string]Check
-	log     *slog.Logger
-	mux     *http.ServeMux
-	api     huma.API
-	metrics *metrics
+	cfg    Config
+	cmd    *commands.Handler
+	q      Queries
+	logs   Logs
+	events EventLog
+	// maintenance, when set, serves the admin endpoints.
+	maintenance Maintenance
+	rebuildMu   sync.Mutex
+	checks      map[string]Check
+	log         *slog.Logger
+	mux         *http.ServeMux
+	api         huma.API
+	metrics     *metrics
 }
 
 // New builds the API over its dependencies.
@@ -73,7 +77,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
 	mux := http.NewServeMux()
-	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, checks: deps.Checks, log: cfg.Logger, mux: mux,
+	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance, checks: deps.Checks, log: cfg.Logger, mux: mux,
 		api: humago.New(mux, hc), metrics: newMetrics()}
 	s.registerHealth()
 	s.registerDefinitions()
@@ -83,6 +87,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerLogs()
 	s.registerEvents()
 	s.registerStreams()
+	s.registerAdmin()
 	return s, nil
 }
 

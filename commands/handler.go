@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -17,6 +18,8 @@ type Handler struct {
 	resources ResourceIndex
 	now       Clock
 	newID     IDs
+	// gate lets Pause hold back writes for a moment.
+	gate sync.RWMutex
 }
 
 // Deps are the ports a Handler needs; every field is required.
@@ -93,6 +96,8 @@ func (h *Handler) load(ctx context.Context, kind, id string, agg aggregate) (loa
 // loaded at, and waits until the read model shows them. A lost race is
 // domain.ErrConflict and nothing is written.
 func (h *Handler) save(ctx context.Context, l loaded, agg aggregate) error {
+	h.gate.RLock()
+	defer h.gate.RUnlock()
 	expected := l.lastSeq
 	for _, e := range agg.Changes() {
 		seq, err := h.store.Append(ctx, e, expected)
@@ -106,6 +111,15 @@ func (h *Handler) save(ctx context.Context, l loaded, agg aggregate) error {
 		return fmt.Errorf("project: %w", err)
 	}
 	return nil
+}
+
+// Pause waits for the writes in flight, holds back new ones until resume is
+// called, and returns resume. A rebuild of the read models pauses writes
+// while it switches generations, so that no answer is sent from a
+// generation about to be left behind.
+func (h *Handler) Pause() (resume func()) {
+	h.gate.Lock()
+	return h.gate.Unlock
 }
 
 // cause describes the next event of a command: a fresh event id, the current

@@ -3,6 +3,7 @@ package etcdstore
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/conveyor/conveyor/projections"
@@ -15,18 +16,26 @@ const DefaultTimeout = 5 * time.Second
 // Store is the read-model store on etcd. Safe for concurrent use.
 type Store struct {
 	c      *clientv3.Client
-	prefix string
+	base   string
+	prefix atomic.Pointer[string] // where the current generation lives
+	gen    atomic.Int64
 }
 
 var _ projections.Store = (*Store)(nil)
 
-// New returns a store keeping keys under prefix ("/conveyor" when empty).
+// New returns a store keeping keys right under prefix ("/conveyor" when
+// empty), with no generations: for tests and tools. Servers use Open.
 func New(c *clientv3.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = "/conveyor"
 	}
-	return &Store{c: c, prefix: strings.TrimRight(prefix, "/") + "/"}
+	s := &Store{c: c, base: strings.TrimRight(prefix, "/")}
+	p := s.base + "/"
+	s.prefix.Store(&p)
+	return s
 }
+
+func (s *Store) pre() string { return *s.prefix.Load() }
 
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
@@ -39,7 +48,7 @@ func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 func (s *Store) Get(ctx context.Context, key string) (projections.KV, bool, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	resp, err := s.c.Get(ctx, s.prefix+key)
+	resp, err := s.c.Get(ctx, s.pre()+key)
 	if err != nil || len(resp.Kvs) == 0 {
 		return projections.KV{Key: key}, false, err
 	}
@@ -51,11 +60,12 @@ func (s *Store) Get(ctx context.Context, key string) (projections.KV, bool, erro
 func (s *Store) List(ctx context.Context, prefix, startAfter string, limit int) ([]projections.KV, bool, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	from := s.prefix + prefix
+	base := s.pre()
+	from := base + prefix
 	if startAfter != "" {
-		from = s.prefix + prefix + startAfter + "\x00"
+		from = base + prefix + startAfter + "\x00"
 	}
-	end := clientv3.GetPrefixRangeEnd(s.prefix + prefix)
+	end := clientv3.GetPrefixRangeEnd(base + prefix)
 	resp, err := s.c.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(limit)),
 		clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
 	if err != nil {
@@ -63,7 +73,7 @@ func (s *Store) List(ctx context.Context, prefix, startAfter string, limit int) 
 	}
 	out := make([]projections.KV, len(resp.Kvs))
 	for i, kv := range resp.Kvs {
-		out[i] = projections.KV{Key: strings.TrimPrefix(string(kv.Key), s.prefix), Value: kv.Value, ModRevision: kv.ModRevision}
+		out[i] = projections.KV{Key: strings.TrimPrefix(string(kv.Key), base), Value: kv.Value, ModRevision: kv.ModRevision}
 	}
 	return out, resp.More, nil
 }
@@ -72,7 +82,7 @@ func (s *Store) List(ctx context.Context, prefix, startAfter string, limit int) 
 func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	resp, err := s.c.Get(ctx, s.prefix+prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	resp, err := s.c.Get(ctx, s.pre()+prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {
 		return 0, err
 	}
@@ -83,19 +93,20 @@ func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
 func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []projections.Op) (int64, bool, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
+	base := s.pre()
 	cmps := make([]clientv3.Cmp, len(guards))
 	for i, g := range guards {
-		cmps[i] = clientv3.Compare(clientv3.ModRevision(s.prefix+g.Key), "=", g.ModRevision)
+		cmps[i] = clientv3.Compare(clientv3.ModRevision(base+g.Key), "=", g.ModRevision)
 	}
 	writes := make([]clientv3.Op, len(ops))
 	for i, op := range ops {
 		switch {
 		case op.Delete && op.Prefix:
-			writes[i] = clientv3.OpDelete(s.prefix+op.Key, clientv3.WithPrefix())
+			writes[i] = clientv3.OpDelete(base+op.Key, clientv3.WithPrefix())
 		case op.Delete:
-			writes[i] = clientv3.OpDelete(s.prefix + op.Key)
+			writes[i] = clientv3.OpDelete(base + op.Key)
 		default:
-			writes[i] = clientv3.OpPut(s.prefix+op.Key, string(op.Value))
+			writes[i] = clientv3.OpPut(base+op.Key, string(op.Value))
 		}
 	}
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(writes...).Commit()
@@ -105,5 +116,5 @@ func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []pr
 	return resp.Header.Revision, resp.Succeeded, nil
 }
 
-// Prefix is the key prefix of this store, with its trailing slash.
-func (s *Store) Prefix() string { return s.prefix }
+// Prefix is the key prefix of the generation in use, with its trailing slash.
+func (s *Store) Prefix() string { return s.pre() }

@@ -15,6 +15,7 @@ const usage = `conveyor: resource-driven CI/CD
 
 Usage:
   conveyor server [flags]   run the server (embedded NATS and etcd unless --nats-url/--etcd-endpoints)
+  conveyor projections rebuild|verify   rebuild the read models from the log, or check them
   conveyor bench [flags]    measure a server (its own unless --api/--nats)
   conveyor version          print the version
 
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
+	case "projections":
+		return runProjections(ctx, args[1:], os.Stdout, os.Stderr)
 	case "bench":
 		return runBench(ctx, args[1:])
 	case "version", "--version":

@@ -88,7 +88,10 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err := protocol.EnsureStreams(ctx, js, protocol.StreamsConfig{Replicas: cfg.Replicas}); err != nil {
 		return fmt.Errorf("driver streams: %w", err)
 	}
-	kv := etcdstore.New(in.etcd, cfg.EtcdPrefix)
+	kv, err := etcdstore.Open(ctx, in.etcd, cfg.EtcdPrefix)
+	if err != nil {
+		return err
+	}
 	projector := projections.NewProjector(kv)
 	readModel := projections.NewReadModel(kv)
 	handler, err := commands.New(commands.Deps{
@@ -100,7 +103,8 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
-		Checks: map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
+		Maintenance: projections.Maintenance{Log: store, Generations: kv, Pause: handler.Pause},
+		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 	})
 	if err != nil {
 		return err

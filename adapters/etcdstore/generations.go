@@ -1,0 +1,141 @@
+package etcdstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/conveyor/conveyor/projections"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Generations of the read models: a rebuild writes a fresh generation under
+// {base}/g{N}/ while the current one keeps serving, then switches every
+// server to it in one step by changing the key {base}/generation.
+
+func genPrefix(base string, gen int) string { return base + "/g" + strconv.Itoa(gen) + "/" }
+
+func pointerKey(base string) string { return base + "/generation" }
+
+// Open returns the store on the current generation of the read models under
+// base ("/conveyor" when empty), the first one on a new cluster. Until ctx
+// ends it follows a switch to another generation.
+func Open(ctx context.Context, c *clientv3.Client, base string) (*Store, error) {
+	if base == "" {
+		base = "/conveyor"
+	}
+	base = strings.TrimRight(base, "/")
+	s := &Store{c: c, base: base}
+	gen, rev, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.use(gen)
+	go s.follow(ctx, rev)
+	return s, nil
+}
+
+func (s *Store) current(ctx context.Context) (int, int64, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	resp, err := s.c.Get(ctx, pointerKey(s.base))
+	if err != nil {
+		return 0, 0, fmt.Errorf("read model generation: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return 1, resp.Header.Revision, nil
+	}
+	gen, err := strconv.Atoi(string(resp.Kvs[0].Value))
+	if err != nil || gen < 1 {
+		return 0, 0, fmt.Errorf("read model generation %q is not a positive number", resp.Kvs[0].Value)
+	}
+	return gen, resp.Header.Revision, nil
+}
+
+func (s *Store) use(gen int) {
+	p := genPrefix(s.base, gen)
+	s.prefix.Store(&p)
+	s.gen.Store(int64(gen))
+}
+
+// follow switches to the generation the pointer names whenever it changes.
+func (s *Store) follow(ctx context.Context, rev int64) {
+	for ctx.Err() == nil {
+		for resp := range s.c.Watch(clientv3.WithRequireLeader(ctx), pointerKey(s.base), clientv3.WithRev(rev+1)) {
+			for _, ev := range resp.Events {
+				if gen, err := strconv.Atoi(string(ev.Kv.Value)); err == nil && gen > 0 {
+					s.use(gen)
+				}
+				rev = ev.Kv.ModRevision
+			}
+		}
+	}
+}
+
+// Generation is the generation this store reads and writes.
+func (s *Store) Generation() int { return int(s.gen.Load()) }
+
+// At is a store fixed on generation gen, e.g. the one a rebuild fills.
+func (s *Store) At(gen int) projections.Store {
+	f := &Store{c: s.c, base: s.base}
+	f.use(gen)
+	return f
+}
+
+// WriteAll writes kvs into generation gen, many keys per transaction.
+func (s *Store) WriteAll(ctx context.Context, gen int, kvs []projections.KV) error {
+	prefix := genPrefix(s.base, gen)
+	const perTxn = 128 // etcd's default limit of operations in one transaction
+	for i := 0; i < len(kvs); i += perTxn {
+		ops := make([]clientv3.Op, 0, perTxn)
+		for _, kv := range kvs[i:min(i+perTxn, len(kvs))] {
+			ops = append(ops, clientv3.OpPut(prefix+kv.Key, string(kv.Value)))
+		}
+		tctx, cancel := withTimeout(ctx)
+		_, err := s.c.Txn(tctx).Then(ops...).Commit()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("write generation %d: %w", gen, err)
+		}
+	}
+	return nil
+}
+
+// ErrGenerationMoved: another rebuild switched the generation first.
+var ErrGenerationMoved = errors.New("the read model generation changed meanwhile")
+
+// Switch makes generation to current for every server, if from still is.
+func (s *Store) Switch(ctx context.Context, from, to int) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	key := pointerKey(s.base)
+	cond := clientv3.Compare(clientv3.Value(key), "=", strconv.Itoa(from))
+	if from == 1 {
+		resp, err := s.c.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if len(resp.Kvs) == 0 {
+			cond = clientv3.Compare(clientv3.CreateRevision(key), "=", 0)
+		}
+	}
+	resp, err := s.c.Txn(ctx).If(cond).Then(clientv3.OpPut(key, strconv.Itoa(to))).Commit()
+	if err != nil {
+		return err
+	}
+	if !resp.Succeeded {
+		return ErrGenerationMoved
+	}
+	s.use(to)
+	return nil
+}
+
+// Drop deletes every key of generation gen.
+func (s *Store) Drop(ctx context.Context, gen int) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := s.c.Delete(ctx, genPrefix(s.base, gen), clientv3.WithPrefix())
+	return err
+}
