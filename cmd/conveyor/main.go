@@ -14,12 +14,24 @@ var version = "dev"
 const usage = `conveyor: resource-driven CI/CD
 
 Usage:
-  conveyor server [flags]   run the server (embedded NATS and etcd unless --nats-url/--etcd-endpoints)
-  conveyor projections rebuild|verify   rebuild the read models from the log, or check them
-  conveyor bench [flags]    measure a server (its own unless --api/--nats)
-  conveyor version          print the version
+  conveyor server [flags]               run the server (embedded NATS and etcd unless --nats-url/--etcd-endpoints)
 
-Run "conveyor server -h" for the server's flags.
+  conveyor apply -f FILE|- [--wait]     create or update definitions, pipelines and resources (YAML or JSON)
+  conveyor get KIND [NAME] [-o FORMAT]  show definitions, pipelines, resources or runs (table, json, yaml)
+  conveyor delete KIND NAME             delete a definition, pipeline or resource (TYPE/NAME)
+  conveyor runs [--resource R] [--pipeline P] [--status S]
+  conveyor run RUNID                    a run's steps and status
+  conveyor logs RUNID [-f]              a run's log; -f follows it live until the run ends
+  conveyor events [--follow]            the event log, for audits
+  conveyor trace RUNID                  why a run happened and what happened in it
+  conveyor projections rebuild|verify   rebuild the read models from the log, or check them
+  conveyor bench [flags]                measure a server (its own unless --api/--nats)
+  conveyor completion bash|zsh          shell completion
+  conveyor version                      print the version
+
+Run "conveyor COMMAND -h" for a command's flags. Exit codes: 0 done, 1 the server refused or a run
+failed, 2 usage error, 3 server unreachable. Clients find the server through --server or
+CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT (default http://localhost:8080).
 `
 
 func main() {
@@ -37,6 +49,10 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
+	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace":
+		return runClient(ctx, args[0], args[1:], os.Stdin, os.Stdout, os.Stderr)
+	case "completion":
+		return completion(args[1:], os.Stdout, os.Stderr)
 	case "projections":
 		return runProjections(ctx, args[1:], os.Stdout, os.Stderr)
 	case "bench":

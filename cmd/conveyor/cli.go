@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/conveyor/conveyor/sdk"
+)
+
+// Exit codes of the client commands.
+const (
+	exitOK          = 0 // done; for apply --wait: every run succeeded
+	exitFailed      = 1 // the server refused or a waited run did not succeed
+	exitUsage       = 2 // the command line is wrong
+	exitUnreachable = 3 // the server did not answer
+)
+
+const exitCodesHelp = `Exit codes: 0 done (apply --wait: every run succeeded), 1 the server refused or a run failed,
+2 usage error, 3 server unreachable. The server is --server URL, else CONVEYOR_SERVER_HOST and
+CONVEYOR_SERVER_PORT (default http://localhost:8080).`
+
+// cli is what every client command runs with.
+type cli struct {
+	ctx            context.Context
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	client         *sdk.Client
+	server         string
+}
+
+// clientCommands are the client subcommands and what they do.
+var clientCommands = map[string]func(*cli, []string) int{
+	"apply":  (*cli).apply,
+	"get":    (*cli).get,
+	"delete": (*cli).delete,
+	"runs":   (*cli).runs,
+	"run":    (*cli).run,
+	"logs":   (*cli).logs,
+	"events": (*cli).events,
+	"trace":  (*cli).trace,
+}
+
+// runClient runs one client command with the process's streams.
+func runClient(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	return clientCommands[name](c, args)
+}
+
+// flags makes the flag set of a command, with the --server flag every
+// command has.
+func (c *cli) flags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("conveyor "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&c.server, "server", "", "server URL (default from CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT)")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "usage: conveyor %s %s\n\n", name, usage)
+		fs.PrintDefaults()
+		fmt.Fprintf(c.stderr, "\n%s\n", exitCodesHelp)
+	}
+	return fs
+}
+
+// parse parses args, flags anywhere among the positional arguments, and
+// connects the client. It returns the positional arguments.
+func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, int) {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if f := fs.Lookup(name); f != nil && !strings.Contains(a, "=") && !isBoolFlag(f) && i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK
+		}
+		return nil, exitUsage
+	}
+	if len(positional) < minArgs || (maxArgs >= 0 && len(positional) > maxArgs) {
+		fs.Usage()
+		return nil, exitUsage
+	}
+	opts := []sdk.ClientOption{}
+	if c.server != "" {
+		opts = append(opts, sdk.WithBaseURL(c.server))
+	}
+	client, err := sdk.NewClient(opts...)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "conveyor: %v\n", err)
+		return nil, exitUsage
+	}
+	c.client = client
+	return positional, -1
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// fail prints one line for err and returns the exit code it calls for.
+func (c *cli) fail(what string, err error) int {
+	var apiErr *sdk.APIError
+	if errors.As(err, &apiErr) {
+		msg := apiErr.Detail
+		if msg == "" {
+			msg = apiErr.Title
+		}
+		var details []string
+		for _, d := range apiErr.Errors {
+			details = append(details, strings.TrimPrefix(d.Location, "body.")+": "+d.Message)
+		}
+		if len(details) > 0 && !strings.Contains(msg, details[0]) {
+			msg += " (" + strings.Join(details, "; ") + ")"
+		}
+		fmt.Fprintf(c.stderr, "conveyor: %s: %s\n", what, msg)
+		return exitFailed
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(c.stderr, "conveyor: %s: timed out (context deadline exceeded)\n", what)
+		return exitFailed
+	}
+	var netErr net.Error
+	var urlErr *url.Error
+	if errors.As(err, &netErr) || errors.As(err, &urlErr) {
+		fmt.Fprintf(c.stderr, "conveyor: %s: server %s unreachable: %v\n", what, c.client.BaseURL(), rootCause(err))
+		return exitUnreachable
+	}
+	fmt.Fprintf(c.stderr, "conveyor: %s: %v\n", what, err)
+	return exitFailed
+}
+
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}

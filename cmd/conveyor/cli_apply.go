@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/conveyor/conveyor/sdk"
+	"sigs.k8s.io/yaml"
+)
+
+// document is one object of an apply file: its kind and its fields.
+type document struct {
+	Kind string
+	Raw  json.RawMessage
+}
+
+// readDocuments reads YAML (documents separated by ---) or JSON (one or
+// more objects) and returns each object as JSON with its kind.
+func readDocuments(data []byte) ([]document, error) {
+	var raws []json.RawMessage
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		for {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return nil, fmt.Errorf("JSON: %w", err)
+			}
+			raws = append(raws, raw)
+		}
+	} else {
+		for i, part := range splitYAML(string(data)) {
+			raw, err := yaml.YAMLToJSON([]byte(part))
+			if err != nil {
+				return nil, fmt.Errorf("YAML document %d: %w", i+1, err)
+			}
+			if string(raw) != "null" {
+				raws = append(raws, raw)
+			}
+		}
+	}
+	docs := make([]document, 0, len(raws))
+	for i, raw := range raws {
+		var head struct {
+			Kind string `json:"kind"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, fmt.Errorf("document %d is not an object: %w", i+1, err)
+		}
+		switch head.Kind {
+		case "ResourceDefinition", "Pipeline", "Resource":
+		default:
+			return nil, fmt.Errorf("document %d: kind %q is not ResourceDefinition, Pipeline or Resource", i+1, head.Kind)
+		}
+		docs = append(docs, document{Kind: head.Kind, Raw: raw})
+	}
+	return docs, nil
+}
+
+func splitYAML(s string) []string {
+	var parts []string
+	var cur strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if strings.TrimRight(line, " \t\r") == "---" {
+			parts = append(parts, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteString(line + "\n")
+	}
+	parts = append(parts, cur.String())
+	var out []string
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// apply is `conveyor apply -f FILE|- [--wait]`.
+func (c *cli) apply(args []string) int {
+	fs := c.flags("apply", "-f FILE|- [--wait] [--timeout 10m]")
+	file := fs.String("f", "", "file of ResourceDefinition, Pipeline and Resource documents (YAML or JSON); - reads standard input")
+	wait := fs.Bool("wait", false, "wait for the runs the resources start, showing their steps; exit 0 only if all succeeded")
+	timeout := fs.Duration("timeout", 10*time.Minute, "with --wait: how long to wait")
+	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
+		return code
+	}
+	if *file == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	var data []byte
+	var err error
+	if *file == "-" {
+		data, err = io.ReadAll(c.stdin)
+	} else {
+		data, err = os.ReadFile(*file)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "conveyor: apply: %v\n", err)
+		return exitUsage
+	}
+	docs, err := readDocuments(data)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "conveyor: apply %s: %v\n", *file, err)
+		return exitFailed
+	}
+	var runs []string
+	for _, d := range docs {
+		runID, code := c.applyOne(d)
+		if code != exitOK {
+			return code
+		}
+		if runID != "" {
+			runs = append(runs, runID)
+		}
+	}
+	if !*wait {
+		return exitOK
+	}
+	return c.waitRuns(runs, *timeout)
+}
+
+func (c *cli) applyOne(d document) (string, int) {
+	switch d.Kind {
+	case "ResourceDefinition":
+		var def sdk.ResourceDefinition
+		if err := json.Unmarshal(d.Raw, &def); err != nil {
+			return "", c.fail("apply ResourceDefinition", err)
+		}
+		if _, err := c.client.ApplyDefinition(c.ctx, def); err != nil {
+			return "", c.fail("apply resourcedefinition/"+def.Name, err)
+		}
+		fmt.Fprintf(c.stdout, "resourcedefinition/%s applied\n", def.Name)
+	case "Pipeline":
+		var p sdk.Pipeline
+		if err := json.Unmarshal(d.Raw, &p); err != nil {
+			return "", c.fail("apply Pipeline", err)
+		}
+		if _, err := c.client.ApplyPipeline(c.ctx, p); err != nil {
+			return "", c.fail("apply pipeline/"+p.Name, err)
+		}
+		fmt.Fprintf(c.stdout, "pipeline/%s applied\n", p.Name)
+	case "Resource":
+		var r sdk.Resource
+		if err := json.Unmarshal(d.Raw, &r); err != nil {
+			return "", c.fail("apply Resource", err)
+		}
+		what := "resource/" + r.Type + "/" + r.Name
+		res, err := c.client.CreateResource(c.ctx, r)
+		verb := "created"
+		if errors.Is(err, sdk.ErrConflict) {
+			res, err = c.client.ReplaceResource(c.ctx, r, 0)
+			verb = "updated"
+		}
+		if err != nil {
+			return "", c.fail("apply "+what, err)
+		}
+		if r.Pipeline != "" {
+			fmt.Fprintf(c.stdout, "%s %s (version %d, run %s)\n", what, verb, res.Version, res.RunID)
+			return res.RunID, exitOK
+		}
+		fmt.Fprintf(c.stdout, "%s %s (version %d)\n", what, verb, res.Version)
+	}
+	return "", exitOK
+}
+
+// waitRuns follows runs to their end, printing each step as it changes.
+func (c *cli) waitRuns(runs []string, timeout time.Duration) int {
+	ctx, cancel := contextWithTimeout(c.ctx, timeout)
+	defer cancel()
+	code := exitOK
+	for _, id := range runs {
+		seen := map[string]string{}
+		run, err := c.client.WaitRun(ctx, id, 200*time.Millisecond, func(r sdk.Run) {
+			for _, s := range r.Steps {
+				state := fmt.Sprintf("%s#%d", s.Status, s.Attempt)
+				if seen[s.ID] != state && s.Status != "pending" {
+					seen[s.ID] = state
+					fmt.Fprintf(c.stdout, "run %s: %s (%s) %s%s\n", short(id), s.ID, s.Driver, s.Status, resultNote(s))
+				}
+			}
+		})
+		if err != nil {
+			return c.fail("wait for run "+id, err)
+		}
+		fmt.Fprintf(c.stdout, "run %s %s%s\n", id, run.Status, messageNote(run.Message))
+		if run.Status != "succeeded" {
+			code = exitFailed
+		}
+	}
+	return code
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+func resultNote(s sdk.RunStep) string {
+	if s.Result != nil && s.Result.Message != "" {
+		return ": " + s.Result.Message
+	}
+	return ""
+}
+
+func messageNote(m string) string {
+	if m != "" {
+		return ": " + m
+	}
+	return ""
+}

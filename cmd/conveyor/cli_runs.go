@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/conveyor/conveyor/sdk"
+)
+
+func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
+	tableRow(tw, "ID", "PIPELINE", "RESOURCE", "STATUS", "STARTED")
+	for _, r := range runs {
+		tableRow(tw, r.ID, r.Pipeline.Name, r.Resource.Type+"/"+r.Resource.Name, r.Status, r.StartedAt.Local().Format(time.DateTime))
+	}
+}
+
+func runTable(tw *tabwriter.Writer, r sdk.Run) {
+	tableRow(tw, "STEP", "DRIVER", "STATUS", "ATTEMPT", "MESSAGE")
+	for _, s := range r.Steps {
+		msg := ""
+		if s.Result != nil {
+			msg = s.Result.Message
+		}
+		tableRow(tw, s.ID, s.Driver, s.Status, s.Attempt, msg)
+	}
+	fmt.Fprintf(tw, "\nrun %s of %s/%s (pipeline %s): %s%s\n", r.ID, r.Resource.Type, r.Resource.Name, r.Pipeline.Name,
+		r.Status, messageNote(r.Message))
+}
+
+// runs is `conveyor runs [--resource T[/N]] [--pipeline P] [--status S]`.
+func (c *cli) runs(args []string) int {
+	fs := c.flags("runs", "[--resource TYPE[/NAME]] [--pipeline P] [--status running|succeeded|failed|cancelled] [-o table|json|yaml]")
+	var f sdk.RunFilter
+	fs.StringVar(&f.Resource, "resource", "", "only runs of this resource type or TYPE/NAME")
+	fs.StringVar(&f.Pipeline, "pipeline", "", "only runs of this pipeline")
+	fs.StringVar(&f.Status, "status", "", "only runs in this state")
+	format := fs.String("o", "table", "output: table, json or yaml")
+	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
+		return code
+	}
+	runs, err := sdk.All(c.ctx, func(ctx context.Context, p sdk.Page) (sdk.List[sdk.Run], error) {
+		return c.client.Runs(ctx, f, p)
+	})
+	if err != nil {
+		return c.fail("runs", err)
+	}
+	return c.show(*format, runs, func(tw *tabwriter.Writer) { runsTable(tw, runs) })
+}
+
+// run is `conveyor run RUNID`: its steps and status.
+func (c *cli) run(args []string) int {
+	fs := c.flags("run", "RUNID [-o table|json|yaml]")
+	format := fs.String("o", "table", "output: table, json or yaml")
+	pos, code := c.parse(fs, args, 1, 1)
+	if code >= 0 {
+		return code
+	}
+	r, err := c.client.Run(c.ctx, pos[0])
+	if err != nil {
+		return c.fail("run "+pos[0], err)
+	}
+	return c.show(*format, r, func(tw *tabwriter.Writer) { runTable(tw, r) })
+}
+
+func (c *cli) show(format string, v any, table func(*tabwriter.Writer)) int {
+	if err := output(c.stdout, format, v, table); err != nil {
+		fmt.Fprintf(c.stderr, "conveyor: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+func (c *cli) printLine(l sdk.LogLine) error {
+	_, err := fmt.Fprintf(c.stdout, "%s %-10s | %s\n", l.Time.Local().Format("15:04:05.000"), l.Driver, l.Message)
+	return err
+}
+
+// logs is `conveyor logs RUNID [-f] [--driver D]`.
+func (c *cli) logs(args []string) int {
+	fs := c.flags("logs", "RUNID [-f] [--driver D]")
+	follow := fs.Bool("f", false, "follow: keep printing new lines until the run has ended")
+	driver := fs.String("driver", "", "only this driver's lines")
+	pos, code := c.parse(fs, args, 1, 1)
+	if code >= 0 {
+		return code
+	}
+	runID := pos[0]
+	if *follow {
+		if err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine); err != nil {
+			return c.fail("logs "+runID, err)
+		}
+		return exitOK
+	}
+	var after uint64
+	for {
+		page, err := c.client.RunLogs(c.ctx, runID, *driver, after)
+		if err != nil {
+			return c.fail("logs "+runID, err)
+		}
+		for _, l := range page.Items {
+			_ = c.printLine(l)
+		}
+		if page.Next == 0 {
+			return exitOK
+		}
+		after = page.Next
+	}
+}
+
+func (c *cli) printEvent(e sdk.Event) error {
+	_, err := fmt.Fprintf(c.stdout, "%6d  %s  %-28s %s/%s  %s\n", e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type,
+		e.Aggregate, e.AggregateID, shortNote(e.CorrelationID))
+	return err
+}
+
+func shortNote(corr string) string {
+	if corr == "" {
+		return ""
+	}
+	return "run " + corr
+}
+
+// events is `conveyor events [--follow] [--aggregate A] [--runid R] [--type T]`.
+func (c *cli) events(args []string) int {
+	fs := c.flags("events", "[--follow] [--aggregate KIND[/ID]] [--runid RUNID] [--type TYPE] [--after SEQ]")
+	var f sdk.EventFilter
+	follow := fs.Bool("follow", false, "keep printing new events as they are appended")
+	fs.StringVar(&f.Aggregate, "aggregate", "", "only events of this aggregate kind, or KIND/ID")
+	fs.StringVar(&f.RunID, "runid", "", "only events of this run")
+	fs.StringVar(&f.Type, "type", "", "only events of this type, e.g. RunFailed.v1")
+	fs.Uint64Var(&f.After, "after", 0, "only events after this log sequence")
+	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
+		return code
+	}
+	if *follow {
+		if err := c.client.FollowEvents(c.ctx, f, c.printEvent); err != nil && c.ctx.Err() == nil {
+			return c.fail("events", err)
+		}
+		return exitOK
+	}
+	for {
+		page, err := c.client.Events(c.ctx, f)
+		if err != nil {
+			return c.fail("events", err)
+		}
+		for _, e := range page.Items {
+			_ = c.printEvent(e)
+		}
+		if page.Next == 0 {
+			return exitOK
+		}
+		f.After = page.Next
+	}
+}
+
+// trace is `conveyor trace RUNID`: the resource change, then each dispatch
+// and result, with event ids and causation links.
+func (c *cli) trace(args []string) int {
+	fs := c.flags("trace", "RUNID [-o table|json|yaml]")
+	format := fs.String("o", "table", "output: table, json or yaml")
+	pos, code := c.parse(fs, args, 1, 1)
+	if code >= 0 {
+		return code
+	}
+	t, err := c.client.Trace(c.ctx, pos[0])
+	if err != nil {
+		return c.fail("trace "+pos[0], err)
+	}
+	chain := t.Events
+	if t.Cause != nil {
+		chain = append([]sdk.Event{*t.Cause}, chain...)
+	}
+	return c.show(*format, t, func(tw *tabwriter.Writer) {
+		tableRow(tw, "SEQ", "TIME", "EVENT", "ID", "CAUSED BY")
+		for _, e := range chain {
+			tableRow(tw, e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type+stepOf(e), short(e.ID), short(e.CausationID))
+		}
+	})
+}
+
+// stepOf names the step an event is about, if any.
+func stepOf(e sdk.Event) string {
+	var s struct {
+		Step string `json:"step"`
+	}
+	_ = json.Unmarshal(e.Raw, &s)
+	if s.Step == "" {
+		return ""
+	}
+	return " " + s.Step
+}
