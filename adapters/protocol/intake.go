@@ -135,6 +135,6 @@ func decodeResult(msg jetstream.Msg) (engine.Result, error) {
 		RunID: m.RunID, Step: m.Step,
 		Result: domain.DriverResult{Success: m.DriverResult.Success, Message: m.DriverResult.Message,
 			Data: data, Driver: m.DriverResult.Driver},
-		MessageID: fmt.Sprintf("%s-%d", EngineStream, meta.Sequence.Stream),
+		MessageID: fmt.Sprintf("result-%d", meta.Sequence.Stream),
 	}, nil
 }

@@ -201,8 +201,9 @@ func (c *cli) waitRuns(runs []string, timeout time.Duration) int {
 	return code
 }
 
+// short abbreviates a UUID to its first eight characters.
 func short(id string) string {
-	if len(id) > 8 {
+	if len(id) == 36 && id[8] == '-' {
 		return id[:8]
 	}
 	return id
