@@ -27,12 +27,7 @@ var (
 func startTestDriver(t *testing.T, name, natsURL string, env ...string) *exec.Cmd {
 	t.Helper()
 	testDriverOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "conveyor-testdriver-")
-		if err != nil {
-			testDriverErr = err
-			return
-		}
-		testDriverPath = filepath.Join(dir, "testdriver")
+		testDriverPath = filepath.Join(buildDir, "testdriver")
 		if out, err := exec.Command("go", "build", "-o", testDriverPath, "./testdata/testdriver").CombinedOutput(); err != nil {
 			testDriverErr = fmt.Errorf("%v: %s", err, out)
 		}

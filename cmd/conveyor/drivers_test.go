@@ -27,10 +27,7 @@ var (
 func exampleDriver(t *testing.T, name string) string {
 	t.Helper()
 	examplesOnce.Do(func() {
-		examplesDir, examplesErr = os.MkdirTemp("", "conveyor-drivers-")
-		if examplesErr != nil {
-			return
-		}
+		examplesDir = buildDir
 		for _, d := range []string{"compiler", "uploader"} {
 			out, err := exec.Command("go", "build", "-o", filepath.Join(examplesDir, d),
 				"../../examples/compile-upload/"+d).CombinedOutput()
