@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 	"sort"
@@ -23,7 +22,8 @@ type benchConfig struct {
 	API, NATS string
 	Creates   int
 	Runs      int
-	DataDir   string
+	Fill      int
+	Rebuild   bool
 }
 
 // runBench is `conveyor bench`: a load generator that speaks only the REST
@@ -37,6 +37,8 @@ func runBench(ctx context.Context, args []string) int {
 	fs.StringVar(&c.NATS, "nats", "", "NATS URL of that server, for the drivers")
 	fs.IntVar(&c.Creates, "creates", 2000, "resources created per concurrency level")
 	fs.IntVar(&c.Runs, "runs", 1000, "two-step pipeline runs")
+	fs.IntVar(&c.Fill, "fill", 0, "resources created (at concurrency 64) before the replay, to make the log longer")
+	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark (server included when it is started here) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -69,30 +71,15 @@ type row struct{ scenario, figure, value string }
 
 func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	var rows []row
+	var serverPID int
 	if c.API == "" {
-		dir, err := os.MkdirTemp("", "conveyor-bench-")
+		srv, err := startOwnServer(ctx)
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		ready := make(chan endpoints, 1)
-		done := make(chan error, 1)
-		started := time.Now()
-		cfg := serverConfig{Addr: "127.0.0.1:0", DataDir: dir, NATSListen: "127.0.0.1:0", EtcdPrefix: "/conveyor",
-			Replicas: 1, MaxBody: 1 << 20, LogLevel: "error"}
-		go func() {
-			done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(at endpoints) { ready <- at })
-		}()
-		select {
-		case at := <-ready:
-			c.API, c.NATS = at.API, at.NATS
-			rows = append(rows, row{"start-up", "ready after", time.Since(started).Round(time.Millisecond).String()})
-		case err := <-done:
-			return err
-		}
-		defer func() { cancel(); <-done }()
+		defer srv.stop()
+		c.API, c.NATS, serverPID = srv.api, srv.nats, srv.cmd.Process.Pid
+		rows = append(rows, row{"start-up", "process start to ready", srv.startup.Round(time.Millisecond).String()})
 	}
 	client, err := sdk.NewClient(sdk.WithBaseURL(c.API))
 	if err != nil {
@@ -120,6 +107,30 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		return err
 	}
 	rows = append(rows, r...)
+	if c.Fill > 0 {
+		r, err := benchCreates(ctx, client, typ, "fill-", c.Fill, 64)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row{fmt.Sprintf("fill: %d more resources", c.Fill), r[0].figure, r[0].value})
+	}
+	r, err = benchReplay(ctx, client)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, r...)
+	if c.Rebuild {
+		r, err := benchRebuild(ctx, c.API)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	if serverPID != 0 {
+		resources, _ := client.Resources(ctx, "", sdk.Page{Limit: 1})
+		_ = resources
+		rows = append(rows, row{"memory", "server resident set", residentMemory(serverPID)})
+	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tfigure\tvalue")
 	for _, r := range rows {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,8 +46,6 @@ type process struct {
 	done chan error
 }
 
-var readyLine = regexp.MustCompile(`msg="conveyor ready" api=(\S+) nats=(\S+) etcd=(\S+) embedded=(\S*)`)
-
 // startBinary runs `conveyor server args...` and waits for its ready line.
 func startBinary(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
@@ -70,7 +67,7 @@ func startBinary(t *testing.T, env []string, args ...string) *process {
 			p.mu.Lock()
 			p.logs.WriteString(sc.Text() + "\n")
 			p.mu.Unlock()
-			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
+			if m := readyLinePattern.FindStringSubmatch(sc.Text()); m != nil {
 				ready <- m
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -58,6 +59,10 @@ func runServer(ctx context.Context, args []string) int {
 	}
 	return 0
 }
+
+// readyLinePattern matches the log line a server prints once it serves:
+// the API URL, the NATS URL, the etcd endpoints and what it embeds.
+var readyLinePattern = regexp.MustCompile(`msg="conveyor ready" api=(\S+) nats=(\S+) etcd=(\S+) embedded=(\S*)`)
 
 // endpoints are where a running server can be reached.
 type endpoints struct {

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/conveyor/conveyor/sdk"
+)
+
+// ownServer is a `conveyor server` the benchmark started from this binary.
+type ownServer struct {
+	cmd       *exec.Cmd
+	dir       string
+	api, nats string
+	startup   time.Duration
+}
+
+// startOwnServer runs this binary as a server in a temporary directory and
+// waits for its ready line.
+func startOwnServer(ctx context.Context) (*ownServer, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "conveyor-bench-")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "server", "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &ownServer{cmd: cmd, dir: dir}
+	ready := make(chan []string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := readyLinePattern.FindStringSubmatch(sc.Text()); m != nil {
+				ready <- m
+			}
+		}
+	}()
+	select {
+	case m := <-ready:
+		s.startup, s.api, s.nats = time.Since(started), m[1], m[2]
+		return s, nil
+	case <-time.After(30 * time.Second):
+		s.stop()
+		return nil, errors.New("the server was not ready within 30s")
+	}
+}
+
+func (s *ownServer) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	os.RemoveAll(s.dir)
+}
+
+// residentMemory reads a process's resident set from /proc.
+func residentMemory(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:"))
+		}
+	}
+	return "unknown"
+}
+
+// benchReplay pages through the whole event log with GET /events.
+func benchReplay(ctx context.Context, client *sdk.Client) ([]row, error) {
+	start := time.Now()
+	var n int
+	f := sdk.EventFilter{Limit: 1000}
+	for {
+		page, err := client.Events(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		n += len(page.Items)
+		if page.Next == 0 {
+			break
+		}
+		f.After = page.Next
+	}
+	took := time.Since(start)
+	name := fmt.Sprintf("replay: GET /events over %d events", n)
+	return []row{{name, "events/s", fmt.Sprintf("%.0f (%v)", float64(n)/took.Seconds(), took.Round(time.Millisecond))}}, nil
+}
+
+// benchRebuild rebuilds the read models through the admin endpoint.
+func benchRebuild(ctx context.Context, api string) ([]row, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, api+"/admin/projections/rebuild", nil)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var report struct {
+		Events uint64 `json:"events"`
+		Keys   int    `json:"keys"`
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		var line struct {
+			Error  string          `json:"error"`
+			Result json.RawMessage `json:"result"`
+		}
+		_ = json.Unmarshal(sc.Bytes(), &line)
+		if line.Error != "" {
+			return nil, errors.New(line.Error)
+		}
+		if line.Result != nil {
+			_ = json.Unmarshal(line.Result, &report)
+		}
+	}
+	took := time.Since(start)
+	name := fmt.Sprintf("rebuild: %d events into %d keys", report.Events, report.Keys)
+	return []row{{name, "events/s", fmt.Sprintf("%.0f (%v)", float64(report.Events)/took.Seconds(), took.Round(time.Millisecond))}}, nil
+}
