@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/conveyor/conveyor/domain"
@@ -22,6 +23,8 @@ func (s *Server) problem(ctx context.Context, err error) error {
 		return huma.Error422UnprocessableEntity("validation failed: "+problems.Error(), details...)
 	}
 	switch {
+	case errors.Is(err, domain.ErrUnavailable):
+		return unavailableError(err.Error())
 	case errors.Is(err, domain.ErrNotFound):
 		return huma.Error404NotFound(err.Error())
 	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrInUse):
@@ -29,7 +32,7 @@ func (s *Server) problem(ctx context.Context, err error) error {
 	case errors.Is(err, context.Canceled):
 		return huma.NewError(499, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
-		return huma.Error503ServiceUnavailable("the event store or the read model did not answer in time; retry")
+		return unavailableError("the event store or the read model did not answer in time")
 	}
 	s.log.ErrorContext(ctx, "request failed", slog.Any("err", err))
 	return huma.Error500InternalServerError("internal error")
@@ -42,4 +45,14 @@ func location(field string) string {
 		return "body"
 	}
 	return "body." + strings.ReplaceAll(field, "/", ".")
+}
+
+// retryAfter is what a 503 tells clients to wait, in seconds.
+const retryAfter = "2"
+
+// unavailableError is a 503 with Retry-After: a dependency is away, the
+// request changed nothing, and the same request can be sent again.
+func unavailableError(detail string) error {
+	return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(detail+"; retry later"),
+		http.Header{"Retry-After": []string{retryAfter}})
 }

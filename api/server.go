@@ -62,6 +62,7 @@ type Server struct {
 	mux         *http.ServeMux
 	api         huma.API
 	metrics     *metrics
+	health      healthState
 }
 
 // New builds the API over its dependencies.
@@ -98,7 +99,7 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // Handler serves the API: trailing slashes are accepted and every request is
 // counted in the metrics.
 func (s *Server) Handler() http.Handler {
-	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.mux)))
+	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.failFast(s.mux))))
 }
 
 // jsonByDefault reads every request body as JSON unless it says it is JSON

@@ -16,6 +16,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrInUse: the aggregate cannot be deleted while others refer to it.
 	ErrInUse = errors.New("in use")
+	// ErrUnavailable: a store the write or read needs does not answer;
+	// retrying later may succeed.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // ValidationError says which field broke which rule. Field is a location

@@ -2,16 +2,37 @@ package etcdstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
-// DefaultTimeout bounds a call whose context has no deadline.
-const DefaultTimeout = 5 * time.Second
+// DefaultTimeout bounds a call whose context has no deadline: short, so
+// that a request fails fast while etcd is away.
+const DefaultTimeout = 2 * time.Second
+
+// unavailable marks a failure to reach etcd as domain.ErrUnavailable.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return fmt.Errorf("read model store: %w: %w", domain.ErrUnavailable, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("read model store: %w: %w", domain.ErrUnavailable, err)
+	}
+	return err
+}
 
 // Store is the read-model store on etcd. Safe for concurrent use.
 type Store struct {
@@ -50,7 +71,7 @@ func (s *Store) Get(ctx context.Context, key string) (projections.KV, bool, erro
 	defer cancel()
 	resp, err := s.c.Get(ctx, s.pre()+key)
 	if err != nil || len(resp.Kvs) == 0 {
-		return projections.KV{Key: key}, false, err
+		return projections.KV{Key: key}, false, unavailable(err)
 	}
 	kv := resp.Kvs[0]
 	return projections.KV{Key: key, Value: kv.Value, ModRevision: kv.ModRevision}, true, nil
@@ -69,7 +90,7 @@ func (s *Store) List(ctx context.Context, prefix, startAfter string, limit int) 
 	resp, err := s.c.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(limit)),
 		clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
 	if err != nil {
-		return nil, false, err
+		return nil, false, unavailable(err)
 	}
 	out := make([]projections.KV, len(resp.Kvs))
 	for i, kv := range resp.Kvs {
@@ -84,7 +105,7 @@ func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
 	defer cancel()
 	resp, err := s.c.Get(ctx, s.pre()+prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {
-		return 0, err
+		return 0, unavailable(err)
 	}
 	return int(resp.Count), nil
 }
@@ -111,7 +132,7 @@ func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []pr
 	}
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(writes...).Commit()
 	if err != nil {
-		return 0, false, err
+		return 0, false, unavailable(err)
 	}
 	return resp.Header.Revision, resp.Succeeded, nil
 }

@@ -98,8 +98,29 @@ func (s *Store) Subject(aggregate, id string) string {
 	return s.cfg.SubjectPrefix + "." + aggregate + "." + strings.ReplaceAll(id, "/", ".")
 }
 
+// available fails fast when the connection to NATS is down, so that a
+// request does not wait for a reconnect.
+func (s *Store) available() error {
+	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
+		return fmt.Errorf("event store: NATS is %s: %w", nc.Status(), domain.ErrUnavailable)
+	}
+	return nil
+}
+
+// unavailable marks transport failures as domain.ErrUnavailable.
+func unavailable(err error) error {
+	if errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionClosed) ||
+		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoHeartbeat) {
+		return fmt.Errorf("event store: %w: %w", domain.ErrUnavailable, err)
+	}
+	return err
+}
+
 // Append implements commands.EventStore.
 func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64) (uint64, error) {
+	if err := s.available(); err != nil {
+		return 0, err
+	}
 	m := e.EventMeta()
 	body, err := json.Marshal(e)
 	if err != nil {
@@ -126,7 +147,7 @@ func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64) 
 			}
 			return 0, fmt.Errorf("%s %s changed concurrently: %w", m.Aggregate, m.AggregateID, domain.ErrConflict)
 		}
-		return 0, fmt.Errorf("append %s: %w", m.Type, err)
+		return 0, fmt.Errorf("append %s: %w", m.Type, unavailable(err))
 	}
 	m.Sequence = ack.Sequence
 	return ack.Sequence, nil
@@ -150,13 +171,16 @@ func isWrongLastSequence(err error) bool {
 
 // Load implements commands.EventStore.
 func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event, error) {
+	if err := s.available(); err != nil {
+		return nil, err
+	}
 	subject := s.Subject(aggregate, id)
 	last, err := s.stream.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("last event of %s: %w", subject, err)
+		return nil, fmt.Errorf("last event of %s: %w", subject, unavailable(err))
 	}
 	if last.Sequence == 0 {
 		return nil, nil
@@ -167,7 +191,7 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	for prev := previous(last); prev != 0; prev = previous(raws[len(raws)-1]) {
 		raw, err := s.stream.GetMsg(ctx, prev)
 		if err != nil {
-			return nil, fmt.Errorf("read %s at %d: %w", subject, prev, err)
+			return nil, fmt.Errorf("read %s at %d: %w", subject, prev, unavailable(err))
 		}
 		if raw.Subject != subject {
 			return nil, fmt.Errorf("read %s: sequence %d belongs to %s", subject, prev, raw.Subject)

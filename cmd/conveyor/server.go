@@ -134,6 +134,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	g.Go(func() error {
 		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake")}, pm.RecordResult)
 	})
+	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	g.Go(func() error {
 		if err := httpServer.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
