@@ -3,7 +3,7 @@ GO      ?= go
 ARGS    ?=
 PKGS    ?= ./...
 
-.PHONY: run build test test-short vet fmt-check bench cluster-up cluster-down clean
+.PHONY: run build test test-short test-reliability vet fmt-check bench cluster-up cluster-down clean
 
 ## run: Conveyor with embedded NATS and etcd, API on http://127.0.0.1:8080
 run: build
@@ -16,6 +16,17 @@ build:
 ## test: vet, formatting, and every test with the race detector
 test: vet fmt-check
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+## test-reliability: crash loop, contention, failing dependencies, absent drivers, then each fuzz
+## target for FUZZTIME. ROUNDS sizes the crash loop.
+ROUNDS   ?= 20
+FUZZTIME ?= 20s
+test-reliability:
+	CONVEYOR_RELIABILITY=1 CONVEYOR_RELIABILITY_ROUNDS=$(ROUNDS) $(GO) test -race -count=1 -timeout 30m -run Reliability -v ./cmd/conveyor/
+	$(GO) test -run '^$$' -fuzz FuzzCheckName -fuzztime $(FUZZTIME) ./domain/
+	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME) ./adapters/schema/
+	$(GO) test -run '^$$' -fuzz FuzzParseResult -fuzztime $(FUZZTIME) ./adapters/protocol/
+	$(GO) test -run '^$$' -fuzz FuzzRequestBodies -fuzztime $(FUZZTIME) ./cmd/conveyor/
 
 ## test-short: the tests without the race detector
 test-short:

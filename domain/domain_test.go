@@ -319,3 +319,24 @@ func TestEventsRoundTrip(t *testing.T) {
 		t.Errorf("AsValidation through %%w: %v", p)
 	}
 }
+
+// FuzzCheckName: every name accepted is a single NATS subject token and etcd
+// key segment, and every name refused gets the rule as its reason.
+func FuzzCheckName(f *testing.F) {
+	for _, seed := range []string{"build", "a", "", "A", "a.b", "a*", "a>", "a b", strings.Repeat("x", 64), "-a", "é"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		err := domain.CheckName("name", name)
+		if err == nil {
+			if strings.ContainsAny(name, ".*> /\t\n") || len(name) == 0 || len(name) > 63 {
+				t.Fatalf("%q accepted", name)
+			}
+			return
+		}
+		var ve *domain.ValidationError
+		if !errors.As(err, &ve) || !strings.Contains(ve.Rule, domain.NameRule) {
+			t.Fatalf("%q refused with %v", name, err)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -78,11 +79,44 @@ const metaSequence = "Conveyor-Sequence"
 // Run consumes the log with watermill's cqrs event group processor on
 // watermill-nats until ctx ends, one handler group (and one durable
 // consumer) per subscription. It returns after in-flight handlers finished.
+// When NATS is away, starting the consumers fails; Run then tries again
+// every few seconds instead of giving up.
 func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription) error {
 	cfg.setDefaults()
 	if err := validate(subs); err != nil {
 		return err
 	}
+	for {
+		var conns []*nats.Conn
+		var mu sync.Mutex
+		tracked := func() (*nats.Conn, error) {
+			nc, err := connect()
+			if err == nil {
+				mu.Lock()
+				conns = append(conns, nc)
+				mu.Unlock()
+			}
+			return nc, err
+		}
+		err := runOnce(ctx, tracked, cfg, subs)
+		mu.Lock()
+		for _, nc := range conns {
+			nc.Close()
+		}
+		mu.Unlock()
+		if ctx.Err() != nil {
+			return nil
+		}
+		cfg.Logger.Warn("event consumers stopped; starting them again", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func runOnce(ctx context.Context, connect Connect, cfg Config, subs []Subscription) error {
 	logger := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
 		slog.LevelInfo: slog.LevelDebug, // watermill reports every message at info
 	})
@@ -138,6 +172,9 @@ func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription)
 	}
 	if err := router.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
+	}
+	if ctx.Err() == nil {
+		return errors.New("the router stopped")
 	}
 	return nil
 }

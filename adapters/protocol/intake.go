@@ -65,12 +65,22 @@ func (c *IntakeConfig) setDefaults() {
 // any other error is retried after NakDelay.
 func RunIntake(ctx context.Context, js jetstream.JetStream, cfg IntakeConfig, record func(context.Context, engine.Result) error) error {
 	cfg.setDefaults()
-	cons, err := js.CreateOrUpdateConsumer(ctx, EngineStream, jetstream.ConsumerConfig{
-		Durable: IntakeConsumer, FilterSubject: ResultSubject, AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 1000,
-	})
-	if err != nil {
-		return fmt.Errorf("result consumer: %w", err)
+	var cons jetstream.Consumer
+	for {
+		var err error
+		cons, err = js.CreateOrUpdateConsumer(ctx, EngineStream, jetstream.ConsumerConfig{
+			Durable: IntakeConsumer, FilterSubject: ResultSubject, AckPolicy: jetstream.AckExplicitPolicy,
+			AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 1000,
+		})
+		if err == nil {
+			break
+		}
+		cfg.Logger.Warn("result consumer not ready; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
 	}
 	slots := make(chan struct{}, cfg.Workers)
 	var wg sync.WaitGroup
@@ -113,8 +123,24 @@ func handleResult(ctx context.Context, msg jetstream.Msg, cfg IntakeConfig, reco
 }
 
 func decodeResult(msg jetstream.Msg) (engine.Result, error) {
+	r, err := parseResult(msg.Data())
+	if err != nil {
+		return r, err
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		return engine.Result{}, err
+	}
+	r.MessageID = fmt.Sprintf("result-%d", meta.Sequence.Stream)
+	return r, nil
+}
+
+// parseResult reads a driver's result message (PROTOCOL.md). It refuses
+// anything that is not one: malformed JSON, no driverresult, a run_id that
+// is not a Run ID.
+func parseResult(data []byte) (engine.Result, error) {
 	var m resultMessage
-	if err := json.Unmarshal(msg.Data(), &m); err != nil {
+	if err := json.Unmarshal(data, &m); err != nil {
 		return engine.Result{}, fmt.Errorf("malformed JSON: %w", err)
 	}
 	if m.DriverResult == nil {
@@ -123,18 +149,16 @@ func decodeResult(msg jetstream.Msg) (engine.Result, error) {
 	if !domain.ValidRunID(m.RunID) {
 		return engine.Result{}, fmt.Errorf("run_id %q is not a run id", m.RunID)
 	}
-	meta, err := msg.Metadata()
-	if err != nil {
-		return engine.Result{}, err
+	data2 := m.DriverResult.Data
+	if len(data2) == 0 || string(data2) == "null" {
+		data2 = nil
 	}
-	data := m.DriverResult.Data
-	if len(data) == 0 || string(data) == "null" {
-		data = nil
+	if m.Step != "" && !domain.ValidName(m.Step) {
+		return engine.Result{}, fmt.Errorf("step %q is not a step id", m.Step)
 	}
 	return engine.Result{
 		RunID: m.RunID, Step: m.Step,
 		Result: domain.DriverResult{Success: m.DriverResult.Success, Message: m.DriverResult.Message,
-			Data: data, Driver: m.DriverResult.Driver},
-		MessageID: fmt.Sprintf("result-%d", meta.Sequence.Stream),
+			Data: data2, Driver: m.DriverResult.Driver},
 	}, nil
 }

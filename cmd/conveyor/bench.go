@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -19,11 +20,12 @@ import (
 
 // benchConfig is what `conveyor bench` is told.
 type benchConfig struct {
-	API, NATS string
-	Creates   int
-	Runs      int
-	Fill      int
-	Rebuild   bool
+	API, NATS  string
+	Creates    int
+	Runs       int
+	Fill       int
+	Rebuild    bool
+	ServerArgs string
 }
 
 // runBench is `conveyor bench`: a load generator that speaks only the REST
@@ -39,6 +41,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.IntVar(&c.Runs, "runs", 1000, "two-step pipeline runs")
 	fs.IntVar(&c.Fill, "fill", 0, "resources created (at concurrency 64) before the replay, to make the log longer")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
+	fs.StringVar(&c.ServerArgs, "server-args", "", "more flags for the server it starts, e.g. --sync-always")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark (server included when it is started here) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -73,7 +76,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	var rows []row
 	var serverPID int
 	if c.API == "" {
-		srv, err := startOwnServer(ctx)
+		srv, err := startOwnServer(ctx, strings.Fields(c.ServerArgs)...)
 		if err != nil {
 			return err
 		}
@@ -102,11 +105,13 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		Steps: []sdk.Step{{ID: "first", Driver: "bench-first-" + suffix}, {ID: "second", Driver: "bench-second-" + suffix}}}); err != nil {
 		return err
 	}
-	r, err := benchRuns(ctx, client, c.NATS, typ, pipeline, suffix, c.Runs)
-	if err != nil {
-		return err
+	if c.Runs > 0 {
+		r, err := benchRuns(ctx, client, c.NATS, typ, pipeline, suffix, c.Runs)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
 	}
-	rows = append(rows, r...)
 	if c.Fill > 0 {
 		r, err := benchCreates(ctx, client, typ, "fill-", c.Fill, 64)
 		if err != nil {
@@ -114,7 +119,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		}
 		rows = append(rows, row{fmt.Sprintf("fill: %d more resources", c.Fill), r[0].figure, r[0].value})
 	}
-	r, err = benchReplay(ctx, client)
+	r, err := benchReplay(ctx, client)
 	if err != nil {
 		return err
 	}

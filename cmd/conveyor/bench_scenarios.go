@@ -25,7 +25,7 @@ type ownServer struct {
 
 // startOwnServer runs this binary as a server in a temporary directory and
 // waits for its ready line.
-func startOwnServer(ctx context.Context) (*ownServer, error) {
+func startOwnServer(ctx context.Context, extra ...string) (*ownServer, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -34,7 +34,8 @@ func startOwnServer(ctx context.Context) (*ownServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, self, "server", "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir)
+	args := append([]string{"server", "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir}, extra...)
+	cmd := exec.CommandContext(ctx, self, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

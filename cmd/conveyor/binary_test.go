@@ -115,7 +115,7 @@ func (p *process) kill() {
 
 // client is a testServer view of a process, for its request helpers.
 func (p *process) client(t *testing.T, prefix string) *testServer {
-	s := &testServer{t: t, at: p.at, cfg: serverConfig{EtcdPrefix: prefix}}
+	s := &testServer{t: t, at: p.at, cfg: serverConfig{EtcdPrefix: prefix}, proc: p}
 	s.connect()
 	return s
 }

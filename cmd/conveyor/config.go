@@ -41,10 +41,11 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&endpoints, "etcd-endpoints", "", "external etcd endpoints, comma-separated (empty: embed etcd)")
 	str(&c.EtcdPrefix, "etcd-prefix", "/conveyor", "key prefix of the read models in etcd")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	var replicas, maxBody, sync string
+	var replicas, maxBody string
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
-	str(&sync, "sync-always", "false", "fsync every JetStream write (survives power loss; slower)")
+	syncDefault, syncErr := strconv.ParseBool(envOr(env, "sync-always", "false"))
+	fs.BoolVar(&c.SyncAlways, "sync-always", syncDefault, "fsync every JetStream write: survives a power loss, costs speed (env "+envName("sync-always")+")")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -59,8 +60,8 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	if c.MaxBody, err = strconv.ParseInt(maxBody, 10, 64); err != nil {
 		errs = append(errs, fmt.Errorf("--max-body: %q is not a number", maxBody))
 	}
-	if c.SyncAlways, err = strconv.ParseBool(sync); err != nil {
-		errs = append(errs, fmt.Errorf("--sync-always: %q is not true or false", sync))
+	if syncErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("sync-always"), env(envName("sync-always"))))
 	}
 	for _, e := range strings.Split(endpoints, ",") {
 		if e = strings.TrimSpace(e); e != "" {

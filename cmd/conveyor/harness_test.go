@@ -21,17 +21,18 @@ import (
 // testServer is a Conveyor server running in this process, on free
 // loopback ports, with embedded NATS and etcd in a temporary directory.
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	at   endpoints
 	cfg  serverConfig
 	stop func() error
 	js   jetstream.JetStream
 	etcd *clientv3.Client
+	proc *process // the server process, when it runs as one
 }
 
 // startServer runs serve() with a fresh data directory; change adjusts the
 // configuration first.
-func startServer(t *testing.T, change func(*serverConfig)) *testServer {
+func startServer(t testing.TB, change func(*serverConfig)) *testServer {
 	t.Helper()
 	cfg := serverConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "127.0.0.1:0",
 		EtcdPrefix: "/conveyor", Replicas: 1, MaxBody: 1 << 20, LogLevel: "error"}
@@ -128,6 +129,9 @@ func (s *testServer) callRaw(method, path string, body any, headers ...string) (
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		if s.proc != nil {
+			s.t.Fatalf("%s %s: %v\nserver output:\n%s", method, path, err, s.proc.output())
+		}
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
