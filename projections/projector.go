@@ -39,10 +39,20 @@ func decode[T any](kv KV) (record[T], error) {
 // its aggregate's applied version, so a race applies it once.
 type Projector struct {
 	store Store
+	cache *cache
 }
 
 // NewProjector returns a projector writing to store.
-func NewProjector(store Store) *Projector { return &Projector{store: store} }
+func NewProjector(store Store) *Projector { return &Projector{store: store, cache: newCache()} }
+
+// generation is the read-model generation the store is on (0 for stores
+// without generations).
+func (p *Projector) generation() int {
+	if g, ok := p.store.(generationer); ok {
+		return g.Generation()
+	}
+	return 0
+}
 
 // Project applies events in order. An event already applied is skipped; an
 // event whose predecessors are missing returns an error wrapping ErrGap.
@@ -77,26 +87,38 @@ func (p *Projector) apply(ctx context.Context, e domain.Event, known *guardState
 		return nil
 	}
 	guardKey := aggregateKey(m.Aggregate, m.AggregateID)
+	runID := ""
+	if m.Aggregate == domain.AggregateRun {
+		runID = m.AggregateID
+	}
 	for range maxAttempts {
+		gen := p.generation()
 		if !known.valid || known.key != guardKey {
-			guard, _, err := p.store.Get(ctx, guardKey)
-			if err != nil {
-				return err
+			if c, ok := p.cache.guard(gen, guardKey); ok {
+				*known = guardState{key: guardKey, applied: c.applied, kv: KV{Key: guardKey, ModRevision: c.rev}, valid: true}
+			} else {
+				guard, _, err := p.store.Get(ctx, guardKey)
+				if err != nil {
+					return err
+				}
+				applied, _ := strconv.ParseUint(string(guard.Value), 10, 64)
+				*known = guardState{key: guardKey, applied: applied, kv: guard, valid: true}
+				p.cache.putGuard(guardKey, guardEntry{gen: gen, applied: applied, rev: guard.ModRevision})
 			}
-			applied, _ := strconv.ParseUint(string(guard.Value), 10, 64)
-			*known = guardState{key: guardKey, applied: applied, kv: guard, valid: true}
 		}
 		if m.Version <= known.applied {
 			return nil
 		}
 		if m.Version > known.applied+1 {
 			known.valid = false
+			p.cache.forget(guardKey, runID)
 			return fmt.Errorf("%w: %s %s is at version %d, event %s has %d",
 				ErrGap, m.Aggregate, m.AggregateID, known.applied, m.Type, m.Version)
 		}
-		guards, ops, err := p.changes(ctx, e)
+		guards, ops, after, err := p.changes(ctx, e)
 		if err != nil {
 			known.valid = false
+			p.cache.forget(guardKey, runID)
 			return err
 		}
 		guards = append(guards, Guard{Key: guardKey, ModRevision: known.kv.ModRevision})
@@ -104,19 +126,34 @@ func (p *Projector) apply(ctx context.Context, e domain.Event, known *guardState
 		rev, ok, err := p.store.Commit(ctx, guards, ops)
 		if err != nil {
 			known.valid = false
+			p.cache.forget(guardKey, runID)
 			return err
 		}
 		if ok {
 			known.applied, known.kv.ModRevision = m.Version, rev
+			p.cache.putGuard(guardKey, guardEntry{gen: gen, applied: m.Version, rev: rev})
+			if after != nil {
+				after(gen, rev)
+			}
 			return nil
 		}
-		known.valid = false // lost a race: read the guard again
+		known.valid = false // lost a race: read again
+		p.cache.forget(guardKey, runID)
 	}
 	return fmt.Errorf("projections: %s %s: too many concurrent writers", m.Aggregate, m.AggregateID)
 }
 
-// changes are the writes one event makes, with guards on what they read.
-func (p *Projector) changes(ctx context.Context, e domain.Event) ([]Guard, []Op, error) {
+// changes are the writes one event makes, with guards on what they read,
+// and what to remember once they are committed (nil: nothing).
+func (p *Projector) changes(ctx context.Context, e domain.Event) ([]Guard, []Op, func(gen int, rev int64), error) {
+	if e.EventMeta().Aggregate == domain.AggregateRun {
+		return p.runChanged(ctx, e)
+	}
+	guards, ops, err := p.resourceChanges(ctx, e)
+	return guards, ops, nil, err
+}
+
+func (p *Projector) resourceChanges(ctx context.Context, e domain.Event) ([]Guard, []Op, error) {
 	m := e.EventMeta()
 	switch e := e.(type) {
 	case *domain.ResourceDefinitionCreated:
@@ -138,9 +175,6 @@ func (p *Projector) changes(ctx context.Context, e domain.Event) ([]Guard, []Op,
 	case *domain.ResourceDeleted:
 		return nil, []Op{{Key: resourceKey(e.Type, e.Name), Delete: true},
 			{Key: resourceVersionsOf(e.Type, e.Name), Delete: true, Prefix: true}}, nil
-	}
-	if m.Aggregate == domain.AggregateRun {
-		return p.runChanged(ctx, e)
 	}
 	return nil, nil, nil
 }
