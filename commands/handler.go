@@ -14,10 +14,12 @@ import (
 type Handler struct {
 	store     EventStore
 	projector Projector
-	schemas   SchemaValidator
-	resources ResourceIndex
-	now       Clock
-	newID     IDs
+	// background projects the engine's own events without waiting.
+	background Projector
+	schemas    SchemaValidator
+	resources  ResourceIndex
+	now        Clock
+	newID      IDs
 	// gate lets Pause hold back writes for a moment.
 	gate sync.RWMutex
 }
@@ -26,10 +28,14 @@ type Handler struct {
 type Deps struct {
 	Store     EventStore
 	Projector Projector
-	Schemas   SchemaValidator
-	Resources ResourceIndex
-	Now       Clock
-	NewID     IDs
+	// Background, when set, projects the events of the engine's commands
+	// (StartRun, AdvanceRun, RecordDriverResult) without waiting: nobody
+	// reads those writes back at once. Otherwise Projector does.
+	Background Projector
+	Schemas    SchemaValidator
+	Resources  ResourceIndex
+	Now        Clock
+	NewID      IDs
 }
 
 // Validate reports every missing port.
@@ -61,8 +67,12 @@ func New(deps Deps) (*Handler, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
-	return &Handler{store: deps.Store, projector: deps.Projector, schemas: deps.Schemas,
-		resources: deps.Resources, now: deps.Now, newID: deps.NewID}, nil
+	h := &Handler{store: deps.Store, projector: deps.Projector, background: deps.Background, schemas: deps.Schemas,
+		resources: deps.Resources, now: deps.Now, newID: deps.NewID}
+	if h.background == nil {
+		h.background = h.projector
+	}
+	return h, nil
 }
 
 // aggregate is what every domain aggregate offers to be loaded and saved.
@@ -96,6 +106,11 @@ func (h *Handler) load(ctx context.Context, kind, id string, agg aggregate) (loa
 // loaded at, and waits until the read model shows them. A lost race is
 // domain.ErrConflict and nothing is written.
 func (h *Handler) save(ctx context.Context, l loaded, agg aggregate) error {
+	return h.saveWith(ctx, h.projector, l, agg)
+}
+
+// saveWith saves and projects with projector.
+func (h *Handler) saveWith(ctx context.Context, projector Projector, l loaded, agg aggregate) error {
 	h.gate.RLock()
 	defer h.gate.RUnlock()
 	expected := l.lastSeq
@@ -107,7 +122,7 @@ func (h *Handler) save(ctx context.Context, l loaded, agg aggregate) error {
 		expected = seq
 	}
 	events := append(l.history[:len(l.history):len(l.history)], agg.Changes()...)
-	if err := h.projector.Project(ctx, events...); err != nil {
+	if err := projector.Project(ctx, events...); err != nil {
 		return fmt.Errorf("project: %w", err)
 	}
 	return nil

@@ -42,7 +42,7 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) error {
 	if !p.Exists() {
 		pipeline = domain.Pipeline{Name: res.Pipeline, Resource: res.Type}
 	}
-	return h.updateRun(ctx, meta.CorrelationID, meta.ID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	return h.updateRun(ctx, h.background, meta.CorrelationID, meta.ID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		if run.Exists() {
 			return nil
 		}
@@ -64,7 +64,7 @@ type AdvanceRun struct {
 // AdvanceRun records the run's next decision, if it has one (see
 // domain.RunAggregate.Advance). It is idempotent.
 func (h *Handler) AdvanceRun(ctx context.Context, c AdvanceRun) error {
-	return h.updateRun(ctx, c.RunID, c.CausationID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	return h.updateRun(ctx, h.background, c.RunID, c.CausationID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		run.Advance(cause)
 		return nil
 	})
@@ -82,7 +82,7 @@ type RecordDriverResult struct {
 // RecordDriverResult records DriverResultRecorded; a late or duplicate
 // result is recorded as ignored. An unknown run is domain.ErrNotFound.
 func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) error {
-	return h.updateRun(ctx, c.RunID, c.MessageID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	return h.updateRun(ctx, h.background, c.RunID, c.MessageID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		return run.RecordResult(c.Step, c.Result, cause)
 	})
 }
@@ -95,7 +95,7 @@ type CancelRun struct {
 // CancelRun records RunCancelled; no further step is dispatched.
 func (h *Handler) CancelRun(ctx context.Context, c CancelRun) (domain.Run, error) {
 	var out domain.Run
-	err := h.updateRun(ctx, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		err := run.Cancel(c.Reason, cause)
 		out = run.State()
 		return err
@@ -112,7 +112,7 @@ type RetryRun struct {
 // again as a new attempt.
 func (h *Handler) RetryRun(ctx context.Context, c RetryRun) (domain.Run, error) {
 	var out domain.Run
-	err := h.updateRun(ctx, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		err := run.Retry(cause)
 		out = run.State()
 		return err
@@ -122,7 +122,7 @@ func (h *Handler) RetryRun(ctx context.Context, c RetryRun) (domain.Run, error) 
 
 // updateRun loads a run, lets decide record events, and saves them. An
 // unknown run id that is not a UUID-like name is domain.ErrNotFound.
-func (h *Handler) updateRun(ctx context.Context, runID, causationID string,
+func (h *Handler) updateRun(ctx context.Context, projector Projector, runID, causationID string,
 	decide func(*domain.RunAggregate, domain.Cause) error) error {
 	if !domain.ValidRunID(runID) {
 		return fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
@@ -138,7 +138,7 @@ func (h *Handler) updateRun(ctx context.Context, runID, causationID string,
 	if len(run.Changes()) == 0 {
 		return nil
 	}
-	return h.save(ctx, l, &run)
+	return h.saveWith(ctx, projector, l, &run)
 }
 
 // LoadRun returns the run as the event log has it: the write side's view,

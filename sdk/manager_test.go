@@ -145,7 +145,9 @@ func TestWorkWaitsForTheDriver(t *testing.T) {
 	d := sdk.NewDriver("uploader", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
 		return sdk.Result{Success: true}
 	})
-	stop := runManager(t, nc, d) // creates the durable consumer
+	// A message can reach the stopping process's last pull request; it comes
+	// back after the ack wait, which is short here.
+	stop := runManager(t, nc, d, sdk.WithAckWait(time.Second)) // creates the durable consumer
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if _, err := js.Consumer(context.Background(), "messages", "uploader"); err == nil {
 			break
@@ -159,7 +161,7 @@ func TestWorkWaitsForTheDriver(t *testing.T) {
 	for i := range 5 {
 		publishWork(t, js, "drivers.uploader.resources.build", fmt.Sprintf("run-%d", i), "upload", sdk.Resource{Name: "a", Type: "build"})
 	}
-	runManager(t, nc, d)
+	runManager(t, nc, d, sdk.WithAckWait(time.Second))
 	if res := got(5); len(res) != 5 {
 		t.Fatalf("%d of 5 results after the driver came back", len(res))
 	}

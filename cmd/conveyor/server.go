@@ -99,8 +99,9 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	projector := projections.NewProjector(kv)
 	readModel := projections.NewReadModel(kv)
+	background := projections.NewAsync(projector, 8, log.With("component", "projection"))
 	handler, err := commands.New(commands.Deps{
-		Store: store, Projector: projector, Schemas: schema.New(), Resources: readModel,
+		Store: store, Projector: projector, Background: background, Schemas: schema.New(), Resources: readModel,
 		Now: time.Now, NewID: func() string { return uuid.NewString() },
 	})
 	if err != nil {
@@ -135,6 +136,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake")}, pm.RecordResult)
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
+	g.Go(func() error { return background.Run(gctx) })
 	g.Go(func() error {
 		if err := httpServer.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
