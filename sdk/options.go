@@ -70,7 +70,8 @@ func WithConcurrency(n int) Option {
 
 // WithAckWait sets how long the server waits for an acknowledgement before
 // it redelivers (default 30s); long work extends it with in-progress acks
-// every third of it.
+// every third of it. It is also how long a message waits that reached a
+// process just as it stopped or died.
 func WithAckWait(d time.Duration) Option {
 	return func(o *options) error {
 		if d < time.Second {
