@@ -14,28 +14,8 @@ import (
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
 // conveyorBinary builds the conveyor binary once per test process.
-func conveyorBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binary = filepath.Join(buildDir, "conveyor")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("go build: %s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build conveyor: %v", buildErr)
-	}
-	return binary
-}
+func conveyorBinary(t *testing.T) string { return built(t, ".") }
 
 // process is a conveyor binary running as its own process.
 type process struct {

@@ -8,34 +8,17 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-var (
-	testDriverOnce sync.Once
-	testDriverPath string
-	testDriverErr  error
-)
-
 // startTestDriver runs testdata/testdriver as its own process.
 func startTestDriver(t *testing.T, name, natsURL string, env ...string) *exec.Cmd {
 	t.Helper()
-	testDriverOnce.Do(func() {
-		testDriverPath = filepath.Join(buildDir, "testdriver")
-		if out, err := exec.Command("go", "build", "-o", testDriverPath, "./testdata/testdriver").CombinedOutput(); err != nil {
-			testDriverErr = fmt.Errorf("%v: %s", err, out)
-		}
-	})
-	if testDriverErr != nil {
-		t.Fatalf("build test driver: %v", testDriverErr)
-	}
-	cmd := exec.Command(testDriverPath)
+	cmd := exec.Command(built(t, "./testdata/testdriver"))
 	cmd.Env = append(append(os.Environ(), "DRIVER_NAME="+name, "CONVEYOR_NATS_URL="+natsURL), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,38 +14,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-var (
-	examplesOnce sync.Once
-	examplesDir  string
-	examplesErr  error
-)
-
-// exampleDriver builds (once) and returns the path of an example driver:
-// "compiler" or "uploader" of examples/compile-upload.
-func exampleDriver(t *testing.T, name string) string {
-	t.Helper()
-	examplesOnce.Do(func() {
-		examplesDir = buildDir
-		for _, d := range []string{"compiler", "uploader"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(examplesDir, d),
-				"../../examples/compile-upload/"+d).CombinedOutput()
-			if err != nil {
-				examplesErr = err
-				t.Logf("build %s: %s", d, out)
-				return
-			}
-		}
-	})
-	if examplesErr != nil {
-		t.Fatalf("build example drivers: %v", examplesErr)
-	}
-	return filepath.Join(examplesDir, name)
-}
-
 // startDriver runs an example driver process against natsURL.
 func startDriver(t *testing.T, name, natsURL string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(exampleDriver(t, name))
+	cmd := exec.Command(built(t, "../../examples/compile-upload/"+name))
 	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+natsURL)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
