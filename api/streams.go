@@ -114,13 +114,7 @@ func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 	driver := r.URL.Query().Get("driver")
-	c, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	ctx := c.CloseRead(r.Context())
-	err = pump(ctx, func(ctx context.Context, send func([]byte) error) error {
+	serveWebSocket(w, r, "run ended", func(ctx context.Context, send func([]byte) error) error {
 		return s.logs.FollowLogs(ctx, runID, after, func(l projections.LogLine) error {
 			if driver != "" && l.Driver != driver {
 				return nil
@@ -128,8 +122,20 @@ func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
 			data, _ := json.Marshal(l)
 			return send(data)
 		}, s.runEnded(ctx, runID))
-	}, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) })
-	closeStream(c, err, "run ended")
+	})
+}
+
+// serveWebSocket upgrades the request and sends what produce makes, through
+// pump, then closes with a reason (normal when produce ended by itself).
+func serveWebSocket(w http.ResponseWriter, r *http.Request, normal string, produce func(context.Context, func([]byte) error) error) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := c.CloseRead(r.Context())
+	err = pump(ctx, produce, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) })
+	closeStream(c, err, normal)
 }
 
 // streamEvents is GET /events/stream: a WebSocket following the event log
@@ -139,19 +145,12 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	after, _ := strconv.ParseUint(q.Get("after"), 10, 64)
 	query := projections.EventQuery{Correlation: q.Get("runid"), Type: q.Get("type"), After: after}
 	query.Aggregate, query.ID = splitAggregate(q.Get("aggregate"))
-	c, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	ctx := c.CloseRead(r.Context())
-	err = pump(ctx, func(ctx context.Context, send func([]byte) error) error {
+	serveWebSocket(w, r, "server stopping", func(ctx context.Context, send func([]byte) error) error {
 		return s.events.Follow(ctx, query, func(e domain.Event) error {
 			data, _ := json.Marshal(e)
 			return send(data)
 		})
-	}, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) })
-	closeStream(c, err, "server stopping")
+	})
 }
 
 // closeStream closes a WebSocket with a reason the client can act on.
