@@ -14,12 +14,13 @@ type StartRun struct {
 	Change domain.Event
 }
 
-// StartRun records RunStarted with the pipeline as it is now. It does
+// StartRun records RunStarted with the pipeline as it is now, and the
+// dispatch of its first step. It does
 // nothing (and returns no error) when the resource names no pipeline or the
 // run was already started, so a redelivered change starts one run only. A
 // pipeline deleted before the run could start is recorded as a run that
 // failed at once, so the client's Run ID still ends.
-func (h *Handler) StartRun(ctx context.Context, c StartRun) error {
+func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 	var res domain.Resource
 	trigger := ""
 	switch e := c.Change.(type) {
@@ -28,15 +29,15 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) error {
 	case *domain.ResourceUpdated:
 		res, trigger = e.Resource, "update"
 	default:
-		return fmt.Errorf("start run: %T is not a resource change", c.Change)
+		return Outcome{}, fmt.Errorf("start run: %T is not a resource change", c.Change)
 	}
 	meta := c.Change.EventMeta()
 	if res.Pipeline == "" || meta.CorrelationID == "" {
-		return nil
+		return Outcome{}, nil
 	}
 	var p domain.PipelineAggregate
 	if _, err := h.load(ctx, domain.AggregatePipeline, res.Pipeline, &p); err != nil {
-		return err
+		return Outcome{}, err
 	}
 	pipeline := p.State()
 	if !p.Exists() {
@@ -50,7 +51,12 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) error {
 			return run.StartWithoutPipeline(meta.CorrelationID, trigger, pipeline, res, meta.Version,
 				fmt.Sprintf("pipeline %q does not exist any more", res.Pipeline), cause)
 		}
-		return run.Start(meta.CorrelationID, trigger, pipeline, res, meta.Version, cause)
+		if err := run.Start(meta.CorrelationID, trigger, pipeline, res, meta.Version, cause); err != nil {
+			return err
+		}
+		// The first dispatch in the same go: one trip through the log less.
+		run.Advance(h.cause(meta.CorrelationID, run.Changes()[0].EventMeta().ID))
+		return nil
 	})
 }
 
@@ -61,9 +67,15 @@ type AdvanceRun struct {
 	CausationID string
 }
 
+// Outcome is what a run command recorded and the run after it.
+type Outcome struct {
+	Run    domain.Run
+	Events []domain.Event
+}
+
 // AdvanceRun records the run's next decision, if it has one (see
 // domain.RunAggregate.Advance). It is idempotent.
-func (h *Handler) AdvanceRun(ctx context.Context, c AdvanceRun) error {
+func (h *Handler) AdvanceRun(ctx context.Context, c AdvanceRun) (Outcome, error) {
 	return h.updateRun(ctx, h.background, c.RunID, c.CausationID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		run.Advance(cause)
 		return nil
@@ -79,11 +91,18 @@ type RecordDriverResult struct {
 	MessageID string
 }
 
-// RecordDriverResult records DriverResultRecorded; a late or duplicate
-// result is recorded as ignored. An unknown run is domain.ErrNotFound.
-func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) error {
+// RecordDriverResult records DriverResultRecorded (a late or duplicate
+// result is recorded as ignored) and, in the same go, the run's next
+// decision: the next step's dispatch, or the run's end. An unknown run is
+// domain.ErrNotFound.
+func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) (Outcome, error) {
 	return h.updateRun(ctx, h.background, c.RunID, c.MessageID, func(run *domain.RunAggregate, cause domain.Cause) error {
-		return run.RecordResult(c.Step, c.Result, cause)
+		if err := run.RecordResult(c.Step, c.Result, cause); err != nil {
+			return err
+		}
+		recorded := run.Changes()[len(run.Changes())-1].EventMeta().ID
+		run.Advance(h.cause(c.RunID, recorded))
+		return nil
 	})
 }
 
@@ -95,7 +114,7 @@ type CancelRun struct {
 // CancelRun records RunCancelled; no further step is dispatched.
 func (h *Handler) CancelRun(ctx context.Context, c CancelRun) (domain.Run, error) {
 	var out domain.Run
-	err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	_, err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		err := run.Cancel(c.Reason, cause)
 		out = run.State()
 		return err
@@ -112,7 +131,7 @@ type RetryRun struct {
 // again as a new attempt.
 func (h *Handler) RetryRun(ctx context.Context, c RetryRun) (domain.Run, error) {
 	var out domain.Run
-	err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	_, err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
 		err := run.Retry(cause)
 		out = run.State()
 		return err
@@ -123,22 +142,23 @@ func (h *Handler) RetryRun(ctx context.Context, c RetryRun) (domain.Run, error) 
 // updateRun loads a run, lets decide record events, and saves them. An
 // unknown run id that is not a UUID-like name is domain.ErrNotFound.
 func (h *Handler) updateRun(ctx context.Context, projector Projector, runID, causationID string,
-	decide func(*domain.RunAggregate, domain.Cause) error) error {
+	decide func(*domain.RunAggregate, domain.Cause) error) (Outcome, error) {
 	if !domain.ValidRunID(runID) {
-		return fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
+		return Outcome{}, fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
 	}
 	var run domain.RunAggregate
 	l, err := h.load(ctx, domain.AggregateRun, runID, &run)
 	if err != nil {
-		return err
+		return Outcome{}, err
 	}
 	if err := decide(&run, h.cause(runID, causationID)); err != nil {
-		return err
+		return Outcome{}, err
 	}
+	out := Outcome{Run: run.State(), Events: run.Changes()}
 	if len(run.Changes()) == 0 {
-		return nil
+		return out, nil
 	}
-	return h.saveWith(ctx, projector, l, &run)
+	return out, h.saveWith(ctx, projector, l, &run)
 }
 
 // LoadRun returns the run as the event log has it: the write side's view,

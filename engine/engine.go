@@ -39,7 +39,11 @@ func (e *Engine) Handle(ctx context.Context, ev domain.Event) error {
 		r := domain.Resource{ID: ev.ID, Name: ev.Name, Type: ev.Type, Metadata: map[string]string{}, Spec: []byte("{}")}
 		return e.fanOut(ctx, m, r, "delete")
 	case *domain.RunStarted, *domain.DriverResultRecorded, *domain.RunRetried:
-		return e.cmd.AdvanceRun(ctx, commands.AdvanceRun{RunID: m.AggregateID, CausationID: m.ID})
+		out, err := e.cmd.AdvanceRun(ctx, commands.AdvanceRun{RunID: m.AggregateID, CausationID: m.ID})
+		if err != nil {
+			return err
+		}
+		return e.dispatchDecided(ctx, out)
 	case *domain.StepDispatched:
 		return e.onDispatched(ctx, ev)
 	}
@@ -52,11 +56,30 @@ func (e *Engine) onChange(ctx context.Context, ev domain.Event, r domain.Resourc
 	if r.Pipeline == "" {
 		return e.fanOut(ctx, ev.EventMeta(), r, event)
 	}
-	return e.cmd.StartRun(ctx, commands.StartRun{Change: ev})
+	out, err := e.cmd.StartRun(ctx, commands.StartRun{Change: ev})
+	if err != nil {
+		return err
+	}
+	return e.dispatchDecided(ctx, out)
 }
 
 func (e *Engine) fanOut(ctx context.Context, m *domain.Meta, r domain.Resource, event string) error {
 	return e.dispatch.Dispatch(ctx, Work{Event: event, Resource: r, RunID: m.CorrelationID, MessageID: m.ID})
+}
+
+// dispatchDecided publishes at once the work a command just decided, with
+// the run it has in hand. The StepDispatched event, when it reaches the
+// engine, publishes it again with the same message id, which the stream
+// stores once: that second publish is what makes a crash right here safe.
+func (e *Engine) dispatchDecided(ctx context.Context, out commands.Outcome) error {
+	for _, ev := range out.Events {
+		if d, ok := ev.(*domain.StepDispatched); ok {
+			if err := e.dispatchStep(ctx, out.Run, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // onDispatched publishes the work a StepDispatched decided, unless the run
@@ -67,6 +90,11 @@ func (e *Engine) onDispatched(ctx context.Context, ev *domain.StepDispatched) er
 	if err != nil {
 		return fmt.Errorf("dispatch %s: %w", StepMessageID(runID, ev.Step, ev.Attempt), err)
 	}
+	return e.dispatchStep(ctx, run, ev)
+}
+
+func (e *Engine) dispatchStep(ctx context.Context, run domain.Run, ev *domain.StepDispatched) error {
+	runID := ev.EventMeta().AggregateID
 	if stale(run, ev) {
 		return nil
 	}
@@ -100,12 +128,16 @@ type Result struct {
 // cannot help, so the intake parks it.
 var ErrUnknownRun = errors.New("unknown run")
 
-// RecordResult turns a driver's result into the RecordDriverResult command.
+// RecordResult turns a driver's result into the RecordDriverResult command
+// and publishes the next step's work it decided.
 func (e *Engine) RecordResult(ctx context.Context, r Result) error {
-	err := e.cmd.RecordDriverResult(ctx, commands.RecordDriverResult{
+	out, err := e.cmd.RecordDriverResult(ctx, commands.RecordDriverResult{
 		RunID: r.RunID, Step: r.Step, Result: r.Result, MessageID: r.MessageID})
 	if errors.Is(err, domain.ErrNotFound) {
 		return fmt.Errorf("result for run %q: %w", r.RunID, ErrUnknownRun)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return e.dispatchDecided(ctx, out)
 }
