@@ -73,6 +73,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
 	ec.InitialCluster = ec.Name + "=" + peer.String()
 	ec.TickMs, ec.ElectionMs = 10, 100
+	// Read models are rewritten all the time: keep five minutes of history,
+	// not all of it, and room for large ones.
+	ec.AutoCompactionMode, ec.AutoCompactionRetention = "periodic", "5m"
+	ec.QuotaBackendBytes = 8 << 30
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
 	logger := cfg.Logger
 	if logger == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/conveyor/conveyor/projections"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -93,7 +94,7 @@ func (s *Store) WriteAll(ctx context.Context, gen int, kvs []projections.KV) err
 		for _, kv := range kvs[i:min(i+perTxn, len(kvs))] {
 			ops = append(ops, clientv3.OpPut(prefix+kv.Key, string(kv.Value)))
 		}
-		tctx, cancel := withTimeout(ctx)
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second) // bulk writes may wait on compaction
 		_, err := s.c.Txn(tctx).Then(ops...).Commit()
 		cancel()
 		if err != nil {

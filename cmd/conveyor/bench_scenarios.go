@@ -93,6 +93,10 @@ func residentMemory(pid int) string {
 
 // benchReplay pages through the whole event log with GET /events.
 func benchReplay(ctx context.Context, client *sdk.Client) ([]row, error) {
+	client, err := sdk.NewClient(sdk.WithBaseURL(client.BaseURL()), sdk.WithHTTPClient(&http.Client{Timeout: 5 * time.Minute}))
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	var n int
 	f := sdk.EventFilter{Limit: 1000}
