@@ -135,7 +135,7 @@ func (s *Store) Switch(ctx context.Context, from, to int) error {
 
 // Drop deletes every key of generation gen.
 func (s *Store) Drop(ctx context.Context, gen int) error {
-	ctx, cancel := withTimeout(ctx)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute) // one delete of every key of a generation
 	defer cancel()
 	_, err := s.c.Delete(ctx, genPrefix(s.base, gen), clientv3.WithPrefix())
 	return err
