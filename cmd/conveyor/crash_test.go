@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -40,35 +38,7 @@ func freePort(t *testing.T) string {
 // runEvents reads the events of one run from the log.
 func runEvents(t *testing.T, js jetstream.JetStream, runID string) []map[string]any {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	stream, err := js.Stream(ctx, "CONVEYOR_EVENTS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"conveyor.events.run." + runID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]any
-	for {
-		batch, err := cons.FetchNoWait(100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			var e map[string]any
-			if err := json.Unmarshal(msg.Data(), &e); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, e)
-		}
-		if n == 0 {
-			return out
-		}
-	}
+	return readStream(t, js, "CONVEYOR_EVENTS", "conveyor.events.run."+runID)
 }
 
 // checkRunRecordedOnce asserts that every step of the run was dispatched

@@ -36,17 +36,23 @@ func startDriver(t *testing.T, name, natsURL string) *exec.Cmd {
 // storedLogs reads every line stored under logs.{runID}.
 func storedLogs(t *testing.T, js jetstream.JetStream, runID string) []map[string]any {
 	t.Helper()
+	return readStream(t, js, "logs", "logs."+runID)
+}
+
+// readStream reads every message stored on subject in stream, as JSON.
+func readStream(t *testing.T, js jetstream.JetStream, streamName, subject string) []map[string]any {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	stream, err := js.Stream(ctx, "logs")
+	stream, err := js.Stream(ctx, streamName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"logs." + runID}})
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []map[string]any
+	var out []map[string]any
 	for {
 		batch, err := cons.FetchNoWait(100)
 		if err != nil {
@@ -55,14 +61,14 @@ func storedLogs(t *testing.T, js jetstream.JetStream, runID string) []map[string
 		n := 0
 		for msg := range batch.Messages() {
 			n++
-			var line map[string]any
-			if err := json.Unmarshal(msg.Data(), &line); err != nil {
-				t.Fatalf("log line is not JSON: %s", msg.Data())
+			var m map[string]any
+			if err := json.Unmarshal(msg.Data(), &m); err != nil {
+				t.Fatalf("%s holds a message that is not JSON: %s", subject, msg.Data())
 			}
-			lines = append(lines, line)
+			out = append(out, m)
 		}
 		if n == 0 {
-			return lines
+			return out
 		}
 	}
 }
