@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/conveyor/conveyor/sdk"
@@ -72,8 +71,24 @@ func runBench(ctx context.Context, args []string) int {
 
 type row struct{ scenario, figure, value string }
 
+// table prints each row as soon as its scenario ends, so a long benchmark
+// shows its figures as it goes and keeps them if a later scenario fails.
+type table struct{ out io.Writer }
+
+func newTable(out io.Writer) table {
+	t := table{out}
+	t.print(row{"scenario", "figure", "value"})
+	return t
+}
+
+func (t table) print(rows ...row) {
+	for _, r := range rows {
+		fmt.Fprintf(t.out, "%-44s  %-36s  %s\n", r.scenario, r.figure, r.value)
+	}
+}
+
 func bench(ctx context.Context, c benchConfig, out io.Writer) error {
-	var rows []row
+	rows := newTable(out)
 	var serverPID int
 	if c.API == "" {
 		srv, err := startOwnServer(ctx, strings.Fields(c.ServerArgs)...)
@@ -82,7 +97,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		}
 		defer srv.stop()
 		c.API, c.NATS, serverPID = srv.api, srv.nats, srv.cmd.Process.Pid
-		rows = append(rows, row{"start-up", "process start to ready", srv.startup.Round(time.Millisecond).String()})
+		rows.print(row{"start-up", "process start to ready", srv.startup.Round(time.Millisecond).String()})
 	}
 	client, err := sdk.NewClient(sdk.WithBaseURL(c.API))
 	if err != nil {
@@ -94,12 +109,14 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		Schema: []byte(`{"type":"object","properties":{"n":{"type":"integer"}}}`)}); err != nil {
 		return err
 	}
+	created := 0
 	for _, conc := range []int{1, 16, 64} {
 		r, err := benchCreates(ctx, client, typ, fmt.Sprintf("c%d-", conc), c.Creates, conc)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, r...)
+		created += c.Creates
+		rows.print(r...)
 	}
 	if _, err := client.CreatePipeline(ctx, sdk.Pipeline{Name: pipeline, Resource: typ,
 		Steps: []sdk.Step{{ID: "first", Driver: "bench-first-" + suffix}, {ID: "second", Driver: "bench-second-" + suffix}}}); err != nil {
@@ -110,38 +127,36 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rows = append(rows, r...)
+		created += c.Runs + idleRuns
+		rows.print(r...)
 	}
 	if c.Fill > 0 {
 		r, err := benchCreates(ctx, client, typ, "fill-", c.Fill, 64)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, row{fmt.Sprintf("fill: %d more resources", c.Fill), r[0].figure, r[0].value})
+		created += c.Fill
+		rows.print(row{fmt.Sprintf("fill: %d more resources", c.Fill), r[0].figure, r[0].value})
+	}
+	if serverPID != 0 {
+		rows.print(row{fmt.Sprintf("memory after %d resources", created), "server resident set", residentMemory(serverPID)})
 	}
 	r, err := benchReplay(ctx, client)
 	if err != nil {
 		return err
 	}
-	rows = append(rows, r...)
+	rows.print(r...)
 	if c.Rebuild {
 		r, err := benchRebuild(ctx, c.API)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, r...)
+		rows.print(r...)
 	}
 	if serverPID != 0 {
-		resources, _ := client.Resources(ctx, "", sdk.Page{Limit: 1})
-		_ = resources
-		rows = append(rows, row{"memory", "server resident set", residentMemory(serverPID)})
+		rows.print(row{"memory at the end", "server resident set", residentMemory(serverPID)})
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tfigure\tvalue")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.scenario, r.figure, r.value)
-	}
-	return tw.Flush()
+	return nil
 }
 
 // benchCreates creates n resources with conc concurrent clients.
@@ -193,6 +208,9 @@ func percentile(d []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s))-1)].Round(10 * time.Microsecond)
 }
 
+// idleRuns is how many runs measure the step-to-step latency when idle.
+const idleRuns = 20
+
 // benchRuns starts n two-step runs with two sdk drivers and measures the
 // time until every run ended, and the gap between a first step's result and
 // the second step's work reaching its driver.
@@ -240,7 +258,7 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	time.Sleep(300 * time.Millisecond) // the drivers' consumers exist
 
 	// Idle step-to-step latency: one run at a time.
-	for i := range 20 {
+	for i := range idleRuns {
 		if _, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("idle-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)}); err != nil {
 			return nil, err
 		}

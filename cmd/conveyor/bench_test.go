@@ -1,0 +1,29 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestBenchRunsEveryScenario runs `conveyor bench` at a tiny size: it starts
+// its own server, goes through every scenario and prints a row for each.
+// Its figures are not checked: timing stays out of pass/fail tests.
+func TestBenchRunsEveryScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	out, err := exec.Command(conveyorBinary(t), "bench", "--creates", "5", "--runs", "5", "--fill", "5").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"start-up", "create, concurrency 1", "create, concurrency 64", "5 two-step runs",
+		"step-to-step, idle", "step-to-step, under load", "fill: 5 more resources",
+		"memory after 45 resources", "replay: GET /events over", "rebuild:", "memory at the end",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("bench printed no %q row:\n%s", want, out)
+		}
+	}
+}
