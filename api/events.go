@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -41,7 +42,7 @@ func splitAggregate(s string) (string, string) {
 
 type eventsOutput struct {
 	Body struct {
-		Items []any `json:"items" doc:"events in log order, each with its id, type, aggregate, version, time, correlation and causation ids and sequence"`
+		Items []json.RawMessage `json:"items" doc:"events in log order, each with its id, type, aggregate, version, time, correlation and causation ids and sequence"`
 		// Next is the after= of the next page; absent on the last.
 		Next uint64 `json:"next,omitempty"`
 	}
@@ -98,7 +99,7 @@ func (s *Server) registerEvents() {
 				return nil, s.problem(ctx, err)
 			}
 			out := &eventsOutput{}
-			out.Body.Items, out.Body.Next = asAny(events), next
+			out.Body.Items, out.Body.Next = events, next
 			return out, nil
 		})
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
@@ -33,7 +34,9 @@ type Logs interface {
 
 // EventLog is the event log, read for audits.
 type EventLog interface {
-	Events(ctx context.Context, q projections.EventQuery) ([]domain.Event, uint64, error)
+	// Events returns a page of events, each as its JSON with its log
+	// sequence, and the After of the next page (0 on the last).
+	Events(ctx context.Context, q projections.EventQuery) ([]json.RawMessage, uint64, error)
 	Follow(ctx context.Context, q projections.EventQuery, fn func(domain.Event) error) error
 	Load(ctx context.Context, aggregate, id string) ([]domain.Event, error)
 }

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -29,54 +30,91 @@ func matches(q projections.EventQuery, e domain.Event) bool {
 		(q.Since.IsZero() || !m.Time.Before(q.Since)) && (q.Until.IsZero() || m.Time.Before(q.Until))
 }
 
-// Events returns one page of the log in order, and the sequence to pass as
-// After for the next page (0 when the log has no more).
-func (s *Store) Events(ctx context.Context, q projections.EventQuery) ([]domain.Event, uint64, error) {
+// matchesStored is matches on a stored message: its headers name the type
+// and correlation; only a time window needs the event's time from its JSON.
+func matchesStored(q projections.EventQuery, m storedMsg) (bool, error) {
+	if (q.Correlation != "" && m.Header.Get(HeaderCorrelation) != q.Correlation) ||
+		(q.Type != "" && m.Header.Get(HeaderType) != q.Type) {
+		return false, nil
+	}
+	if q.Since.IsZero() && q.Until.IsZero() {
+		return true, nil
+	}
+	var head struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(m.Data, &head); err != nil {
+		return false, fmt.Errorf("event at sequence %d: %w", m.Sequence, err)
+	}
+	return (q.Since.IsZero() || !head.Time.Before(q.Since)) && (q.Until.IsZero() || head.Time.Before(q.Until)), nil
+}
+
+// Events returns one page of the log in order, each event as its stored
+// JSON with its log sequence added, and the sequence to pass as After for
+// the next page (0 when the log has no more). The events are read in
+// batches of the page size and sent on as stored: nothing is decoded unless
+// a time window asks for each event's time.
+func (s *Store) Events(ctx context.Context, q projections.EventQuery) ([]json.RawMessage, uint64, error) {
 	if q.Limit <= 0 || q.Limit > projections.MaxLimit {
 		q.Limit = projections.DefaultLimit
 	}
-	last, err := s.lastMatching(ctx, s.filter(q))
-	if err != nil || last <= q.After {
-		return nil, 0, err
-	}
-	var out []domain.Event
-	var next uint64
-	err = s.scan(ctx, s.filter(q), q.After+1, last, func(e domain.Event) error {
-		if matches(q, e) {
-			out = append(out, e)
+	var out []json.RawMessage
+	for from := q.After + 1; ; {
+		var last, next uint64
+		more := false
+		end, err := s.eventBatch(ctx, q, from, func(m storedMsg) error {
+			if next != 0 {
+				more = true // the page is full and the log goes on
+				return nil
+			}
+			last = m.Sequence
+			ok, err := matchesStored(q, m)
+			if err != nil || !ok {
+				return err
+			}
+			raw, err := withSequence(m)
+			if err != nil {
+				return err
+			}
+			if out = append(out, raw); len(out) == q.Limit {
+				next = m.Sequence
+			}
+			return nil
+		})
+		switch {
+		case err != nil:
+			return nil, 0, err
+		case next != 0 && (more || end.pending > 0):
+			return out, next, nil
+		case next != 0 || last == 0 || end.pending == 0:
+			return out, 0, nil
 		}
-		if len(out) == q.Limit {
-			next = e.EventMeta().Sequence
-			return errPageFull
-		}
-		return nil
-	})
-	if errors.Is(err, errPageFull) {
-		err = nil
+		from = last + 1
 	}
-	if next >= last {
-		next = 0
-	}
-	return out, next, err
 }
 
-// lastMatching is the sequence of the last event on filter (every event
-// when empty); 0 when there is none.
-func (s *Store) lastMatching(ctx context.Context, filter string) (uint64, error) {
-	if filter == "" {
-		return s.LastSequence(ctx)
+// eventBatch reads the next batch of a page of q from sequence from on:
+// without headers when the query needs none of them.
+func (s *Store) eventBatch(ctx context.Context, q projections.EventQuery, from uint64, fn func(storedMsg) error) (batchEnd, error) {
+	filter := s.filter(q)
+	if filter != "" || q.Correlation != "" || q.Type != "" {
+		return s.readBatch(ctx, batchRequest{Seq: from, Batch: q.Limit, NextFor: filter}, fn)
 	}
-	last, err := s.stream.GetLastMsgForSubject(ctx, filter)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, nil
+	// One more than the page: when it arrives, the log goes on after the
+	// page. A batch that ends short of it was cut at the log's end or at the
+	// server's byte limit; one message more tells which.
+	msgs, err := s.readRun(ctx, from, q.Limit+1)
+	for _, m := range msgs {
+		if err == nil {
+			err = fn(m)
+		}
 	}
-	if err != nil {
-		return 0, err
+	if err != nil || len(msgs) == 0 || len(msgs) > q.Limit {
+		return batchEnd{pending: uint64(len(msgs) / (q.Limit + 1))}, err
 	}
-	return last.Sequence, nil
+	after, err := s.readRun(ctx, msgs[len(msgs)-1].Sequence+1, 1)
+	return batchEnd{pending: uint64(len(after))}, err
 }
-
-var errPageFull = errors.New("page full")
 
 // Follow calls fn for every event matching q after q.After, in order: those
 // stored first, then each new one as it is appended, until ctx ends or fn

@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -16,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func newStore(t *testing.T, js jetstream.JetStream) *eventstore.Store {
+func newStore(t testing.TB, js jetstream.JetStream) *eventstore.Store {
 	t.Helper()
 	s, err := eventstore.New(context.Background(), js, eventstore.Config{})
 	if err != nil {
@@ -25,7 +26,7 @@ func newStore(t *testing.T, js jetstream.JetStream) *eventstore.Store {
 	return s
 }
 
-func definitionEvent(t *testing.T, name string, version uint64) domain.Event {
+func definitionEvent(t testing.TB, name string, version uint64) domain.Event {
 	t.Helper()
 	c := domain.Cause{EventID: uuid.NewString(), Time: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
 		CorrelationID: "corr-" + name, CausationID: "cause-" + name}
@@ -185,8 +186,8 @@ func TestEventsPagesAndFilters(t *testing.T) {
 		if err != nil || pages > 5 {
 			t.Fatalf("page %d: %v", pages, err)
 		}
-		for _, e := range events {
-			names = append(names, e.EventMeta().AggregateID)
+		for _, raw := range events {
+			names = append(names, aggregateID(t, raw))
 		}
 		if next == 0 {
 			break
@@ -197,17 +198,31 @@ func TestEventsPagesAndFilters(t *testing.T) {
 		t.Errorf("paged events (-want +got):\n%s", diff)
 	}
 	one, _, err := s.Events(ctx, projections.EventQuery{Aggregate: domain.AggregateDefinition, ID: "c"})
-	if err != nil || len(one) != 1 || one[0].EventMeta().AggregateID != "c" {
+	if err != nil || len(one) != 1 || aggregateID(t, one[0]) != "c" {
 		t.Errorf("one aggregate: %v %v", one, err)
 	}
 	corr, _, err := s.Events(ctx, projections.EventQuery{Correlation: "corr-d"})
-	if err != nil || len(corr) != 1 || corr[0].EventMeta().AggregateID != "d" {
+	if err != nil || len(corr) != 1 || aggregateID(t, corr[0]) != "d" {
 		t.Errorf("by correlation: %v %v", corr, err)
 	}
 	none, _, err := s.Events(ctx, projections.EventQuery{Aggregate: domain.AggregateRun})
 	if err != nil || len(none) != 0 {
 		t.Errorf("no run events: %v %v", none, err)
 	}
+}
+
+// aggregateID decodes a page's event and checks that it carries its log
+// sequence.
+func aggregateID(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	e, err := domain.DecodeEvent(raw)
+	if err != nil {
+		t.Fatalf("page holds %s: %v", raw, err)
+	}
+	if e.EventMeta().Sequence == 0 {
+		t.Errorf("event without its sequence: %s", raw)
+	}
+	return e.EventMeta().AggregateID
 }
 
 func TestFollowSeesStoredThenNew(t *testing.T) {
@@ -238,5 +253,99 @@ func TestFollowSeesStoredThenNew(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("a new event was not followed")
+	}
+}
+
+func TestEventsPageEdges(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx := context.Background()
+	for i, name := range []string{"a", "b", "c", "d"} {
+		if _, err := s.Append(ctx, definitionEvent(t, name, 1), 0); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 { // every other definition changes once more
+			if _, err := s.Append(ctx, definitionEvent(t, name, 2), uint64(i+1+i/2)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Log: a1 b1 b2 c1 d1 d2.
+	type page struct {
+		ids  []string
+		next uint64
+	}
+	read := func(q projections.EventQuery) page {
+		t.Helper()
+		events, next, err := s.Events(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := page{next: next}
+		for _, raw := range events {
+			p.ids = append(p.ids, aggregateID(t, raw))
+		}
+		return p
+	}
+	for _, c := range []struct {
+		name string
+		q    projections.EventQuery
+		want page
+	}{
+		{"a page that holds the rest of the log is the last", projections.EventQuery{Limit: 6}, page{[]string{"a", "b", "b", "c", "d", "d"}, 0}},
+		{"a full page with more after it", projections.EventQuery{Limit: 5}, page{[]string{"a", "b", "b", "c", "d"}, 5}},
+		{"the page after it", projections.EventQuery{Limit: 5, After: 5}, page{[]string{"d"}, 0}},
+		{"after the end", projections.EventQuery{After: 6}, page{nil, 0}},
+		{"a type filter reads past non-matching batches", projections.EventQuery{Type: domain.TypeDefinitionUpdated, Limit: 1},
+			page{[]string{"b"}, 3}},
+		{"and goes on from the page's last event", projections.EventQuery{Type: domain.TypeDefinitionUpdated, Limit: 1, After: 3},
+			page{[]string{"d"}, 0}},
+		{"a window that holds every event", projections.EventQuery{Since: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+			Until: time.Date(2026, 11, 22, 10, 0, 1, 0, time.UTC)}, page{[]string{"a", "b", "b", "c", "d", "d"}, 0}},
+		{"a window after every event", projections.EventQuery{Since: time.Date(2026, 11, 22, 10, 0, 1, 0, time.UTC)}, page{nil, 0}},
+	} {
+		if diff := cmp.Diff(c.want, read(c.q), cmp.AllowUnexported(page{})); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+}
+
+// An operator may remove a message from the stream; a page then still
+// numbers every event by its own sequence.
+func TestEventsNumberedAcrossAGap(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	s := newStore(t, js)
+	ctx := context.Background()
+	for _, name := range []string{"a", "b", "c", "d"} {
+		if _, err := s.Append(ctx, definitionEvent(t, name, 1), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stream, err := js.Stream(ctx, "CONVEYOR_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.DeleteMsg(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    projections.EventQuery
+		want []uint64
+	}{{projections.EventQuery{}, []uint64{1, 3, 4}}, {projections.EventQuery{After: 1, Limit: 1}, []uint64{3}}} {
+		events, _, err := s.Events(ctx, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []uint64
+		for _, raw := range events {
+			e, err := domain.DecodeEvent(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, e.EventMeta().Sequence)
+		}
+		if diff := cmp.Diff(c.want, seqs); diff != "" {
+			t.Errorf("after %d, limit %d: sequences (-want +got):\n%s", c.q.After, c.q.Limit, diff)
+		}
 	}
 }

@@ -23,6 +23,7 @@ type serverConfig struct {
 	MaxBody       int64
 	SyncAlways    bool
 	LogLevel      string
+	DebugAddr     string
 }
 
 // parseServerFlags reads flags, with defaults from the environment.
@@ -41,6 +42,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&endpoints, "etcd-endpoints", "", "external etcd endpoints, comma-separated (empty: embed etcd)")
 	str(&c.EtcdPrefix, "etcd-prefix", "/conveyor", "key prefix of the read models in etcd")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.DebugAddr, "debug-addr", "", "address serving Go's runtime profiles under /debug/pprof/ (empty: none)")
 	var replicas, maxBody string
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")

@@ -136,6 +136,9 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake")}, pm.RecordResult)
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
+	if cfg.DebugAddr != "" {
+		g.Go(func() error { return serveProfiles(gctx, cfg.DebugAddr, log) })
+	}
 	g.Go(func() error { return background.Run(gctx) })
 	g.Go(func() error {
 		if err := httpServer.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
