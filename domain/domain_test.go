@@ -314,6 +314,26 @@ func TestEventsRoundTrip(t *testing.T) {
 	if _, err := domain.DecodeEvent([]byte(`{`)); err == nil {
 		t.Error("bad JSON decoded")
 	}
+	// The type is read from the envelope's front when it is where this
+	// package puts it, and by a full decode when it is not.
+	for _, data := range []string{
+		`{"id":"e1","type":"ResourceDeleted.v1","aggregateId":"b/a"}`,
+		`{"type":"ResourceDeleted.v1","id":"e1","aggregateId":"b/a"}`,
+		`{"id":"e\"1","type":"ResourceDeleted.v1","aggregateId":"b/a"}`,
+		`{"id":"e1","type":"ResourceDeleted\u002ev1","aggregateId":"b/a"}`,
+	} {
+		e, err := domain.DecodeEvent([]byte(data))
+		if err != nil {
+			t.Errorf("%s: %v", data, err)
+			continue
+		}
+		if m := e.EventMeta(); m.Type != domain.TypeResourceDeleted || m.AggregateID != "b/a" {
+			t.Errorf("%s decoded as %+v", data, m)
+		}
+	}
+	if _, err := domain.DecodeEvent([]byte(`{"id":"e1","type":"ResourceDeleted.v1","aggregateId":3}`)); err == nil {
+		t.Error("an event with a wrong field type decoded")
+	}
 	wrapped := fmt.Errorf("ctx: %w", domain.Invalid("f", "r"))
 	if p, ok := domain.AsValidation(wrapped); !ok || p[0].Field != "f" {
 		t.Errorf("AsValidation through %%w: %v", p)

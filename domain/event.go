@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -86,18 +87,45 @@ func NewEvent(typ string) (Event, error) {
 
 // DecodeEvent decodes the JSON form of any registered event.
 func DecodeEvent(data []byte) (Event, error) {
-	var head struct {
-		Type string `json:"type"`
+	typ, ok := peekType(data)
+	if !ok {
+		var head struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return nil, fmt.Errorf("decode event: %w", err)
+		}
+		typ = head.Type
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("decode event: %w", err)
-	}
-	e, err := NewEvent(head.Type)
+	e, err := NewEvent(typ)
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(data, e); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", head.Type, err)
+		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
 	return e, nil
+}
+
+// peekType reads the type of an event as this package encodes it, the
+// envelope first: {"id":"…","type":"…",…. Anything else (another field
+// order, an escape in either string) is left to a full decode, so that
+// reading the type never costs a pass over the whole event when it need not.
+func peekType(data []byte) (string, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"id":"`))
+	if !ok {
+		return "", false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	if rest, ok = bytes.CutPrefix(rest[end+1:], []byte(`,"type":"`)); !ok {
+		return "", false
+	}
+	end = bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/conveyor/conveyor/projections"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"golang.org/x/sync/errgroup"
 )
 
 // Generations of the read models: a rebuild writes a fresh generation under
@@ -89,19 +90,28 @@ func (s *Store) At(gen int) projections.Store {
 func (s *Store) WriteAll(ctx context.Context, gen int, kvs []projections.KV) error {
 	prefix := genPrefix(s.base, gen)
 	const perTxn = 128 // etcd's default limit of operations in one transaction
+	// Transactions in flight at once: etcd commits concurrent ones together
+	// (one raft entry batch, one fsync), which a sequential loop never lets
+	// it do.
+	const inFlight = 8
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(inFlight)
 	for i := 0; i < len(kvs); i += perTxn {
-		ops := make([]clientv3.Op, 0, perTxn)
-		for _, kv := range kvs[i:min(i+perTxn, len(kvs))] {
-			ops = append(ops, clientv3.OpPut(prefix+kv.Key, string(kv.Value)))
-		}
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second) // bulk writes may wait on compaction
-		_, err := s.c.Txn(tctx).Then(ops...).Commit()
-		cancel()
-		if err != nil {
-			return fmt.Errorf("write generation %d: %w", gen, err)
-		}
+		batch := kvs[i:min(i+perTxn, len(kvs))]
+		g.Go(func() error {
+			ops := make([]clientv3.Op, 0, len(batch))
+			for _, kv := range batch {
+				ops = append(ops, clientv3.OpPut(prefix+kv.Key, string(kv.Value)))
+			}
+			tctx, cancel := context.WithTimeout(gctx, 30*time.Second) // bulk writes may wait on compaction
+			defer cancel()
+			if _, err := s.c.Txn(tctx).Then(ops...).Commit(); err != nil {
+				return fmt.Errorf("write generation %d: %w", gen, err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // ErrGenerationMoved: another rebuild switched the generation first.

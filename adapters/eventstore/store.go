@@ -223,50 +223,6 @@ func decodeRaw(raw *jetstream.RawStreamMsg) (domain.Event, error) {
 	return e, nil
 }
 
-// scan reads the events on filter (all when empty) from sequence from up to
-// and including to, in order.
-func (s *Store) scan(ctx context.Context, filter string, from, to uint64, fn func(domain.Event) error) error {
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from}
-	if filter != "" {
-		cfg.FilterSubjects = []string{filter}
-	}
-	cons, err := s.stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", filter, err)
-	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = s.stream.DeleteConsumer(dctx, cons.CachedInfo().Name)
-	}()
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return err
-		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			e, err := decode(msg)
-			if err != nil {
-				return err
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
-			if e.EventMeta().Sequence >= to {
-				return nil
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("read %s: events up to sequence %d did not arrive", filter, to)
-		}
-	}
-}
-
 func decode(msg jetstream.Msg) (domain.Event, error) {
 	e, err := domain.DecodeEvent(msg.Data())
 	if err != nil {
@@ -290,11 +246,38 @@ func (s *Store) LastSequence(ctx context.Context) (uint64, error) {
 }
 
 // Replay calls fn for every event from sequence from up to the last event at
-// the time of the call, in log order.
+// the time of the call, in log order. It reads the log in batches of
+// replayBatch events, without headers (see readRun).
 func (s *Store) Replay(ctx context.Context, from uint64, fn func(domain.Event) error) error {
 	last, err := s.LastSequence(ctx)
-	if err != nil || last < max(from, 1) {
+	if err != nil {
 		return err
 	}
-	return s.scan(ctx, "", max(from, 1), last, fn)
+	for from = max(from, 1); from <= last; {
+		msgs, err := s.readRun(ctx, from, int(min(replayBatch, last-from+1)))
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			return fmt.Errorf("replay: events up to sequence %d did not arrive", last)
+		}
+		for _, m := range msgs {
+			if m.Sequence > last {
+				return nil
+			}
+			e, err := domain.DecodeEvent(m.Data)
+			if err != nil {
+				return fmt.Errorf("event at sequence %d: %w", m.Sequence, err)
+			}
+			e.EventMeta().Sequence = m.Sequence
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		from = msgs[len(msgs)-1].Sequence + 1
+	}
+	return nil
 }
+
+// replayBatch is how many events Replay reads with one request.
+const replayBatch = 1000
