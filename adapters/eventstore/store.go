@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ type Store struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	cfg    Config
+	chains *chains
 }
 
 var _ commands.EventStore = (*Store)(nil)
@@ -90,7 +92,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, err)
 	}
-	return &Store{js: js, stream: stream, cfg: cfg}, nil
+	return &Store{js: js, stream: stream, cfg: cfg, chains: newChains()}, nil
 }
 
 // Subject is the subject of an aggregate's stream; "/" in ids becomes ".".
@@ -185,10 +187,19 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	if last.Sequence == 0 {
 		return nil, nil
 	}
-	// Walk back from the last event along the links to each previous one:
-	// one direct get by sequence per event, however long the log is.
-	raws := []*jetstream.RawStreamMsg{last}
-	for prev := previous(last); prev != 0; prev = previous(raws[len(raws)-1]) {
+	// Walk back from the last event along the links to each previous one,
+	// one direct get by sequence per event, until the chain remembered from
+	// an earlier load.
+	known := s.chains.get(subject)
+	var knownLast uint64
+	if len(known) > 0 && known[len(known)-1].Sequence <= last.Sequence {
+		knownLast = known[len(known)-1].Sequence
+	}
+	newest := []*jetstream.RawStreamMsg{last}
+	if last.Sequence == knownLast {
+		newest = nil
+	}
+	for prev := previous(last); len(newest) > 0 && prev != 0 && prev != knownLast; prev = previous(newest[len(newest)-1]) {
 		raw, err := s.stream.GetMsg(ctx, prev)
 		if err != nil {
 			return nil, fmt.Errorf("read %s at %d: %w", subject, prev, unavailable(err))
@@ -196,15 +207,24 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 		if raw.Subject != subject {
 			return nil, fmt.Errorf("read %s: sequence %d belongs to %s", subject, prev, raw.Subject)
 		}
-		raws = append(raws, raw)
+		newest = append(newest, raw)
 	}
-	events := make([]domain.Event, len(raws))
-	for i, raw := range raws {
+	var chain []*jetstream.RawStreamMsg
+	if knownLast != 0 && (len(newest) == 0 || previous(newest[len(newest)-1]) == knownLast) {
+		chain = append(chain, known...)
+	}
+	chain = slices.Grow(chain, len(newest))
+	for i := len(newest) - 1; i >= 0; i-- {
+		chain = append(chain, newest[i])
+	}
+	s.chains.put(subject, chain)
+	events := make([]domain.Event, len(chain))
+	for i, raw := range chain {
 		e, err := decodeRaw(raw)
 		if err != nil {
 			return nil, err
 		}
-		events[len(raws)-1-i] = e
+		events[i] = e
 	}
 	return events, nil
 }

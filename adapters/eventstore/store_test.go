@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -69,6 +70,49 @@ func TestAppendAndLoad(t *testing.T) {
 	}
 	if none, err := s.Load(ctx, domain.AggregateDefinition, "other"); err != nil || len(none) != 0 {
 		t.Errorf("load of an empty stream: %v %v", none, err)
+	}
+}
+
+// Each store remembers the chains it loaded; what another store (another
+// server) appends meanwhile is still loaded, and a loaded event changed by
+// its caller does not change the next load.
+func TestLoadSeesWhatOthersAppended(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	one, other := newStore(t, js), newStore(t, js)
+	ctx := context.Background()
+	var want []domain.Event
+	load := func(s *eventstore.Store, what string) {
+		t.Helper()
+		got, err := s.Load(ctx, domain.AggregateDefinition, "build")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%s (-want +got):\n%s", what, diff)
+		}
+		if len(got) > 0 {
+			got[0].EventMeta().AggregateID = "changed by a caller"
+		}
+	}
+	var seq uint64
+	for version := uint64(1); version <= 4; version++ {
+		writer := []*eventstore.Store{one, other}[version%2]
+		e := definitionEvent(t, "build", version)
+		next, err := writer.Append(ctx, e, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, want = next, append(want, e)
+		if version == 3 { // another aggregate's event in between
+			if _, err := other.Append(ctx, definitionEvent(t, "other", 1), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		load(one, fmt.Sprintf("after version %d, by the first store", version))
+		load(one, fmt.Sprintf("after version %d, loaded again", version))
+		if version%2 == 0 { // the second store loads after every other version: two are new each time
+			load(other, fmt.Sprintf("after version %d, by the second store", version))
+		}
 	}
 }
 
