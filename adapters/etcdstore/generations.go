@@ -143,10 +143,30 @@ func (s *Store) Switch(ctx context.Context, from, to int) error {
 	return nil
 }
 
-// Drop deletes every key of generation gen.
+// dropChunk is how many keys one delete of Drop removes: one delete of a
+// million keys is one raft entry that etcd takes longer to apply than it
+// lets a request wait. A variable for tests.
+var dropChunk int64 = 10000
+
+// Drop deletes every key of generation gen, a range of dropChunk keys at a
+// time.
 func (s *Store) Drop(ctx context.Context, gen int) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute) // one delete of every key of a generation
-	defer cancel()
-	_, err := s.c.Delete(ctx, genPrefix(s.base, gen), clientv3.WithPrefix())
-	return err
+	prefix := genPrefix(s.base, gen)
+	end := clientv3.GetPrefixRangeEnd(prefix)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		resp, err := s.c.Get(tctx, prefix, clientv3.WithRange(end), clientv3.WithKeysOnly(),
+			clientv3.WithLimit(dropChunk), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+		if err == nil && len(resp.Kvs) > 0 {
+			last := string(resp.Kvs[len(resp.Kvs)-1].Key)
+			_, err = s.c.Delete(tctx, prefix, clientv3.WithRange(last+"\x00"))
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("drop generation %d: %w", gen, err)
+		}
+		if int64(len(resp.Kvs)) < dropChunk {
+			return nil
+		}
+	}
 }

@@ -132,10 +132,14 @@ func benchRebuild(ctx context.Context, api string) ([]row, error) {
 		Events uint64 `json:"events"`
 		Keys   int    `json:"keys"`
 	}
+	// Each phase's time: from the end of the one before to its last line.
+	var phases []string
+	ended := map[string]time.Time{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		var line struct {
 			Error  string          `json:"error"`
+			Phase  string          `json:"phase"`
 			Result json.RawMessage `json:"result"`
 		}
 		_ = json.Unmarshal(sc.Bytes(), &line)
@@ -144,9 +148,23 @@ func benchRebuild(ctx context.Context, api string) ([]row, error) {
 		}
 		if line.Result != nil {
 			_ = json.Unmarshal(line.Result, &report)
+			line.Phase = "drop of the old generation"
 		}
+		if _, seen := ended[line.Phase]; !seen && line.Phase != "" {
+			phases = append(phases, line.Phase)
+		}
+		ended[line.Phase] = time.Now()
 	}
-	took := time.Since(start)
+	var took []string
+	prev := start
+	for _, p := range phases {
+		took = append(took, fmt.Sprintf("%s %v", p, ended[p].Sub(prev).Round(time.Millisecond)))
+		prev = ended[p]
+	}
+	total := time.Since(start)
 	name := fmt.Sprintf("rebuild: %d events into %d keys", report.Events, report.Keys)
-	return []row{{name, "events/s", fmt.Sprintf("%.0f (%v)", float64(report.Events)/took.Seconds(), took.Round(time.Millisecond))}}, nil
+	return []row{
+		{name, "events/s", fmt.Sprintf("%.0f (%v)", float64(report.Events)/total.Seconds(), total.Round(time.Millisecond))},
+		{name, "phases", strings.Join(took, ", ")},
+	}, nil
 }
