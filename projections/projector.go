@@ -74,6 +74,8 @@ type guardState struct {
 	applied uint64
 	kv      KV
 	valid   bool
+	// assumed: the guard was taken to be absent without reading it.
+	assumed bool
 }
 
 // maxAttempts bounds the retries of a commit that lost a race.
@@ -96,6 +98,11 @@ func (p *Projector) apply(ctx context.Context, e domain.Event, known *guardState
 		if !known.valid || known.key != guardKey {
 			if c, ok := p.cache.guard(gen, guardKey); ok {
 				*known = guardState{key: guardKey, applied: c.applied, kv: KV{Key: guardKey, ModRevision: c.rev}, valid: true}
+			} else if m.Version == 1 && !known.assumed {
+				// A first event most likely finds no guard: assume it is
+				// absent and let the commit check, which saves a read. If
+				// the guard exists, the commit fails and it is read.
+				*known = guardState{key: guardKey, kv: KV{Key: guardKey}, valid: true, assumed: true}
 			} else {
 				guard, _, err := p.store.Get(ctx, guardKey)
 				if err != nil {

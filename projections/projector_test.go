@@ -126,6 +126,12 @@ func TestProjectionIsIdempotentAndOrdered(t *testing.T) {
 		t.Errorf("fed twice (-once +twice):\n%s", diff)
 	}
 
+	// A projector that remembers nothing finds every guard written already.
+	feed(t, projections.NewProjector(etcdstore.New(c, "/once")), events)
+	if diff := cmp.Diff(want, dump(t, c, "/once/")); diff != "" {
+		t.Errorf("fed again by a fresh projector (-once +again):\n%s", diff)
+	}
+
 	for seed := range uint64(5) {
 		shuffled := append([]domain.Event(nil), events...)
 		rand.New(rand.NewPCG(seed, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
