@@ -192,14 +192,18 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	// an earlier load.
 	known := s.chains.get(subject)
 	var knownLast uint64
-	if len(known) > 0 && known[len(known)-1].Sequence <= last.Sequence {
-		knownLast = known[len(known)-1].Sequence
+	if len(known) > 0 && known[len(known)-1].seq <= last.Sequence {
+		knownLast = known[len(known)-1].seq
 	}
-	newest := []*jetstream.RawStreamMsg{last}
+	newest := []link{linkOf(last)}
 	if last.Sequence == knownLast {
 		newest = nil
 	}
-	for prev := previous(last); len(newest) > 0 && prev != 0 && prev != knownLast; prev = previous(newest[len(newest)-1]) {
+	for len(newest) > 0 {
+		prev := newest[len(newest)-1].prev
+		if prev == 0 || prev == knownLast {
+			break
+		}
 		raw, err := s.stream.GetMsg(ctx, prev)
 		if err != nil {
 			return nil, fmt.Errorf("read %s at %d: %w", subject, prev, unavailable(err))
@@ -207,10 +211,10 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 		if raw.Subject != subject {
 			return nil, fmt.Errorf("read %s: sequence %d belongs to %s", subject, prev, raw.Subject)
 		}
-		newest = append(newest, raw)
+		newest = append(newest, linkOf(raw))
 	}
-	var chain []*jetstream.RawStreamMsg
-	if knownLast != 0 && (len(newest) == 0 || previous(newest[len(newest)-1]) == knownLast) {
+	var chain []link
+	if knownLast != 0 && (len(newest) == 0 || newest[len(newest)-1].prev == knownLast) {
 		chain = append(chain, known...)
 	}
 	chain = slices.Grow(chain, len(newest))
@@ -219,28 +223,15 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	}
 	s.chains.put(subject, chain)
 	events := make([]domain.Event, len(chain))
-	for i, raw := range chain {
-		e, err := decodeRaw(raw)
+	for i, l := range chain {
+		e, err := domain.DecodeEvent(l.data)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("event at sequence %d: %w", l.seq, err)
 		}
+		e.EventMeta().Sequence = l.seq
 		events[i] = e
 	}
 	return events, nil
-}
-
-func previous(raw *jetstream.RawStreamMsg) uint64 {
-	seq, _ := strconv.ParseUint(raw.Header.Get(HeaderPrevious), 10, 64)
-	return seq
-}
-
-func decodeRaw(raw *jetstream.RawStreamMsg) (domain.Event, error) {
-	e, err := domain.DecodeEvent(raw.Data)
-	if err != nil {
-		return nil, fmt.Errorf("event at sequence %d: %w", raw.Sequence, err)
-	}
-	e.EventMeta().Sequence = raw.Sequence
-	return e, nil
 }
 
 func decode(msg jetstream.Msg) (domain.Event, error) {
