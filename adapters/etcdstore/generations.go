@@ -149,17 +149,19 @@ func (s *Store) Switch(ctx context.Context, from, to int) error {
 var dropChunk int64 = 10000
 
 // Drop deletes every key of generation gen, a range of dropChunk keys at a
-// time.
+// time. Each range starts after the last key deleted: deleted keys stay in
+// etcd's index until it compacts, and a scan from the prefix would walk
+// every one of them again.
 func (s *Store) Drop(ctx context.Context, gen int) error {
-	prefix := genPrefix(s.base, gen)
-	end := clientv3.GetPrefixRangeEnd(prefix)
+	from := genPrefix(s.base, gen)
+	end := clientv3.GetPrefixRangeEnd(from)
 	for {
 		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		resp, err := s.c.Get(tctx, prefix, clientv3.WithRange(end), clientv3.WithKeysOnly(),
-			clientv3.WithLimit(dropChunk), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+		resp, err := s.c.Get(tctx, from, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(dropChunk))
 		if err == nil && len(resp.Kvs) > 0 {
-			last := string(resp.Kvs[len(resp.Kvs)-1].Key)
-			_, err = s.c.Delete(tctx, prefix, clientv3.WithRange(last+"\x00"))
+			next := string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+			_, err = s.c.Delete(tctx, from, clientv3.WithRange(next))
+			from = next
 		}
 		cancel()
 		if err != nil {
