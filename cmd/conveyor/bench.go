@@ -41,7 +41,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.IntVar(&c.Fill, "fill", 0, "resources created (at concurrency 64) before the replay, to make the log longer")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
 	fs.StringVar(&c.ServerArgs, "server-args", "", "more flags for the server it starts, e.g. --sync-always")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark (server included when it is started here) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (profile the server with --server-args=--debug-addr=HOST:PORT)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
