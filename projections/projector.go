@@ -74,8 +74,6 @@ type guardState struct {
 	applied uint64
 	kv      KV
 	valid   bool
-	// assumed: the guard was taken to be absent without reading it.
-	assumed bool
 }
 
 // maxAttempts bounds the retries of a commit that lost a race.
@@ -93,16 +91,17 @@ func (p *Projector) apply(ctx context.Context, e domain.Event, known *guardState
 	if m.Aggregate == domain.AggregateRun {
 		runID = m.AggregateID
 	}
+	// A first event most likely finds no guard: the first attempt assumes it
+	// absent and lets the commit check, which saves a read; if the guard
+	// exists, the commit fails and the next attempt reads it.
+	assumeAbsent := m.Version == 1
 	for range maxAttempts {
 		gen := p.generation()
 		if !known.valid || known.key != guardKey {
 			if c, ok := p.cache.guard(gen, guardKey); ok {
 				*known = guardState{key: guardKey, applied: c.applied, kv: KV{Key: guardKey, ModRevision: c.rev}, valid: true}
-			} else if m.Version == 1 && !known.assumed {
-				// A first event most likely finds no guard: assume it is
-				// absent and let the commit check, which saves a read. If
-				// the guard exists, the commit fails and it is read.
-				*known = guardState{key: guardKey, kv: KV{Key: guardKey}, valid: true, assumed: true}
+			} else if assumeAbsent {
+				*known = guardState{key: guardKey, kv: KV{Key: guardKey}, valid: true}
 			} else {
 				guard, _, err := p.store.Get(ctx, guardKey)
 				if err != nil {
@@ -122,6 +121,7 @@ func (p *Projector) apply(ctx context.Context, e domain.Event, known *guardState
 			return fmt.Errorf("%w: %s %s is at version %d, event %s has %d",
 				ErrGap, m.Aggregate, m.AggregateID, known.applied, m.Type, m.Version)
 		}
+		assumeAbsent = false
 		guards, ops, after, err := p.changes(ctx, e)
 		if err != nil {
 			known.valid = false
