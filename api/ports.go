@@ -51,6 +51,9 @@ type Deps struct {
 	Maintenance Maintenance
 	// Checks are the readiness probes, by dependency name ("nats", "etcd").
 	Checks map[string]Check
+	// Position, when set, is how far the read models have applied the log:
+	// reads wait for it to reach the position they need.
+	Position *projections.Position
 }
 
 // Check is a readiness probe of one dependency; nil means reachable.

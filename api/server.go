@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/conveyor/conveyor/commands"
+	"github.com/conveyor/conveyor/projections"
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 )
@@ -25,6 +27,9 @@ type Config struct {
 	Version string
 	// Logger receives failures that become 500s. Nil discards them.
 	Logger *slog.Logger
+	// ReadWait bounds how long a read waits for the read models to reach
+	// the position it needs (default DefaultReadWait).
+	ReadWait time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -36,6 +41,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ReadWait == 0 {
+		c.ReadWait = DefaultReadWait
 	}
 }
 
@@ -63,6 +71,10 @@ type Server struct {
 	api         huma.API
 	metrics     *metrics
 	health      healthState
+	// position is how far the read models got; writes, what this server
+	// wrote.
+	position *projections.Position
+	writes   positions
 }
 
 // New builds the API over its dependencies.
@@ -78,7 +90,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
 	mux := http.NewServeMux()
-	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance, checks: deps.Checks, log: cfg.Logger, mux: mux,
+	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance, checks: deps.Checks, position: deps.Position, log: cfg.Logger, mux: mux,
 		api: humago.New(mux, hc), metrics: newMetrics()}
 	s.registerHealth()
 	s.registerDefinitions()
@@ -99,7 +111,7 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // Handler serves the API: trailing slashes are accepted and every request is
 // counted in the metrics.
 func (s *Server) Handler() http.Handler {
-	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.failFast(s.mux))))
+	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.failFast(s.readYourWrites(s.mux)))))
 }
 
 // jsonByDefault reads every request body as JSON unless it says it is JSON

@@ -4,38 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/conveyor/conveyor/domain"
 )
 
 // Handler runs the write use cases. Build it with New; it is safe for
-// concurrent use as long as its ports are.
+// concurrent use as long as its ports are. A command only appends: its
+// answer means the events are durable in the log, and nothing after the
+// append can turn it into an error. The read models follow from the log.
 type Handler struct {
 	store     EventStore
-	projector Projector
-	// background projects the engine's own events without waiting.
-	background Projector
-	schemas    SchemaValidator
-	resources  ResourceIndex
-	now        Clock
-	newID      IDs
-	// gate lets Pause hold back writes for a moment.
-	gate sync.RWMutex
+	schemas   SchemaValidator
+	resources ResourceIndex
+	now       Clock
+	newID     IDs
 }
 
 // Deps are the ports a Handler needs; every field is required.
 type Deps struct {
 	Store     EventStore
-	Projector Projector
-	// Background, when set, projects the events of the engine's commands
-	// (StartRun, AdvanceRun, RecordDriverResult) without waiting: nobody
-	// reads those writes back at once. Otherwise Projector does.
-	Background Projector
-	Schemas    SchemaValidator
-	Resources  ResourceIndex
-	Now        Clock
-	NewID      IDs
+	Schemas   SchemaValidator
+	Resources ResourceIndex
+	Now       Clock
+	NewID     IDs
 }
 
 // Validate reports every missing port.
@@ -43,9 +34,6 @@ func (d Deps) Validate() error {
 	var errs []error
 	if d.Store == nil {
 		errs = append(errs, errors.New("commands: Store is required"))
-	}
-	if d.Projector == nil {
-		errs = append(errs, errors.New("commands: Projector is required"))
 	}
 	if d.Schemas == nil {
 		errs = append(errs, errors.New("commands: Schemas is required"))
@@ -67,12 +55,7 @@ func New(deps Deps) (*Handler, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{store: deps.Store, projector: deps.Projector, background: deps.Background, schemas: deps.Schemas,
-		resources: deps.Resources, now: deps.Now, newID: deps.NewID}
-	if h.background == nil {
-		h.background = h.projector
-	}
-	return h, nil
+	return &Handler{store: deps.Store, schemas: deps.Schemas, resources: deps.Resources, now: deps.Now, newID: deps.NewID}, nil
 }
 
 // aggregate is what every domain aggregate offers to be loaded and saved.
@@ -81,9 +64,9 @@ type aggregate interface {
 	Changes() []domain.Event
 }
 
-// loaded is an aggregate with the events it was rebuilt from.
+// loaded is where an aggregate was loaded: the log position of its last
+// event, which guards the append.
 type loaded struct {
-	history []domain.Event
 	lastSeq uint64
 }
 
@@ -98,43 +81,29 @@ func (h *Handler) load(ctx context.Context, kind, id string, agg aggregate) (loa
 		agg.Apply(e)
 		l.lastSeq = e.EventMeta().Sequence
 	}
-	l.history = events
 	return l, nil
 }
 
-// save appends the events agg recorded, guarded by the sequence it was
-// loaded at, and waits until the read model shows them. A lost race is
-// domain.ErrConflict and nothing is written.
+// save appends the events agg recorded as one message, guarded by the
+// sequence it was loaded at, and notes the position in ctx (see
+// RecordWrites). A lost race is domain.ErrConflict and nothing is written.
 func (h *Handler) save(ctx context.Context, l loaded, agg aggregate) error {
-	return h.saveWith(ctx, h.projector, l, agg)
+	_, err := h.append(ctx, l.lastSeq, agg.Changes())
+	return err
 }
 
-// saveWith saves and projects with projector.
-func (h *Handler) saveWith(ctx context.Context, projector Projector, l loaded, agg aggregate) error {
-	h.gate.RLock()
-	defer h.gate.RUnlock()
-	expected := l.lastSeq
-	for _, e := range agg.Changes() {
-		seq, err := h.store.Append(ctx, e, expected)
-		if err != nil {
-			return err
-		}
-		expected = seq
+func (h *Handler) append(ctx context.Context, expected uint64, events []domain.Event) (uint64, error) {
+	if len(events) == 0 {
+		return expected, nil
 	}
-	events := append(l.history[:len(l.history):len(l.history)], agg.Changes()...)
-	if err := projector.Project(ctx, events...); err != nil {
-		return fmt.Errorf("project: %w", err)
+	seq, err := h.store.Append(ctx, events, expected)
+	if err != nil {
+		return 0, err
 	}
-	return nil
-}
-
-// Pause waits for the writes in flight, holds back new ones until resume is
-// called, and returns resume. A rebuild of the read models pauses writes
-// while it switches generations, so that no answer is sent from a
-// generation about to be left behind.
-func (h *Handler) Pause() (resume func()) {
-	h.gate.Lock()
-	return h.gate.Unlock
+	if w, ok := ctx.Value(writesKey{}).(*Writes); ok {
+		w.note(seq)
+	}
+	return seq, nil
 }
 
 // cause describes the next event of a command: a fresh event id, the current

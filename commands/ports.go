@@ -13,18 +13,13 @@ type EventStore interface {
 	// Load returns the events of one aggregate in order, each with its
 	// Meta.Sequence set; none (and no error) when the stream is empty.
 	Load(ctx context.Context, aggregate, id string) ([]domain.Event, error)
-	// Append appends e to the stream of its aggregate if that stream's last
-	// event is still at log sequence expectedSeq (0: the stream must be
-	// empty); otherwise it returns an error matching domain.ErrConflict.
-	// e's ID deduplicates a retried append. It returns the log sequence of e
-	// and sets e's Meta.Sequence.
-	Append(ctx context.Context, e domain.Event, expectedSeq uint64) (uint64, error)
-}
-
-// Projector makes events visible in the read model. Project is idempotent
-// and ordered per aggregate: events already applied are skipped.
-type Projector interface {
-	Project(ctx context.Context, events ...domain.Event) error
+	// Append appends events, all of one aggregate, to its stream as one
+	// message (all or none) if that stream's last message is still at log
+	// sequence expectedSeq (0: the stream must be empty); otherwise it
+	// returns an error matching domain.ErrConflict. The first event's ID
+	// deduplicates a retried append. It returns the log sequence of the
+	// message and sets each event's Meta.Sequence to it.
+	Append(ctx context.Context, events []domain.Event, expectedSeq uint64) (uint64, error)
 }
 
 // SchemaValidator compiles JSON Schemas and validates specs against them.

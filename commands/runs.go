@@ -2,24 +2,53 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/conveyor/conveyor/domain"
 )
+
+// RunState is a run as its caller last saw it: the state, the aggregate
+// version and the log position of its last message. The engine keeps it in
+// memory, so that deciding the next step of a run costs no read of the log.
+type RunState struct {
+	Run     domain.Run
+	Version uint64
+	LastSeq uint64
+}
+
+// aggregate rebuilds the run aggregate from the state, with a copy of the
+// steps so that the caller's state is never changed.
+func (s *RunState) aggregate() *domain.RunAggregate {
+	run := s.Run
+	run.Steps = append([]domain.StepState(nil), run.Steps...)
+	return domain.RestoreRun(run, s.Version)
+}
+
+// Outcome is what a run command recorded and the run after it. State is
+// nil when the run does not exist.
+type Outcome struct {
+	Run    domain.Run
+	Events []domain.Event
+	State  *RunState
+}
 
 // StartRun starts the run that a resource change asks for.
 type StartRun struct {
 	// Change is the ResourceCreated or ResourceUpdated event; its
 	// correlation id is the Run ID handed to the client.
 	Change domain.Event
+	// Known is the run as the caller holds it (nil: the caller knows no
+	// such run, and it is assumed not to exist; the append's guard checks).
+	Known *RunState
 }
 
 // StartRun records RunStarted with the pipeline as it is now, and the
-// dispatch of its first step. It does
-// nothing (and returns no error) when the resource names no pipeline or the
-// run was already started, so a redelivered change starts one run only. A
-// pipeline deleted before the run could start is recorded as a run that
-// failed at once, so the client's Run ID still ends.
+// dispatch of its first step, in one message. It does nothing (and returns
+// no error) when the resource names no pipeline or the run was already
+// started, so a redelivered change starts one run only. A pipeline deleted
+// before the run could start is recorded as a run that failed at once, so
+// the client's Run ID still ends.
 func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 	var res domain.Resource
 	trigger := ""
@@ -43,7 +72,11 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 	if !p.Exists() {
 		pipeline = domain.Pipeline{Name: res.Pipeline, Resource: res.Type}
 	}
-	return h.updateRun(ctx, h.background, meta.CorrelationID, meta.ID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	known := c.Known
+	if known == nil {
+		known = &RunState{} // a new Run ID: most likely no run yet
+	}
+	return h.decideRun(ctx, meta.CorrelationID, meta.ID, known, func(run *domain.RunAggregate, cause domain.Cause) error {
 		if run.Exists() {
 			return nil
 		}
@@ -54,29 +87,23 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 		if err := run.Start(meta.CorrelationID, trigger, pipeline, res, meta.Version, cause); err != nil {
 			return err
 		}
-		// The first dispatch in the same go: one trip through the log less.
 		run.Advance(h.cause(meta.CorrelationID, run.Changes()[0].EventMeta().ID))
 		return nil
 	})
 }
 
-// AdvanceRun makes a run progress after one of its events; causationID is
-// the id of that event.
+// AdvanceRun makes a run progress; causationID is the id of the event that
+// asked for it.
 type AdvanceRun struct {
 	RunID       string
 	CausationID string
-}
-
-// Outcome is what a run command recorded and the run after it.
-type Outcome struct {
-	Run    domain.Run
-	Events []domain.Event
+	Known       *RunState // nil: load the run from the log
 }
 
 // AdvanceRun records the run's next decision, if it has one (see
 // domain.RunAggregate.Advance). It is idempotent.
 func (h *Handler) AdvanceRun(ctx context.Context, c AdvanceRun) (Outcome, error) {
-	return h.updateRun(ctx, h.background, c.RunID, c.CausationID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	return h.decideRun(ctx, c.RunID, c.CausationID, c.Known, func(run *domain.RunAggregate, cause domain.Cause) error {
 		run.Advance(cause)
 		return nil
 	})
@@ -89,14 +116,15 @@ type RecordDriverResult struct {
 	Result domain.DriverResult
 	// MessageID identifies the result message; it is the causation id.
 	MessageID string
+	Known     *RunState // nil: load the run from the log
 }
 
 // RecordDriverResult records DriverResultRecorded (a late or duplicate
-// result is recorded as ignored) and, in the same go, the run's next
-// decision: the next step's dispatch, or the run's end. An unknown run is
-// domain.ErrNotFound.
+// result is recorded as ignored) and the run's next decision — the next
+// step's dispatch, or the run's end — in one message, so that both are
+// stored or neither. An unknown run is domain.ErrNotFound.
 func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) (Outcome, error) {
-	return h.updateRun(ctx, h.background, c.RunID, c.MessageID, func(run *domain.RunAggregate, cause domain.Cause) error {
+	return h.decideRun(ctx, c.RunID, c.MessageID, c.Known, func(run *domain.RunAggregate, cause domain.Cause) error {
 		if err := run.RecordResult(c.Step, c.Result, cause); err != nil {
 			return err
 		}
@@ -113,13 +141,10 @@ type CancelRun struct {
 
 // CancelRun records RunCancelled; no further step is dispatched.
 func (h *Handler) CancelRun(ctx context.Context, c CancelRun) (domain.Run, error) {
-	var out domain.Run
-	_, err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
-		err := run.Cancel(c.Reason, cause)
-		out = run.State()
-		return err
+	out, err := h.decideRun(ctx, c.RunID, c.RequestID, nil, func(run *domain.RunAggregate, cause domain.Cause) error {
+		return run.Cancel(c.Reason, cause)
 	})
-	return out, err
+	return out.Run, err
 }
 
 // RetryRun resumes a failed run.
@@ -127,52 +152,80 @@ type RetryRun struct {
 	RunID, RequestID string
 }
 
-// RetryRun records RunRetried; the engine then dispatches the failed step
-// again as a new attempt.
+// RetryRun records RunRetried and the new attempt's dispatch.
 func (h *Handler) RetryRun(ctx context.Context, c RetryRun) (domain.Run, error) {
-	var out domain.Run
-	_, err := h.updateRun(ctx, h.projector, c.RunID, c.RequestID, func(run *domain.RunAggregate, cause domain.Cause) error {
-		err := run.Retry(cause)
-		out = run.State()
-		return err
+	out, err := h.decideRun(ctx, c.RunID, c.RequestID, nil, func(run *domain.RunAggregate, cause domain.Cause) error {
+		if err := run.Retry(cause); err != nil {
+			return err
+		}
+		run.Advance(h.cause(c.RunID, run.Changes()[0].EventMeta().ID))
+		return nil
 	})
-	return out, err
+	return out.Run, err
 }
 
-// updateRun loads a run, lets decide record events, and saves them. An
-// unknown run id that is not a UUID-like name is domain.ErrNotFound.
-func (h *Handler) updateRun(ctx context.Context, projector Projector, runID, causationID string,
+// decideRun lets decide record events on the run and appends them as one
+// message. It starts from known when given, else from the log; when known
+// turns out stale (the append's guard fails), it loads the run from the log
+// and decides once more, so a caller's stale memory never becomes a
+// conflict. An unknown run id that is not a UUID is domain.ErrNotFound.
+func (h *Handler) decideRun(ctx context.Context, runID, causationID string, known *RunState,
 	decide func(*domain.RunAggregate, domain.Cause) error) (Outcome, error) {
 	if !domain.ValidRunID(runID) {
 		return Outcome{}, fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
 	}
+	for {
+		state := known
+		if state == nil {
+			loaded, err := h.LoadRun(ctx, runID)
+			if err != nil && !errors.Is(err, domain.ErrNotFound) {
+				return Outcome{}, err
+			}
+			state = &loaded
+		}
+		var run *domain.RunAggregate
+		if state.Version == 0 {
+			run = &domain.RunAggregate{}
+		} else {
+			run = state.aggregate()
+		}
+		if err := decide(run, h.cause(runID, causationID)); err != nil {
+			return Outcome{}, err
+		}
+		out := Outcome{Run: run.State(), Events: run.Changes()}
+		if run.Exists() {
+			out.State = &RunState{Run: run.State(), Version: run.Version(), LastSeq: state.LastSeq}
+		}
+		if len(run.Changes()) == 0 {
+			return out, nil
+		}
+		seq, err := h.append(ctx, state.LastSeq, run.Changes())
+		if errors.Is(err, domain.ErrConflict) && known != nil {
+			known = nil // stale: decide again on the log's state
+			continue
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		out.State.LastSeq = seq
+		return out, nil
+	}
+}
+
+// LoadRun returns the run as the event log has it, with its version and
+// last position: the write side's view, always current. A run that does not
+// exist is domain.ErrNotFound.
+func (h *Handler) LoadRun(ctx context.Context, runID string) (RunState, error) {
+	if !domain.ValidRunID(runID) {
+		return RunState{}, fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
+	}
 	var run domain.RunAggregate
 	l, err := h.load(ctx, domain.AggregateRun, runID, &run)
 	if err != nil {
-		return Outcome{}, err
-	}
-	if err := decide(&run, h.cause(runID, causationID)); err != nil {
-		return Outcome{}, err
-	}
-	out := Outcome{Run: run.State(), Events: run.Changes()}
-	if len(run.Changes()) == 0 {
-		return out, nil
-	}
-	return out, h.saveWith(ctx, projector, l, &run)
-}
-
-// LoadRun returns the run as the event log has it: the write side's view,
-// always current, for the engine's dispatch.
-func (h *Handler) LoadRun(ctx context.Context, runID string) (domain.Run, error) {
-	if !domain.ValidRunID(runID) {
-		return domain.Run{}, fmt.Errorf("run %q: %w", runID, domain.ErrNotFound)
-	}
-	var run domain.RunAggregate
-	if _, err := h.load(ctx, domain.AggregateRun, runID, &run); err != nil {
-		return domain.Run{}, err
+		return RunState{}, err
 	}
 	if !run.Exists() {
-		return domain.Run{}, fmt.Errorf("run %s: %w", runID, domain.ErrNotFound)
+		return RunState{}, fmt.Errorf("run %s: %w", runID, domain.ErrNotFound)
 	}
-	return run.State(), nil
+	return RunState{Run: run.State(), Version: run.Version(), LastSeq: l.lastSeq}, nil
 }

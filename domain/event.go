@@ -129,3 +129,56 @@ func peekType(data []byte) (string, bool) {
 	}
 	return string(rest[:end]), true
 }
+
+// envelopePrefix starts the stored form of a command that recorded several
+// events: {"events":[…]}. A command that recorded one event is stored as
+// that event alone.
+const envelopePrefix = `{"events":[`
+
+// EncodeEvents is the stored form of the events one command recorded: the
+// event itself when there is one, else an envelope holding them in order, so
+// that they are appended as one message, all or none.
+func EncodeEvents(events []Event) ([]byte, error) {
+	if len(events) == 1 {
+		return json.Marshal(events[0])
+	}
+	return json.Marshal(struct {
+		Events []Event `json:"events"`
+	}{events})
+}
+
+// IsEnvelope reports whether data is the stored form of several events.
+func IsEnvelope(data []byte) bool { return bytes.HasPrefix(data, []byte(envelopePrefix)) }
+
+// SplitEvents returns the JSON of each event in a stored message, in order.
+func SplitEvents(data []byte) ([]json.RawMessage, error) {
+	if !IsEnvelope(data) {
+		return []json.RawMessage{data}, nil
+	}
+	var env struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, fmt.Errorf("decode envelope: %w", err)
+	}
+	if len(env.Events) == 0 {
+		return nil, fmt.Errorf("decode envelope: no events")
+	}
+	return env.Events, nil
+}
+
+// DecodeEvents decodes a stored message: one event, or the events of an
+// envelope in order.
+func DecodeEvents(data []byte) ([]Event, error) {
+	raws, err := SplitEvents(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(raws))
+	for i, raw := range raws {
+		if out[i], err = DecodeEvent(raw); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -4,33 +4,114 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
 )
 
-// Engine is the process manager. It reacts to events of the log and turns
-// them into commands and dispatches; its own decisions are events of the Run
-// aggregate, so a crash at any point resumes from the log. Handle is
-// idempotent: a redelivered event decides nothing new and dispatches with
-// the same message id.
+// Engine is the process manager. It decides from a run's current state, not
+// from the event that woke it, as a level-based controller does: whatever
+// event arrives, a redelivered or replayed one included, it looks at the run
+// and records the next decision if there is one, and publishes the work of
+// a step that waits for its driver. A run that ended publishes nothing.
+//
+// Each run is decided by one worker at a time (runs are partitioned over
+// the workers by Run ID); the engine remembers the runs it decided, so it
+// neither reloads a run to react to its own events nor reads the log to
+// record a result. Its decisions are events of the Run aggregate, each
+// command's events one message, so a crash at any point resumes from the log.
 type Engine struct {
 	cmd      *commands.Handler
 	dispatch Dispatcher
+	runs     *runCache
+	queues   []chan task
 }
 
-// New returns an engine over the command handler and the dispatcher.
-func New(cmd *commands.Handler, dispatch Dispatcher) *Engine {
-	return &Engine{cmd: cmd, dispatch: dispatch}
+type task struct {
+	ctx  context.Context
+	do   func(context.Context) error
+	done chan error
+}
+
+// DefaultWorkers is how many runs are decided at once unless New is told.
+const DefaultWorkers = 16
+
+// New returns an engine over the command handler and the dispatcher with
+// the given number of workers (0: DefaultWorkers). Call Run to start them.
+func New(cmd *commands.Handler, dispatch Dispatcher, workers int) *Engine {
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
+	e := &Engine{cmd: cmd, dispatch: dispatch, runs: newRunCache(), queues: make([]chan task, workers)}
+	for i := range e.queues {
+		e.queues[i] = make(chan task)
+	}
+	return e
+}
+
+// Run runs the workers until ctx ends. A worker that panics fails its task,
+// not the process.
+func (e *Engine) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	for _, q := range e.queues {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case t := <-q:
+					t.done <- safely(t.ctx, t.do)
+				}
+			}
+		}()
+	}
+	for range e.queues {
+		<-done
+	}
+	return nil
+}
+
+func safely(ctx context.Context, do func(context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("engine: panic: %v", r)
+		}
+	}()
+	return do(ctx)
+}
+
+// on runs do on the worker that owns runID and waits for it.
+func (e *Engine) on(ctx context.Context, runID string, do func(context.Context) error) error {
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	t := task{ctx: ctx, do: do, done: make(chan error, 1)}
+	select {
+	case e.queues[h.Sum32()%uint32(len(e.queues))] <- t:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-t.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Aggregates are the event streams the engine consumes.
 var Aggregates = []string{domain.AggregateResource, domain.AggregateRun}
 
-// Handle reacts to one event of the log.
-func (e *Engine) Handle(ctx context.Context, ev domain.Event) error {
-	m := ev.EventMeta()
-	switch ev := ev.(type) {
+// Handle reacts to the events of one message of the log (one command's
+// events, all of one aggregate). It is idempotent.
+func (e *Engine) Handle(ctx context.Context, events []domain.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	first := events[0]
+	m := first.EventMeta()
+	switch ev := first.(type) {
 	case *domain.ResourceCreated:
 		return e.onChange(ctx, ev, ev.Resource, "create")
 	case *domain.ResourceUpdated:
@@ -38,82 +119,88 @@ func (e *Engine) Handle(ctx context.Context, ev domain.Event) error {
 	case *domain.ResourceDeleted:
 		r := domain.Resource{ID: ev.ID, Name: ev.Name, Type: ev.Type, Metadata: map[string]string{}, Spec: []byte("{}")}
 		return e.fanOut(ctx, m, r, "delete")
-	case *domain.RunStarted, *domain.DriverResultRecorded, *domain.RunRetried:
-		out, err := e.cmd.AdvanceRun(ctx, commands.AdvanceRun{RunID: m.AggregateID, CausationID: m.ID})
-		if err != nil {
-			return err
-		}
-		return e.dispatchDecided(ctx, out)
-	case *domain.StepDispatched:
-		return e.onDispatched(ctx, ev)
 	}
-	return nil
+	if m.Aggregate != domain.AggregateRun {
+		return nil
+	}
+	last := events[len(events)-1].EventMeta()
+	return e.on(ctx, m.AggregateID, func(ctx context.Context) error {
+		return e.reconcile(ctx, m.AggregateID, m.Sequence, last.ID)
+	})
+}
+
+// reconcile brings a run forward after a message of it at position seq:
+// nothing when this engine already knows the run up to there and published
+// its work; otherwise it reads the run from the log, records the next
+// decision if there is one, and publishes the work that waits.
+func (e *Engine) reconcile(ctx context.Context, runID string, seq uint64, causationID string) error {
+	if k, ok := e.runs.get(runID); ok && k.lastSeq >= seq && k.published {
+		return nil
+	}
+	state, err := e.cmd.LoadRun(ctx, runID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil // nothing to decide on
+	}
+	if err != nil {
+		return err
+	}
+	out, err := e.cmd.AdvanceRun(ctx, commands.AdvanceRun{RunID: runID, CausationID: causationID, Known: &state})
+	if err != nil {
+		e.runs.forget(runID)
+		return err
+	}
+	return e.publishOutstanding(ctx, out.State)
 }
 
 // onChange starts a run when the resource names a pipeline, and otherwise
 // fans the change out to every driver of the resource's type.
 func (e *Engine) onChange(ctx context.Context, ev domain.Event, r domain.Resource, event string) error {
-	if r.Pipeline == "" {
-		return e.fanOut(ctx, ev.EventMeta(), r, event)
+	m := ev.EventMeta()
+	if r.Pipeline == "" || m.CorrelationID == "" {
+		return e.fanOut(ctx, m, r, event)
 	}
-	out, err := e.cmd.StartRun(ctx, commands.StartRun{Change: ev})
-	if err != nil {
-		return err
-	}
-	return e.dispatchDecided(ctx, out)
+	runID := m.CorrelationID
+	return e.on(ctx, runID, func(ctx context.Context) error {
+		if k, ok := e.runs.get(runID); ok && k.published {
+			return nil // started by this engine already
+		}
+		out, err := e.cmd.StartRun(ctx, commands.StartRun{Change: ev})
+		if err != nil {
+			e.runs.forget(runID)
+			return err
+		}
+		return e.publishOutstanding(ctx, out.State)
+	})
 }
 
 func (e *Engine) fanOut(ctx context.Context, m *domain.Meta, r domain.Resource, event string) error {
 	return e.dispatch.Dispatch(ctx, Work{Event: event, Resource: r, RunID: m.CorrelationID, MessageID: m.ID})
 }
 
-// dispatchDecided publishes at once the work a command just decided, with
-// the run it has in hand. The StepDispatched event, when it reaches the
-// engine, publishes it again with the same message id, which the stream
-// stores once: that second publish is what makes a crash right here safe.
-func (e *Engine) dispatchDecided(ctx context.Context, out commands.Outcome) error {
-	for _, ev := range out.Events {
-		if d, ok := ev.(*domain.StepDispatched); ok {
-			if err := e.dispatchStep(ctx, out.Run, d); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// onDispatched publishes the work a StepDispatched decided, unless the run
-// has moved past that attempt since (cancelled, or retried again).
-func (e *Engine) onDispatched(ctx context.Context, ev *domain.StepDispatched) error {
-	runID := ev.EventMeta().AggregateID
-	run, err := e.cmd.LoadRun(ctx, runID)
-	if err != nil {
-		return fmt.Errorf("dispatch %s: %w", StepMessageID(runID, ev.Step, ev.Attempt), err)
-	}
-	return e.dispatchStep(ctx, run, ev)
-}
-
-func (e *Engine) dispatchStep(ctx context.Context, run domain.Run, ev *domain.StepDispatched) error {
-	runID := ev.EventMeta().AggregateID
-	if stale(run, ev) {
+// publishOutstanding remembers the run and publishes the work of its
+// current step when that step waits for its driver. The message id is the
+// step's, so a second publish (after a crash, or by another server) within
+// the stream's duplicate window is stored once.
+func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) error {
+	if st == nil {
 		return nil
 	}
-	return e.dispatch.Dispatch(ctx, Work{
-		Driver: ev.Driver, Event: ev.Event, Resource: run.Payload(ev.Step), RunID: runID,
-		Step: ev.Step, Attempt: ev.Attempt, MessageID: StepMessageID(runID, ev.Step, ev.Attempt),
+	step, ok := outstanding(st.Run)
+	if !ok {
+		e.runs.put(st, true)
+		return nil
+	}
+	err := e.dispatch.Dispatch(ctx, Work{
+		Driver: step.Driver, Event: eventOf(st.Run), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
+		Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
 	})
+	e.runs.put(st, err == nil)
+	return err
 }
 
-func stale(run domain.Run, ev *domain.StepDispatched) bool {
-	if run.Status == domain.RunStatusCancelled {
-		return true
-	}
-	for _, s := range run.Steps {
-		if s.ID == ev.Step {
-			return s.Attempt != ev.Attempt
-		}
-	}
-	return true
+// eventOf is the wire event of the run's current step.
+func eventOf(run domain.Run) string {
+	return run.WorkEvent()
 }
 
 // Result is a driver's result message as it arrived.
@@ -128,16 +215,30 @@ type Result struct {
 // cannot help, so the intake parks it.
 var ErrUnknownRun = errors.New("unknown run")
 
-// RecordResult turns a driver's result into the RecordDriverResult command
-// and publishes the next step's work it decided.
+// RecordResult records a driver's result on the run's worker, from the run
+// as this engine holds it, together with the decision that follows, and
+// publishes the next step's work. Once the result is stored, a failure to
+// publish is not the result's error: the engine's consumer of the log
+// publishes the waiting work when the stored decision reaches it.
 func (e *Engine) RecordResult(ctx context.Context, r Result) error {
-	out, err := e.cmd.RecordDriverResult(ctx, commands.RecordDriverResult{
-		RunID: r.RunID, Step: r.Step, Result: r.Result, MessageID: r.MessageID})
-	if errors.Is(err, domain.ErrNotFound) {
+	if !domain.ValidRunID(r.RunID) {
 		return fmt.Errorf("result for run %q: %w", r.RunID, ErrUnknownRun)
 	}
-	if err != nil {
-		return err
-	}
-	return e.dispatchDecided(ctx, out)
+	return e.on(ctx, r.RunID, func(ctx context.Context) error {
+		var st *commands.RunState
+		if k, ok := e.runs.get(r.RunID); ok && k.state != nil {
+			st = k.state
+		}
+		out, err := e.cmd.RecordDriverResult(ctx, commands.RecordDriverResult{
+			RunID: r.RunID, Step: r.Step, Result: r.Result, MessageID: r.MessageID, Known: st})
+		if errors.Is(err, domain.ErrNotFound) {
+			return fmt.Errorf("result for run %q: %w", r.RunID, ErrUnknownRun)
+		}
+		if err != nil {
+			e.runs.forget(r.RunID)
+			return err
+		}
+		_ = e.publishOutstanding(ctx, out.State)
+		return nil
+	})
 }

@@ -3,8 +3,9 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -18,9 +19,13 @@ type record[T any] struct {
 }
 
 func encode[T any](v T, m *domain.Meta) []byte {
-	data, err := json.Marshal(record[T]{Value: v, AggregateVersion: m.Version, Sequence: m.Sequence})
+	return encodeRecord(record[T]{Value: v, AggregateVersion: m.Version, Sequence: m.Sequence})
+}
+
+func encodeRecord[T any](r record[T]) []byte {
+	data, err := json.Marshal(r)
 	if err != nil {
-		panic(fmt.Sprintf("projections: encode %T: %v", v, err)) // only plain data is stored
+		panic(fmt.Sprintf("projections: encode %T: %v", r.Value, err)) // only plain data is stored
 	}
 	return data
 }
@@ -33,181 +38,260 @@ func decode[T any](kv KV) (record[T], error) {
 	return r, nil
 }
 
-// Projector applies events to the read models. Project is idempotent and
-// ordered per aggregate, and safe to call from several goroutines and
-// processes at once: each event is committed in one transaction guarded by
-// its aggregate's applied version, so a race applies it once.
+// knownLimit bounds the values a Projector remembers; when full it starts
+// over.
+const knownLimit = 20000
+
+// Projector turns events, applied in log order by one writer, into the
+// writes of the read models. It remembers the values it wrote, so that an
+// event that reads what an earlier one wrote (a result into its resource, a
+// run's next step) costs no read of the store. It is not safe for
+// concurrent use: the Runner is its one user, and forgets what it knows
+// whenever it is no longer sure to be the only writer.
 type Projector struct {
 	store Store
-	cache *cache
+	known map[string]value
 }
 
-// NewProjector returns a projector writing to store.
-func NewProjector(store Store) *Projector { return &Projector{store: store, cache: newCache()} }
+// value is a key as the projector knows it: its bytes, or absent.
+type value struct {
+	data    []byte
+	present bool
+}
 
-// generation is the read-model generation the store is on (0 for stores
-// without generations).
-func (p *Projector) generation() int {
-	if g, ok := p.store.(generationer); ok {
-		return g.Generation()
+// NewProjector returns a projector over store.
+func NewProjector(store Store) *Projector { return &Projector{store: store, known: map[string]value{}} }
+
+// Forget drops everything the projector remembers.
+func (p *Projector) Forget() { clear(p.known) }
+
+// Batch is the writes of several messages, committed in one transaction.
+type Batch struct {
+	p       *Projector
+	ops     []Op
+	pending map[string]value
+	// dropped are prefixes deleted in this batch: a key under one that
+	// the batch did not write again is absent.
+	dropped []string
+	bytes   int
+	// Last is the log sequence of the last message added.
+	Last uint64
+}
+
+// NewBatch starts an empty batch.
+func (p *Projector) NewBatch() *Batch { return &Batch{p: p, pending: map[string]value{}} }
+
+// Ops are the batch's writes as one transaction takes them: etcd refuses a
+// key written twice in one transaction, so only the last write of each key
+// is kept, and none that a later delete of its prefix covers.
+func (b *Batch) Ops() []Op {
+	last := make(map[string]int, len(b.ops))
+	for i, op := range b.ops {
+		if !op.Prefix {
+			last[op.Key] = i
+		}
 	}
-	return 0
+	out := make([]Op, 0, len(last)+len(b.dropped))
+	for i, op := range b.ops {
+		if !op.Prefix && (last[op.Key] != i || b.droppedAfter(op.Key, i)) {
+			continue
+		}
+		out = append(out, op)
+	}
+	return out
 }
 
-// Project applies events in order. An event already applied is skipped; an
-// event whose predecessors are missing returns an error wrapping ErrGap.
-// Events of one aggregate in a row cost one read of its guard.
-func (p *Projector) Project(ctx context.Context, events ...domain.Event) error {
-	var known guardState
+// droppedAfter reports whether a delete of a prefix of key follows op i.
+func (b *Batch) droppedAfter(key string, i int) bool {
+	for _, op := range b.ops[i+1:] {
+		if op.Prefix && strings.HasPrefix(key, op.Key) {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrFlush is returned by Batch.Add when a message cannot join the batch
+// (it writes under a prefix the batch deletes): commit the batch, then add
+// the message to a new one.
+var ErrFlush = errors.New("projections: commit the batch before this message")
+
+// Size is the number of writes and their bytes.
+func (b *Batch) Size() (ops, bytes int) { return len(b.ops), b.bytes }
+
+// Add computes the writes of one message's events (seq is its log
+// position) and adds them to the batch. On an error the batch is unchanged.
+func (b *Batch) Add(ctx context.Context, seq uint64, events []domain.Event) error {
+	scratch := &change{b: b, pending: map[string]value{}}
 	for _, e := range events {
-		if err := p.apply(ctx, e, &known); err != nil {
+		if err := scratch.apply(ctx, e); err != nil {
+			return fmt.Errorf("%s at %d: %w", e.EventMeta().Type, seq, err)
+		}
+	}
+	for _, op := range scratch.ops {
+		for _, prefix := range b.dropped {
+			if strings.HasPrefix(op.Key, prefix) {
+				return ErrFlush
+			}
+		}
+	}
+	for _, op := range scratch.ops {
+		b.bytes += len(op.Key) + len(op.Value)
+	}
+	b.ops = append(b.ops, scratch.ops...)
+	for k, v := range scratch.pending {
+		b.pending[k] = v
+	}
+	b.dropped = append(b.dropped, scratch.dropped...)
+	b.Last = seq
+	return nil
+}
+
+// Committed tells the projector that the batch is stored.
+func (p *Projector) Committed(b *Batch) {
+	if len(p.known)+len(b.pending) > knownLimit {
+		clear(p.known)
+	}
+	for _, prefix := range b.dropped {
+		for k := range p.known {
+			if strings.HasPrefix(k, prefix) {
+				delete(p.known, k)
+			}
+		}
+	}
+	for k, v := range b.pending {
+		p.known[k] = v
+	}
+}
+
+// Project applies events at once, in order, in one transaction per event,
+// without any guard: for building a read model from the log into a store no
+// one else writes (a rebuild, a verify, a test).
+func (p *Projector) Project(ctx context.Context, events ...domain.Event) error {
+	for _, e := range events {
+		b := p.NewBatch()
+		if err := b.Add(ctx, e.EventMeta().Sequence, []domain.Event{e}); err != nil {
 			return err
+		}
+		if _, _, err := p.store.Commit(ctx, nil, b.Ops()); err != nil {
+			return err
+		}
+		p.Committed(b)
+	}
+	return nil
+}
+
+// change is the writes of one message, kept apart until they all worked.
+type change struct {
+	b       *Batch
+	ops     []Op
+	pending map[string]value
+	dropped []string
+}
+
+func (c *change) put(key string, data []byte) {
+	c.ops = append(c.ops, Op{Key: key, Value: data})
+	c.pending[key] = value{data: data, present: true}
+}
+
+func (c *change) del(key string) {
+	c.ops = append(c.ops, Op{Key: key, Delete: true})
+	c.pending[key] = value{}
+}
+
+func (c *change) dropPrefix(prefix string) {
+	c.ops = append(c.ops, Op{Key: prefix, Delete: true, Prefix: true})
+	for k := range c.pending {
+		if strings.HasPrefix(k, prefix) {
+			c.pending[k] = value{}
+		}
+	}
+	for k := range c.b.pending {
+		if strings.HasPrefix(k, prefix) {
+			c.pending[k] = value{}
+		}
+	}
+	c.dropped = append(c.dropped, prefix)
+}
+
+// get reads a key as it is after everything applied so far: this message,
+// the batch, what the projector remembers, else the store.
+func (c *change) get(ctx context.Context, key string) (KV, bool, error) {
+	for _, m := range []map[string]value{c.pending, c.b.pending} {
+		if v, ok := m[key]; ok {
+			return KV{Key: key, Value: v.data}, v.present, nil
+		}
+	}
+	for _, d := range [][]string{c.dropped, c.b.dropped} {
+		for _, prefix := range d {
+			if strings.HasPrefix(key, prefix) {
+				return KV{Key: key}, false, nil
+			}
+		}
+	}
+	if v, ok := c.b.p.known[key]; ok {
+		return KV{Key: key, Value: v.data}, v.present, nil
+	}
+	kv, ok, err := c.b.p.store.Get(ctx, key)
+	if err != nil {
+		return kv, false, err
+	}
+	c.b.p.known[key] = value{data: kv.Value, present: ok}
+	return kv, ok, nil
+}
+
+func (c *change) apply(ctx context.Context, e domain.Event) error {
+	m := e.EventMeta()
+	switch e := e.(type) {
+	case *domain.ResourceDefinitionCreated:
+		c.put(definitionKey(e.Definition.Name), encode(e.Definition, m))
+	case *domain.ResourceDefinitionUpdated:
+		c.put(definitionKey(e.Definition.Name), encode(e.Definition, m))
+	case *domain.ResourceDefinitionDeleted:
+		c.del(definitionKey(e.Name))
+	case *domain.PipelineCreated:
+		c.put(pipelineKey(e.Pipeline.Name), encode(e.Pipeline, m))
+	case *domain.PipelineUpdated:
+		c.put(pipelineKey(e.Pipeline.Name), encode(e.Pipeline, m))
+	case *domain.PipelineDeleted:
+		c.del(pipelineKey(e.Name))
+	case *domain.ResourceCreated:
+		c.putResource(e.Resource, m)
+	case *domain.ResourceUpdated:
+		return c.resourceUpdated(ctx, e)
+	case *domain.ResourceDeleted:
+		c.del(resourceKey(e.Type, e.Name))
+		c.dropPrefix(resourceVersionsOf(e.Type, e.Name))
+	default:
+		if m.Aggregate == domain.AggregateRun {
+			return c.runChanged(ctx, e)
 		}
 	}
 	return nil
 }
 
-// guardState remembers the last guard read, for the next event of the same
-// aggregate.
-type guardState struct {
-	key     string
-	applied uint64
-	kv      KV
-	valid   bool
-}
-
-// maxAttempts bounds the retries of a commit that lost a race.
-const maxAttempts = 50
-
-func (p *Projector) apply(ctx context.Context, e domain.Event, known *guardState) error {
-	m := e.EventMeta()
-	switch m.Aggregate {
-	case domain.AggregateDefinition, domain.AggregateResource, domain.AggregatePipeline, domain.AggregateRun:
-	default:
-		return nil
-	}
-	guardKey := aggregateKey(m.Aggregate, m.AggregateID)
-	runID := ""
-	if m.Aggregate == domain.AggregateRun {
-		runID = m.AggregateID
-	}
-	// A first event most likely finds no guard: the first attempt assumes it
-	// absent and lets the commit check, which saves a read; if the guard
-	// exists, the commit fails and the next attempt reads it.
-	assumeAbsent := m.Version == 1
-	for range maxAttempts {
-		gen := p.generation()
-		if !known.valid || known.key != guardKey {
-			if c, ok := p.cache.guard(gen, guardKey); ok {
-				*known = guardState{key: guardKey, applied: c.applied, kv: KV{Key: guardKey, ModRevision: c.rev}, valid: true}
-			} else if assumeAbsent {
-				*known = guardState{key: guardKey, kv: KV{Key: guardKey}, valid: true}
-			} else {
-				guard, _, err := p.store.Get(ctx, guardKey)
-				if err != nil {
-					return err
-				}
-				applied, _ := strconv.ParseUint(string(guard.Value), 10, 64)
-				*known = guardState{key: guardKey, applied: applied, kv: guard, valid: true}
-				p.cache.putGuard(guardKey, guardEntry{gen: gen, applied: applied, rev: guard.ModRevision})
-			}
-		}
-		if m.Version <= known.applied {
-			return nil
-		}
-		if m.Version > known.applied+1 {
-			known.valid = false
-			p.cache.forget(guardKey, runID)
-			return fmt.Errorf("%w: %s %s is at version %d, event %s has %d",
-				ErrGap, m.Aggregate, m.AggregateID, known.applied, m.Type, m.Version)
-		}
-		assumeAbsent = false
-		guards, ops, after, err := p.changes(ctx, e)
-		if err != nil {
-			known.valid = false
-			p.cache.forget(guardKey, runID)
-			return err
-		}
-		guards = append(guards, Guard{Key: guardKey, ModRevision: known.kv.ModRevision})
-		ops = append(ops, Op{Key: guardKey, Value: []byte(strconv.FormatUint(m.Version, 10))})
-		rev, ok, err := p.store.Commit(ctx, guards, ops)
-		if err != nil {
-			known.valid = false
-			p.cache.forget(guardKey, runID)
-			return err
-		}
-		if ok {
-			known.applied, known.kv.ModRevision = m.Version, rev
-			p.cache.putGuard(guardKey, guardEntry{gen: gen, applied: m.Version, rev: rev})
-			if after != nil {
-				after(gen, rev)
-			}
-			return nil
-		}
-		known.valid = false // lost a race: read again
-		p.cache.forget(guardKey, runID)
-	}
-	return fmt.Errorf("projections: %s %s: too many concurrent writers", m.Aggregate, m.AggregateID)
-}
-
-// changes are the writes one event makes, with guards on what they read,
-// and what to remember once they are committed (nil: nothing).
-func (p *Projector) changes(ctx context.Context, e domain.Event) ([]Guard, []Op, func(gen int, rev int64), error) {
-	if e.EventMeta().Aggregate == domain.AggregateRun {
-		return p.runChanged(ctx, e)
-	}
-	guards, ops, err := p.resourceChanges(ctx, e)
-	return guards, ops, nil, err
-}
-
-func (p *Projector) resourceChanges(ctx context.Context, e domain.Event) ([]Guard, []Op, error) {
-	m := e.EventMeta()
-	switch e := e.(type) {
-	case *domain.ResourceDefinitionCreated:
-		return nil, []Op{{Key: definitionKey(e.Definition.Name), Value: encode(e.Definition, m)}}, nil
-	case *domain.ResourceDefinitionUpdated:
-		return nil, []Op{{Key: definitionKey(e.Definition.Name), Value: encode(e.Definition, m)}}, nil
-	case *domain.ResourceDefinitionDeleted:
-		return nil, []Op{{Key: definitionKey(e.Name), Delete: true}}, nil
-	case *domain.PipelineCreated:
-		return nil, []Op{{Key: pipelineKey(e.Pipeline.Name), Value: encode(e.Pipeline, m)}}, nil
-	case *domain.PipelineUpdated:
-		return nil, []Op{{Key: pipelineKey(e.Pipeline.Name), Value: encode(e.Pipeline, m)}}, nil
-	case *domain.PipelineDeleted:
-		return nil, []Op{{Key: pipelineKey(e.Name), Delete: true}}, nil
-	case *domain.ResourceCreated:
-		return nil, putResource(e.Resource, m), nil
-	case *domain.ResourceUpdated:
-		return p.resourceUpdated(ctx, e)
-	case *domain.ResourceDeleted:
-		return nil, []Op{{Key: resourceKey(e.Type, e.Name), Delete: true},
-			{Key: resourceVersionsOf(e.Type, e.Name), Delete: true, Prefix: true}}, nil
-	}
-	return nil, nil, nil
-}
-
-func putResource(r domain.Resource, m *domain.Meta) []Op {
-	value := encode(r, m)
-	return []Op{{Key: resourceKey(r.Type, r.Name), Value: value},
-		{Key: resourceVersionKey(r.Type, r.Name, r.Version()), Value: value}}
+func (c *change) putResource(r domain.Resource, m *domain.Meta) {
+	v := encode(r, m)
+	c.put(resourceKey(r.Type, r.Name), v)
+	c.put(resourceVersionKey(r.Type, r.Name, r.Version()), v)
 }
 
 // resourceUpdated keeps the driver results the stored resource has.
-func (p *Projector) resourceUpdated(ctx context.Context, e *domain.ResourceUpdated) ([]Guard, []Op, error) {
+func (c *change) resourceUpdated(ctx context.Context, e *domain.ResourceUpdated) error {
 	r := e.Resource
-	key := resourceKey(r.Type, r.Name)
-	kv, ok, err := p.store.Get(ctx, key)
+	kv, ok, err := c.get(ctx, resourceKey(r.Type, r.Name))
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if ok {
 		old, err := decode[domain.Resource](kv)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		r.Metadata = keepResults(r.Metadata, old.Value.Metadata)
 	}
-	return []Guard{{Key: key, ModRevision: kv.ModRevision}}, putResource(r, e.EventMeta()), nil
+	c.putResource(r, e.EventMeta())
+	return nil
 }
 
 func keepResults(into, from map[string]string) map[string]string {
@@ -216,17 +300,9 @@ func keepResults(into, from map[string]string) map[string]string {
 		out[k] = v
 	}
 	for k, v := range from {
-		if len(k) > len(domain.MetaResultPrefix) && k[:len(domain.MetaResultPrefix)] == domain.MetaResultPrefix {
+		if strings.HasPrefix(k, domain.MetaResultPrefix) && len(k) > len(domain.MetaResultPrefix) {
 			out[k] = v
 		}
 	}
 	return out
-}
-
-func encodeRecord[T any](r record[T]) []byte {
-	data, err := json.Marshal(r)
-	if err != nil {
-		panic(fmt.Sprintf("projections: encode %T: %v", r.Value, err))
-	}
-	return data
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -85,81 +83,13 @@ func dump(t *testing.T, c *clientv3.Client, prefix string) map[string]string {
 	return out
 }
 
-// feed projects events in the given order the way a consumer does: an event
-// refused with ErrGap is retried after the others.
+// feed projects events in log order, one transaction each, as a rebuild does.
 func feed(t *testing.T, p *projections.Projector, events []domain.Event) {
 	t.Helper()
-	pending := events
-	for round := 0; len(pending) > 0; round++ {
-		if round > len(events)+1 {
-			t.Fatalf("events never applied: %d left", len(pending))
+	for _, e := range events {
+		if err := p.Project(context.Background(), e); err != nil {
+			t.Fatalf("project %s: %v", e.EventMeta().Type, err)
 		}
-		var later []domain.Event
-		for _, e := range pending {
-			err := p.Project(context.Background(), e)
-			switch {
-			case errors.Is(err, projections.ErrGap):
-				later = append(later, e)
-			case err != nil:
-				t.Fatalf("project %s: %v", e.EventMeta().Type, err)
-			}
-		}
-		pending = later
-	}
-}
-
-func TestProjectionIsIdempotentAndOrdered(t *testing.T) {
-	c := embedtest.Etcd(t)
-	events := history(t)
-
-	once := projections.NewProjector(etcdstore.New(c, "/once"))
-	feed(t, once, events)
-	want := dump(t, c, "/once/")
-	if len(want) == 0 {
-		t.Fatal("nothing projected")
-	}
-
-	twice := projections.NewProjector(etcdstore.New(c, "/twice"))
-	feed(t, twice, events)
-	feed(t, twice, events)
-	if diff := cmp.Diff(want, dump(t, c, "/twice/")); diff != "" {
-		t.Errorf("fed twice (-once +twice):\n%s", diff)
-	}
-
-	// A projector that remembers nothing finds every guard written already.
-	feed(t, projections.NewProjector(etcdstore.New(c, "/once")), events)
-	if diff := cmp.Diff(want, dump(t, c, "/once/")); diff != "" {
-		t.Errorf("fed again by a fresh projector (-once +again):\n%s", diff)
-	}
-
-	for seed := range uint64(5) {
-		shuffled := append([]domain.Event(nil), events...)
-		rand.New(rand.NewPCG(seed, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-		prefix := fmt.Sprintf("/shuffled%d", seed)
-		feed(t, projections.NewProjector(etcdstore.New(c, prefix)), append(shuffled, shuffled...))
-		if diff := cmp.Diff(want, dump(t, c, prefix+"/")); diff != "" {
-			t.Errorf("seed %d, out of order and twice (-in order +shuffled):\n%s", seed, diff)
-		}
-	}
-}
-
-func TestProjectionConcurrentAppliersApplyOnce(t *testing.T) {
-	c := embedtest.Etcd(t)
-	events := history(t)
-	store := etcdstore.New(c, "/conc")
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			feed(t, projections.NewProjector(store), events)
-		}()
-	}
-	wg.Wait()
-	single := etcdstore.New(c, "/single")
-	feed(t, projections.NewProjector(single), events)
-	if diff := cmp.Diff(dump(t, c, "/single/"), dump(t, c, "/conc/")); diff != "" {
-		t.Errorf("8 concurrent appliers (-one +eight):\n%s", diff)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -20,8 +22,11 @@ type Log interface {
 type Progress func(phase string, done, total uint64)
 
 // Build projects the log from sequence from into store, in order, and
-// returns the sequence of the last event applied. Built in a MemStore, every
-// key is written once at the end instead of once per event.
+// returns the sequence of the last event applied; the store's checkpoint
+// then names it. Built in a MemStore, every key is written once at the end
+// instead of once per event. No one else may write store meanwhile. An event
+// that cannot be applied is skipped (and reported as the phase "skipped"),
+// as the projector parks it.
 func Build(ctx context.Context, log Log, store Store, from uint64, progress Progress) (uint64, error) {
 	total, err := log.LastSequence(ctx)
 	if err != nil {
@@ -31,7 +36,15 @@ func Build(ctx context.Context, log Log, store Store, from uint64, progress Prog
 	var last uint64
 	err = log.Replay(ctx, from, func(e domain.Event) error {
 		if err := p.Project(ctx, e); err != nil {
-			return fmt.Errorf("event %d (%s): %w", e.EventMeta().Sequence, e.EventMeta().Type, err)
+			if transient(err) {
+				return fmt.Errorf("event %d (%s): %w", e.EventMeta().Sequence, e.EventMeta().Type, err)
+			}
+			// The projector parked it when it met it; a rebuild skips it
+			// the same way, so that one bad event never stops a rebuild.
+			p.Forget()
+			if progress != nil {
+				progress("skipped", e.EventMeta().Sequence, total)
+			}
 		}
 		last = e.EventMeta().Sequence
 		if progress != nil && last%10000 == 0 {
@@ -41,6 +54,9 @@ func Build(ctx context.Context, log Log, store Store, from uint64, progress Prog
 	})
 	if progress != nil {
 		progress("replay", last, total)
+	}
+	if err == nil && last >= from {
+		_, _, err = store.Commit(ctx, nil, []Op{{Key: CheckpointKey, Value: []byte(strconv.FormatUint(last, 10))}})
 	}
 	return last, err
 }
@@ -53,21 +69,16 @@ type Difference struct {
 }
 
 // Diff compares the read model the log gives (want, sorted by key) with the
-// keys of store, and returns every difference. Keys under skip are ignored.
+// keys of store, and returns every difference. The checkpoint, which says how
+// far each of them got, and keys an older version of Conveyor kept
+// (aggregates/) are not compared.
 func Diff(ctx context.Context, want []KV, store Store) ([]Difference, error) {
-	var got []KV
-	after := ""
-	for {
-		page, more, err := store.List(ctx, "", after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		got = append(got, page...)
-		if !more || len(page) == 0 {
-			break
-		}
-		after = page[len(page)-1].Key
+	want = compared(want)
+	got, err := listAll(ctx, store)
+	if err != nil {
+		return nil, err
 	}
+	got = compared(got)
 	var out []Difference
 	i, j := 0, 0
 	for i < len(want) || j < len(got) {
@@ -106,9 +117,6 @@ type Generations interface {
 type Maintenance struct {
 	Log         Log
 	Generations Generations
-	// Pause, when set, holds back this server's writes until the returned
-	// resume is called; a rebuild switches generations inside it.
-	Pause func() (resume func())
 }
 
 // RebuildReport says what a rebuild did.
@@ -121,8 +129,9 @@ type RebuildReport struct {
 
 // Rebuild builds the read models from sequence 1 into a fresh generation
 // while the current one keeps serving, catches up with what was appended
-// meanwhile, switches every server to it in one step, catches up once more,
-// and drops the old generation.
+// meanwhile, switches every server to it in one step, and drops the old
+// generation. The projector follows the switch: it finds the new
+// generation's checkpoint and goes on from there.
 func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildReport, error) {
 	from := m.Generations.Generation()
 	to := from + 1
@@ -150,20 +159,7 @@ func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildRep
 	if last, err = catchUp(ctx, m.Log, target, last); err != nil {
 		return r, err
 	}
-	resume := func() {}
-	if m.Pause != nil {
-		resume = m.Pause()
-	}
-	last, err = catchUp(ctx, m.Log, target, last)
-	if err == nil {
-		err = m.Generations.Switch(ctx, from, to)
-	}
-	resume()
-	if err != nil {
-		return r, err
-	}
-	// Other servers on the same cluster did not pause: take what they wrote.
-	if last, err = catchUp(ctx, m.Log, target, last); err != nil {
+	if err := m.Generations.Switch(ctx, from, to); err != nil {
 		return r, err
 	}
 	r.Events = last
@@ -198,4 +194,33 @@ func (m Maintenance) Verify(ctx context.Context, progress Progress) (VerifyRepor
 	want := mem.All()
 	diffs, err := Diff(ctx, want, m.Generations.At(m.Generations.Generation()))
 	return VerifyReport{Events: last, Keys: len(want), Differences: diffs}, err
+}
+
+// listAll is every key of store, in key order.
+func listAll(ctx context.Context, store Store) ([]KV, error) {
+	var got []KV
+	after := ""
+	for {
+		page, more, err := store.List(ctx, "", after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		got = append(got, page...)
+		if !more || len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1].Key
+	}
+	return got, nil
+}
+
+// compared leaves out the keys Diff does not compare.
+func compared(kvs []KV) []KV {
+	out := make([]KV, 0, len(kvs))
+	for _, kv := range kvs {
+		if !strings.HasPrefix(kv.Key, checkpointsPrefix) && !strings.HasPrefix(kv.Key, aggregatesPrefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -1,9 +1,6 @@
 package projections
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // KV is one key of the read-model store; keys are relative to the store's
 // prefix.
@@ -43,7 +40,3 @@ type Store interface {
 	// revision of every key written); when not, nothing is written.
 	Commit(ctx context.Context, guards []Guard, ops []Op) (revision int64, ok bool, err error)
 }
-
-// ErrGap is returned by Project for an event whose aggregate has not yet
-// seen the events before it; the consumer retries it later.
-var ErrGap = errors.New("projection: event arrived before the events before it")

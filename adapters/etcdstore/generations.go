@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/sync/errgroup"
@@ -86,32 +87,54 @@ func (s *Store) At(gen int) projections.Store {
 	return f
 }
 
-// WriteAll writes kvs into generation gen, many keys per transaction.
+// WriteAll writes kvs into generation gen, many keys per transaction
+// (at most 128 operations and 1 MiB, within etcd's default limits). A key
+// whose value etcd refuses even alone is left out: its event was parked.
 func (s *Store) WriteAll(ctx context.Context, gen int, kvs []projections.KV) error {
 	prefix := genPrefix(s.base, gen)
-	const perTxn = 128 // etcd's default limit of operations in one transaction
+	const perTxn, bytesPerTxn = 128, 1 << 20
 	// Transactions in flight at once: etcd commits concurrent ones together
 	// (one raft entry batch, one fsync), which a sequential loop never lets
 	// it do.
 	const inFlight = 8
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(inFlight)
-	for i := 0; i < len(kvs); i += perTxn {
-		batch := kvs[i:min(i+perTxn, len(kvs))]
+	for start := 0; start < len(kvs); {
+		end, size := start, 0
+		for end < len(kvs) && end-start < perTxn && (end == start || size+len(kvs[end].Value) <= bytesPerTxn) {
+			size += len(kvs[end].Key) + len(kvs[end].Value)
+			end++
+		}
+		batch := kvs[start:end]
+		start = end
 		g.Go(func() error {
-			ops := make([]clientv3.Op, 0, len(batch))
-			for _, kv := range batch {
-				ops = append(ops, clientv3.OpPut(prefix+kv.Key, string(kv.Value)))
+			err := s.put(gctx, prefix, batch)
+			if err == nil || len(batch) == 1 || errors.Is(unavailable(err), domain.ErrUnavailable) {
+				return err
 			}
-			tctx, cancel := context.WithTimeout(gctx, 30*time.Second) // bulk writes may wait on compaction
-			defer cancel()
-			if _, err := s.c.Txn(tctx).Then(ops...).Commit(); err != nil {
-				return fmt.Errorf("write generation %d: %w", gen, err)
+			for _, kv := range batch {
+				if err := s.put(gctx, prefix, []projections.KV{kv}); err != nil && errors.Is(unavailable(err), domain.ErrUnavailable) {
+					return err
+				}
 			}
 			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// put writes kvs under prefix in one transaction.
+func (s *Store) put(ctx context.Context, prefix string, kvs []projections.KV) error {
+	ops := make([]clientv3.Op, 0, len(kvs))
+	for _, kv := range kvs {
+		ops = append(ops, clientv3.OpPut(prefix+kv.Key, string(kv.Value)))
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second) // bulk writes may wait on compaction
+	defer cancel()
+	if _, err := s.c.Txn(tctx).Then(ops...).Commit(); err != nil {
+		return fmt.Errorf("write %d keys under %s: %w", len(kvs), prefix, err)
+	}
+	return nil
 }
 
 // ErrGenerationMoved: another rebuild switched the generation first.

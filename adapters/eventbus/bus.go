@@ -12,17 +12,21 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
-	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Handler applies one event. Returning an error Naks it: it is delivered
-// again after Config.NakDelay. Handlers must be idempotent: JetStream
-// delivers at least once.
-type Handler func(ctx context.Context, e domain.Event) error
+// Handler handles the events of one message of the log: the events one
+// command recorded, in order, each with the message's sequence. An error is
+// retried a few times at once (Config.Retries); a message that still fails
+// is parked (Config.Poison) unless the error marks a dependency as
+// unavailable, in which case it is Nak'ed and delivered again after
+// Config.NakDelay. Handlers must be idempotent: JetStream delivers at least
+// once.
+type Handler func(ctx context.Context, events []domain.Event) error
 
 // Subscription is one durable consumer of the event log. Events reach Handle
 // one at a time, in log order, except that an event whose handler failed is
@@ -49,6 +53,13 @@ type Config struct {
 	AckWait       time.Duration // default 30s: a handler running longer gets the event again
 	NakDelay      time.Duration // default 200ms
 	Logger        *slog.Logger  // nil discards
+	// Retries is how many times a failing handler is retried at once,
+	// with a growing delay, before the message is parked (default 3).
+	Retries int
+	// Poison, when set, receives the messages that still fail after the
+	// retries (watermill's poison-queue middleware), so that they do not
+	// hold back the messages behind them. Nil: they are Nak'ed without end.
+	Poison message.Publisher
 }
 
 func (c *Config) setDefaults() {
@@ -66,6 +77,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Retries == 0 {
+		c.Retries = 3
 	}
 }
 
@@ -124,50 +138,32 @@ func runOnce(ctx context.Context, connect Connect, cfg Config, subs []Subscripti
 	if err != nil {
 		return err
 	}
-	// Each worker is a handler group of its own, with its own subscriber,
-	// all bound to the subscription's one durable consumer.
-	byGroup := map[string]Subscription{}
+	if err := addMiddleware(router, cfg, logger); err != nil {
+		return err
+	}
+	// Each worker is a handler of its own, with its own subscriber, all
+	// bound to the subscription's one durable consumer.
 	for _, s := range subs {
 		for w := range max(s.Workers, 1) {
-			byGroup[groupName(s, w)] = s
-		}
-	}
-	processor, err := cqrs.NewEventGroupProcessorWithConfig(router, cqrs.EventGroupProcessorConfig{
-		GenerateSubscribeTopic: func(p cqrs.EventGroupProcessorGenerateSubscribeTopicParams) (string, error) {
-			return p.EventGroupName, nil
-		},
-		SubscriberConstructor: func(p cqrs.EventGroupProcessorSubscriberConstructorParams) (message.Subscriber, error) {
+			name := groupName(s, w)
 			nc, err := connect()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 				Conn: nc, Logger: watermill.NopLogger{}, AckWaitTimeout: cfg.AckWait,
 				NakDelay:            wmjs.NewStaticDelay(cfg.NakDelay),
-				ResourceInitializer: durable(cfg, byGroup[p.EventGroupName]),
+				ResourceInitializer: durable(cfg, s),
 				Unmarshaler:         unmarshaler{},
 				// One message at a time per worker: a bigger prefetch would
 				// let one worker take the backlog the others could share.
-				ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(workerPrefetch(byGroup[p.EventGroupName]))},
+				ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(workerPrefetch(s))},
 			})
 			if err != nil {
 				nc.Close()
-				return nil, err
+				return err
 			}
-			return newSafeSubscriber(sub, nc), nil
-		},
-		AckOnUnknownEvent: true,
-		Marshaler:         marshaler{},
-		Logger:            logger,
-	})
-	if err != nil {
-		return err
-	}
-	for _, s := range subs {
-		for w := range max(s.Workers, 1) {
-			if err := processor.AddHandlersGroup(groupName(s, w), handlers(s.Handle)...); err != nil {
-				return fmt.Errorf("subscription %s: %w", s.Name, err)
-			}
+			router.AddNoPublisherHandler(name, name, newSafeSubscriber(sub, nc), handlerOf(s.Handle))
 		}
 	}
 	if err := router.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -250,4 +246,43 @@ func (unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
 		m.Metadata.Set(metaSequence, strconv.FormatUint(meta.Sequence.Stream, 10))
 	}
 	return m, nil
+}
+
+// addMiddleware puts, from the outside in: the poison queue (when
+// cfg.Poison is set), the retries, and the recoverer, which turns a
+// handler's panic into an error, so that a panic never ends the server.
+func addMiddleware(router *message.Router, cfg Config, logger watermill.LoggerAdapter) error {
+	if cfg.Poison != nil {
+		poison, err := middleware.PoisonQueueWithFilter(cfg.Poison, "parked", func(err error) bool {
+			return !errors.Is(err, domain.ErrUnavailable) && !errors.Is(err, context.Canceled)
+		})
+		if err != nil {
+			return err
+		}
+		router.AddMiddleware(poison)
+	}
+	router.AddMiddleware(
+		middleware.Retry{MaxRetries: cfg.Retries, InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second,
+			Multiplier: 3, Logger: logger,
+			ShouldRetry: func(p middleware.RetryParams) bool {
+				return !errors.Is(p.Err, context.Canceled)
+			}}.Middleware,
+		middleware.Recoverer,
+	)
+	return nil
+}
+
+// handlerOf decodes a message's events and hands them to h.
+func handlerOf(h Handler) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		events, err := domain.DecodeEvents(msg.Payload)
+		if err != nil {
+			return fmt.Errorf("eventbus: %w", err)
+		}
+		seq, _ := strconv.ParseUint(msg.Metadata.Get(metaSequence), 10, 64)
+		for _, e := range events {
+			e.EventMeta().Sequence = seq
+		}
+		return h(msg.Context(), events)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/conveyor/conveyor/domain"
 	"github.com/nats-io/nats.go"
 )
 
@@ -114,19 +115,27 @@ func (s *Store) readBatch(ctx context.Context, req batchRequest, fn func(storedM
 	}
 }
 
-// withSequence is an event's stored JSON with its log sequence added, as
-// the read side shows it. The stored JSON never holds the sequence: it is
-// only known once the event is stored.
-func withSequence(m storedMsg) (json.RawMessage, error) {
-	d := m.Data
-	if len(d) < 2 || d[0] != '{' {
-		return nil, fmt.Errorf("event at sequence %d is not a JSON object", m.Sequence)
+// withSequence is the stored JSON of each event of a message with its log
+// sequence added, as the read side shows it. The stored JSON never holds the
+// sequence: it is only known once the event is stored. The events of one
+// command share their message's sequence.
+func withSequence(m storedMsg) ([]json.RawMessage, error) {
+	raws, err := domain.SplitEvents(m.Data)
+	if err != nil {
+		return nil, fmt.Errorf("event at sequence %d: %w", m.Sequence, err)
 	}
-	out := make([]byte, 0, len(d)+32)
-	out = append(out, `{"sequence":`...)
-	out = strconv.AppendUint(out, m.Sequence, 10)
-	if d[1] != '}' {
-		out = append(out, ',')
+	out := make([]json.RawMessage, len(raws))
+	for i, d := range raws {
+		if len(d) < 2 || d[0] != '{' {
+			return nil, fmt.Errorf("event at sequence %d is not a JSON object", m.Sequence)
+		}
+		raw := make([]byte, 0, len(d)+32)
+		raw = append(raw, `{"sequence":`...)
+		raw = strconv.AppendUint(raw, m.Sequence, 10)
+		if d[1] != '}' {
+			raw = append(raw, ',')
+		}
+		out[i] = append(raw, d[1:]...)
 	}
-	return append(out, d[1:]...), nil
+	return out, nil
 }

@@ -19,7 +19,7 @@ func benchLog(b *testing.B, n int) *storeUnderBench {
 	ctx := context.Background()
 	for i := range n {
 		e := definitionEvent(b, "d"+strconv.Itoa(i), 1)
-		if _, err := s.Append(ctx, e, 0); err != nil {
+		if _, err := s.Append(ctx, []domain.Event{e}, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

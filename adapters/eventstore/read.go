@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/conveyor/conveyor/domain"
@@ -34,7 +36,7 @@ func matches(q projections.EventQuery, e domain.Event) bool {
 // and correlation; only a time window needs the event's time from its JSON.
 func matchesStored(q projections.EventQuery, m storedMsg) (bool, error) {
 	if (q.Correlation != "" && m.Header.Get(HeaderCorrelation) != q.Correlation) ||
-		(q.Type != "" && m.Header.Get(HeaderType) != q.Type) {
+		(q.Type != "" && !slices.Contains(strings.Split(m.Header.Get(HeaderType), ","), q.Type)) {
 		return false, nil
 	}
 	if q.Since.IsZero() && q.Until.IsZero() {
@@ -72,11 +74,11 @@ func (s *Store) Events(ctx context.Context, q projections.EventQuery) ([]json.Ra
 			if err != nil || !ok {
 				return err
 			}
-			raw, err := withSequence(m)
+			raws, err := withSequence(m)
 			if err != nil {
 				return err
 			}
-			if out = append(out, raw); len(out) == q.Limit {
+			if out = append(out, raws...); len(out) >= q.Limit {
 				next = m.Sequence
 			}
 			return nil
@@ -137,13 +139,15 @@ func (s *Store) Follow(ctx context.Context, q projections.EventQuery, fn func(do
 			return err
 		}
 		for msg := range batch.Messages() {
-			e, err := decode(msg)
+			events, err := decode(msg)
 			if err != nil {
 				return err
 			}
-			if matches(q, e) {
-				if err := fn(e); err != nil {
-					return err
+			for _, e := range events {
+				if matches(q, e) {
+					if err := fn(e); err != nil {
+						return err
+					}
 				}
 			}
 		}

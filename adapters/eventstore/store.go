@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -58,9 +58,14 @@ type Store struct {
 	stream jetstream.Stream
 	cfg    Config
 	chains *chains
+	// appended, when set, is told each position appended.
+	appended func(uint64)
 }
 
-var _ commands.EventStore = (*Store)(nil)
+var (
+	_ commands.EventStore    = (*Store)(nil)
+	_ projections.MessageLog = (*Store)(nil)
+)
 
 // Headers every event message carries besides its JSON body.
 const (
@@ -118,18 +123,27 @@ func unavailable(err error) error {
 	return err
 }
 
-// Append implements commands.EventStore.
-func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64) (uint64, error) {
+// Append implements commands.EventStore: the events of one command go
+// into one message (see domain.EncodeEvents), so they are stored all or
+// none, under the guard of the aggregate's last sequence.
+func (s *Store) Append(ctx context.Context, events []domain.Event, expectedSeq uint64) (uint64, error) {
+	if len(events) == 0 {
+		return 0, errors.New("append: no events")
+	}
 	if err := s.available(); err != nil {
 		return 0, err
 	}
-	m := e.EventMeta()
-	body, err := json.Marshal(e)
+	m := events[0].EventMeta()
+	body, err := domain.EncodeEvents(events)
 	if err != nil {
 		return 0, fmt.Errorf("encode %s: %w", m.Type, err)
 	}
+	types := make([]string, len(events))
+	for i, e := range events {
+		types[i] = e.EventMeta().Type
+	}
 	msg := &nats.Msg{Subject: s.Subject(m.Aggregate, m.AggregateID), Data: body, Header: nats.Header{}}
-	msg.Header.Set(HeaderType, m.Type)
+	msg.Header.Set(HeaderType, strings.Join(types, ","))
 	msg.Header.Set(HeaderName, m.Type)
 	msg.Header.Set(HeaderWatermillUUID, m.ID)
 	msg.Header.Set(HeaderAggregate, m.Aggregate)
@@ -142,18 +156,32 @@ func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64) 
 	if err != nil {
 		if isWrongLastSequence(err) {
 			// A retry of an append that did land is not a conflict: the
-			// subject's last event then carries this very id.
+			// subject's last message then carries this very id.
 			if seq, ok := s.alreadyAppended(ctx, msg.Subject, m.ID); ok {
-				m.Sequence = seq
+				setSequence(events, seq)
 				return seq, nil
 			}
 			return 0, fmt.Errorf("%s %s changed concurrently: %w", m.Aggregate, m.AggregateID, domain.ErrConflict)
 		}
 		return 0, fmt.Errorf("append %s: %w", m.Type, unavailable(err))
 	}
-	m.Sequence = ack.Sequence
+	setSequence(events, ack.Sequence)
+	if s.appended != nil {
+		s.appended(ack.Sequence)
+	}
 	return ack.Sequence, nil
 }
+
+// setSequence sets the log position of events stored in one message.
+func setSequence(events []domain.Event, seq uint64) {
+	for _, e := range events {
+		e.EventMeta().Sequence = seq
+	}
+}
+
+// OnAppend sets a function told the log position of every append this
+// store makes (for example to wake the projector); call it before use.
+func (s *Store) OnAppend(fn func(seq uint64)) { s.appended = fn }
 
 func (s *Store) alreadyAppended(ctx context.Context, subject, id string) (uint64, bool) {
 	last, err := s.stream.GetLastMsgForSubject(ctx, subject)
@@ -222,20 +250,21 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 		chain = append(chain, newest[i])
 	}
 	s.chains.put(subject, chain)
-	events := make([]domain.Event, len(chain))
-	for i, l := range chain {
-		e, err := domain.DecodeEvent(l.data)
+	events := make([]domain.Event, 0, len(chain))
+	for _, l := range chain {
+		es, err := domain.DecodeEvents(l.data)
 		if err != nil {
 			return nil, fmt.Errorf("event at sequence %d: %w", l.seq, err)
 		}
-		e.EventMeta().Sequence = l.seq
-		events[i] = e
+		setSequence(es, l.seq)
+		events = append(events, es...)
 	}
 	return events, nil
 }
 
-func decode(msg jetstream.Msg) (domain.Event, error) {
-	e, err := domain.DecodeEvent(msg.Data())
+// decode returns the events of a consumed message, each with its sequence.
+func decode(msg jetstream.Msg) ([]domain.Event, error) {
+	events, err := domain.DecodeEvents(msg.Data())
 	if err != nil {
 		return nil, err
 	}
@@ -243,8 +272,8 @@ func decode(msg jetstream.Msg) (domain.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.EventMeta().Sequence = meta.Sequence.Stream
-	return e, nil
+	setSequence(events, meta.Sequence.Stream)
+	return events, nil
 }
 
 // LastSequence is the sequence of the last event in the log (0 when empty).
@@ -276,13 +305,15 @@ func (s *Store) Replay(ctx context.Context, from uint64, fn func(domain.Event) e
 			if m.Sequence > last {
 				return nil
 			}
-			e, err := domain.DecodeEvent(m.Data)
+			events, err := domain.DecodeEvents(m.Data)
 			if err != nil {
 				return fmt.Errorf("event at sequence %d: %w", m.Sequence, err)
 			}
-			e.EventMeta().Sequence = m.Sequence
-			if err := fn(e); err != nil {
-				return err
+			for _, e := range events {
+				e.EventMeta().Sequence = m.Sequence
+				if err := fn(e); err != nil {
+					return err
+				}
 			}
 		}
 		from = msgs[len(msgs)-1].Sequence + 1
@@ -292,3 +323,50 @@ func (s *Store) Replay(ctx context.Context, from uint64, fn func(domain.Event) e
 
 // replayBatch is how many events Replay reads with one request.
 const replayBatch = 1000
+
+// ReadMessages implements projections.MessageLog: up to n messages of the
+// whole log from sequence from on, as stored.
+func (s *Store) ReadMessages(ctx context.Context, from uint64, n int) ([]projections.LogMessage, error) {
+	msgs, err := s.readRun(ctx, from, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]projections.LogMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = projections.LogMessage{Sequence: m.Sequence, Data: m.Data}
+	}
+	return out, nil
+}
+
+// Wake returns a channel that receives (without piling up) whenever this
+// store appends, and with others set, whenever anyone appends to the log:
+// for the servers of a cluster, whose projector must notice the appends of
+// the others. It stops when ctx ends.
+func (s *Store) Wake(ctx context.Context, others bool) (<-chan struct{}, error) {
+	wake := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	prev := s.appended
+	s.appended = func(seq uint64) {
+		if prev != nil {
+			prev(seq)
+		}
+		signal()
+	}
+	if !others {
+		return wake, nil
+	}
+	sub, err := s.js.Conn().Subscribe(s.cfg.SubjectPrefix+".>", func(*nats.Msg) { signal() })
+	if err != nil {
+		return nil, fmt.Errorf("watch the log: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		_ = sub.Unsubscribe()
+	}()
+	return wake, nil
+}

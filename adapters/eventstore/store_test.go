@@ -53,12 +53,12 @@ func TestAppendAndLoad(t *testing.T) {
 	s := newStore(t, js)
 	ctx := context.Background()
 	first := definitionEvent(t, "build", 1)
-	seq, err := s.Append(ctx, first, 0)
+	seq, err := s.Append(ctx, []domain.Event{first}, 0)
 	if err != nil || seq == 0 {
 		t.Fatalf("append: %d %v", seq, err)
 	}
 	second := definitionEvent(t, "build", 2)
-	if _, err := s.Append(ctx, second, seq); err != nil {
+	if _, err := s.Append(ctx, []domain.Event{second}, seq); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Load(ctx, domain.AggregateDefinition, "build")
@@ -98,13 +98,13 @@ func TestLoadSeesWhatOthersAppended(t *testing.T) {
 	for version := uint64(1); version <= 4; version++ {
 		writer := []*eventstore.Store{one, other}[version%2]
 		e := definitionEvent(t, "build", version)
-		next, err := writer.Append(ctx, e, seq)
+		next, err := writer.Append(ctx, []domain.Event{e}, seq)
 		if err != nil {
 			t.Fatal(err)
 		}
 		seq, want = next, append(want, e)
 		if version == 3 { // another aggregate's event in between
-			if _, err := other.Append(ctx, definitionEvent(t, "other", 1), 0); err != nil {
+			if _, err := other.Append(ctx, []domain.Event{definitionEvent(t, "other", 1)}, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -120,10 +120,10 @@ func TestStaleExpectedSequenceIsAConflict(t *testing.T) {
 	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
 	s := newStore(t, js)
 	ctx := context.Background()
-	if _, err := s.Append(ctx, definitionEvent(t, "build", 1), 0); err != nil {
+	if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, "build", 1)}, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Append(ctx, definitionEvent(t, "build", 1), 0)
+	_, err := s.Append(ctx, []domain.Event{definitionEvent(t, "build", 1)}, 0)
 	if !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("second create expecting an empty stream: %v, want ErrConflict", err)
 	}
@@ -140,7 +140,7 @@ func TestConcurrentAppendersOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.Append(ctx, definitionEvent(t, "race", 1), 0)
+			_, errs[i] = s.Append(ctx, []domain.Event{definitionEvent(t, "race", 1)}, 0)
 		}()
 	}
 	wg.Wait()
@@ -166,11 +166,11 @@ func TestRetriedAppendIsStoredOnce(t *testing.T) {
 	s := newStore(t, js)
 	ctx := context.Background()
 	e := definitionEvent(t, "build", 1)
-	seq1, err := s.Append(ctx, e, 0)
+	seq1, err := s.Append(ctx, []domain.Event{e}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq2, err := s.Append(ctx, e, 0)
+	seq2, err := s.Append(ctx, []domain.Event{e}, 0)
 	if err != nil || seq2 != seq1 {
 		t.Fatalf("retry: seq %d (first %d), err %v; want the same sequence and no error", seq2, seq1, err)
 	}
@@ -188,7 +188,7 @@ func TestReplayAndRestart(t *testing.T) {
 	var want []string
 	for _, name := range []string{"a", "b", "c", "d"} {
 		e := definitionEvent(t, name, 1)
-		if _, err := s.Append(ctx, e, 0); err != nil {
+		if _, err := s.Append(ctx, []domain.Event{e}, 0); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, e.EventMeta().ID)
@@ -219,7 +219,7 @@ func TestEventsPagesAndFilters(t *testing.T) {
 	s := newStore(t, js)
 	ctx := context.Background()
 	for _, name := range []string{"a", "b", "c", "d", "e"} {
-		if _, err := s.Append(ctx, definitionEvent(t, name, 1), 0); err != nil {
+		if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, name, 1)}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -274,7 +274,7 @@ func TestFollowSeesStoredThenNew(t *testing.T) {
 	s := newStore(t, js)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := s.Append(ctx, definitionEvent(t, "old", 1), 0); err != nil {
+	if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, "old", 1)}, 0); err != nil {
 		t.Fatal(err)
 	}
 	got := make(chan string, 10)
@@ -287,7 +287,7 @@ func TestFollowSeesStoredThenNew(t *testing.T) {
 	if first := <-got; first != "old" {
 		t.Fatalf("first followed event %s", first)
 	}
-	if _, err := s.Append(ctx, definitionEvent(t, "new", 1), 0); err != nil {
+	if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, "new", 1)}, 0); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -305,11 +305,11 @@ func TestEventsPageEdges(t *testing.T) {
 	s := newStore(t, js)
 	ctx := context.Background()
 	for i, name := range []string{"a", "b", "c", "d"} {
-		if _, err := s.Append(ctx, definitionEvent(t, name, 1), 0); err != nil {
+		if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, name, 1)}, 0); err != nil {
 			t.Fatal(err)
 		}
 		if i%2 == 1 { // every other definition changes once more
-			if _, err := s.Append(ctx, definitionEvent(t, name, 2), uint64(i+1+i/2)); err != nil {
+			if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, name, 2)}, uint64(i+1+i/2)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -361,7 +361,7 @@ func TestEventsNumberedAcrossAGap(t *testing.T) {
 	s := newStore(t, js)
 	ctx := context.Background()
 	for _, name := range []string{"a", "b", "c", "d"} {
-		if _, err := s.Append(ctx, definitionEvent(t, name, 1), 0); err != nil {
+		if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, name, 1)}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

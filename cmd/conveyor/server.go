@@ -20,7 +20,6 @@ import (
 	"github.com/conveyor/conveyor/adapters/schema"
 	"github.com/conveyor/conveyor/api"
 	"github.com/conveyor/conveyor/commands"
-	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/engine"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/google/uuid"
@@ -28,18 +27,13 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Durable consumer names. Renaming one re-consumes the whole log: harmless
-// (projections skip what they applied, the engine decides nothing twice and
-// dispatches with the same message ids) but slow.
-const (
-	readModelConsumer = "projection-readmodel"
-	engineConsumer    = "engine"
-)
+// engineConsumer names the engine's durable consumer of the log. Renaming it
+// re-consumes the whole log: harmless (the engine decides from each run's
+// state, and a run that ended publishes nothing) but slow.
+const engineConsumer = "engine"
 
-// engineWorkers is how many events the engine handles at once. Its
-// decisions do not depend on the order it sees events in (each loads its run
-// from the log and is guarded by optimistic concurrency), so runs progress
-// side by side.
+// engineWorkers is how many messages of the log the engine takes at once;
+// each is decided on the worker that owns its run.
 const engineWorkers = 16
 
 func runServer(ctx context.Context, args []string) int {
@@ -97,20 +91,32 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
-	projector := projections.NewProjector(kv)
 	readModel := projections.NewReadModel(kv)
-	background := projections.NewAsync(projector, 8, log.With("component", "projection"))
 	handler, err := commands.New(commands.Deps{
-		Store: store, Projector: projector, Background: background, Schemas: schema.New(), Resources: readModel,
+		Store: store, Schemas: schema.New(), Resources: readModel,
 		Now: time.Now, NewID: func() string { return uuid.NewString() },
+	})
+	if err != nil {
+		return err
+	}
+	position := projections.NewPosition()
+	position.Refresh = func(ctx context.Context) (uint64, error) { return projections.ReadPosition(ctx, kv) }
+	wake, err := store.Wake(ctx, cfg.NATSURL != "")
+	if err != nil {
+		return err
+	}
+	projector, err := projections.NewRunner(projections.RunnerConfig{
+		Log: store, Store: kv, Position: position, Wake: wake, Logger: log.With("component", "projector"),
+		Lead: func(ctx context.Context) (context.Context, error) { return kv.Lead(ctx, "projector") },
 	})
 	if err != nil {
 		return err
 	}
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
-		Maintenance: projections.Maintenance{Log: store, Generations: kv, Pause: handler.Pause},
+		Maintenance: projections.Maintenance{Log: store, Generations: kv},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
+		Position:    position,
 	})
 	if err != nil {
 		return err
@@ -121,15 +127,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
-	pm := engine.New(handler, protocol.NewDispatcher(js))
+	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return projector.Run(gctx) })
+	g.Go(func() error { return pm.Run(gctx) })
 	g.Go(func() error {
 		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus")},
-			eventbus.Subscription{
-				Name:   readModelConsumer,
-				Handle: func(ctx context.Context, e domain.Event) error { return projector.Project(ctx, e) },
-			},
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
 	})
 	g.Go(func() error {
@@ -139,7 +143,6 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if cfg.DebugAddr != "" {
 		g.Go(func() error { return serveProfiles(gctx, cfg.DebugAddr, log) })
 	}
-	g.Go(func() error { return background.Run(gctx) })
 	g.Go(func() error {
 		if err := httpServer.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
