@@ -19,9 +19,15 @@ var ErrBehind = errors.New("the read models have not reached that log position y
 type Position struct {
 	mu      sync.Mutex
 	cur     uint64
+	gen     int           // the read-model generation cur is in
 	changed chan struct{} // closed and replaced on every advance
-	// Refresh reads the position the store holds (nil: never refreshed).
-	Refresh func(ctx context.Context) (uint64, error)
+	// Refresh reads the position the store holds now, with its generation
+	// (nil: never refreshed).
+	Refresh func(ctx context.Context) (gen int, seq uint64, err error)
+	// Generation is the generation reads are served from (nil: the store
+	// has one generation). A position in another one is not trusted: a
+	// rebuild's new generation may not yet hold what the old one did.
+	Generation func() int
 }
 
 // NewPosition returns a position at 0.
@@ -34,21 +40,36 @@ func (p *Position) Current() uint64 {
 	return p.cur
 }
 
-// Set moves the position forward to seq (never back).
+// Set moves the position forward to seq (never back) in the generation it
+// is in.
 func (p *Position) Set(seq uint64) {
 	p.mu.Lock()
+	gen := p.gen
+	p.mu.Unlock()
+	p.SetIn(gen, seq)
+}
+
+// SetIn moves the position to seq in generation gen: forward within one
+// generation, to whatever seq is when the generation changes.
+func (p *Position) SetIn(gen int, seq uint64) {
+	p.mu.Lock()
 	defer p.mu.Unlock()
-	if seq <= p.cur {
+	if gen == p.gen && seq <= p.cur {
 		return
 	}
-	p.cur = seq
+	p.gen, p.cur = gen, seq
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
 
+// wait returns the position if it is in the generation reads are served
+// from (else 0) and a channel closed when it changes.
 func (p *Position) wait() (uint64, <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.Generation != nil && p.Generation() != p.gen {
+		return 0, p.changed
+	}
 	return p.cur, p.changed
 }
 
@@ -63,20 +84,28 @@ func (p *Position) WaitFor(ctx context.Context, seq uint64) error {
 		if cur >= seq {
 			return nil
 		}
-		var tick <-chan time.Time
-		if p.Refresh != nil {
-			t := time.NewTimer(refreshEvery)
-			defer t.Stop()
-			tick = t.C
-		}
-		select {
-		case <-changed:
-		case <-tick:
-			if stored, err := p.Refresh(ctx); err == nil {
-				p.Set(stored)
-			}
-		case <-ctx.Done():
-			return ErrBehind
+		if err := p.sleep(ctx, changed); err != nil {
+			return err
 		}
 	}
+}
+
+// sleep waits for a change, or refreshes the position from the store.
+func (p *Position) sleep(ctx context.Context, changed <-chan struct{}) error {
+	var tick <-chan time.Time
+	if p.Refresh != nil {
+		t := time.NewTimer(refreshEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	select {
+	case <-changed:
+	case <-tick:
+		if gen, stored, err := p.Refresh(ctx); err == nil {
+			p.SetIn(gen, stored)
+		}
+	case <-ctx.Done():
+		return ErrBehind
+	}
+	return nil
 }

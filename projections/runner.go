@@ -133,31 +133,47 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// checkpoint is the stored position and the revision that guards it.
+// checkpoint is the stored position, the revision that guards it, and the
+// read-model generation it belongs to.
 type checkpoint struct {
 	seq uint64
 	rev int64
+	gen int
 }
 
 func (r *Runner) readCheckpoint(ctx context.Context) (checkpoint, error) {
+	gen := generationOf(r.cfg.Store)
 	kv, ok, err := r.cfg.Store.Get(ctx, CheckpointKey)
 	if err != nil || !ok {
-		return checkpoint{}, err
+		return checkpoint{gen: gen}, err
 	}
 	seq, err := strconv.ParseUint(string(kv.Value), 10, 64)
 	if err != nil {
 		return checkpoint{}, fmt.Errorf("checkpoint %q is not a log position", kv.Value)
 	}
-	return checkpoint{seq: seq, rev: kv.ModRevision}, nil
+	return checkpoint{seq: seq, rev: kv.ModRevision, gen: gen}, nil
 }
 
-// ReadPosition is the log position the read models in store reached.
-func ReadPosition(ctx context.Context, store Store) (uint64, error) {
+// generationer is a store that moves between read-model generations.
+type generationer interface{ Generation() int }
+
+func generationOf(s Store) int {
+	if g, ok := s.(generationer); ok {
+		return g.Generation()
+	}
+	return 0
+}
+
+// ReadPosition is the log position the read models in store reached, and
+// the generation they are in.
+func ReadPosition(ctx context.Context, store Store) (int, uint64, error) {
+	gen := generationOf(store)
 	kv, ok, err := store.Get(ctx, CheckpointKey)
 	if err != nil || !ok {
-		return 0, err
+		return gen, 0, err
 	}
-	return strconv.ParseUint(string(kv.Value), 10, 64)
+	seq, err := strconv.ParseUint(string(kv.Value), 10, 64)
+	return gen, seq, err
 }
 
 // readBatch is how many messages one read of the log asks for.
@@ -170,7 +186,7 @@ func (r *Runner) lead(ctx context.Context) error {
 	for ctx.Err() == nil {
 		cp, err := r.readCheckpoint(ctx)
 		if err == nil {
-			r.cfg.Position.Set(cp.seq)
+			r.cfg.Position.SetIn(cp.gen, cp.seq)
 			err = r.follow(ctx, p, cp)
 		}
 		p.Forget()
@@ -195,6 +211,9 @@ var errMoved = errors.New("the checkpoint moved")
 // follow applies the log from cp on until an error.
 func (r *Runner) follow(ctx context.Context, p *Projector, cp checkpoint) error {
 	for ctx.Err() == nil {
+		if generationOf(r.cfg.Store) != cp.gen {
+			return errMoved // a rebuild switched generations
+		}
 		msgs, err := r.cfg.Log.ReadMessages(ctx, cp.seq+1, readBatch)
 		if err != nil {
 			return err
@@ -317,8 +336,8 @@ func (r *Runner) commit(ctx context.Context, p *Projector, cp checkpoint, b *Bat
 		return cp, errMoved
 	}
 	p.Committed(b)
-	r.cfg.Position.Set(b.Last)
-	return checkpoint{seq: b.Last, rev: rev}, nil
+	r.cfg.Position.SetIn(cp.gen, b.Last)
+	return checkpoint{seq: b.Last, rev: rev, gen: cp.gen}, nil
 }
 
 // park sets message m aside with the reason and moves the checkpoint past it.

@@ -61,11 +61,19 @@ func readStream(t *testing.T, js jetstream.JetStream, streamName, subject string
 		n := 0
 		for msg := range batch.Messages() {
 			n++
+			// One command's events are one message: an envelope
+			// {"events": [...]} when there are several.
 			var m map[string]any
 			if err := json.Unmarshal(msg.Data(), &m); err != nil {
 				t.Fatalf("%s holds a message that is not JSON: %s", subject, msg.Data())
 			}
-			out = append(out, m)
+			events, isEnvelope := m["events"].([]any)
+			if !isEnvelope {
+				out = append(out, m)
+			}
+			for _, e := range events {
+				out = append(out, e.(map[string]any))
+			}
 		}
 		if n == 0 {
 			return out

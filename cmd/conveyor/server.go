@@ -100,7 +100,8 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return err
 	}
 	position := projections.NewPosition()
-	position.Refresh = func(ctx context.Context) (uint64, error) { return projections.ReadPosition(ctx, kv) }
+	position.Refresh = func(ctx context.Context) (int, uint64, error) { return projections.ReadPosition(ctx, kv) }
+	position.Generation = kv.Generation
 	wake, err := store.Wake(ctx, cfg.NATSURL != "")
 	if err != nil {
 		return err
