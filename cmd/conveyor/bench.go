@@ -116,7 +116,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			return err
 		}
 		created += c.Creates
-		rows.print(r...)
+		rows.print(r.rows(fmt.Sprintf("create, concurrency %d", conc), "creates/s")...)
 	}
 	if _, err := client.CreatePipeline(ctx, sdk.Pipeline{Name: pipeline, Resource: typ,
 		Steps: []sdk.Step{{ID: "first", Driver: "bench-first-" + suffix}, {ID: "second", Driver: "bench-second-" + suffix}}}); err != nil {
@@ -136,7 +136,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			return err
 		}
 		created += c.Fill
-		rows.print(row{fmt.Sprintf("fill: %d more resources", c.Fill), r[0].figure, r[0].value})
+		rows.print(r.rows(fmt.Sprintf("fill: %d more resources", c.Fill), "creates/s")[0])
 	}
 	if serverPID != 0 {
 		rows.print(row{fmt.Sprintf("memory after %d resources", created), "server resident set", residentMemory(serverPID)})
@@ -159,15 +159,37 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	return nil
 }
 
-// benchCreates creates n resources with conc concurrent clients.
-func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n, conc int) ([]row, error) {
+// loadResult is what one load run measured: n operations in elapsed, and
+// each one's latency.
+type loadResult struct {
+	n       int
+	elapsed time.Duration
+	lat     []time.Duration
+}
+
+func (r loadResult) perSecond() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// rows are the throughput, named by unit (e.g. "creates/s"), and the
+// latency percentiles.
+func (r loadResult) rows(name, unit string) []row {
+	return []row{
+		{name, unit, fmt.Sprintf("%.0f", r.perSecond())},
+		{name, "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.lat, 50), percentile(r.lat, 99))},
+	}
+}
+
+// runLoad is the load generator: conc workers take the operations 0..n-1 in
+// turn, each calling op(ctx, worker, i), until all are done or one fails.
+// A worker index is used by one goroutine only, so op may keep per-worker
+// state in a slice indexed by it.
+func runLoad(ctx context.Context, n, conc int, op func(ctx context.Context, worker, i int) error) (loadResult, error) {
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range conc {
+	for w := range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -177,7 +199,7 @@ func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n
 					return
 				}
 				t0 := time.Now()
-				_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("%s%d", prefix, i), Type: typ, Spec: []byte(`{"n":1}`)})
+				err := op(ctx, w, i)
 				lat[i] = time.Since(t0)
 				if err != nil {
 					once.Do(func() { firstErr = err })
@@ -187,15 +209,18 @@ func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	if firstErr != nil {
-		return nil, firstErr
+		return loadResult{}, firstErr
 	}
-	name := fmt.Sprintf("create, concurrency %d", conc)
-	return []row{
-		{name, "creates/s", fmt.Sprintf("%.0f", float64(n)/elapsed.Seconds())},
-		{name, "p50 / p99", fmt.Sprintf("%v / %v", percentile(lat, 50), percentile(lat, 99))},
-	}, nil
+	return loadResult{n: n, elapsed: time.Since(start), lat: lat}, nil
+}
+
+// benchCreates creates n resources with conc concurrent clients.
+func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n, conc int) (loadResult, error) {
+	return runLoad(ctx, n, conc, func(ctx context.Context, _, i int) error {
+		_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("%s%d", prefix, i), Type: typ, Spec: []byte(`{"n":1}`)})
+		return err
+	})
 }
 
 func percentile(d []time.Duration, p int) time.Duration {
