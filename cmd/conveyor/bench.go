@@ -24,6 +24,7 @@ type benchConfig struct {
 	Runs       int
 	Fill       int
 	Rebuild    bool
+	Ceilings   bool
 	ServerArgs string
 }
 
@@ -40,6 +41,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.IntVar(&c.Runs, "runs", 1000, "two-step pipeline runs")
 	fs.IntVar(&c.Fill, "fill", 0, "resources created (at concurrency 64) before the replay, to make the log longer")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
+	fs.BoolVar(&c.Ceilings, "ceilings", true, "first measure this machine's ceilings: a bare guarded JetStream publish, and a bare HTTP create, --creates times each")
 	fs.StringVar(&c.ServerArgs, "server-args", "", "more flags for the server it starts, e.g. --sync-always")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (profile the server with --server-args=--debug-addr=HOST:PORT)")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +91,11 @@ func (t table) print(rows ...row) {
 
 func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	rows := newTable(out)
+	if c.Ceilings {
+		if _, err := benchCeilings(ctx, c.Creates, rows); err != nil {
+			return err
+		}
+	}
 	var serverPID int
 	if c.API == "" {
 		srv, err := startOwnServer(ctx, strings.Fields(c.ServerArgs)...)

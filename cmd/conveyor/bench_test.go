@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestBenchRunsEveryScenario runs `conveyor bench` at a tiny size: it starts
-// its own server, goes through every scenario and prints a row for each.
+// TestBenchRunsEveryScenario runs `conveyor bench` at a tiny size: it
+// measures the machine's ceilings, starts its own server, goes through every
+// scenario and prints a row for each.
 // Its figures are not checked: timing stays out of pass/fail tests.
 func TestBenchRunsEveryScenario(t *testing.T) {
 	if testing.Short() {
@@ -18,6 +19,8 @@ func TestBenchRunsEveryScenario(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, out)
 	}
 	for _, want := range []string{
+		"ceiling: guarded publish, concurrency 1", "ceiling: guarded publish, concurrency 64",
+		"ceiling: bare HTTP create, concurrency 1", "ceiling: bare HTTP create, concurrency 64",
 		"start-up", "create, concurrency 1", "create, concurrency 64", "5 two-step runs",
 		"step-to-step, idle", "step-to-step, under load", "fill: 5 more resources",
 		"memory after 45 resources", "replay: GET /events over", "rebuild:", "memory at the end",
