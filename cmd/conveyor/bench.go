@@ -91,10 +91,13 @@ func (t table) print(rows ...row) {
 
 func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	rows := newTable(out)
+	sum := summary{creates: map[int]loadResult{}}
 	if c.Ceilings {
-		if _, err := benchCeilings(ctx, c.Creates, rows); err != nil {
+		ceil, err := benchCeilings(ctx, c.Creates, rows)
+		if err != nil {
 			return err
 		}
+		sum.ceilings = &ceil
 	}
 	var serverPID int
 	if c.API == "" {
@@ -123,6 +126,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			return err
 		}
 		created += c.Creates
+		sum.creates[conc] = r
 		rows.print(r.rows(fmt.Sprintf("create, concurrency %d", conc), "creates/s")...)
 	}
 	if _, err := client.CreatePipeline(ctx, sdk.Pipeline{Name: pipeline, Resource: typ,
@@ -135,7 +139,8 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			return err
 		}
 		created += c.Runs + idleRuns
-		rows.print(r...)
+		sum.runs = &r
+		rows.print(r.rows()...)
 	}
 	if c.Fill > 0 {
 		r, err := benchCreates(ctx, client, typ, "fill-", c.Fill, 64)
@@ -146,13 +151,16 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		rows.print(r.rows(fmt.Sprintf("fill: %d more resources", c.Fill), "creates/s")[0])
 	}
 	if serverPID != 0 {
-		rows.print(row{fmt.Sprintf("memory after %d resources", created), "server resident set", residentMemory(serverPID)})
+		mem, err := residentMemory(serverPID)
+		sum.resources, sum.memory = created, mem
+		rows.print(memoryRow(fmt.Sprintf("memory after %d resources", created), mem, err))
 	}
 	r, err := benchReplay(ctx, client)
 	if err != nil {
 		return err
 	}
-	rows.print(r...)
+	sum.replay = r
+	rows.print(r.rows()...)
 	if c.Rebuild {
 		r, err := benchRebuild(ctx, c.API)
 		if err != nil {
@@ -161,8 +169,11 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		rows.print(r...)
 	}
 	if serverPID != 0 {
-		rows.print(row{"memory at the end", "server resident set", residentMemory(serverPID)})
+		mem, err := residentMemory(serverPID)
+		rows.print(memoryRow("memory at the end", mem, err))
 	}
+	fmt.Fprintln(out)
+	rows.print(sum.rows()...)
 	return nil
 }
 
@@ -243,10 +254,29 @@ func percentile(d []time.Duration, p int) time.Duration {
 // idleRuns is how many runs measure the step-to-step latency when idle.
 const idleRuns = 20
 
+// runsResult is what benchRuns measured: n runs until every second step's
+// work arrived, and the gaps from a first step's result to the second step's
+// work, one run at a time (idle) and under the n runs.
+type runsResult struct {
+	n            int
+	took         time.Duration
+	idle, loaded []time.Duration
+}
+
+func (r runsResult) rows() []row {
+	name := fmt.Sprintf("%d two-step runs", r.n)
+	return []row{
+		{name, "until the last step's work arrived", r.took.Round(time.Millisecond).String()},
+		{name, "runs/s", fmt.Sprintf("%.0f", float64(r.n)/r.took.Seconds())},
+		{"step-to-step, idle", "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.idle, 50), percentile(r.idle, 99))},
+		{"step-to-step, under load", "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.loaded, 50), percentile(r.loaded, 99))},
+	}
+}
+
 // benchRuns starts n two-step runs with two sdk drivers and measures the
 // time until every run ended, and the gap between a first step's result and
 // the second step's work reaching its driver.
-func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, suffix string, n int) ([]row, error) {
+func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, suffix string, n int) (runsResult, error) {
 	var mu sync.Mutex
 	finished := map[string]time.Time{}
 	var gaps []time.Duration
@@ -281,7 +311,7 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
 		if err != nil {
 			stop()
-			return nil, err
+			return runsResult{}, err
 		}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = m.Run(dctx) }()
@@ -292,7 +322,7 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	// Idle step-to-step latency: one run at a time.
 	for i := range idleRuns {
 		if _, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("idle-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)}); err != nil {
-			return nil, err
+			return runsResult{}, err
 		}
 		for ended.Load() < int64(i+1) {
 			time.Sleep(time.Millisecond)
@@ -327,24 +357,18 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	cwg.Wait()
 	select {
 	case err := <-errs:
-		return nil, err
+		return runsResult{}, err
 	default:
 	}
 	select {
 	case <-allDone:
 	case <-time.After(5 * time.Minute):
-		return nil, errors.New("runs did not end within 5 minutes")
+		return runsResult{}, errors.New("runs did not end within 5 minutes")
 	}
 	// The second step's driver got its work; its result ends the run a moment later.
 	elapsed := time.Since(start)
 	mu.Lock()
 	loaded := append([]time.Duration(nil), gaps...)
 	mu.Unlock()
-	name := fmt.Sprintf("%d two-step runs", n)
-	return []row{
-		{name, "until the last step's work arrived", elapsed.Round(time.Millisecond).String()},
-		{name, "runs/s", fmt.Sprintf("%.0f", float64(n)/elapsed.Seconds())},
-		{"step-to-step, idle", "p50 / p99", fmt.Sprintf("%v / %v", percentile(idle, 50), percentile(idle, 99))},
-		{"step-to-step, under load", "p50 / p99", fmt.Sprintf("%v / %v", percentile(loaded, 50), percentile(loaded, 99))},
-	}, nil
+	return runsResult{n: n, took: elapsed, idle: idle, loaded: loaded}, nil
 }
