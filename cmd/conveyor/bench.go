@@ -24,6 +24,7 @@ type benchConfig struct {
 	Runs       int
 	Fill       int
 	Rebuild    bool
+	Ceilings   bool
 	ServerArgs string
 }
 
@@ -40,6 +41,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.IntVar(&c.Runs, "runs", 1000, "two-step pipeline runs")
 	fs.IntVar(&c.Fill, "fill", 0, "resources created (at concurrency 64) before the replay, to make the log longer")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
+	fs.BoolVar(&c.Ceilings, "ceilings", true, "first measure this machine's ceilings: a bare guarded JetStream publish, and a bare HTTP create, --creates times each")
 	fs.StringVar(&c.ServerArgs, "server-args", "", "more flags for the server it starts, e.g. --sync-always")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (profile the server with --server-args=--debug-addr=HOST:PORT)")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +91,14 @@ func (t table) print(rows ...row) {
 
 func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	rows := newTable(out)
+	sum := summary{creates: map[int]loadResult{}}
+	if c.Ceilings {
+		ceil, err := benchCeilings(ctx, c.Creates, rows)
+		if err != nil {
+			return err
+		}
+		sum.ceilings = &ceil
+	}
 	var serverPID int
 	if c.API == "" {
 		srv, err := startOwnServer(ctx, strings.Fields(c.ServerArgs)...)
@@ -116,7 +126,8 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			return err
 		}
 		created += c.Creates
-		rows.print(r...)
+		sum.creates[conc] = r
+		rows.print(r.rows(fmt.Sprintf("create, concurrency %d", conc), "creates/s")...)
 	}
 	if _, err := client.CreatePipeline(ctx, sdk.Pipeline{Name: pipeline, Resource: typ,
 		Steps: []sdk.Step{{ID: "first", Driver: "bench-first-" + suffix}, {ID: "second", Driver: "bench-second-" + suffix}}}); err != nil {
@@ -128,7 +139,8 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			return err
 		}
 		created += c.Runs + idleRuns
-		rows.print(r...)
+		sum.runs = &r
+		rows.print(r.rows()...)
 	}
 	if c.Fill > 0 {
 		r, err := benchCreates(ctx, client, typ, "fill-", c.Fill, 64)
@@ -136,16 +148,19 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			return err
 		}
 		created += c.Fill
-		rows.print(row{fmt.Sprintf("fill: %d more resources", c.Fill), r[0].figure, r[0].value})
+		rows.print(r.rows(fmt.Sprintf("fill: %d more resources", c.Fill), "creates/s")[0])
 	}
 	if serverPID != 0 {
-		rows.print(row{fmt.Sprintf("memory after %d resources", created), "server resident set", residentMemory(serverPID)})
+		mem, err := residentMemory(serverPID)
+		sum.resources, sum.memory = created, mem
+		rows.print(memoryRow(fmt.Sprintf("memory after %d resources", created), mem, err))
 	}
 	r, err := benchReplay(ctx, client)
 	if err != nil {
 		return err
 	}
-	rows.print(r...)
+	sum.replay = r
+	rows.print(r.rows()...)
 	if c.Rebuild {
 		r, err := benchRebuild(ctx, c.API)
 		if err != nil {
@@ -154,20 +169,45 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		rows.print(r...)
 	}
 	if serverPID != 0 {
-		rows.print(row{"memory at the end", "server resident set", residentMemory(serverPID)})
+		mem, err := residentMemory(serverPID)
+		rows.print(memoryRow("memory at the end", mem, err))
 	}
+	fmt.Fprintln(out)
+	rows.print(sum.rows()...)
 	return nil
 }
 
-// benchCreates creates n resources with conc concurrent clients.
-func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n, conc int) ([]row, error) {
+// loadResult is what one load run measured: n operations in elapsed, and
+// each one's latency.
+type loadResult struct {
+	n       int
+	elapsed time.Duration
+	lat     []time.Duration
+}
+
+func (r loadResult) perSecond() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// rows are the throughput, named by unit (e.g. "creates/s"), and the
+// latency percentiles.
+func (r loadResult) rows(name, unit string) []row {
+	return []row{
+		{name, unit, fmt.Sprintf("%.0f", r.perSecond())},
+		{name, "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.lat, 50), percentile(r.lat, 99))},
+	}
+}
+
+// runLoad is the load generator: conc workers take the operations 0..n-1 in
+// turn, each calling op(ctx, worker, i), until all are done or one fails.
+// A worker index is used by one goroutine only, so op may keep per-worker
+// state in a slice indexed by it.
+func runLoad(ctx context.Context, n, conc int, op func(ctx context.Context, worker, i int) error) (loadResult, error) {
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range conc {
+	for w := range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -177,7 +217,7 @@ func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n
 					return
 				}
 				t0 := time.Now()
-				_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("%s%d", prefix, i), Type: typ, Spec: []byte(`{"n":1}`)})
+				err := op(ctx, w, i)
 				lat[i] = time.Since(t0)
 				if err != nil {
 					once.Do(func() { firstErr = err })
@@ -187,15 +227,18 @@ func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	if firstErr != nil {
-		return nil, firstErr
+		return loadResult{}, firstErr
 	}
-	name := fmt.Sprintf("create, concurrency %d", conc)
-	return []row{
-		{name, "creates/s", fmt.Sprintf("%.0f", float64(n)/elapsed.Seconds())},
-		{name, "p50 / p99", fmt.Sprintf("%v / %v", percentile(lat, 50), percentile(lat, 99))},
-	}, nil
+	return loadResult{n: n, elapsed: time.Since(start), lat: lat}, nil
+}
+
+// benchCreates creates n resources with conc concurrent clients.
+func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n, conc int) (loadResult, error) {
+	return runLoad(ctx, n, conc, func(ctx context.Context, _, i int) error {
+		_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("%s%d", prefix, i), Type: typ, Spec: []byte(`{"n":1}`)})
+		return err
+	})
 }
 
 func percentile(d []time.Duration, p int) time.Duration {
@@ -211,10 +254,29 @@ func percentile(d []time.Duration, p int) time.Duration {
 // idleRuns is how many runs measure the step-to-step latency when idle.
 const idleRuns = 20
 
+// runsResult is what benchRuns measured: n runs until every second step's
+// work arrived, and the gaps from a first step's result to the second step's
+// work, one run at a time (idle) and under the n runs.
+type runsResult struct {
+	n            int
+	took         time.Duration
+	idle, loaded []time.Duration
+}
+
+func (r runsResult) rows() []row {
+	name := fmt.Sprintf("%d two-step runs", r.n)
+	return []row{
+		{name, "until the last step's work arrived", r.took.Round(time.Millisecond).String()},
+		{name, "runs/s", fmt.Sprintf("%.0f", float64(r.n)/r.took.Seconds())},
+		{"step-to-step, idle", "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.idle, 50), percentile(r.idle, 99))},
+		{"step-to-step, under load", "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.loaded, 50), percentile(r.loaded, 99))},
+	}
+}
+
 // benchRuns starts n two-step runs with two sdk drivers and measures the
 // time until every run ended, and the gap between a first step's result and
 // the second step's work reaching its driver.
-func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, suffix string, n int) ([]row, error) {
+func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, suffix string, n int) (runsResult, error) {
 	var mu sync.Mutex
 	finished := map[string]time.Time{}
 	var gaps []time.Duration
@@ -249,7 +311,7 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
 		if err != nil {
 			stop()
-			return nil, err
+			return runsResult{}, err
 		}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = m.Run(dctx) }()
@@ -260,7 +322,7 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	// Idle step-to-step latency: one run at a time.
 	for i := range idleRuns {
 		if _, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("idle-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)}); err != nil {
-			return nil, err
+			return runsResult{}, err
 		}
 		for ended.Load() < int64(i+1) {
 			time.Sleep(time.Millisecond)
@@ -295,24 +357,18 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	cwg.Wait()
 	select {
 	case err := <-errs:
-		return nil, err
+		return runsResult{}, err
 	default:
 	}
 	select {
 	case <-allDone:
 	case <-time.After(5 * time.Minute):
-		return nil, errors.New("runs did not end within 5 minutes")
+		return runsResult{}, errors.New("runs did not end within 5 minutes")
 	}
 	// The second step's driver got its work; its result ends the run a moment later.
 	elapsed := time.Since(start)
 	mu.Lock()
 	loaded := append([]time.Duration(nil), gaps...)
 	mu.Unlock()
-	name := fmt.Sprintf("%d two-step runs", n)
-	return []row{
-		{name, "until the last step's work arrived", elapsed.Round(time.Millisecond).String()},
-		{name, "runs/s", fmt.Sprintf("%.0f", float64(n)/elapsed.Seconds())},
-		{"step-to-step, idle", "p50 / p99", fmt.Sprintf("%v / %v", percentile(idle, 50), percentile(idle, 99))},
-		{"step-to-step, under load", "p50 / p99", fmt.Sprintf("%v / %v", percentile(loaded, 50), percentile(loaded, 99))},
-	}, nil
+	return runsResult{n: n, took: elapsed, idle: idle, loaded: loaded}, nil
 }

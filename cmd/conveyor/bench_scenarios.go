@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,25 +78,49 @@ func (s *ownServer) stop() {
 	os.RemoveAll(s.dir)
 }
 
-// residentMemory reads a process's resident set from /proc.
-func residentMemory(pid int) string {
+// residentMemory reads a process's resident set from /proc, in bytes.
+func residentMemory(pid int) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return "unknown: " + err.Error()
+		return 0, err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			return strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:"))
+		if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(kb), " kB"), 10, 64)
+			return n << 10, err
 		}
 	}
-	return "unknown"
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+// memoryRow is the row of a resident set as residentMemory read it.
+func memoryRow(scenario string, bytes int64, err error) row {
+	if err != nil {
+		return row{scenario, "server resident set", "unknown: " + err.Error()}
+	}
+	return row{scenario, "server resident set", megabytes(bytes)}
+}
+
+func megabytes(bytes int64) string { return fmt.Sprintf("%.0f MB", float64(bytes)/1e6) }
+
+// replayResult is what benchReplay measured: events read in took.
+type replayResult struct {
+	events int
+	took   time.Duration
+}
+
+func (r replayResult) perSecond() float64 { return float64(r.events) / r.took.Seconds() }
+
+func (r replayResult) rows() []row {
+	name := fmt.Sprintf("replay: GET /events over %d events", r.events)
+	return []row{{name, "events/s", fmt.Sprintf("%.0f (%v)", r.perSecond(), r.took.Round(time.Millisecond))}}
 }
 
 // benchReplay pages through the whole event log with GET /events.
-func benchReplay(ctx context.Context, client *sdk.Client) ([]row, error) {
+func benchReplay(ctx context.Context, client *sdk.Client) (replayResult, error) {
 	client, err := sdk.NewClient(sdk.WithBaseURL(client.BaseURL()), sdk.WithHTTPClient(&http.Client{Timeout: 5 * time.Minute}))
 	if err != nil {
-		return nil, err
+		return replayResult{}, err
 	}
 	start := time.Now()
 	var n int
@@ -103,7 +128,7 @@ func benchReplay(ctx context.Context, client *sdk.Client) ([]row, error) {
 	for {
 		page, err := client.Events(ctx, f)
 		if err != nil {
-			return nil, err
+			return replayResult{}, err
 		}
 		n += len(page.Items)
 		if page.Next == 0 {
@@ -111,9 +136,7 @@ func benchReplay(ctx context.Context, client *sdk.Client) ([]row, error) {
 		}
 		f.After = page.Next
 	}
-	took := time.Since(start)
-	name := fmt.Sprintf("replay: GET /events over %d events", n)
-	return []row{{name, "events/s", fmt.Sprintf("%.0f (%v)", float64(n)/took.Seconds(), took.Round(time.Millisecond))}}, nil
+	return replayResult{events: n, took: time.Since(start)}, nil
 }
 
 // benchRebuild rebuilds the read models through the admin endpoint.
