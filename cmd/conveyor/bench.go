@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"sort"
@@ -109,7 +110,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		c.API, c.NATS, serverPID = srv.api, srv.nats, srv.cmd.Process.Pid
 		rows.print(row{"start-up", "process start to ready", srv.startup.Round(time.Millisecond).String()})
 	}
-	client, err := sdk.NewClient(sdk.WithBaseURL(c.API))
+	client, err := sdk.NewClient(sdk.WithBaseURL(c.API), sdk.WithHTTPClient(benchHTTPClient()))
 	if err != nil {
 		return err
 	}
@@ -371,4 +372,13 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	loaded := append([]time.Duration(nil), gaps...)
 	mu.Unlock()
 	return runsResult{n: n, took: elapsed, idle: idle, loaded: loaded}, nil
+}
+
+// benchHTTPClient keeps a connection open for every concurrent request of
+// the generator (Go's default keeps two per host, so at concurrency 64 most
+// requests would open a new connection and measure the handshake).
+func benchHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }

@@ -79,7 +79,7 @@ func benchCeilings(ctx context.Context, n int, rows table) (ceilings, error) {
 	served := make(chan struct{})
 	go func() { defer close(served); _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Shutdown(context.Background()); <-served }()
-	client, err := sdk.NewClient(sdk.WithBaseURL("http://" + ln.Addr().String()))
+	client, err := sdk.NewClient(sdk.WithBaseURL("http://"+ln.Addr().String()), sdk.WithHTTPClient(benchHTTPClient()))
 	if err != nil {
 		return c, err
 	}
