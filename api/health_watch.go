@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// healthState is what the last round of readiness checks found: empty when
-// every dependency answered, else what failed.
+// healthState is what the last round of readiness checks found: nil when
+// every dependency answered, else what failed, by dependency.
 type healthState struct {
-	problem atomic.Pointer[string]
+	problem atomic.Pointer[map[string]string]
 }
 
 // Watch runs the readiness checks every interval until ctx ends. While a
@@ -36,18 +36,51 @@ func (s *Server) Watch(ctx context.Context, interval time.Duration) error {
 func (s *Server) checkOnce(ctx context.Context, timeout time.Duration) {
 	cctx, cancel := context.WithTimeout(ctx, max(timeout, time.Second))
 	defer cancel()
-	var failed []string
+	failed := map[string]string{}
 	for name, check := range s.checks {
 		if err := check(cctx); err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", name, err))
+			failed[name] = fmt.Sprintf("%s: %v", name, err)
 		}
 	}
 	if len(failed) == 0 || ctx.Err() != nil {
 		s.health.problem.Store(nil)
 		return
 	}
-	p := strings.Join(failed, "; ")
-	s.health.problem.Store(&p)
+	s.health.problem.Store(&failed)
+}
+
+// blocking is what keeps r from being served among the failed
+// dependencies: the log (NATS) serves every request but the exempt ones;
+// the read models (etcd) serve reads of them and the check before a
+// definition is deleted. A write needs only the log, so it is taken while
+// etcd is away and becomes visible when it is back.
+func blocking(r *http.Request, failed map[string]string) string {
+	if exempt(r.URL.Path) {
+		return ""
+	}
+	var out []string
+	if p, ok := failed["nats"]; ok {
+		out = append(out, p)
+	}
+	if p, ok := failed["etcd"]; ok && needsReadModels(r) {
+		out = append(out, p)
+	}
+	for name, p := range failed {
+		if name != "nats" && name != "etcd" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func needsReadModels(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return readsReadModel(r.URL.Path)
+	case http.MethodDelete:
+		return strings.HasPrefix(r.URL.Path, "/resource-definitions/")
+	}
+	return false
 }
 
 // exempt are the paths served whatever the dependencies do.
@@ -62,12 +95,17 @@ func exempt(path string) bool {
 // failFast answers 503 while the last checks found a dependency away.
 func (s *Server) failFast(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := s.health.problem.Load(); p != nil && !exempt(r.URL.Path) {
+		failed := s.health.problem.Load()
+		if failed == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if p := blocking(r, *failed); p != "" {
 			w.Header().Set("Retry-After", retryAfter)
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_ = json.NewEncoder(w).Encode(map[string]any{"title": "Service Unavailable", "status": http.StatusServiceUnavailable,
-				"detail": "a dependency does not answer (" + *p + "); nothing was done; retry later"})
+				"detail": "a dependency does not answer (" + p + "); nothing was done; retry later"})
 			return
 		}
 		next.ServeHTTP(w, r)

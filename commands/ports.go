@@ -17,8 +17,10 @@ type EventStore interface {
 	// message (all or none) if that stream's last message is still at log
 	// sequence expectedSeq (0: the stream must be empty); otherwise it
 	// returns an error matching domain.ErrConflict. The first event's ID
-	// deduplicates a retried append. It returns the log sequence of the
-	// message and sets each event's Meta.Sequence to it.
+	// deduplicates a retried append: a repeat of an append already in the
+	// log returns its sequence and an error matching domain.ErrAlreadyStored.
+	// It returns the log sequence of the message and sets each event's
+	// Meta.Sequence to it.
 	Append(ctx context.Context, events []domain.Event, expectedSeq uint64) (uint64, error)
 }
 

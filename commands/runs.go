@@ -125,6 +125,9 @@ type RecordDriverResult struct {
 // stored or neither. An unknown run is domain.ErrNotFound.
 func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) (Outcome, error) {
 	return h.decideRun(ctx, c.RunID, c.MessageID, c.Known, func(run *domain.RunAggregate, cause domain.Cause) error {
+		if c.MessageID != "" {
+			cause.EventID = domain.ResultEventID(c.RunID, c.MessageID)
+		}
 		if err := run.RecordResult(c.Step, c.Result, cause); err != nil {
 			return err
 		}
@@ -200,6 +203,15 @@ func (h *Handler) decideRun(ctx context.Context, runID, causationID string, know
 			return out, nil
 		}
 		seq, err := h.append(ctx, state.LastSeq, run.Changes())
+		if errors.Is(err, domain.ErrAlreadyStored) {
+			// A repeat (a redelivered result): what it asks for is in the
+			// log already; answer with the run as the log has it.
+			loaded, lerr := h.LoadRun(ctx, runID)
+			if lerr != nil {
+				return Outcome{}, lerr
+			}
+			return Outcome{Run: loaded.Run, State: &loaded}, nil
+		}
 		if errors.Is(err, domain.ErrConflict) && known != nil {
 			known = nil // stale: decide again on the log's state
 			continue

@@ -19,6 +19,9 @@ var (
 	// ErrUnavailable: a store the write or read needs does not answer;
 	// retrying later may succeed.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrAlreadyStored: an append was a repeat of one already in the log
+	// (the same first event id): nothing new was written.
+	ErrAlreadyStored = errors.New("already stored")
 )
 
 // ValidationError says which field broke which rule. Field is a location

@@ -331,3 +331,13 @@ func ValidRunID(id string) bool {
 func RestoreRun(state Run, version uint64) *RunAggregate {
 	return &RunAggregate{state: state, exists: true, version: version}
 }
+
+// resultIDs is the namespace of the ids of DriverResultRecorded events.
+var resultIDs = uuid.MustParse("5b0c2f3e-7d52-4c1e-9a8f-2f1d6c3b9e47")
+
+// ResultEventID is the event id of the DriverResultRecorded that a driver's
+// result message becomes: derived from the run and the message, so that the
+// same message recorded again is recognised as a repeat by the log.
+func ResultEventID(runID, messageID string) string {
+	return uuid.NewSHA1(resultIDs, []byte(runID+"/"+messageID)).String()
+}

@@ -158,12 +158,14 @@ func (s *Store) Append(ctx context.Context, events []domain.Event, expectedSeq u
 			// A retry of an append that did land is not a conflict: the
 			// subject's last message then carries this very id.
 			if seq, ok := s.alreadyAppended(ctx, msg.Subject, m.ID); ok {
-				setSequence(events, seq)
-				return seq, nil
+				return seq, fmt.Errorf("append %s %s: %w", m.Type, m.ID, domain.ErrAlreadyStored)
 			}
 			return 0, fmt.Errorf("%s %s changed concurrently: %w", m.Aggregate, m.AggregateID, domain.ErrConflict)
 		}
 		return 0, fmt.Errorf("append %s: %w", m.Type, unavailable(err))
+	}
+	if ack.Duplicate {
+		return ack.Sequence, fmt.Errorf("append %s %s: %w", m.Type, m.ID, domain.ErrAlreadyStored)
 	}
 	setSequence(events, ack.Sequence)
 	if s.appended != nil {
