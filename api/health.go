@@ -30,7 +30,7 @@ func (s *Server) registerHealth() {
 			out.Body.Status, out.Body.Time = "healthy", time.Now().Unix()
 			return out, nil
 		})
-	huma.Register(s.api, s.op(http.MethodGet, "/ready", "ready", "Readiness: NATS and etcd reachable, no event parked", "health"),
+	huma.Register(s.api, s.op(http.MethodGet, "/ready", "ready", "Readiness: NATS and etcd reachable (503 if not); degraded while events are parked", "health"),
 		func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
