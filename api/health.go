@@ -18,8 +18,8 @@ type healthOutput struct {
 type readyOutput struct {
 	Status int
 	Body   struct {
-		Status string            `json:"status" enum:"ready,unavailable"`
-		Checks map[string]string `json:"checks" doc:"each dependency: ok, or what failed"`
+		Status string            `json:"status" enum:"ready,degraded,unavailable" doc:"ready; degraded: serving, but something needs an operator (200); unavailable: a dependency failed (503)"`
+		Checks map[string]string `json:"checks" doc:"each dependency: ok, or what failed; parked (when the server keeps parked events): ok, or how many are parked"`
 	}
 }
 
@@ -30,7 +30,7 @@ func (s *Server) registerHealth() {
 			out.Body.Status, out.Body.Time = "healthy", time.Now().Unix()
 			return out, nil
 		})
-	huma.Register(s.api, s.op(http.MethodGet, "/ready", "ready", "Readiness: NATS and etcd reachable", "health"),
+	huma.Register(s.api, s.op(http.MethodGet, "/ready", "ready", "Readiness: NATS and etcd reachable (503 if not); degraded while events are parked", "health"),
 		func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -43,6 +43,13 @@ func (s *Server) registerHealth() {
 					continue
 				}
 				out.Body.Checks[name] = "ok"
+			}
+			if s.parked != nil {
+				entry, degraded := s.parkedCheck(ctx)
+				out.Body.Checks["parked"] = entry
+				if degraded && out.Status == http.StatusOK {
+					out.Body.Status = "degraded"
+				}
 			}
 			return out, nil
 		})

@@ -41,7 +41,20 @@ type EventLog interface {
 	Load(ctx context.Context, aggregate, id string) ([]domain.Event, error)
 }
 
-// Deps are what the API serves from; every field but Checks is required.
+// ParkedLog keeps the events consumers of the log set aside because they
+// could not handle them: listed and dismissed by operators, counted by the
+// readiness check and the metrics.
+type ParkedLog interface {
+	// List returns up to limit entries after the ID after, in the order they
+	// were parked, and the after of the next page (0 on the last).
+	List(ctx context.Context, after uint64, limit int) ([]projections.ParkedEvent, uint64, error)
+	Count(ctx context.Context) (uint64, error)
+	// Remove dismisses one entry; an unknown id matches domain.ErrNotFound.
+	Remove(ctx context.Context, id uint64) error
+}
+
+// Deps are what the API serves from; Commands, Queries, Logs and Events are
+// required.
 type Deps struct {
 	Commands *commands.Handler
 	Queries  Queries
@@ -49,6 +62,9 @@ type Deps struct {
 	Events   EventLog
 	// Maintenance, when set, rebuilds and verifies the read models.
 	Maintenance Maintenance
+	// Parked, when set, serves /admin/parked and reports parked events in
+	// /ready and /metrics.
+	Parked ParkedLog
 	// Checks are the readiness probes, by dependency name ("nats", "etcd").
 	Checks map[string]Check
 	// Position, when set, is how far the read models have applied the log:

@@ -65,12 +65,14 @@ type Server struct {
 	// maintenance, when set, serves the admin endpoints.
 	maintenance Maintenance
 	rebuildMu   sync.Mutex
-	checks      map[string]Check
-	log         *slog.Logger
-	mux         *http.ServeMux
-	api         huma.API
-	metrics     *metrics
-	health      healthState
+	// parked, when set, serves the parked events.
+	parked  ParkedLog
+	checks  map[string]Check
+	log     *slog.Logger
+	mux     *http.ServeMux
+	api     huma.API
+	metrics *metrics
+	health  healthState
 	// position is how far the read models got; writes, what this server
 	// wrote.
 	position *projections.Position
@@ -90,7 +92,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
 	mux := http.NewServeMux()
-	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance, checks: deps.Checks, position: deps.Position, log: cfg.Logger, mux: mux,
+	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance,
+		parked: deps.Parked, checks: deps.Checks, position: deps.Position, log: cfg.Logger, mux: mux,
 		api: humago.New(mux, hc), metrics: newMetrics()}
 	s.registerHealth()
 	s.registerDefinitions()
@@ -101,6 +104,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerEvents()
 	s.registerStreams()
 	s.registerAdmin()
+	s.registerParked()
 	return s, nil
 }
 

@@ -26,7 +26,7 @@ _conveyor() {
   case "${COMP_WORDS[1]}" in
     get) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "{{kinds}}" -- "$cur")) ;;
     delete) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "definition pipeline resource" -- "$cur")) ;;
-    projections) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "rebuild verify" -- "$cur")) ;;
+    projections) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "rebuild verify parked unpark" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
     apply) [ "$prev" = "-f" ] && COMPREPLY=($(compgen -f -- "$cur")) ;;
   esac

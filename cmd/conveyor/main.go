@@ -25,6 +25,8 @@ Usage:
   conveyor events [--follow]            the event log, for audits
   conveyor trace RUNID                  why a run happened and what happened in it
   conveyor projections rebuild|verify   rebuild the read models from the log, or check them
+  conveyor projections parked           events the server's consumers could not handle and set aside
+  conveyor projections unpark ID        dismiss a parked event once its cause is dealt with
   conveyor bench [flags]                measure a server (its own unless --api/--nats)
   conveyor completion bash|zsh          shell completion
   conveyor version                      print the version

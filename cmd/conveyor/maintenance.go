@@ -9,24 +9,34 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/conveyor/conveyor/sdk"
 )
 
-// runProjections is `conveyor projections rebuild|verify`: it asks the
-// server to rebuild its read models from the log (into a fresh generation,
-// switched to in one step while the API keeps serving), or to replay the log
-// and report every difference from them. It prints progress and finishes
-// with counts. Exit codes: 0 done (verify: no difference), 1 failed or
-// differences found, 2 usage, 3 server unreachable.
+// runProjections is `conveyor projections rebuild|verify|parked|unpark`: it
+// asks the server to rebuild its read models from the log (into a fresh
+// generation, switched to in one step while the API keeps serving), or to
+// replay the log and report every difference from them; it prints progress
+// and finishes with counts. parked lists the events consumers set aside;
+// unpark ID dismisses one. Exit codes: 0 done (verify: no difference), 1
+// failed or differences found, 2 usage, 3 server unreachable.
 func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "parked" || args[0] == "unpark") {
+		c := &cli{ctx: ctx, stdout: stdout, stderr: stderr}
+		if args[0] == "parked" {
+			return c.parked(args[1:])
+		}
+		return c.unpark(args[1:])
+	}
 	fs := flag.NewFlagSet("conveyor projections", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", "", "server URL (default from CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: conveyor projections rebuild|verify [--server URL]")
+		fmt.Fprintln(stderr, "usage: conveyor projections rebuild|verify|parked|unpark ID [--server URL]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 || (args[0] != "rebuild" && args[0] != "verify") {
@@ -126,4 +136,52 @@ func reportJob(job string, result json.RawMessage, took time.Duration, stdout io
 		return 1
 	}
 	return 0
+}
+
+// parked is `conveyor projections parked [-o table|json|yaml]`: every event
+// a consumer of the log set aside, oldest first.
+func (c *cli) parked(args []string) int {
+	fs := c.flags("projections parked", "[-o table|json|yaml]")
+	format := fs.String("o", "table", "output: table, json or yaml")
+	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
+		return code
+	}
+	parked, err := sdk.All(c.ctx, c.client.ParkedEvents)
+	if err != nil {
+		return c.fail("parked events", err)
+	}
+	return c.show(*format, parked, func(tw *tabwriter.Writer) {
+		tableRow(tw, "ID", "CONSUMER", "SEQUENCE", "TYPE", "AGGREGATE", "PARKED AT", "ERROR")
+		for _, p := range parked {
+			seq, aggregate := "", p.Aggregate
+			if p.Sequence > 0 {
+				seq = strconv.FormatUint(p.Sequence, 10)
+			}
+			if p.AggregateID != "" {
+				aggregate += "/" + p.AggregateID
+			}
+			tableRow(tw, p.ID, p.Consumer, seq, p.Type, aggregate, p.ParkedAt.Local().Format(time.DateTime),
+				strings.Join(strings.Fields(p.Error), " "))
+		}
+	})
+}
+
+// unpark is `conveyor projections unpark ID`: it dismisses a parked event
+// once its cause is dealt with.
+func (c *cli) unpark(args []string) int {
+	fs := c.flags("projections unpark", "ID")
+	pos, code := c.parse(fs, args, 1, 1)
+	if code >= 0 {
+		return code
+	}
+	id, err := strconv.ParseUint(pos[0], 10, 64)
+	if err != nil || id == 0 {
+		fmt.Fprintf(c.stderr, "conveyor: projections unpark: %q is not the ID of a parked event (a number, as `conveyor projections parked` lists)\n", pos[0])
+		return exitUsage
+	}
+	if err := c.client.RemoveParkedEvent(c.ctx, id); err != nil {
+		return c.fail("unpark "+pos[0], err)
+	}
+	fmt.Fprintf(c.stdout, "parked event %d removed\n", id)
+	return exitOK
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/etcdstore"
 	"github.com/conveyor/conveyor/adapters/eventbus"
 	"github.com/conveyor/conveyor/adapters/eventstore"
+	"github.com/conveyor/conveyor/adapters/parking"
 	"github.com/conveyor/conveyor/adapters/protocol"
 	"github.com/conveyor/conveyor/adapters/schema"
 	"github.com/conveyor/conveyor/api"
@@ -87,6 +88,10 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err := protocol.EnsureStreams(ctx, js, protocol.StreamsConfig{Replicas: cfg.Replicas}); err != nil {
 		return fmt.Errorf("driver streams: %w", err)
 	}
+	parked, err := parking.New(ctx, js, parking.Config{Replicas: cfg.Replicas})
+	if err != nil {
+		return fmt.Errorf("parking: %w", err)
+	}
 	kv, err := etcdstore.Open(ctx, in.etcd, cfg.EtcdPrefix)
 	if err != nil {
 		return err
@@ -107,7 +112,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return err
 	}
 	projector, err := projections.NewRunner(projections.RunnerConfig{
-		Log: store, Store: kv, Position: position, Wake: wake, Logger: log.With("component", "projector"),
+		Log: store, Store: kv, Position: position, Wake: wake, Parking: parked, Logger: log.With("component", "projector"),
 		Lead: func(ctx context.Context) (context.Context, error) { return kv.Lead(ctx, "projector") },
 	})
 	if err != nil {
@@ -118,6 +123,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 		Position:    position,
+		Parked:      parked,
 	})
 	if err != nil {
 		return err
@@ -134,7 +140,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	g.Go(func() error { return projector.Run(gctx) })
 	g.Go(func() error { return pm.Run(gctx) })
 	g.Go(func() error {
-		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus")},
+		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher("engine")},
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
 	})
 	g.Go(func() error {
