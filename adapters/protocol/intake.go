@@ -11,6 +11,7 @@ import (
 
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/engine"
+	"github.com/conveyor/conveyor/projections"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -33,12 +34,15 @@ const IntakeConsumer = "engine-results"
 // IntakeConfig tunes the result intake.
 type IntakeConfig struct {
 	AckWait    time.Duration // default 30s
-	MaxDeliver int           // default 10: then the result is parked (left unacked, visible in the consumer's info)
+	MaxDeliver int           // default 10: a result still failing at its last delivery is parked
 	NakDelay   time.Duration // default 500ms
 	// Workers is how many results are recorded at once (default 16). Results
 	// of one run are serialised by the run's optimistic concurrency.
 	Workers int
 	Logger  *slog.Logger
+	// Parking keeps the results that cannot be recorded (nil: they are
+	// only logged).
+	Parking projections.Parking
 }
 
 func (c *IntakeConfig) setDefaults() {
@@ -105,21 +109,40 @@ func RunIntake(ctx context.Context, js jetstream.JetStream, cfg IntakeConfig, re
 func handleResult(ctx context.Context, msg jetstream.Msg, cfg IntakeConfig, record func(context.Context, engine.Result) error) {
 	r, err := decodeResult(msg)
 	if err != nil {
-		cfg.Logger.Warn("driver result parked: cannot decode", "err", err, "subject", msg.Subject())
-		_ = msg.Term()
+		park(ctx, msg, cfg, "", fmt.Errorf("cannot decode: %w", err))
 		return
 	}
 	err = record(ctx, r)
+	meta, _ := msg.Metadata()
 	switch {
 	case err == nil:
 		_ = msg.Ack()
 	case errors.Is(err, engine.ErrUnknownRun):
-		cfg.Logger.Warn("driver result parked", "err", err)
-		_ = msg.Term()
+		park(ctx, msg, cfg, r.RunID, err)
+	case meta != nil && int(meta.NumDelivered) >= cfg.MaxDeliver:
+		park(ctx, msg, cfg, r.RunID, fmt.Errorf("still failing after %d deliveries: %w", meta.NumDelivered, err))
 	default:
 		cfg.Logger.Info("driver result will be retried", "run", r.RunID, "err", err)
 		_ = msg.NakWithDelay(cfg.NakDelay)
 	}
+}
+
+// park sets a result aside that cannot be recorded, and terminates it so it
+// is not delivered again. When even parking fails, it is delivered again.
+func park(ctx context.Context, msg jetstream.Msg, cfg IntakeConfig, runID string, reason error) {
+	cfg.Logger.Warn("driver result parked", "err", reason, "subject", msg.Subject())
+	if cfg.Parking != nil {
+		entry := projections.ParkedEvent{Consumer: "intake", Type: "driver.result", Aggregate: "run", AggregateID: runID,
+			Error: reason.Error(), ParkedAt: time.Now().UTC(), Body: msg.Data()}
+		if meta, err := msg.Metadata(); err == nil {
+			entry.Sequence = meta.Sequence.Stream
+		}
+		if err := cfg.Parking.Park(ctx, entry); err != nil {
+			_ = msg.NakWithDelay(cfg.NakDelay)
+			return
+		}
+	}
+	_ = msg.Term()
 }
 
 func decodeResult(msg jetstream.Msg) (engine.Result, error) {

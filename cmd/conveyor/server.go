@@ -144,7 +144,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
 	})
 	g.Go(func() error {
-		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake")}, pm.RecordResult)
+		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked}, pm.RecordResult)
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	if cfg.DebugAddr != "" {
