@@ -87,23 +87,30 @@ func (h *Handler) load(ctx context.Context, kind, id string, agg aggregate) (loa
 // save appends the events agg recorded as one message, guarded by the
 // sequence it was loaded at, and notes the position in ctx (see
 // RecordWrites). A lost race is domain.ErrConflict and nothing is written.
+// A repeat of an append already stored is a success.
 func (h *Handler) save(ctx context.Context, l loaded, agg aggregate) error {
 	_, err := h.append(ctx, l.lastSeq, agg.Changes())
+	if errors.Is(err, domain.ErrAlreadyStored) {
+		return nil
+	}
 	return err
 }
 
+// append appends events and notes their position in ctx; a repeat of an
+// append already stored notes that one's position and returns an error
+// matching domain.ErrAlreadyStored.
 func (h *Handler) append(ctx context.Context, expected uint64, events []domain.Event) (uint64, error) {
 	if len(events) == 0 {
 		return expected, nil
 	}
 	seq, err := h.store.Append(ctx, events, expected)
-	if err != nil {
+	if err != nil && !errors.Is(err, domain.ErrAlreadyStored) {
 		return 0, err
 	}
 	if w, ok := ctx.Value(writesKey{}).(*Writes); ok {
 		w.note(seq)
 	}
-	return seq, nil
+	return seq, err
 }
 
 // cause describes the next event of a command: a fresh event id, the current

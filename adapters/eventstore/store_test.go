@@ -171,8 +171,8 @@ func TestRetriedAppendIsStoredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	seq2, err := s.Append(ctx, []domain.Event{e}, 0)
-	if err != nil || seq2 != seq1 {
-		t.Fatalf("retry: seq %d (first %d), err %v; want the same sequence and no error", seq2, seq1, err)
+	if !errors.Is(err, domain.ErrAlreadyStored) || seq2 != seq1 {
+		t.Fatalf("retry: seq %d (first %d), err %v; want the same sequence and ErrAlreadyStored", seq2, seq1, err)
 	}
 	if last, _ := s.LastSequence(ctx); last != 1 {
 		t.Errorf("log holds %d events, want 1", last)
