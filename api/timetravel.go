@@ -28,7 +28,9 @@ const runLoads = 8
 // event log: its own events, and the events of each of its runs (found in
 // the read model's run index) that belong to the same incarnation and had
 // started by then, for the driver results its metadata held. The cost is one
-// log read for the resource and one per such run.
+// log read for the resource, one read-model read per run the index lists
+// under its name, and one log read per run of this incarnation started by
+// then.
 func (s *Server) resourceAt(ctx context.Context, typ, name string, at projections.Moment) (domain.Resource, error) {
 	key := domain.ResourceKey(typ, name)
 	events, err := s.events.Load(ctx, domain.AggregateResource, key)
@@ -51,8 +53,10 @@ func (s *Server) resourceAt(ctx context.Context, typ, name string, at projection
 // the resource event starting it (one of events) had been recorded by at.
 func (s *Server) runsOfResource(ctx context.Context, key, id string, events []domain.Event, at projections.Moment) ([][]domain.Event, error) {
 	startedBy := map[uint64]bool{} // resource event version: recorded by at
+	included := true               // the prefix of events that at includes, as the fold reads it
 	for _, e := range events {
-		startedBy[e.EventMeta().Version] = at.Includes(e)
+		included = included && at.Includes(e)
+		startedBy[e.EventMeta().Version] = included
 	}
 	var ids []string
 	page := projections.Page{Limit: projections.MaxLimit}
