@@ -135,10 +135,26 @@ func (s *Server) registerResources() {
 			return mapList(views, next, resourceOf), nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}", "get-resource", "Read a resource", tag),
-		func(ctx context.Context, in *resourcePath) (*resourceOutput, error) {
+	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}", "get-resource",
+		"Read a resource; with at, as it was then, rebuilt from the event log", tag),
+		func(ctx context.Context, in *struct {
+			Type string `path:"type" doc:"the resource definition"`
+			Name string `path:"name"`
+			At   string `query:"at" doc:"answer the state as it was then, rebuilt from the event log: an RFC 3339 time or a log position (a positive integer: the stream sequence GET /events shows)" example:"2026-03-01T12:00:00Z"`
+		}) (*resourceOutput, error) {
 			if err := checkPath("type", in.Type, "name", in.Name); err != nil {
 				return nil, err
+			}
+			if in.At != "" {
+				at, err := moment(in.At)
+				if err != nil {
+					return nil, err
+				}
+				r, err := s.resourceAt(ctx, in.Type, in.Name, at)
+				if err != nil {
+					return nil, err
+				}
+				return &resourceOutput{ETag: etag(r.Version()), Body: r}, nil
 			}
 			v, err := s.q.Resource(ctx, in.Type, in.Name)
 			if err != nil {

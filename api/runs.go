@@ -38,8 +38,23 @@ func (s *Server) registerRuns() {
 			return mapList(views, next, runOf), nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run", "A run and each of its steps", tag),
-		func(ctx context.Context, in *runPath) (*runOutput, error) {
+	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run",
+		"A run and each of its steps; with at, as it was then, rebuilt from the event log", tag),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id" doc:"the Run ID" format:"uuid"`
+			At string `query:"at" doc:"answer the state as it was then, rebuilt from the event log: an RFC 3339 time or a log position (a positive integer: the stream sequence GET /events shows)" example:"42"`
+		}) (*runOutput, error) {
+			if in.At != "" {
+				at, err := moment(in.At)
+				if err != nil {
+					return nil, err
+				}
+				run, err := s.runAt(ctx, in.ID, at)
+				if err != nil {
+					return nil, err
+				}
+				return &runOutput{Body: run}, nil
+			}
 			v, err := s.q.Run(ctx, in.ID)
 			if err != nil {
 				return nil, s.problem(ctx, err)

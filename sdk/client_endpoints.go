@@ -88,6 +88,25 @@ func (c *Client) Resource(ctx context.Context, typ, name string) (Resource, erro
 	return out, err
 }
 
+// ResourceAt reads a resource as it was at the moment at names: an RFC 3339
+// time (t.Format(time.RFC3339Nano)) or a log position (the sequence an
+// event of GET /events has, in decimal). The server rebuilds it from the
+// event log. ErrNotFound when it did not exist then; ErrInvalid when at is
+// neither form.
+func (c *Client) ResourceAt(ctx context.Context, typ, name, at string) (Resource, error) {
+	var out Resource
+	_, err := c.do(ctx, http.MethodGet, "/resources/"+esc(typ)+"/"+esc(name)+atQuery(at), nil, &out)
+	return out, err
+}
+
+// atQuery is the query string of a read at a moment ("" for now).
+func atQuery(at string) string {
+	if at == "" {
+		return ""
+	}
+	return "?" + url.Values{"at": {at}}.Encode()
+}
+
 // Resources lists resources of typ (all when empty).
 func (c *Client) Resources(ctx context.Context, typ string, p Page) (List[Resource], error) {
 	q := url.Values{}
@@ -182,6 +201,14 @@ func (c *Client) Runs(ctx context.Context, f RunFilter, p Page) (List[Run], erro
 func (c *Client) Run(ctx context.Context, id string) (Run, error) {
 	var out Run
 	_, err := c.do(ctx, http.MethodGet, "/runs/"+esc(id), nil, &out)
+	return out, err
+}
+
+// RunAt reads a run as it was at the moment at names, as ResourceAt does.
+// ErrNotFound when it had not started then.
+func (c *Client) RunAt(ctx context.Context, id, at string) (Run, error) {
+	var out Run
+	_, err := c.do(ctx, http.MethodGet, "/runs/"+esc(id)+atQuery(at), nil, &out)
 	return out, err
 }
 

@@ -17,10 +17,13 @@ var kinds = map[string]string{
 	"runs": "run", "run": "run",
 }
 
-// get is `conveyor get KIND [NAME] [-o table|json|yaml]`.
+// get is `conveyor get KIND [NAME] [-o table|json|yaml] [--at TIME|POSITION]`.
 func (c *cli) get(args []string) int {
-	fs := c.flags("get", "definitions|pipelines|resources|runs [NAME] [-o table|json|yaml]\n\nNAME of a resource is TYPE/NAME, or TYPE for all of that type.")
+	fs := c.flags("get", "definitions|pipelines|resources|runs [NAME] [-o table|json|yaml] [--at TIME|POSITION]\n\n"+
+		"NAME of a resource is TYPE/NAME, or TYPE for all of that type.\n"+
+		"--at reads one resource (TYPE/NAME) or one run as it was then.")
 	format := fs.String("o", "table", "output: table, json or yaml")
+	at := fs.String("at", "", "read one resource or run as it was then: an RFC 3339 time or a log position (see conveyor events)")
 	pos, code := c.parse(fs, args, 1, 2)
 	if code >= 0 {
 		return code
@@ -34,7 +37,11 @@ func (c *cli) get(args []string) int {
 	if len(pos) == 2 {
 		name = pos[1]
 	}
-	v, table, err := c.fetch(kind, name)
+	if *at != "" && !(kind == "resource" && strings.Contains(name, "/")) && !(kind == "run" && name != "") {
+		fmt.Fprintln(c.stderr, "conveyor: get: --at reads one resource (resources TYPE/NAME) or one run (runs RUNID)")
+		return exitUsage
+	}
+	v, table, err := c.fetch(kind, name, *at)
 	if err != nil {
 		return c.fail("get "+strings.TrimSuffix(kind+"/"+name, "/"), err)
 	}
@@ -45,8 +52,9 @@ func (c *cli) get(args []string) int {
 	return exitOK
 }
 
-// fetch reads one object or a list, and says how to show it as a table.
-func (c *cli) fetch(kind, name string) (any, func(*tabwriter.Writer), error) {
+// fetch reads one object or a list, and says how to show it as a table. at,
+// when set, is the moment one resource or run is read at.
+func (c *cli) fetch(kind, name, at string) (any, func(*tabwriter.Writer), error) {
 	ctx := c.ctx
 	switch kind {
 	case "definition":
@@ -99,7 +107,7 @@ func (c *cli) fetch(kind, name string) (any, func(*tabwriter.Writer), error) {
 		rs := []sdk.Resource{}
 		typ, rname, single := strings.Cut(name, "/")
 		if single {
-			r, err := c.client.Resource(ctx, typ, rname)
+			r, err := c.client.ResourceAt(ctx, typ, rname, at)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -125,7 +133,7 @@ func (c *cli) fetch(kind, name string) (any, func(*tabwriter.Writer), error) {
 		}, nil
 	case "run":
 		if name != "" {
-			r, err := c.client.Run(ctx, name)
+			r, err := c.client.RunAt(ctx, name, at)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -50,15 +50,17 @@ func (c *cli) runs(args []string) int {
 	return c.show(*format, runs, func(tw *tabwriter.Writer) { runsTable(tw, runs) })
 }
 
-// run is `conveyor run RUNID`: its steps and status.
+// run is `conveyor run RUNID [--at TIME|POSITION]`: its steps and status,
+// now or as they were then.
 func (c *cli) run(args []string) int {
-	fs := c.flags("run", "RUNID [-o table|json|yaml]")
+	fs := c.flags("run", "RUNID [-o table|json|yaml] [--at TIME|POSITION]")
 	format := fs.String("o", "table", "output: table, json or yaml")
+	at := fs.String("at", "", "the run as it was then: an RFC 3339 time or a log position (see conveyor events)")
 	pos, code := c.parse(fs, args, 1, 1)
 	if code >= 0 {
 		return code
 	}
-	r, err := c.client.Run(c.ctx, pos[0])
+	r, err := c.client.RunAt(c.ctx, pos[0], *at)
 	if err != nil {
 		return c.fail("run "+pos[0], err)
 	}

@@ -17,10 +17,11 @@ Usage:
   conveyor server [flags]               run the server (embedded NATS and etcd unless --nats-url/--etcd-endpoints)
 
   conveyor apply -f FILE|- [--wait]     create or update definitions, pipelines and resources (YAML or JSON)
-  conveyor get KIND [NAME] [-o FORMAT]  show definitions, pipelines, resources or runs (table, json, yaml)
+  conveyor get KIND [NAME] [-o FORMAT]  show definitions, pipelines, resources or runs (table, json, yaml);
+                                        --at X shows one resource or run as it was at a time or log position
   conveyor delete KIND NAME             delete a definition, pipeline or resource (TYPE/NAME)
   conveyor runs [--resource R] [--pipeline P] [--status S]
-  conveyor run RUNID                    a run's steps and status
+  conveyor run RUNID [--at X]           a run's steps and status; --at: as they were at a time or log position
   conveyor logs RUNID [-f]              a run's log; -f follows it live until the run ends
   conveyor events [--follow]            the event log, for audits
   conveyor trace RUNID                  why a run happened and what happened in it
