@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// send makes one request and returns the status, the answer's headers and
+// its body.
+func send(t *testing.T, method, url string, body any, headers ...string) (int, http.Header, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = strings.NewReader(string(data))
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, resp.Header, out
+}
+
+// A write needs the log only: while the read models' store (etcd) is away,
+// a create is answered 201 with its log position, a read of the read
+// models is answered 503 with Retry-After, and once etcd is back the
+// created resource is visible to a read that names the position.
+func TestWriteIsAnsweredWhileTheReadModelStoreIsAway(t *testing.T) {
+	etcdBin := lookBin("etcd")
+	if etcdBin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("etcd must be installed in CI (.ci/run installs it)")
+		}
+		t.Skip("needs an etcd binary")
+	}
+	dir := t.TempDir()
+	etcdAddr, peerAddr := freePort(t), freePort(t)
+	etcd := &externalProcess{args: []string{etcdBin, "--name", "t", "--data-dir", dir + "/etcd",
+		"--listen-client-urls", "http://" + etcdAddr, "--advertise-client-urls", "http://" + etcdAddr,
+		"--listen-peer-urls", "http://" + peerAddr, "--initial-advertise-peer-urls", "http://" + peerAddr,
+		"--initial-cluster", "t=http://" + peerAddr}}
+	etcd.start(t)
+	waitForHTTP(t, "http://"+etcdAddr+"/health")
+	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir+"/conveyor",
+		"--etcd-endpoints", "http://"+etcdAddr)
+	api := server.at.API
+	if status, _, body := send(t, "POST", api+"/resource-definitions", buildDefinition); status != http.StatusCreated {
+		t.Fatalf("definition: %d %v", status, body)
+	}
+
+	etcd.stop()
+	time.Sleep(1500 * time.Millisecond) // the server's health watch notices
+	r := buildResource("while-away", "x")
+	delete(r, "pipeline")
+	status, headers, body := send(t, "POST", api+"/resources", r)
+	if status != http.StatusCreated {
+		t.Fatalf("create while etcd is away: %d %v, want 201 (the log took it)", status, body)
+	}
+	position := headers.Get("Conveyor-Position")
+	if n, err := strconv.ParseUint(position, 10, 64); err != nil || n == 0 {
+		t.Fatalf("the create's answer names position %q, want a log position", position)
+	}
+	status, headers, _ = send(t, "GET", api+"/resources/build/while-away", nil)
+	if status != http.StatusServiceUnavailable || headers.Get("Retry-After") == "" {
+		t.Errorf("read while etcd is away: %d, Retry-After %q; want 503 with Retry-After", status, headers.Get("Retry-After"))
+	}
+
+	etcd.start(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, _, body = send(t, "GET", api+"/resources/build/while-away", nil, "Conveyor-Position", position)
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the resource written while etcd was away is not visible 30s after it came back: %d %v\n%s", status, body, server.output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if spec, _ := body["spec"].(map[string]any); spec["ref"] != "x" {
+		t.Errorf("the resource reads %v", body)
+	}
+}
+
+func waitForHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not answer: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// An event whose projection is larger than etcd takes is parked: the write
+// was answered 201 (it is in the log), the events after it are applied,
+// /ready reports the server degraded, GET /admin/parked lists it, and the
+// resource can still be deleted.
+func TestAnEventTheReadModelsCannotHoldIsParked(t *testing.T) {
+	s := startServer(t, nil)
+	api := s.at.API
+	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "blob", "schema": map[string]any{"type": "object"}})
+	huge := map[string]any{"name": "huge", "resource": "blob", "spec": map[string]any{"data": strings.Repeat("x", 800<<10)}}
+	status, headers, body := send(t, "POST", api+"/resources", huge)
+	if status != http.StatusCreated {
+		t.Fatalf("create of an 800 KB spec: %d %v", status, body)
+	}
+	hugeAt := headers.Get("Conveyor-Position")
+	s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "after", "resource": "blob", "spec": map[string]any{}})
+	s.must(http.StatusOK, "GET", "/resources/blob/after", nil)
+
+	page := s.must(http.StatusOK, "GET", "/admin/parked", nil)
+	items, _ := page["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("parked: %v, want the huge resource's event", page)
+	}
+	entry := items[0].(map[string]any)
+	if strconv.FormatFloat(entry["sequence"].(float64), 'f', 0, 64) != hugeAt || entry["consumer"] != "projector" ||
+		entry["aggregateId"] != "blob/huge" || !strings.Contains(entry["error"].(string), "too large") {
+		t.Errorf("parked entry %v, want the event at %s refused for its size", entry, hugeAt)
+	}
+	ready := s.must(http.StatusOK, "GET", "/ready", nil)
+	if ready["status"] != "degraded" {
+		t.Errorf("/ready says %v, want degraded", ready)
+	}
+	s.must(http.StatusNotFound, "GET", "/resources/blob/huge", nil)
+	s.must(http.StatusNoContent, "DELETE", "/resources/blob/huge", nil)
+	s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "huge", "resource": "blob", "spec": map[string]any{"small": true}})
+	s.must(http.StatusOK, "GET", "/resources/blob/huge", nil)
+}
