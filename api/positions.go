@@ -36,19 +36,18 @@ func (p *positions) note(seq uint64) {
 }
 
 // readYourWrites gives every write a Conveyor-Position answer header, and
-// makes every read of the read models wait until they reached both the
+// makes every request that reads the read models (a GET of them, or the
+// check before a definition is deleted) wait until they reached both the
 // position the request names and the last write this server answered: a
 // client that writes and then reads sees its write. Without a Position in
 // the dependencies, reads do not wait.
 func (s *Server) readYourWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.position != nil && needsReadModels(r) && !s.waitForPosition(w, r) {
+			return
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
-			if s.position != nil && readsReadModel(r.URL.Path) {
-				if !s.waitForPosition(w, r) {
-					return
-				}
-			}
 			next.ServeHTTP(w, r)
 		default:
 			ctx, writes := commands.RecordWrites(r.Context())
