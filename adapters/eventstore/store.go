@@ -22,6 +22,11 @@ type Config struct {
 	SubjectPrefix   string        // default "conveyor.events"
 	Replicas        int           // default 1
 	DuplicateWindow time.Duration // default 2 minutes
+	// SoleWriter says that this store is the only writer of the log (a
+	// server with its own embedded NATS): it then knows each aggregate's
+	// last sequence without asking the stream. Never set it when other
+	// servers append to the same stream.
+	SoleWriter bool
 }
 
 func (c *Config) setDefaults() {
@@ -60,6 +65,8 @@ type Store struct {
 	chains *chains
 	// appended, when set, is told each position appended.
 	appended func(uint64)
+	// index is nil unless the store is the log's sole writer.
+	index *index
 }
 
 var (
@@ -97,7 +104,13 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, err)
 	}
-	return &Store{js: js, stream: stream, cfg: cfg, chains: newChains()}, nil
+	st := &Store{js: js, stream: stream, cfg: cfg, chains: newChains()}
+	if cfg.SoleWriter {
+		if st.index, err = loadIndex(ctx, stream, cfg.SubjectPrefix); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // Subject is the subject of an aggregate's stream; "/" in ids becomes ".".
@@ -168,6 +181,7 @@ func (s *Store) Append(ctx context.Context, events []domain.Event, expectedSeq u
 		return ack.Sequence, fmt.Errorf("append %s %s: %w", m.Type, m.ID, domain.ErrAlreadyStored)
 	}
 	setSequence(events, ack.Sequence)
+	s.remember(msg.Subject, link{seq: ack.Sequence, prev: expectedSeq, data: body})
 	if s.appended != nil {
 		s.appended(ack.Sequence)
 	}
@@ -207,26 +221,20 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 		return nil, err
 	}
 	subject := s.Subject(aggregate, id)
-	last, err := s.stream.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("last event of %s: %w", subject, unavailable(err))
-	}
-	if last.Sequence == 0 {
-		return nil, nil
+	last, err := s.lastMessage(ctx, subject)
+	if err != nil || last == nil {
+		return nil, err
 	}
 	// Walk back from the last event along the links to each previous one,
 	// one direct get by sequence per event, until the chain remembered from
 	// an earlier load.
 	known := s.chains.get(subject)
 	var knownLast uint64
-	if len(known) > 0 && known[len(known)-1].seq <= last.Sequence {
+	if len(known) > 0 && known[len(known)-1].seq <= last.seq {
 		knownLast = known[len(known)-1].seq
 	}
-	newest := []link{linkOf(last)}
-	if last.Sequence == knownLast {
+	newest := []link{*last}
+	if last.seq == knownLast {
 		newest = nil
 	}
 	for len(newest) > 0 {
@@ -371,4 +379,50 @@ func (s *Store) Wake(ctx context.Context, others bool) (<-chan struct{}, error) 
 		_ = sub.Unsubscribe()
 	}()
 	return wake, nil
+}
+
+// lastMessage is the last message of subject (nil when there is none): from
+// the chain cache without a request when the index says the cache is
+// current, else read from the stream.
+func (s *Store) lastMessage(ctx context.Context, subject string) (*link, error) {
+	if s.index != nil {
+		seq, exists := s.index.lookup(subject)
+		if !exists {
+			return nil, nil
+		}
+		if chain := s.chains.get(subject); seq != 0 && len(chain) > 0 && chain[len(chain)-1].seq == seq {
+			l := chain[len(chain)-1]
+			return &l, nil
+		}
+	}
+	raw, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("last event of %s: %w", subject, unavailable(err))
+	}
+	if raw.Sequence == 0 {
+		return nil, nil
+	}
+	if s.index != nil {
+		s.index.moved(subject, raw.Sequence)
+	}
+	l := linkOf(raw)
+	return &l, nil
+}
+
+// remember adds a message this store appended to the index and to the
+// subject's cached chain, when the chain ended right before it.
+func (s *Store) remember(subject string, l link) {
+	if s.index != nil {
+		s.index.moved(subject, l.seq)
+	}
+	chain := s.chains.get(subject)
+	switch {
+	case l.prev == 0:
+		s.chains.put(subject, []link{l})
+	case len(chain) > 0 && chain[len(chain)-1].seq == l.prev:
+		s.chains.put(subject, append(chain[:len(chain):len(chain)], l))
+	}
 }

@@ -81,7 +81,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	store, err := eventstore.New(ctx, js, eventstore.Config{Replicas: cfg.Replicas})
+	store, err := eventstore.New(ctx, js, eventstore.Config{Replicas: cfg.Replicas, SoleWriter: cfg.NATSURL == ""})
 	if err != nil {
 		return fmt.Errorf("event store: %w", err)
 	}

@@ -1,0 +1,47 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/conveyor/conveyor/adapters/embedtest"
+	"github.com/conveyor/conveyor/adapters/eventstore"
+	"github.com/conveyor/conveyor/domain"
+)
+
+// A sole writer knows what it wrote and what the log held when it started:
+// an aggregate appended before the store started, one appended by it, and
+// one that does not exist load as they are, and a guard from its memory
+// still refuses a stale append.
+func TestSoleWriterLoadsFromWhatItKnows(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	ctx := context.Background()
+	before, err := eventstore.New(ctx, js, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := before.Append(ctx, []domain.Event{definitionEvent(t, "old", 1)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	s, err := eventstore.New(ctx, js, eventstore.Config{SoleWriter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, err := s.Append(ctx, []domain.Event{definitionEvent(t, "new", 1)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, "new", 2)}, seq); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"old": 1, "new": 2, "none": 0} {
+		events, err := s.Load(ctx, domain.AggregateDefinition, name)
+		if err != nil || len(events) != want {
+			t.Errorf("load %s: %d events, %v; want %d", name, len(events), err, want)
+		}
+	}
+	if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, "new", 3)}, seq); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("append on a stale sequence: %v, want ErrConflict", err)
+	}
+}
