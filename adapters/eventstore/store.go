@@ -113,6 +113,9 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error
 	return st, nil
 }
 
+// StreamName is the name of the log's stream.
+func (s *Store) StreamName() string { return s.cfg.Stream }
+
 // Subject is the subject of an aggregate's stream; "/" in ids becomes ".".
 func (s *Store) Subject(aggregate, id string) string {
 	return s.cfg.SubjectPrefix + "." + aggregate + "." + strings.ReplaceAll(id, "/", ".")

@@ -121,7 +121,7 @@ func checkOutcomes(t *testing.T, outcomes []createOutcome) []string {
 	return created
 }
 
-func summary(outcomes []createOutcome) string {
+func burstSummary(outcomes []createOutcome) string {
 	statuses, byReplica, lost := map[int]int{}, map[int]int{}, 0
 	for _, o := range outcomes {
 		statuses[o.Status]++

@@ -256,7 +256,7 @@ func (c *cluster) resourceRuns(s *testServer, names []string, deadline time.Time
 // acknowledgement; a consumer that does not exist has none.
 func (c *cluster) backlog() map[string][2]uint64 {
 	out := map[string][2]uint64{}
-	for _, sc := range [][2]string{{"CONVEYOR_EVENTS", readModelConsumer}, {"CONVEYOR_EVENTS", engineConsumer},
+	for _, sc := range [][2]string{{"CONVEYOR_EVENTS", engineConsumer},
 		{protocol.EngineStream, protocol.IntakeConsumer}, {protocol.MessagesStream, c.compiler}, {protocol.MessagesStream, c.uploader}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		cons, err := c.js.Consumer(ctx, sc[0], sc[1])

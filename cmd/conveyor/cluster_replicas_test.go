@@ -27,7 +27,7 @@ func TestClusterReplicas(t *testing.T) {
 
 	began := time.Now()
 	outcomes := c.burst(replicas, creates, killAfter, victim)
-	t.Logf("burst of %d creates answered in %v: %s", creates, time.Since(began).Round(time.Millisecond), summary(outcomes))
+	t.Logf("burst of %d creates answered in %v: %s", creates, time.Since(began).Round(time.Millisecond), burstSummary(outcomes))
 	created := checkOutcomes(t, outcomes)
 	survivors := slices.Delete(slices.Clone(replicas), victim, victim+1)
 

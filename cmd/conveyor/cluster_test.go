@@ -50,12 +50,19 @@ func TestClusterMode(t *testing.T) {
 
 	sa, sb := a.client(t, prefix), b.client(t, prefix)
 	def := map[string]any{"name": "build-" + suffix, "schema": buildDefinition["schema"]}
-	sa.must(http.StatusCreated, "POST", "/resource-definitions", def)
+	// A client reads its write on another replica by handing it the
+	// write's log position (docs/decisions.md, "Read your writes").
+	status, headers, body := send(t, "POST", a.at.API+"/resource-definitions", def)
+	if status != http.StatusCreated {
+		t.Fatalf("create on replica a: %d %v", status, body)
+	}
 	sb.must(http.StatusConflict, "POST", "/resource-definitions", def)
-	sb.must(http.StatusOK, "GET", "/resource-definitions/build-"+suffix, nil)
+	sb.must(http.StatusOK, "GET", "/resource-definitions/build-"+suffix, nil, "Conveyor-Position", headers.Get("Conveyor-Position"))
 	r := map[string]any{"name": "app-1", "resource": "build-" + suffix, "spec": map[string]any{"repo": "r", "ref": "x"}}
-	sb.must(http.StatusCreated, "POST", "/resources", r)
-	got := sa.must(http.StatusOK, "GET", "/resources/build-"+suffix+"/app-1", nil)
+	if status, headers, body = send(t, "POST", b.at.API+"/resources", r); status != http.StatusCreated {
+		t.Fatalf("create on replica b: %d %v", status, body)
+	}
+	got := sa.must(http.StatusOK, "GET", "/resources/build-"+suffix+"/app-1", nil, "Conveyor-Position", headers.Get("Conveyor-Position"))
 	if got["spec"].(map[string]any)["ref"] != "x" {
 		t.Errorf("replica a reads %v", got)
 	}

@@ -33,6 +33,11 @@ import (
 // state, and a run that ended publishes nothing) but slow.
 const engineConsumer = "engine"
 
+// retiredReadModelConsumer is the durable consumer that projected the read
+// models before the projector read the log from its own checkpoint; a
+// server removes it at start.
+const retiredReadModelConsumer = "projection-readmodel"
+
 // engineWorkers is how many messages of the log the engine takes at once;
 // each is decided on the worker that owns its run.
 const engineWorkers = 16
@@ -84,6 +89,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	store, err := eventstore.New(ctx, js, eventstore.Config{Replicas: cfg.Replicas, SoleWriter: cfg.NATSURL == ""})
 	if err != nil {
 		return fmt.Errorf("event store: %w", err)
+	}
+	// The read models were once projected by a durable consumer of this
+	// name; the projector now reads the log itself from its checkpoint.
+	if err := js.DeleteConsumer(ctx, store.StreamName(), retiredReadModelConsumer); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		log.Warn("could not remove the retired read-model consumer", "err", err)
 	}
 	if err := protocol.EnsureStreams(ctx, js, protocol.StreamsConfig{Replicas: cfg.Replicas}); err != nil {
 		return fmt.Errorf("driver streams: %w", err)
