@@ -77,6 +77,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// not all of it, and room for large ones.
 	ec.AutoCompactionMode, ec.AutoCompactionRetention = "periodic", "5m"
 	ec.QuotaBackendBytes = 8 << 30
+	// A single member has no follower to catch up: keep few raft entries in
+	// memory (each can be a projector batch of up to 1 MiB), where the
+	// defaults keep 10,000 and more.
+	ec.SnapshotCount, ec.SnapshotCatchUpEntries = 2000, 500
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
 	logger := cfg.Logger
 	if logger == nil {

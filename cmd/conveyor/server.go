@@ -38,6 +38,11 @@ const engineConsumer = "engine"
 // server removes it at start.
 const retiredReadModelConsumer = "projection-readmodel"
 
+// consumerAckWait is how long a message taken by a server that died waits
+// before another server gets it: the engine's and the intake's handlers take
+// milliseconds, so a short wait makes runs resume soon after a crash.
+const consumerAckWait = 10 * time.Second
+
 // engineWorkers is how many messages of the log the engine takes at once;
 // each is decided on the worker that owns its run.
 const engineWorkers = 16
@@ -150,11 +155,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	g.Go(func() error { return projector.Run(gctx) })
 	g.Go(func() error { return pm.Run(gctx) })
 	g.Go(func() error {
-		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher("engine")},
+		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher("engine"), AckWait: consumerAckWait},
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
 	})
 	g.Go(func() error {
-		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked}, pm.RecordResult)
+		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked, AckWait: consumerAckWait}, pm.RecordResult)
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	if cfg.DebugAddr != "" {
