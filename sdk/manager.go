@@ -93,6 +93,9 @@ func (m *Manager) Run(ctx context.Context) error {
 		Durable: m.d.Name(), FilterSubjects: Subjects(m.d), AckPolicy: jetstream.AckExplicitPolicy,
 		AckWait: m.opts.ackWait, MaxDeliver: -1, MaxAckPending: max(1000, m.opts.concurrency*4),
 	})
+	if ctx.Err() != nil {
+		return nil // stopped before it began: nothing taken, nothing to finish
+	}
 	if err != nil {
 		return fmt.Errorf("sdk: consumer %s: %w", m.d.Name(), err)
 	}
