@@ -32,17 +32,14 @@ func (s *Server) registerHealth() {
 		})
 	huma.Register(s.api, s.op(http.MethodGet, "/ready", "ready", "Readiness: NATS and etcd reachable (503 if not); degraded while events are parked", "health"),
 		func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
-			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
 			out := &readyOutput{Status: http.StatusOK}
 			out.Body.Status, out.Body.Checks = "ready", map[string]string{}
-			for name, check := range s.checks {
-				if err := check(ctx); err != nil {
+			for name, err := range s.runChecks(ctx, 2*time.Second) {
+				out.Body.Checks[name] = "ok"
+				if err != nil {
 					out.Status, out.Body.Status = http.StatusServiceUnavailable, "unavailable"
 					out.Body.Checks[name] = err.Error()
-					continue
 				}
-				out.Body.Checks[name] = "ok"
 			}
 			if s.parked != nil {
 				entry, degraded := s.parkedCheck(ctx)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -34,11 +35,9 @@ func (s *Server) Watch(ctx context.Context, interval time.Duration) error {
 }
 
 func (s *Server) checkOnce(ctx context.Context, timeout time.Duration) {
-	cctx, cancel := context.WithTimeout(ctx, max(timeout, time.Second))
-	defer cancel()
 	failed := map[string]string{}
-	for name, check := range s.checks {
-		if err := check(cctx); err != nil {
+	for name, err := range s.runChecks(ctx, max(timeout, time.Second)) {
+		if err != nil {
 			failed[name] = fmt.Sprintf("%s: %v", name, err)
 		}
 	}
@@ -110,4 +109,27 @@ func (s *Server) failFast(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// runChecks runs every readiness check at once, each with its own timeout,
+// so that a dependency that hangs does not use up the time of the others,
+// and returns each one's outcome (nil: it answered).
+func (s *Server) runChecks(ctx context.Context, timeout time.Duration) map[string]error {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	out := make(map[string]error, len(s.checks))
+	for name, check := range s.checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			err := check(cctx)
+			mu.Lock()
+			out[name] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
 }
