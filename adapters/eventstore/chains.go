@@ -54,3 +54,10 @@ func (c *chains) put(subject string, chain []link) {
 	}
 	c.m[subject] = chain
 }
+
+// drop forgets subject's chain.
+func (c *chains) drop(subject string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, subject)
+}

@@ -49,3 +49,10 @@ func (ix *index) moved(subject string, seq uint64) {
 		ix.last[subject] = seq
 	}
 }
+
+// unknown records that subject exists (or may) at a sequence not known.
+func (ix *index) unknown(subject string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.last[subject] = 0
+}

@@ -169,6 +169,12 @@ func (s *Store) Append(ctx context.Context, events []domain.Event, expectedSeq u
 	}
 	msg.Header.Set(HeaderPrevious, strconv.FormatUint(expectedSeq, 10))
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(m.ID), jetstream.WithExpectLastSequencePerSubject(expectedSeq))
+	if err != nil || ack.Duplicate {
+		// Whatever went wrong (a lost race, an append whose answer was
+		// lost but that may have landed), what this store knows of the
+		// aggregate may be behind: the next load asks the stream.
+		s.forget(msg.Subject)
+	}
 	if err != nil {
 		if isWrongLastSequence(err) {
 			// A retry of an append that did land is not a conflict: the
@@ -428,4 +434,13 @@ func (s *Store) remember(subject string, l link) {
 	case len(chain) > 0 && chain[len(chain)-1].seq == l.prev:
 		s.chains.put(subject, append(chain[:len(chain):len(chain)], l))
 	}
+}
+
+// forget makes the next load of subject read its last message from the
+// stream.
+func (s *Store) forget(subject string) {
+	if s.index != nil {
+		s.index.unknown(subject)
+	}
+	s.chains.drop(subject)
 }

@@ -95,7 +95,12 @@ func (s *testServer) waitRun(runID string) map[string]any {
 		time.Sleep(20 * time.Millisecond)
 	}
 	_, run := s.call("GET", "/runs/"+runID, nil)
-	s.t.Fatalf("run %s did not end in 30s: %v", runID, run)
+	_, parked := s.call("GET", "/admin/parked", nil)
+	logs := ""
+	if s.proc != nil {
+		logs = "\nserver output:\n" + s.proc.output()
+	}
+	s.t.Fatalf("run %s did not end in 30s: %v\nparked: %v%s", runID, run, parked, logs)
 	return nil
 }
 
