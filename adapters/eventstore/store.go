@@ -123,18 +123,29 @@ func (s *Store) Subject(aggregate, id string) string {
 
 // available fails fast when the connection to NATS is down, so that a
 // request does not wait for a reconnect.
-func (s *Store) available() error {
-	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
-		return fmt.Errorf("event store: NATS is %s: %w", nc.Status(), domain.ErrUnavailable)
+func (s *Store) available() error { return Available(s.js.Conn(), "event store") }
+
+// Available is nil while nc is connected, else an error matching
+// domain.ErrUnavailable that names what needs it: for every store on
+// JetStream, so that a request fails at once instead of waiting for a
+// reconnect.
+func Available(nc *nats.Conn, what string) error {
+	if nc != nil && !nc.IsConnected() {
+		return fmt.Errorf("%s: NATS is %s: %w", what, nc.Status(), domain.ErrUnavailable)
 	}
 	return nil
 }
 
 // unavailable marks transport failures as domain.ErrUnavailable.
-func unavailable(err error) error {
+func unavailable(err error) error { return Unavailable(err, "event store") }
+
+// Unavailable marks a failure to reach JetStream (a timeout, no
+// responders, a closed or lost connection) as domain.ErrUnavailable, for
+// every store on JetStream; other errors are returned as they are.
+func Unavailable(err error, what string) error {
 	if errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionClosed) ||
 		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoHeartbeat) {
-		return fmt.Errorf("event store: %w: %w", domain.ErrUnavailable, err)
+		return fmt.Errorf("%s: %w: %w", what, domain.ErrUnavailable, err)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/eventstore"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/nats-io/nats.go"
@@ -193,20 +194,7 @@ func (s *Store) Remove(ctx context.Context, id uint64) error {
 	return nil
 }
 
-// available fails fast when the connection to NATS is down, so that a
-// caller does not wait for a reconnect.
-func (s *Store) available() error {
-	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
-		return fmt.Errorf("parking: NATS is %s: %w", nc.Status(), domain.ErrUnavailable)
-	}
-	return nil
-}
+// available and unavailable are the event store's, for this store.
+func (s *Store) available() error { return eventstore.Available(s.js.Conn(), "parking") }
 
-// unavailable marks transport failures as domain.ErrUnavailable.
-func unavailable(err error) error {
-	if errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionClosed) ||
-		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("parking: %w: %w", domain.ErrUnavailable, err)
-	}
-	return err
-}
+func unavailable(err error) error { return eventstore.Unavailable(err, "parking") }
