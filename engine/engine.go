@@ -25,7 +25,10 @@ type Engine struct {
 	cmd      *commands.Handler
 	dispatch Dispatcher
 	runs     *runCache
-	queues   []chan task
+	// queues hold each worker's work from the log; urgent, the drivers'
+	// results, which a worker takes first: finishing the runs under way
+	// comes before starting new ones.
+	queues, urgent []chan task
 }
 
 type task struct {
@@ -34,8 +37,9 @@ type task struct {
 	done chan error
 }
 
-// DefaultWorkers is how many runs are decided at once unless New is told.
-const DefaultWorkers = 16
+// DefaultWorkers is how many runs are decided at once unless New is told:
+// a decision mostly waits on the log, so many go on side by side.
+const DefaultWorkers = 64
 
 // New returns an engine over the command handler and the dispatcher with
 // the given number of workers (0: DefaultWorkers). Call Run to start them.
@@ -43,9 +47,9 @@ func New(cmd *commands.Handler, dispatch Dispatcher, workers int) *Engine {
 	if workers <= 0 {
 		workers = DefaultWorkers
 	}
-	e := &Engine{cmd: cmd, dispatch: dispatch, runs: newRunCache(), queues: make([]chan task, workers)}
+	e := &Engine{cmd: cmd, dispatch: dispatch, runs: newRunCache(), queues: make([]chan task, workers), urgent: make([]chan task, workers)}
 	for i := range e.queues {
-		e.queues[i] = make(chan task)
+		e.queues[i], e.urgent[i] = make(chan task), make(chan task)
 	}
 	return e
 }
@@ -54,16 +58,23 @@ func New(cmd *commands.Handler, dispatch Dispatcher, workers int) *Engine {
 // not the process.
 func (e *Engine) Run(ctx context.Context) error {
 	done := make(chan struct{})
-	for _, q := range e.queues {
+	for i, q := range e.queues {
+		urgent := e.urgent[i]
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for {
+				var t task
 				select {
-				case <-ctx.Done():
-					return
-				case t := <-q:
-					t.done <- safely(t.ctx, t.do)
+				case t = <-urgent:
+				default:
+					select {
+					case <-ctx.Done():
+						return
+					case t = <-urgent:
+					case t = <-q:
+					}
 				}
+				t.done <- safely(t.ctx, t.do)
 			}
 		}()
 	}
@@ -84,11 +95,16 @@ func safely(ctx context.Context, do func(context.Context) error) (err error) {
 
 // on runs do on the worker that owns runID and waits for it.
 func (e *Engine) on(ctx context.Context, runID string, do func(context.Context) error) error {
+	return e.onQueue(ctx, e.queues, runID, do)
+}
+
+// onQueue runs do on the worker that owns runID, through one of its queues.
+func (e *Engine) onQueue(ctx context.Context, queues []chan task, runID string, do func(context.Context) error) error {
 	h := fnv.New32a()
 	h.Write([]byte(runID))
 	t := task{ctx: ctx, do: do, done: make(chan error, 1)}
 	select {
-	case e.queues[h.Sum32()%uint32(len(e.queues))] <- t:
+	case queues[h.Sum32()%uint32(len(queues))] <- t:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -124,6 +140,9 @@ func (e *Engine) Handle(ctx context.Context, events []domain.Event) error {
 		return nil
 	}
 	last := events[len(events)-1].EventMeta()
+	if e.decided(m.AggregateID, m.Sequence) {
+		return nil // its own decision, its work published: nothing to wait in line for
+	}
 	return e.on(ctx, m.AggregateID, func(ctx context.Context) error {
 		return e.reconcile(ctx, m.AggregateID, m.Sequence, last.ID)
 	})
@@ -134,7 +153,7 @@ func (e *Engine) Handle(ctx context.Context, events []domain.Event) error {
 // its work; otherwise it reads the run from the log, records the next
 // decision if there is one, and publishes the work that waits.
 func (e *Engine) reconcile(ctx context.Context, runID string, seq uint64, causationID string) error {
-	if k, ok := e.runs.get(runID); ok && k.lastSeq >= seq && k.published {
+	if e.decided(runID, seq) {
 		return nil
 	}
 	state, err := e.cmd.LoadRun(ctx, runID)
@@ -150,6 +169,13 @@ func (e *Engine) reconcile(ctx context.Context, runID string, seq uint64, causat
 		return err
 	}
 	return e.publishOutstanding(ctx, out.State)
+}
+
+// decided reports whether this engine knows the run up to position seq and
+// published the work that waits at that point.
+func (e *Engine) decided(runID string, seq uint64) bool {
+	k, ok := e.runs.get(runID)
+	return ok && k.lastSeq >= seq && k.published
 }
 
 // onChange starts a run when the resource names a pipeline, and otherwise
@@ -224,7 +250,7 @@ func (e *Engine) RecordResult(ctx context.Context, r Result) error {
 	if !domain.ValidRunID(r.RunID) {
 		return fmt.Errorf("result for run %q: %w", r.RunID, ErrUnknownRun)
 	}
-	return e.on(ctx, r.RunID, func(ctx context.Context) error {
+	return e.onQueue(ctx, e.urgent, r.RunID, func(ctx context.Context) error {
 		var st *commands.RunState
 		if k, ok := e.runs.get(r.RunID); ok && k.state != nil {
 			st = k.state
