@@ -1,6 +1,9 @@
 // Package eventstore is the event log on a JetStream stream (CONVEYOR_EVENTS
 // by default), one subject per aggregate: conveyor.events.{aggregate}.{id}.
-// It appends with the expected last sequence of the aggregate's subject
-// (optimistic concurrency) and the event id as Nats-Msg-Id (a retried append
-// is stored once), and reads aggregates and the whole log back in order.
+// A command's events are appended as one message (an envelope when there are
+// several), with the expected last sequence of the aggregate's subject
+// (optimistic concurrency) and the first event's id as Nats-Msg-Id (a
+// retried append is stored once). It reads aggregates and the whole log back
+// in order, remembers the aggregates it loaded or wrote, and, as the log's
+// sole writer, knows every aggregate's last sequence without asking.
 package eventstore
