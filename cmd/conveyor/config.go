@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // serverConfig is everything `conveyor server` can be told. Every flag has an
@@ -24,6 +25,9 @@ type serverConfig struct {
 	SyncAlways    bool
 	LogLevel      string
 	DebugAddr     string
+	// ReadWait bounds how long a read waits for the read models to reach
+	// the log position it needs.
+	ReadWait time.Duration
 }
 
 // parseServerFlags reads flags, with defaults from the environment.
@@ -43,7 +47,8 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&c.EtcdPrefix, "etcd-prefix", "/conveyor", "key prefix of the read models in etcd")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.DebugAddr, "debug-addr", "", "address serving Go's runtime profiles under /debug/pprof/ (empty: none)")
-	var replicas, maxBody string
+	var replicas, maxBody, readWait string
+	str(&readWait, "read-wait", "5s", "how long a read waits for the read models to reach the log position it needs before it answers 503")
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
 	syncDefault, syncErr := strconv.ParseBool(envOr(env, "sync-always", "false"))
@@ -61,6 +66,9 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	}
 	if c.MaxBody, err = strconv.ParseInt(maxBody, 10, 64); err != nil {
 		errs = append(errs, fmt.Errorf("--max-body: %q is not a number", maxBody))
+	}
+	if c.ReadWait, err = time.ParseDuration(readWait); err != nil {
+		errs = append(errs, fmt.Errorf("--read-wait: %q is not a duration such as 5s", readWait))
 	}
 	if syncErr != nil {
 		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("sync-always"), env(envName("sync-always"))))
@@ -88,6 +96,9 @@ func (c serverConfig) Validate() error {
 	}
 	if c.MaxBody < 1 {
 		errs = append(errs, fmt.Errorf("--max-body must be positive, not %d", c.MaxBody))
+	}
+	if c.ReadWait < 0 {
+		errs = append(errs, fmt.Errorf("--read-wait must not be negative, not %v", c.ReadWait))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

@@ -155,3 +155,22 @@ func TestAnEventTheReadModelsCannotHoldIsParked(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "huge", "resource": "blob", "spec": map[string]any{"small": true}})
 	s.must(http.StatusOK, "GET", "/resources/blob/huge", nil)
 }
+
+// A read that names a log position the read models have not reached waits
+// for it, bounded, then answers 503 with Retry-After and both positions; a
+// position that is not a number is a 400.
+func TestAReadWaitsForItsPositionThenAnswers503(t *testing.T) {
+	s := startServer(t, func(c *serverConfig) { c.ReadWait = 300 * time.Millisecond })
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusOK, "GET", "/resource-definitions/build", nil)
+	status, headers, body := send(t, "GET", s.at.API+"/resource-definitions/build", nil, "Conveyor-Position", "999999")
+	detail, _ := body["detail"].(string)
+	if status != http.StatusServiceUnavailable || headers.Get("Retry-After") == "" ||
+		!strings.Contains(detail, "not reached log position 999999") {
+		t.Errorf("a read ahead of the read models: %d, Retry-After %q, %v", status, headers.Get("Retry-After"), body)
+	}
+	status, _, body = send(t, "GET", s.at.API+"/resource-definitions/build", nil, "Conveyor-Position", "soon")
+	if detail, _ := body["detail"].(string); status != http.StatusBadRequest || !strings.Contains(detail, "Conveyor-Position") {
+		t.Errorf("a malformed position: %d %v", status, body)
+	}
+}

@@ -136,7 +136,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
-	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log}, api.Deps{
+	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
