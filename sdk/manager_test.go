@@ -176,7 +176,9 @@ func TestTwoProcessesSplitTheWork(t *testing.T) {
 	byProcess := map[int]int{}
 	driver := func(process int) sdk.Driver {
 		return sdk.NewDriver("worker", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
-			time.Sleep(2 * time.Millisecond)
+			// Slow enough that one process cannot take all the work before
+			// the other has started, even on a loaded machine.
+			time.Sleep(20 * time.Millisecond)
 			mu.Lock()
 			handled[req.RunID]++
 			byProcess[process]++
