@@ -75,7 +75,7 @@ func (s *Server) registerDefinitions() {
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/resource-definitions", "list-resource-definitions", "List resource definitions", tag),
-		func(ctx context.Context, in *pageInput) (*listOutput[domain.ResourceDefinition], error) {
+		func(ctx context.Context, in *PageInput) (*listOutput[domain.ResourceDefinition], error) {
 			views, next, err := s.q.Definitions(ctx, in.page())
 			if err != nil {
 				return nil, s.problem(ctx, err)

@@ -2,13 +2,15 @@ package api
 
 import "github.com/conveyor/conveyor/projections"
 
-// pageInput is the pagination of every list.
-type pageInput struct {
+// PageInput is the pagination of every list. It is exported because huma
+// reads the query parameters of embedded structs only when they are: an
+// unexported one was skipped, and every list ignored limit and continue.
+type PageInput struct {
 	Limit    int    `query:"limit" minimum:"0" maximum:"1000" doc:"items per page (default 100)"`
 	Continue string `query:"continue" doc:"token from the previous page's continue field"`
 }
 
-func (p pageInput) page() projections.Page {
+func (p PageInput) page() projections.Page {
 	return projections.Page{Limit: p.Limit, Continue: p.Continue}
 }
 

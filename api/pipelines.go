@@ -80,7 +80,7 @@ func (s *Server) registerPipelines() {
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/pipelines", "list-pipelines", "List pipelines", tag),
-		func(ctx context.Context, in *pageInput) (*listOutput[domain.Pipeline], error) {
+		func(ctx context.Context, in *PageInput) (*listOutput[domain.Pipeline], error) {
 			views, next, err := s.q.Pipelines(ctx, in.page())
 			if err != nil {
 				return nil, s.problem(ctx, err)

@@ -111,7 +111,7 @@ func (s *Server) registerResources() {
 	huma.Register(s.api, s.op(http.MethodGet, "/resources", "list-resources", "List resources, optionally of one type", tag),
 		func(ctx context.Context, in *struct {
 			Type string `query:"resource" doc:"only resources of this definition"`
-			pageInput
+			PageInput
 		}) (*listOutput[domain.Resource], error) {
 			views, next, err := s.q.Resources(ctx, in.Type, in.page())
 			if err != nil {
@@ -123,7 +123,7 @@ func (s *Server) registerResources() {
 	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}", "list-resources-of-type", "List the resources of one type", tag),
 		func(ctx context.Context, in *struct {
 			Type string `path:"type"`
-			pageInput
+			PageInput
 		}) (*listOutput[domain.Resource], error) {
 			if err := checkPath("type", in.Type); err != nil {
 				return nil, err
@@ -176,7 +176,7 @@ func (s *Server) registerResources() {
 		func(ctx context.Context, in *struct {
 			Type string `path:"type"`
 			Name string `path:"name"`
-			pageInput
+			PageInput
 		}) (*listOutput[domain.Resource], error) {
 			if err := checkPath("type", in.Type, "name", in.Name); err != nil {
 				return nil, err

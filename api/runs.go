@@ -22,7 +22,7 @@ type runsInput struct {
 	Resource string `query:"resource" doc:"only runs of this resource: TYPE or TYPE/NAME"`
 	Pipeline string `query:"pipeline" doc:"only runs of this pipeline"`
 	Status   string `query:"status" enum:"running,succeeded,failed,cancelled" doc:"only runs in this state"`
-	pageInput
+	PageInput
 }
 
 func runOf(v projections.RunView) domain.Run { return v.Run }

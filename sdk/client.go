@@ -208,10 +208,16 @@ type List[T any] struct {
 	Continue string `json:"continue"`
 }
 
-// All walks every page that list returns, starting from the first.
+// ErrPagingLoop is returned by All when a server hands back a continue
+// token it gave before: following it would never end.
+var ErrPagingLoop = errors.New("sdk: the server returned a continue token it had returned before")
+
+// All walks every page that list returns, starting from the first. A token
+// seen before ends it with ErrPagingLoop rather than looping for ever.
 func All[T any](ctx context.Context, list func(context.Context, Page) (List[T], error)) ([]T, error) {
 	var out []T
 	p := Page{}
+	seen := map[string]bool{}
 	for {
 		page, err := list(ctx, p)
 		if err != nil {
@@ -221,6 +227,10 @@ func All[T any](ctx context.Context, list func(context.Context, Page) (List[T], 
 		if page.Continue == "" {
 			return out, nil
 		}
+		if seen[page.Continue] {
+			return out, fmt.Errorf("%w: %q", ErrPagingLoop, page.Continue)
+		}
+		seen[page.Continue] = true
 		p.Continue = page.Continue
 	}
 }

@@ -75,3 +75,16 @@ func TestBaseURLFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// A server that hands back a token it gave before (as one that ignores
+// continue does) ends the walk with ErrPagingLoop instead of looping.
+func TestAllStopsOnARepeatedToken(t *testing.T) {
+	calls := 0
+	_, err := sdk.All(context.Background(), func(context.Context, sdk.Page) (sdk.List[string], error) {
+		calls++
+		return sdk.List[string]{Items: []string{"same"}, Continue: "again"}, nil
+	})
+	if !errors.Is(err, sdk.ErrPagingLoop) || calls != 2 {
+		t.Errorf("after %d calls: %v, want ErrPagingLoop after 2", calls, err)
+	}
+}

@@ -127,6 +127,9 @@ func TestPagination(t *testing.T) {
 			t.Fatal("pagination does not end")
 		}
 		page := s.must(http.StatusOK, "GET", "/resources?resource=build&limit=10&continue="+next, nil)
+		if items := page["items"].([]any); len(items) > 10 || (len(items) < 10 && page["continue"] != nil) {
+			t.Fatalf("page %d holds %d items with limit=10 (continue %v)", pages, len(items), page["continue"])
+		}
 		for _, item := range page["items"].([]any) {
 			seen = append(seen, item.(map[string]any)["name"].(string))
 		}
