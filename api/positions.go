@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/conveyor/conveyor/commands"
@@ -20,20 +19,6 @@ const HeaderPosition = "Conveyor-Position"
 // DefaultReadWait bounds how long a read waits for the read models to reach
 // the position it needs before it is answered 503 with Retry-After.
 const DefaultReadWait = 5 * time.Second
-
-// positions tracks the log position of the writes this server answered.
-type positions struct {
-	lastWrite atomic.Uint64
-}
-
-func (p *positions) note(seq uint64) {
-	for {
-		cur := p.lastWrite.Load()
-		if seq <= cur || p.lastWrite.CompareAndSwap(cur, seq) {
-			return
-		}
-	}
-}
 
 // readYourWrites gives every write a Conveyor-Position answer header, and
 // makes every request that reads the read models (a GET of them, or the
@@ -71,7 +56,7 @@ func readsReadModel(path string) bool {
 // request itself (and returns false) when the header is malformed or the
 // wait runs out.
 func (s *Server) waitForPosition(w http.ResponseWriter, r *http.Request) bool {
-	want := s.writes.lastWrite.Load()
+	want := s.writes.Last()
 	if h := r.Header.Get(HeaderPosition); h != "" {
 		n, err := strconv.ParseUint(strings.TrimSpace(h), 10, 64)
 		if err != nil {
@@ -100,7 +85,7 @@ func (s *Server) waitForPosition(w http.ResponseWriter, r *http.Request) bool {
 type positionWriter struct {
 	http.ResponseWriter
 	writes  *commands.Writes
-	noted   *positions
+	noted   *commands.Writes // the server's: the last write it answered
 	started bool
 }
 
@@ -108,7 +93,7 @@ func (p *positionWriter) WriteHeader(code int) {
 	if !p.started {
 		p.started = true
 		if seq := p.writes.Last(); seq > 0 {
-			p.noted.note(seq)
+			p.noted.Note(seq)
 			p.Header().Set(HeaderPosition, strconv.FormatUint(seq, 10))
 		}
 	}

@@ -76,7 +76,7 @@ type Server struct {
 	// position is how far the read models got; writes, what this server
 	// wrote.
 	position *projections.Position
-	writes   positions
+	writes   commands.Writes
 }
 
 // New builds the API over its dependencies.

@@ -108,7 +108,7 @@ func (h *Handler) append(ctx context.Context, expected uint64, events []domain.E
 		return 0, err
 	}
 	if w, ok := ctx.Value(writesKey{}).(*Writes); ok {
-		w.note(seq)
+		w.Note(seq)
 	}
 	return seq, err
 }

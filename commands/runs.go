@@ -25,12 +25,11 @@ func (s *RunState) aggregate() *domain.RunAggregate {
 	return domain.RestoreRun(run, s.Version)
 }
 
-// Outcome is what a run command recorded and the run after it. State is
-// nil when the run does not exist.
+// Outcome is the run after a run command. State is nil when the run does
+// not exist.
 type Outcome struct {
-	Run    domain.Run
-	Events []domain.Event
-	State  *RunState
+	Run   domain.Run
+	State *RunState
 }
 
 // StartRun starts the run that a resource change asks for.
@@ -195,7 +194,7 @@ func (h *Handler) decideRun(ctx context.Context, runID, causationID string, know
 		if err := decide(run, h.cause(runID, causationID)); err != nil {
 			return Outcome{}, err
 		}
-		out := Outcome{Run: run.State(), Events: run.Changes()}
+		out := Outcome{Run: run.State()}
 		if run.Exists() {
 			out.State = &RunState{Run: run.State(), Version: run.Version(), LastSeq: state.LastSeq}
 		}

@@ -24,7 +24,8 @@ func RecordWrites(ctx context.Context) (context.Context, *Writes) {
 // Last is the highest log position written (0: nothing was written).
 func (w *Writes) Last() uint64 { return w.last.Load() }
 
-func (w *Writes) note(seq uint64) {
+// Note records a write at log position seq (the highest one is kept).
+func (w *Writes) Note(seq uint64) {
 	for {
 		cur := w.last.Load()
 		if seq <= cur || w.last.CompareAndSwap(cur, seq) {

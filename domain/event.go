@@ -167,6 +167,16 @@ func SplitEvents(data []byte) ([]json.RawMessage, error) {
 	return env.Events, nil
 }
 
+// DecodeEventsAt decodes a stored message as DecodeEvents does and gives
+// every event the message's log position seq.
+func DecodeEventsAt(data []byte, seq uint64) ([]Event, error) {
+	events, err := DecodeEvents(data)
+	for _, e := range events {
+		e.EventMeta().Sequence = seq
+	}
+	return events, err
+}
+
 // DecodeEvents decodes a stored message: one event, or the events of an
 // envelope in order.
 func DecodeEvents(data []byte) ([]Event, error) {

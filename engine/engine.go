@@ -217,16 +217,11 @@ func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) 
 		return nil
 	}
 	err := e.dispatch.Dispatch(ctx, Work{
-		Driver: step.Driver, Event: eventOf(st.Run), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
+		Driver: step.Driver, Event: st.Run.WorkEvent(), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
 		Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
 	})
 	e.runs.put(st, err == nil)
 	return err
-}
-
-// eventOf is the wire event of the run's current step.
-func eventOf(run domain.Run) string {
-	return run.WorkEvent()
 }
 
 // Result is a driver's result message as it arrived.

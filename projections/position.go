@@ -40,15 +40,6 @@ func (p *Position) Current() uint64 {
 	return p.cur
 }
 
-// Set moves the position forward to seq (never back) in the generation it
-// is in.
-func (p *Position) Set(seq uint64) {
-	p.mu.Lock()
-	gen := p.gen
-	p.mu.Unlock()
-	p.SetIn(gen, seq)
-}
-
 // SetIn moves the position to seq in generation gen: forward within one
 // generation, to whatever seq is when the generation changes.
 func (p *Position) SetIn(gen int, seq uint64) {

@@ -247,11 +247,8 @@ func (r *Runner) apply(ctx context.Context, p *Projector, cp checkpoint, msgs []
 		if m.Sequence <= cp.seq {
 			continue
 		}
-		events, err := domain.DecodeEvents(m.Data)
+		events, err := domain.DecodeEventsAt(m.Data, m.Sequence)
 		if err == nil {
-			for _, e := range events {
-				e.EventMeta().Sequence = m.Sequence
-			}
 			err = b.Add(ctx, m.Sequence, events)
 			if errors.Is(err, ErrFlush) {
 				if cp, err = r.commitOrSplit(ctx, p, cp, b, msgs); err != nil {
@@ -298,11 +295,8 @@ func (r *Runner) commitOrSplit(ctx context.Context, p *Projector, cp checkpoint,
 			continue
 		}
 		one := p.NewBatch()
-		events, derr := domain.DecodeEvents(m.Data)
+		events, derr := domain.DecodeEventsAt(m.Data, m.Sequence)
 		if derr == nil {
-			for _, e := range events {
-				e.EventMeta().Sequence = m.Sequence
-			}
 			derr = one.Add(ctx, m.Sequence, events)
 		}
 		if derr == nil {

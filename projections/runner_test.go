@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +74,7 @@ func runUntil(t *testing.T, cfg projections.RunnerConfig, seq uint64) {
 	t.Helper()
 	cfg.Lead = func(ctx context.Context) (context.Context, error) { return ctx, nil }
 	cfg.Poll = 10 * time.Millisecond
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
 	if cfg.Position == nil {
 		cfg.Position = projections.NewPosition()
 	}

@@ -275,13 +275,10 @@ func addMiddleware(router *message.Router, cfg Config, logger watermill.LoggerAd
 // handlerOf decodes a message's events and hands them to h.
 func handlerOf(h Handler) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
-		events, err := domain.DecodeEvents(msg.Payload)
+		seq, _ := strconv.ParseUint(msg.Metadata.Get(metaSequence), 10, 64)
+		events, err := domain.DecodeEventsAt(msg.Payload, seq)
 		if err != nil {
 			return fmt.Errorf("eventbus: %w", err)
-		}
-		seq, _ := strconv.ParseUint(msg.Metadata.Get(metaSequence), 10, 64)
-		for _, e := range events {
-			e.EventMeta().Sequence = seq
 		}
 		return h(msg.Context(), events)
 	}

@@ -57,11 +57,10 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	s.chains.put(subject, chain)
 	events := make([]domain.Event, 0, len(chain))
 	for _, l := range chain {
-		es, err := domain.DecodeEvents(l.data)
+		es, err := domain.DecodeEventsAt(l.data, l.seq)
 		if err != nil {
 			return nil, fmt.Errorf("event at sequence %d: %w", l.seq, err)
 		}
-		setSequence(es, l.seq)
 		events = append(events, es...)
 	}
 	return events, nil

@@ -236,16 +236,11 @@ func isWrongLastSequence(err error) bool {
 
 // decode returns the events of a consumed message, each with its sequence.
 func decode(msg jetstream.Msg) ([]domain.Event, error) {
-	events, err := domain.DecodeEvents(msg.Data())
-	if err != nil {
-		return nil, err
-	}
 	meta, err := msg.Metadata()
 	if err != nil {
 		return nil, err
 	}
-	setSequence(events, meta.Sequence.Stream)
-	return events, nil
+	return domain.DecodeEventsAt(msg.Data(), meta.Sequence.Stream)
 }
 
 // LastSequence is the sequence of the last event in the log (0 when empty).
@@ -277,12 +272,11 @@ func (s *Store) Replay(ctx context.Context, from uint64, fn func(domain.Event) e
 			if m.Sequence > last {
 				return nil
 			}
-			events, err := domain.DecodeEvents(m.Data)
+			events, err := domain.DecodeEventsAt(m.Data, m.Sequence)
 			if err != nil {
 				return fmt.Errorf("event at sequence %d: %w", m.Sequence, err)
 			}
 			for _, e := range events {
-				e.EventMeta().Sequence = m.Sequence
 				if err := fn(e); err != nil {
 					return err
 				}
