@@ -70,6 +70,19 @@ type Deps struct {
 	// Position, when set, is how far the read models have applied the log:
 	// reads wait for it to reach the position they need.
 	Position *projections.Position
+	// Tokens, when set, turns authentication on: every request but the
+	// public ones needs a bearer token whose role allows it, and /tokens
+	// manages them.
+	Tokens TokenTable
+}
+
+// TokenTable is the read model of API tokens: it authenticates requests,
+// lists the active tokens, and takes a token event as soon as this server
+// wrote it.
+type TokenTable interface {
+	Authenticator
+	Active() []domain.Token
+	Apply(domain.Event)
 }
 
 // Check is a readiness probe of one dependency; nil means reachable.

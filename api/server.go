@@ -77,6 +77,10 @@ type Server struct {
 	// wrote.
 	position *projections.Position
 	writes   commands.Writes
+	// auth, when set, authenticates requests; tokens lists and updates
+	// the tokens it knows.
+	auth   Authenticator
+	tokens TokenTable
 }
 
 // New builds the API over its dependencies.
@@ -91,10 +95,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	hc := huma.DefaultConfig("Conveyor API", cfg.Version)
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
+	if deps.Tokens != nil {
+		hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+			securityScheme: {Type: "http", Scheme: "bearer", Description: "An API token: `conveyor tokens create NAME --role ROLE` prints one."},
+		}
+	}
 	mux := http.NewServeMux()
 	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance,
 		parked: deps.Parked, checks: deps.Checks, position: deps.Position, log: cfg.Logger, mux: mux,
 		api: humago.New(mux, hc), metrics: newMetrics()}
+	if deps.Tokens != nil {
+		s.auth, s.tokens = deps.Tokens, deps.Tokens
+	}
 	s.registerHealth()
 	s.registerDefinitions()
 	s.registerResources()
@@ -105,6 +117,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerStreams()
 	s.registerAdmin()
 	s.registerParked()
+	s.registerTokens()
 	return s, nil
 }
 
@@ -115,7 +128,7 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // Handler serves the API: trailing slashes are accepted and every request is
 // counted in the metrics.
 func (s *Server) Handler() http.Handler {
-	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.failFast(s.readYourWrites(s.mux)))))
+	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.authenticate(s.failFast(s.readYourWrites(s.mux))))))
 }
 
 // jsonByDefault reads every request body as JSON unless it says it is JSON
@@ -131,12 +144,18 @@ func jsonByDefault(next http.Handler) http.Handler {
 }
 
 // op describes an operation with the API's body limit.
+// With authentication on, it also declares the security scheme and the role
+// the operation needs (see accessOf).
 func (s *Server) op(method, path, id, summary string, tags ...string) huma.Operation {
-	return huma.Operation{
+	op := huma.Operation{
 		OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags,
 		// huma answers 413 when it reads exactly MaxBodyBytes; allow MaxBody itself.
 		MaxBodyBytes: s.cfg.MaxBody + 1,
 	}
+	if s.auth != nil {
+		declareAccess(&op, accessOf(method, path))
+	}
+	return op
 }
 
 // trimTrailingSlash serves "/resources/" as "/resources".

@@ -103,6 +103,7 @@ func (h *Handler) append(ctx context.Context, expected uint64, events []domain.E
 	if len(events) == 0 {
 		return expected, nil
 	}
+	stampActor(ctx, events)
 	seq, err := h.store.Append(ctx, events, expected)
 	if err != nil && !errors.Is(err, domain.ErrAlreadyStored) {
 		return 0, err

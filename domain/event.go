@@ -29,6 +29,8 @@ type Meta struct {
 	CorrelationID string    `json:"correlationId,omitempty"`
 	CausationID   string    `json:"causationId,omitempty"`
 	Sequence      uint64    `json:"sequence,omitempty"`
+	// Actor is who caused the event; see Actor.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // EventMeta returns the envelope. Every event type embeds Meta and so

@@ -16,8 +16,9 @@ import (
 
 // Client is a typed client of Conveyor's REST API. Safe for concurrent use.
 type Client struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string
 }
 
 // ClientOption configures a Client.
@@ -46,11 +47,21 @@ func WithHTTPClient(h *http.Client) ClientOption {
 	}
 }
 
+// WithToken sets the API token sent as a bearer token with every request
+// (default: CONVEYOR_TOKEN).
+func WithToken(secret string) ClientOption {
+	return func(c *Client) error {
+		c.token = strings.TrimSpace(secret)
+		return nil
+	}
+}
+
 // NewClient returns a client of the server named by CONVEYOR_SERVER_HOST
 // (default "localhost"; it may carry a scheme such as https://) and
-// CONVEYOR_SERVER_PORT (default 8080), unless WithBaseURL says otherwise.
+// CONVEYOR_SERVER_PORT (default 8080), unless WithBaseURL says otherwise,
+// with the token of CONVEYOR_TOKEN unless WithToken says otherwise.
 func NewClient(opts ...ClientOption) (*Client, error) {
-	c := &Client{base: BaseURLFromEnv(os.Getenv), http: &http.Client{Timeout: 30 * time.Second}}
+	c := &Client{base: BaseURLFromEnv(os.Getenv), http: &http.Client{Timeout: 30 * time.Second}, token: strings.TrimSpace(os.Getenv("CONVEYOR_TOKEN"))}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
 			return nil, err
@@ -153,6 +164,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, heade
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	c.authorize(req.Header)
 	for i := 0; i+1 < len(headers); i += 2 {
 		if headers[i+1] != "" {
 			req.Header.Set(headers[i], headers[i+1])
@@ -236,3 +248,10 @@ func All[T any](ctx context.Context, list func(context.Context, Page) (List[T], 
 }
 
 func esc(s string) string { return url.PathEscape(s) }
+
+// authorize adds the client's token, if it has one, to h.
+func (c *Client) authorize(h http.Header) {
+	if c.token != "" {
+		h.Set("Authorization", "Bearer "+c.token)
+	}
+}

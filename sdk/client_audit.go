@@ -153,7 +153,9 @@ func (c *Client) Trace(ctx context.Context, runID string) (Trace, error) {
 // follow reads text messages of a WebSocket endpoint until it closes.
 func (c *Client) follow(ctx context.Context, path string, fn func([]byte) error) error {
 	u := "ws" + strings.TrimPrefix(c.base, "http") + path
-	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: c.http.Transport}})
+	header := http.Header{}
+	c.authorize(header)
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: c.http.Transport}, HTTPHeader: header})
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 {
 			return &APIError{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode), Detail: err.Error()}

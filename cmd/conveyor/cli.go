@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ type cli struct {
 	stdout, stderr io.Writer
 	client         *sdk.Client
 	server         string
+	token          string
 }
 
 // clientCommands are the client subcommands and what they do.
@@ -45,6 +47,7 @@ var clientCommands = map[string]func(*cli, []string) int{
 	"logs":   (*cli).logs,
 	"events": (*cli).events,
 	"trace":  (*cli).trace,
+	"tokens": (*cli).tokens,
 }
 
 // runClient runs one client command with the process's streams.
@@ -59,10 +62,11 @@ func (c *cli) flags(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet("conveyor "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	fs.StringVar(&c.server, "server", "", "server URL (default from CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT)")
+	fs.StringVar(&c.token, "token", "", "API token (default CONVEYOR_TOKEN, else a local server's admin token)")
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "usage: conveyor %s %s\n\n", name, usage)
 		fs.PrintDefaults()
-		fmt.Fprintf(c.stderr, "\n%s\n", exitCodesHelp)
+		fmt.Fprintf(c.stderr, "\n%s\n%s\n", exitCodesHelp, tokenHelp)
 	}
 	return fs
 }
@@ -94,11 +98,10 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]st
 		fs.Usage()
 		return nil, exitUsage
 	}
-	opts := []sdk.ClientOption{}
-	if c.server != "" {
-		opts = append(opts, sdk.WithBaseURL(c.server))
+	if c.server == "" {
+		c.server = sdk.BaseURLFromEnv(os.Getenv)
 	}
-	client, err := sdk.NewClient(opts...)
+	client, err := sdk.NewClient(sdk.WithBaseURL(c.server), sdk.WithToken(resolveToken(c.token, c.server, os.Getenv)))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "conveyor: %v\n", err)
 		return nil, exitUsage

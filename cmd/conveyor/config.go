@@ -25,6 +25,8 @@ type serverConfig struct {
 	SyncAlways    bool
 	LogLevel      string
 	DebugAddr     string
+	// Auth turns authentication of the API on (the default).
+	Auth bool
 	// ReadWait bounds how long a read waits for the read models to reach
 	// the log position it needs.
 	ReadWait time.Duration
@@ -53,6 +55,8 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
 	syncDefault, syncErr := strconv.ParseBool(envOr(env, "sync-always", "false"))
 	fs.BoolVar(&c.SyncAlways, "sync-always", syncDefault, "fsync every JetStream write: survives a power loss, costs speed (env "+envName("sync-always")+")")
+	authDefault, authErr := strconv.ParseBool(envOr(env, "auth", "true"))
+	fs.BoolVar(&c.Auth, "auth", authDefault, "require a bearer token on every API request but health and the API's description; --auth=false opens the API to anyone who can reach it (env "+envName("auth")+")")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -69,6 +73,9 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	}
 	if c.ReadWait, err = time.ParseDuration(readWait); err != nil {
 		errs = append(errs, fmt.Errorf("--read-wait: %q is not a duration such as 5s", readWait))
+	}
+	if authErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("auth"), env(envName("auth"))))
 	}
 	if syncErr != nil {
 		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("sync-always"), env(envName("sync-always"))))

@@ -25,6 +25,8 @@ Usage:
   conveyor logs RUNID [-f]              a run's log; -f follows it live until the run ends
   conveyor events [--follow]            the event log, for audits
   conveyor trace RUNID                  why a run happened and what happened in it
+  conveyor tokens create NAME --role R  issue an API token (viewer, driver, operator, admin); prints it once
+  conveyor tokens list|revoke NAME      the active tokens; revoke one
   conveyor projections rebuild|verify   rebuild the read models from the log, or check them
   conveyor projections parked           events the server's consumers could not handle and set aside
   conveyor projections unpark ID        dismiss a parked event once its cause is dealt with
@@ -34,7 +36,8 @@ Usage:
 
 Run "conveyor COMMAND -h" for a command's flags. Exit codes: 0 done, 1 the server refused or a run
 failed, 2 usage error, 3 server unreachable. Clients find the server through --server or
-CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT (default http://localhost:8080).
+CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT (default http://localhost:8080), and send --token, else
+CONVEYOR_TOKEN, else a local server's admin token from CONVEYOR_DATA_DIR (default ./conveyor-data).
 `
 
 func main() {
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
-	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace":
+	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace", "tokens":
 		return runClient(ctx, args[0], args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "completion":
 		return completion(args[1:], os.Stdout, os.Stderr)

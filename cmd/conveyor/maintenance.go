@@ -35,6 +35,7 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("conveyor projections", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", "", "server URL (default from CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT)")
+	token := fs.String("token", "", "API token of an admin (default CONVEYOR_TOKEN, else a local server's admin token)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: conveyor projections rebuild|verify|parked|unpark ID [--server URL]")
 		fs.PrintDefaults()
@@ -55,6 +56,9 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		fmt.Fprintf(stderr, "conveyor: %v\n", err)
 		return 2
+	}
+	if t := resolveToken(*token, base, os.Getenv); t != "" {
+		req.Header.Set("Authorization", "Bearer "+t)
 	}
 	started := time.Now()
 	resp, err := http.DefaultClient.Do(req)

@@ -136,12 +136,22 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
+	var tokens *projections.Tokens
+	if cfg.Auth {
+		if tokens, err = loadTokens(ctx, store); err != nil {
+			return err
+		}
+		if err := ensureAdminToken(ctx, cfg, handler, store, tokens, log); err != nil {
+			return err
+		}
+	}
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 		Position:    position,
 		Parked:      parked,
+		Tokens:      tokenTable(tokens),
 	})
 	if err != nil {
 		return err
@@ -156,7 +166,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return projector.Run(gctx) })
-	g.Go(func() error { return pm.Run(gctx) })
+	g.Go(func() error { return pm.Run(commands.WithActor(gctx, engineActor)) })
 	g.Go(func() error {
 		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher("engine"), AckWait: consumerAckWait},
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
@@ -165,6 +175,9 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked, AckWait: consumerAckWait, Workers: engine.DefaultWorkers}, pm.RecordResult)
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
+	if tokens != nil {
+		g.Go(func() error { return followTokens(gctx, store, tokens, log) })
+	}
 	if cfg.DebugAddr != "" {
 		g.Go(func() error { return serveProfiles(gctx, cfg.DebugAddr, log) })
 	}

@@ -1,0 +1,73 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/conveyor/conveyor/domain"
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// access is what a route needs: nothing (public) or a role.
+type access struct {
+	public bool
+	role   domain.Role
+}
+
+// publicPaths are served to anyone: liveness, readiness and the API's own
+// description hold no data.
+var publicPaths = []string{"/health", "/ready", "/openapi", "/docs", "/schemas/"}
+
+// accessOf is the one rule of who may use a route, given its method and
+// path pattern as registered ("/runs/{id}/cancel"). Reads need viewer,
+// except the maintenance endpoints; resources and runs are written by
+// operators; everything else that changes state (definitions, pipelines,
+// tokens, maintenance) needs admin. A route the rule does not name needs
+// admin: unknown means closed.
+func accessOf(method, path string) access {
+	read := method == http.MethodGet || method == http.MethodHead
+	for _, p := range publicPaths {
+		if read && (path == p || strings.HasPrefix(path, p)) {
+			return access{public: true}
+		}
+	}
+	switch {
+	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/tokens"):
+		return access{role: domain.RoleAdmin}
+	case read:
+		return access{role: domain.RoleViewer}
+	case strings.HasPrefix(path, "/resources"), strings.HasPrefix(path, "/runs"):
+		return access{role: domain.RoleOperator}
+	}
+	return access{role: domain.RoleAdmin}
+}
+
+// routeAccess is what the route serving r needs. A request no route serves
+// needs only a token, so that it gets its 404 or 405 once authenticated.
+func (s *Server) routeAccess(r *http.Request) access {
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		return access{role: domain.RoleViewer}
+	}
+	method, path, found := strings.Cut(pattern, " ")
+	if !found {
+		method, path = r.Method, pattern
+	}
+	return accessOf(method, path)
+}
+
+// securityScheme names the bearer scheme in the OpenAPI document.
+const securityScheme = "bearer"
+
+// declareAccess writes into op the security it needs and, as the extension
+// x-conveyor-role and in its description, the role.
+func declareAccess(op *huma.Operation, a access) {
+	if a.public {
+		op.Security = []map[string][]string{{}}
+		op.Extensions = map[string]any{"x-conveyor-role": "public"}
+		return
+	}
+	op.Security = []map[string][]string{{securityScheme: {}}}
+	op.Extensions = map[string]any{"x-conveyor-role": string(a.role)}
+	op.Description = strings.TrimSpace(op.Description + "\n\nNeeds a token of role `" + string(a.role) + "` or above.")
+}
