@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -16,9 +17,15 @@ const SecretPrefix = "cvy_"
 type IssueToken struct {
 	Name string
 	Role domain.Role
+	// Secret, when set, is the secret to use instead of a random one: an
+	// operator's bootstrap token. It must be at least MinSecretLength long.
+	Secret string
 	// RequestID, when set, is the causation id of the event.
 	RequestID string
 }
+
+// MinSecretLength is the shortest secret a token may have.
+const MinSecretLength = 32
 
 // IssueToken records TokenIssued and returns the token and its secret. A
 // name that holds an active token is a conflict.
@@ -31,7 +38,12 @@ func (h *Handler) IssueToken(ctx context.Context, c IssueToken) (domain.Token, s
 	if err != nil {
 		return domain.Token{}, "", err
 	}
-	secret := SecretPrefix + rand.Text() + rand.Text()
+	secret := c.Secret
+	if secret == "" {
+		secret = SecretPrefix + rand.Text() + rand.Text()
+	} else if len(secret) < MinSecretLength {
+		return domain.Token{}, "", domain.Invalid("token", fmt.Sprintf("must be at least %d characters", MinSecretLength))
+	}
 	tok := domain.Token{ID: h.newID(), Name: c.Name, Role: c.Role, Hash: domain.HashSecret(secret)}
 	if err := agg.Issue(tok, h.cause("", c.RequestID)); err != nil {
 		return domain.Token{}, "", err

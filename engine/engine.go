@@ -102,6 +102,9 @@ func (e *Engine) on(ctx context.Context, runID string, do func(context.Context) 
 func (e *Engine) onQueue(ctx context.Context, queues []chan task, runID string, do func(context.Context) error) error {
 	h := fnv.New32a()
 	h.Write([]byte(runID))
+	if commands.ActorOf(ctx) == nil {
+		ctx = commands.WithActor(ctx, Actor)
+	}
 	t := task{ctx: ctx, do: do, done: make(chan error, 1)}
 	select {
 	case queues[h.Sum32()%uint32(len(queues))] <- t:
@@ -115,6 +118,10 @@ func (e *Engine) onQueue(ctx context.Context, queues []chan task, runID string, 
 		return ctx.Err()
 	}
 }
+
+// Actor is the actor of the engine's decisions, unless the caller names
+// another (a driver whose result is recorded).
+var Actor = domain.Actor{Kind: domain.ActorServer, Name: "engine"}
 
 // Aggregates are the event streams the engine consumes.
 var Aggregates = []string{domain.AggregateResource, domain.AggregateRun}

@@ -75,7 +75,27 @@ type Event struct {
 	CorrelationID string          `json:"correlationId,omitempty"`
 	CausationID   string          `json:"causationId,omitempty"`
 	Sequence      uint64          `json:"sequence"`
-	Raw           json.RawMessage `json:"-"`
+	// Actor is who caused the event; nil for events from before the
+	// server recorded actors.
+	Actor *Actor          `json:"actor,omitempty"`
+	Raw   json.RawMessage `json:"-"`
+}
+
+// Actor is who caused an event: a token (Kind "token", its Name and ID) or
+// the server itself (Kind "server": Name "engine" for the decisions of a
+// run).
+type Actor struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"`
+}
+
+// String is "token NAME" or "server NAME".
+func (a *Actor) String() string {
+	if a == nil {
+		return ""
+	}
+	return a.Kind + " " + a.Name
 }
 
 // UnmarshalJSON keeps the whole event in Raw beside its envelope.

@@ -67,43 +67,81 @@ func followTokens(ctx context.Context, store *eventstore.Store, tokens *projecti
 	return nil
 }
 
-// ensureAdminToken makes sure the data directory holds the secret of a
-// valid admin token, so that the CLI on this machine works with no flag.
-// When the file is missing, or its token was revoked, the server issues
-// localAdmin again (revoking the one before). Servers that share external
-// clusters do so only while no admin token exists at all: one replica must
-// not revoke another's.
-func ensureAdminToken(ctx context.Context, cfg serverConfig, cmd *commands.Handler, store *eventstore.Store, tokens *projections.Tokens, log *slog.Logger) error {
-	path := filepath.Join(cfg.DataDir, adminTokenFile)
-	if data, err := os.ReadFile(path); err == nil {
-		if _, ok := tokens.Authenticate(strings.TrimSpace(string(data))); ok {
-			return nil
-		}
+// adminTokenPath is the file of the admin token for this machine's CLI:
+// --admin-token-file, else admin.token in the data directory of a server
+// that embeds NATS; "" for a replica of external clusters without the flag
+// (its data directory stays unused).
+func adminTokenPath(cfg serverConfig) string {
+	switch {
+	case cfg.AdminTokenFile != "":
+		return cfg.AdminTokenFile
+	case cfg.NATSURL == "":
+		return filepath.Join(cfg.DataDir, adminTokenFile)
 	}
-	if cfg.NATSURL != "" && tokens.Has(domain.RoleAdmin) {
-		log.Info("no admin token in the data directory; use one issued by an admin", "file", path)
+	return ""
+}
+
+// ensureAdminToken makes sure the admin token file holds the secret of a
+// valid admin token named localAdmin, so that the CLI on this machine works
+// with no flag. A secret already in the file is kept (an operator may
+// provide one, for every replica of a cluster); without one, or when its
+// token was revoked, the server issues localAdmin again and writes the
+// file. A replica of external clusters with an empty file does so only
+// while no admin token exists at all: it must not revoke another's.
+func ensureAdminToken(ctx context.Context, cfg serverConfig, cmd *commands.Handler, store *eventstore.Store, tokens *projections.Tokens, log *slog.Logger) error {
+	path := adminTokenPath(cfg)
+	if path == "" {
+		if !tokens.Has(domain.RoleAdmin) {
+			log.Warn("no admin token exists: give --admin-token-file to one replica to issue the first")
+		}
 		return nil
 	}
+	var secret string
+	if data, err := os.ReadFile(path); err == nil {
+		secret = strings.TrimSpace(string(data))
+	}
 	ctx = commands.WithActor(ctx, serverActor)
+	for attempt := 0; ; attempt++ {
+		if _, ok := tokens.Authenticate(secret); ok && secret != "" {
+			return nil
+		}
+		if secret == "" && cfg.NATSURL != "" && tokens.Has(domain.RoleAdmin) {
+			log.Info("the admin token file is empty and an admin token exists; use that one", "file", path)
+			return nil
+		}
+		issued, err := reissue(ctx, cmd, secret)
+		if err == nil {
+			if secret == "" {
+				if err := writeSecretFile(path, issued); err != nil {
+					return err
+				}
+			}
+			log.Info("issued an admin token for this machine's CLI", "token", localAdmin, "file", path)
+		} else if !errors.Is(err, domain.ErrConflict) || attempt == 3 {
+			return fmt.Errorf("admin token: %w", err)
+		}
+		// A replica beside this one may have issued it in the meantime.
+		events, err := store.Load(ctx, domain.AggregateToken, localAdmin)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			tokens.Apply(e)
+		}
+		if issued != "" {
+			secret = issued
+		}
+	}
+}
+
+// reissue revokes localAdmin, if active, and issues it again with secret (a
+// random one when empty), which it returns.
+func reissue(ctx context.Context, cmd *commands.Handler, secret string) (string, error) {
 	if _, err := cmd.RevokeToken(ctx, commands.RevokeToken{Name: localAdmin}); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return fmt.Errorf("revoke the old %s token: %w", localAdmin, err)
+		return "", err
 	}
-	_, secret, err := cmd.IssueToken(ctx, commands.IssueToken{Name: localAdmin, Role: domain.RoleAdmin})
-	if err != nil {
-		return fmt.Errorf("issue the %s token: %w", localAdmin, err)
-	}
-	if err := writeSecretFile(path, secret); err != nil {
-		return err
-	}
-	events, err := store.Load(ctx, domain.AggregateToken, localAdmin)
-	if err != nil {
-		return err
-	}
-	for _, e := range events {
-		tokens.Apply(e)
-	}
-	log.Info("issued an admin token for this machine's CLI", "token", localAdmin, "file", path)
-	return nil
+	_, issued, err := cmd.IssueToken(ctx, commands.IssueToken{Name: localAdmin, Role: domain.RoleAdmin, Secret: secret})
+	return issued, err
 }
 
 // writeSecretFile writes secret to path, readable by its owner alone; the
@@ -130,9 +168,6 @@ func writeSecretFile(path, secret string) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
-// engineActor is the actor of the engine's decisions.
-var engineActor = domain.Actor{Kind: domain.ActorServer, Name: "engine"}
 
 // tokenTable is tokens as the API takes them: none when authentication is
 // off.

@@ -27,6 +27,8 @@ type benchConfig struct {
 	Rebuild    bool
 	Ceilings   bool
 	ServerArgs string
+	// Token is the API token the load is sent with.
+	Token string
 }
 
 // runBench is `conveyor bench`: a load generator that speaks only the REST
@@ -108,9 +110,17 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		}
 		defer srv.stop()
 		c.API, c.NATS, serverPID = srv.api, srv.nats, srv.cmd.Process.Pid
+		c.Token = resolveToken("", c.API, func(name string) string {
+			if name == "CONVEYOR_DATA_DIR" {
+				return srv.dir
+			}
+			return ""
+		})
 		rows.print(row{"start-up", "process start to ready", srv.startup.Round(time.Millisecond).String()})
+	} else {
+		c.Token = resolveToken("", c.API, os.Getenv)
 	}
-	client, err := sdk.NewClient(sdk.WithBaseURL(c.API), sdk.WithHTTPClient(benchHTTPClient()))
+	client, err := sdk.NewClient(sdk.WithBaseURL(c.API), sdk.WithHTTPClient(benchHTTPClient()), sdk.WithToken(c.Token))
 	if err != nil {
 		return err
 	}
@@ -156,14 +166,14 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		sum.resources, sum.memory = created, mem
 		rows.print(memoryRow(fmt.Sprintf("memory after %d resources", created), mem, err))
 	}
-	r, err := benchReplay(ctx, client)
+	r, err := benchReplay(ctx, client, c.Token)
 	if err != nil {
 		return err
 	}
 	sum.replay = r
 	rows.print(r.rows()...)
 	if c.Rebuild {
-		r, err := benchRebuild(ctx, c.API)
+		r, err := benchRebuild(ctx, c.API, c.Token)
 		if err != nil {
 			return err
 		}

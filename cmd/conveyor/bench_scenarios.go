@@ -117,8 +117,8 @@ func (r replayResult) rows() []row {
 }
 
 // benchReplay pages through the whole event log with GET /events.
-func benchReplay(ctx context.Context, client *sdk.Client) (replayResult, error) {
-	client, err := sdk.NewClient(sdk.WithBaseURL(client.BaseURL()), sdk.WithHTTPClient(&http.Client{Timeout: 5 * time.Minute}))
+func benchReplay(ctx context.Context, client *sdk.Client, token string) (replayResult, error) {
+	client, err := sdk.NewClient(sdk.WithBaseURL(client.BaseURL()), sdk.WithHTTPClient(&http.Client{Timeout: 5 * time.Minute}), sdk.WithToken(token))
 	if err != nil {
 		return replayResult{}, err
 	}
@@ -140,11 +140,12 @@ func benchReplay(ctx context.Context, client *sdk.Client) (replayResult, error) 
 }
 
 // benchRebuild rebuilds the read models through the admin endpoint.
-func benchRebuild(ctx context.Context, api string) ([]row, error) {
+func benchRebuild(ctx context.Context, api, token string) ([]row, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, api+"/admin/projections/rebuild", nil)
 	if err != nil {
 		return nil, err
 	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -24,6 +24,8 @@ type process struct {
 	logs *strings.Builder
 	mu   *sync.Mutex
 	done chan error
+	// token is the server's admin token ("" with authentication off).
+	token string
 }
 
 // startBinary runs `conveyor server args...` and waits for its ready line.
@@ -58,6 +60,7 @@ func startBinary(t *testing.T, env []string, args ...string) *process {
 	select {
 	case m := <-ready:
 		p.at = endpoints{API: m[1], NATS: m[2], Etcd: strings.Split(m[3], ",")}
+		p.token = adminToken(t, p.at.API, tokenFileOf(args, env))
 		t.Logf("conveyor ready after %v (embedded: %q)", time.Since(started).Round(time.Millisecond), m[4])
 	case err := <-p.done:
 		t.Fatalf("conveyor exited before ready: %v\n%s", err, p.output())

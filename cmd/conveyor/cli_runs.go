@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -114,8 +115,16 @@ func (c *cli) logs(args []string) int {
 
 func (c *cli) printEvent(e sdk.Event) error {
 	_, err := fmt.Fprintf(c.stdout, "%6d  %s  %-28s %s/%s  %s\n", e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type,
-		e.Aggregate, e.AggregateID, shortNote(e.CorrelationID))
+		e.Aggregate, e.AggregateID, strings.TrimSpace(shortNote(e.CorrelationID)+byActor(e.Actor)))
 	return err
+}
+
+// byActor is "  by token NAME", or nothing for an event without an actor.
+func byActor(a *sdk.Actor) string {
+	if a == nil {
+		return ""
+	}
+	return "  by " + a.String()
 }
 
 func shortNote(corr string) string {
@@ -176,9 +185,9 @@ func (c *cli) trace(args []string) int {
 		chain = append([]sdk.Event{*t.Cause}, chain...)
 	}
 	return c.show(*format, t, func(tw *tabwriter.Writer) {
-		tableRow(tw, "SEQ", "TIME", "EVENT", "ID", "CAUSED BY")
+		tableRow(tw, "SEQ", "TIME", "EVENT", "ID", "CAUSED BY", "ACTOR")
 		for _, e := range chain {
-			tableRow(tw, e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type+stepOf(e), short(e.ID), short(e.CausationID))
+			tableRow(tw, e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type+stepOf(e), short(e.ID), short(e.CausationID), e.Actor.String())
 		}
 	})
 }

@@ -17,7 +17,7 @@ func cliRun(t *testing.T, server *process, stdin string, args ...string) (int, s
 	t.Helper()
 	host, port, _ := strings.Cut(strings.TrimPrefix(server.at.API, "http://"), ":")
 	cmd := exec.Command(conveyorBinary(t), args...)
-	cmd.Env = append(os.Environ(), "CONVEYOR_SERVER_HOST="+host, "CONVEYOR_SERVER_PORT="+port)
+	cmd.Env = append(os.Environ(), "CONVEYOR_SERVER_HOST="+host, "CONVEYOR_SERVER_PORT="+port, "CONVEYOR_TOKEN="+server.token)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

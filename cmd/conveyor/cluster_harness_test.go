@@ -41,7 +41,7 @@ func newCluster(t *testing.T, natsURL, etcd string) *cluster {
 	c := &cluster{t: t, natsURL: natsURL, prefix: "/conveyor-replicas-" + run,
 		definition: "build-" + run, pipeline: "ci-" + run, compiler: "compiler-" + run, uploader: "uploader-" + run}
 	c.args = []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--nats-url", natsURL,
-		"--etcd-endpoints", etcd, "--etcd-prefix", c.prefix}
+		"--etcd-endpoints", etcd, "--etcd-prefix", c.prefix, "--admin-token-file", providedAdminToken(t)}
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		t.Fatalf("connect nats: %v", err)

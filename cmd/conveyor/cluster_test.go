@@ -32,9 +32,10 @@ func TestClusterMode(t *testing.T) {
 	dir := t.TempDir()
 	prefix := fmt.Sprintf("/conveyor-test-%d", time.Now().UnixNano())
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1e6)
+	tokenFile := providedAdminToken(t)
 	args := func() []string {
 		return []string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--nats-url", natsURL,
-			"--etcd-endpoints", etcd, "--etcd-prefix", prefix}
+			"--etcd-endpoints", etcd, "--etcd-prefix", prefix, "--admin-token-file", tokenFile}
 	}
 	a := startBinary(t, nil, args()...)
 	if strings.Contains(a.output(), "embedded=nats") || strings.Contains(a.output(), "embedded=etcd") {

@@ -27,6 +27,9 @@ type serverConfig struct {
 	DebugAddr     string
 	// Auth turns authentication of the API on (the default).
 	Auth bool
+	// AdminTokenFile holds the secret of the local admin token; see
+	// adminTokenPath.
+	AdminTokenFile string
 	// ReadWait bounds how long a read waits for the read models to reach
 	// the log position it needs.
 	ReadWait time.Duration
@@ -48,6 +51,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&endpoints, "etcd-endpoints", "", "external etcd endpoints, comma-separated (empty: embed etcd)")
 	str(&c.EtcdPrefix, "etcd-prefix", "/conveyor", "key prefix of the read models in etcd")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.AdminTokenFile, "admin-token-file", "", "file of the admin token for the CLI: kept if it holds one, else written (default: admin.token in the data directory when NATS is embedded)")
 	str(&c.DebugAddr, "debug-addr", "", "address serving Go's runtime profiles under /debug/pprof/ (empty: none)")
 	var replicas, maxBody, readWait string
 	str(&readWait, "read-wait", "5s", "how long a read waits for the read models to reach the log position it needs before it answers 503")

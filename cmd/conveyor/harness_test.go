@@ -28,6 +28,8 @@ type testServer struct {
 	js   jetstream.JetStream
 	etcd *clientv3.Client
 	proc *process // the server process, when it runs as one
+	// token is the server's admin token ("" with authentication off).
+	token string
 }
 
 // startServer runs serve() with a fresh data directory; change adjusts the
@@ -35,7 +37,7 @@ type testServer struct {
 func startServer(t testing.TB, change func(*serverConfig)) *testServer {
 	t.Helper()
 	cfg := serverConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "127.0.0.1:0",
-		EtcdPrefix: "/conveyor", Replicas: 1, MaxBody: 1 << 20, LogLevel: "error"}
+		EtcdPrefix: "/conveyor", Replicas: 1, MaxBody: 1 << 20, LogLevel: "error", Auth: true}
 	if change != nil {
 		change(&cfg)
 	}
@@ -68,6 +70,7 @@ func startServer(t testing.TB, change func(*serverConfig)) *testServer {
 			t.Errorf("server stopped with: %v", err)
 		}
 	})
+	s.token = adminToken(t, s.at.API, adminTokenPath(cfg))
 	s.connect()
 	return s
 }

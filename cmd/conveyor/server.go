@@ -166,7 +166,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return projector.Run(gctx) })
-	g.Go(func() error { return pm.Run(commands.WithActor(gctx, engineActor)) })
+	g.Go(func() error { return pm.Run(gctx) })
 	g.Go(func() error {
 		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher("engine"), AckWait: consumerAckWait},
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
