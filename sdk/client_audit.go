@@ -66,15 +66,15 @@ func (c *Client) FollowRunLogs(ctx context.Context, runID, driver string, fn fun
 
 // Event is one event of the log, as the server records it.
 type Event struct {
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	Aggregate     string          `json:"aggregate"`
-	AggregateID   string          `json:"aggregateId"`
-	Version       uint64          `json:"aggregateVersion"`
-	Time          time.Time       `json:"time"`
-	CorrelationID string          `json:"correlationId,omitempty"`
-	CausationID   string          `json:"causationId,omitempty"`
-	Sequence      uint64          `json:"sequence"`
+	ID            string    `json:"id"`
+	Type          string    `json:"type"`
+	Aggregate     string    `json:"aggregate"`
+	AggregateID   string    `json:"aggregateId"`
+	Version       uint64    `json:"aggregateVersion"`
+	Time          time.Time `json:"time"`
+	CorrelationID string    `json:"correlationId,omitempty"`
+	CausationID   string    `json:"causationId,omitempty"`
+	Sequence      uint64    `json:"sequence"`
 	// Actor is who caused the event; nil for events from before the
 	// server recorded actors.
 	Actor *Actor          `json:"actor,omitempty"`
