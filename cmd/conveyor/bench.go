@@ -140,6 +140,11 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		sum.creates[conc] = r
 		rows.print(r.rows(fmt.Sprintf("create, concurrency %d", conc), "creates/s")...)
 	}
+	authRows, err := benchAuthCost(percentile(sum.creates[1].lat, 50))
+	if err != nil {
+		return err
+	}
+	rows.print(authRows...)
 	if _, err := client.CreatePipeline(ctx, sdk.Pipeline{Name: pipeline, Resource: typ,
 		Steps: []sdk.Step{{ID: "first", Driver: "bench-first-" + suffix}, {ID: "second", Driver: "bench-second-" + suffix}}}); err != nil {
 		return err
