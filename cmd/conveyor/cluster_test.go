@@ -71,9 +71,36 @@ func TestClusterMode(t *testing.T) {
 	if checks := ready["checks"].(map[string]any); checks["nats"] != "ok" || checks["etcd"] != "ok" {
 		t.Errorf("ready %v", ready)
 	}
+	// A token issued on one replica works on the other; revoked there, it
+	// is refused here within a second.
+	_, _, issued := send(t, "POST", a.at.API+"/tokens", map[string]any{"name": "ci-" + suffix, "role": "viewer"})
+	secret, _ := issued["token"].(string)
+	bearer := "Bearer " + secret
+	waitStatus(t, b.at.API+"/runs", bearer, http.StatusOK)
+	if status, _, body := send(t, "DELETE", b.at.API+"/tokens/ci-"+suffix, nil); status != http.StatusOK {
+		t.Fatalf("revoke on replica b: %d %v", status, body)
+	}
+	waitStatus(t, a.at.API+"/runs", bearer, http.StatusUnauthorized)
 	// Clean up what this test wrote, so reruns against the same cluster start clean.
 	sa.must(http.StatusNoContent, "DELETE", "/resources/build-"+suffix+"/app-1", nil)
 	sa.must(http.StatusNoContent, "DELETE", "/resource-definitions/build-"+suffix, nil)
 	a.stop(t)
 	b.stop(t)
+}
+
+// waitStatus asks url with the Authorization header auth until the answer
+// is want, for up to a second.
+func waitStatus(t *testing.T, url, auth string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for {
+		status, _, _ := send(t, "GET", url, nil, "Authorization", auth)
+		if status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %d after a second, want %d", url, status, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
