@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestCLITokens: with no token given, the CLI on the server's machine uses
+// the admin token the server wrote to its data directory; `tokens create`
+// prints the new token alone on stdout; a viewer's token cannot write.
+func TestCLITokens(t *testing.T) {
+	dir := t.TempDir()
+	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir)
+	host, port, _ := strings.Cut(strings.TrimPrefix(server.at.API, "http://"), ":")
+	cli := func(env []string, args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(conveyorBinary(t), args...)
+		cmd.Env = append(withoutEnv(os.Environ(), "CONVEYOR_TOKEN", "CONVEYOR_DATA_DIR"),
+			append([]string{"CONVEYOR_SERVER_HOST=" + host, "CONVEYOR_SERVER_PORT=" + port}, env...)...)
+		var out, errOut strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := 0
+		if exit, ok := err.(*exec.ExitError); ok {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errOut.String()
+	}
+	if code, _, stderr := cli(nil, "get", "definitions"); code != exitFailed || !strings.Contains(stderr, "authentication required") {
+		t.Errorf("without a token: exit %d, %q", code, stderr)
+	}
+	local := []string{"CONVEYOR_DATA_DIR=" + dir}
+	code, stdout, stderr := cli(local, "tokens", "create", "dashboard", "--role", "viewer")
+	secret := strings.TrimSpace(stdout)
+	if code != exitOK || !strings.HasPrefix(secret, "cvy_") || strings.Contains(secret, " ") {
+		t.Fatalf("tokens create: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, stdout, _ = cli(local, "tokens", "list"); code != exitOK || !strings.Contains(stdout, "dashboard") || !strings.Contains(stdout, "local-admin") || strings.Contains(stdout, secret) {
+		t.Errorf("tokens list: exit %d\n%s", code, stdout)
+	}
+	viewer := []string{"CONVEYOR_TOKEN=" + secret}
+	if code, _, stderr = cli(viewer, "tokens", "create", "mine", "--role", "admin"); code != exitFailed || !strings.Contains(stderr, "needs admin") {
+		t.Errorf("a viewer issuing a token: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr = cli(viewer, "get", "definitions"); code != exitOK {
+		t.Errorf("a viewer reading: exit %d, %q", code, stderr)
+	}
+	if code, _, _ = cli(local, "tokens", "revoke", "dashboard"); code != exitOK {
+		t.Errorf("tokens revoke: exit %d", code)
+	}
+	if code, _, stderr = cli(viewer, "get", "definitions"); code != exitFailed || !strings.Contains(stderr, "revoked") {
+		t.Errorf("a revoked token: exit %d, %q", code, stderr)
+	}
+}
+
+// withoutEnv is env without the named variables.
+func withoutEnv(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		keep := true
+		for _, n := range names {
+			keep = keep && name != n
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
