@@ -95,6 +95,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	hc := huma.DefaultConfig("Conveyor API", cfg.Version)
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
+	hc.Formats = map[string]huma.Format{"application/json": exactJSON, "json": exactJSON}
 	if deps.Tokens != nil {
 		hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 			securityScheme: {Type: "http", Scheme: "bearer", Description: "An API token: `conveyor tokens create NAME --role ROLE` prints one."},
