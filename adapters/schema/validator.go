@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +34,36 @@ type Validator struct {
 
 // New returns a validator with an empty cache.
 func New() *Validator { return &Validator{cache: map[[32]byte]*jsonschema.Schema{}} }
+
+// MaxSchemaObjects bounds the JSON objects in a schema. Compiling grows
+// faster than the schema: on a 2-core machine 1,000 properties compiled in
+// 40 ms, 5,000 in 0.26 s and 30,000 in 8 s, so the bound keeps one request
+// from holding a core.
+const MaxSchemaObjects = 2000
+
+// countObjects counts the objects in v, stopping once it reaches limit.
+func countObjects(v any, limit int) int {
+	n := 0
+	var walk func(any)
+	walk = func(v any) {
+		if n >= limit {
+			return
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			n++
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return n
+}
 
 // refuse is the loader of every compiler: nothing is loaded.
 type refuse struct{}
@@ -64,6 +95,9 @@ func (v *Validator) compile(schema json.RawMessage) (*jsonschema.Schema, error) 
 	case map[string]any, bool:
 	default:
 		return nil, domain.Invalid("schema", "must be a JSON object or a boolean")
+	}
+	if n := countObjects(doc, MaxSchemaObjects+1); n > MaxSchemaObjects {
+		return nil, domain.Invalid("schema", fmt.Sprintf("has more than %d objects (subschemas and the like); compiling it would hold a core for seconds", MaxSchemaObjects))
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)

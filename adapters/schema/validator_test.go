@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -129,4 +130,30 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("error %v (%T) is not a validation error", err, err)
 		}
 	})
+}
+
+// TestLargeSchemaRefusedQuickly: a schema of more objects than the bound is
+// refused before compiling, so the answer comes at once; one at the bound
+// compiles.
+func TestLargeSchemaRefusedQuickly(t *testing.T) {
+	build := func(properties int) json.RawMessage {
+		var b strings.Builder
+		b.WriteString(`{"type":"object","properties":{`)
+		for i := 0; i < properties; i++ {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"p%d":{"type":"string"}`, i)
+		}
+		b.WriteString("}}")
+		return json.RawMessage(b.String())
+	}
+	v := schema.New()
+	list := problems(t, v.Compile(build(30000)))
+	if !strings.Contains(list[0].Error(), "more than 2000 objects") {
+		t.Errorf("30,000 properties: %v", list)
+	}
+	if err := v.Compile(build(schema.MaxSchemaObjects - 2)); err != nil {
+		t.Errorf("a schema at the bound: %v", err)
+	}
 }
