@@ -84,6 +84,13 @@ type endpoints struct {
 // flight, stop the consumers, then close NATS, then etcd.
 func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func(endpoints)) error {
 	started := time.Now()
+	if cfg.NATSURL == "" || len(cfg.EtcdEndpoints) == 0 {
+		unlock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	in, err := startInfra(ctx, cfg, log)
 	if err != nil {
 		return err
