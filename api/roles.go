@@ -46,7 +46,7 @@ func accessOf(method, path string) access {
 // needs only a token, so that it gets its 404 or 405 once authenticated.
 func (s *Server) routeAccess(r *http.Request) access {
 	_, pattern := s.mux.Handler(r)
-	if pattern == "" {
+	if pattern == "" || pattern == fallbackPattern {
 		return access{role: domain.RoleViewer}
 	}
 	method, path, found := strings.Cut(pattern, " ")

@@ -11,7 +11,7 @@ import (
 )
 
 type runPath struct {
-	ID string `path:"id" doc:"the Run ID" format:"uuid"`
+	ID string `path:"id" doc:"the Run ID, a UUID; any other id is a run that does not exist (404)"`
 }
 
 type runOutput struct {
@@ -41,7 +41,7 @@ func (s *Server) registerRuns() {
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run",
 		"A run and each of its steps; with at, as it was then, rebuilt from the event log", tag),
 		func(ctx context.Context, in *struct {
-			ID string `path:"id" doc:"the Run ID" format:"uuid"`
+			ID string `path:"id" doc:"the Run ID, a UUID; any other id is a run that does not exist (404)"`
 			At string `query:"at" doc:"answer the state as it was then, rebuilt from the event log: an RFC 3339 time or a log position (a positive integer: the stream sequence GET /events shows)" example:"42"`
 		}) (*runOutput, error) {
 			if in.At != "" {

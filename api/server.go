@@ -119,6 +119,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerAdmin()
 	s.registerParked()
 	s.registerTokens()
+	s.registerFallback()
 	return s, nil
 }
 

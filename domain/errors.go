@@ -69,10 +69,23 @@ func AsValidation(err error) (ValidationErrors, bool) {
 	return nil, false
 }
 
-func notFound(kind, name string) error {
-	return fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
+// sentinelError says what happened in its own words and matches one of the
+// sentinel errors, so that the words are not followed by the sentinel's.
+type sentinelError struct {
+	msg      string
+	sentinel error
 }
 
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.sentinel }
+
+// NotFound is an error matching ErrNotFound that reads "WHAT not found".
+func NotFound(what string) error {
+	return &sentinelError{msg: what + " not found", sentinel: ErrNotFound}
+}
+
+func notFound(kind, name string) error { return NotFound(fmt.Sprintf("%s %q", kind, name)) }
+
 func alreadyExists(kind, name string) error {
-	return fmt.Errorf("%s %q already exists: %w", kind, name, ErrConflict)
+	return &sentinelError{msg: fmt.Sprintf("%s %q already exists", kind, name), sentinel: ErrConflict}
 }

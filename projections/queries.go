@@ -76,7 +76,7 @@ func get[T any](ctx context.Context, s Store, key, what string) (record[T], erro
 		return record[T]{}, err
 	}
 	if !ok {
-		return record[T]{}, fmt.Errorf("%s not found: %w", what, domain.ErrNotFound)
+		return record[T]{}, domain.NotFound(what)
 	}
 	return decode[T](kv)
 }
