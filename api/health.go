@@ -19,7 +19,7 @@ type readyOutput struct {
 	Status int
 	Body   struct {
 		Status string            `json:"status" enum:"ready,degraded,unavailable" doc:"ready; degraded: serving, but something needs an operator (200); unavailable: a dependency failed (503)"`
-		Checks map[string]string `json:"checks" doc:"each dependency: ok, or what failed; parked (when the server keeps parked events): ok, or how many are parked"`
+		Checks map[string]string `json:"checks" doc:"each dependency: ok, or what failed; parked (when the server keeps parked events): ok, or how many are parked; projector: ok, or how many log positions the read models are behind"`
 	}
 }
 
@@ -40,6 +40,9 @@ func (s *Server) registerHealth() {
 					out.Status, out.Body.Status = http.StatusServiceUnavailable, "unavailable"
 					out.Body.Checks[name] = err.Error()
 				}
+			}
+			if s.logEnd != nil {
+				out.Body.Checks["projector"] = s.lagCheck(ctx)
 			}
 			if s.parked != nil {
 				entry, degraded := s.parkedCheck(ctx)

@@ -74,6 +74,9 @@ type Deps struct {
 	// public ones needs a bearer token whose role allows it, and /tokens
 	// manages them.
 	Tokens TokenTable
+	// LogEnd, with Position, reports the projector's lag in /ready and
+	// /metrics.
+	LogEnd LogEnd
 }
 
 // TokenTable is the read model of API tokens: it authenticates requests,

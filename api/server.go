@@ -77,6 +77,8 @@ type Server struct {
 	// wrote.
 	position *projections.Position
 	writes   commands.Writes
+	// logEnd, when set with position, measures the projector's lag.
+	logEnd LogEnd
 	// auth, when set, authenticates requests; tokens lists and updates
 	// the tokens it knows.
 	auth   Authenticator
@@ -107,6 +109,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		api: humago.New(mux, hc), metrics: newMetrics()}
 	if deps.Tokens != nil {
 		s.auth, s.tokens = deps.Tokens, deps.Tokens
+	}
+	if deps.LogEnd != nil && deps.Position != nil {
+		s.logEnd = deps.LogEnd
+		s.metrics.measureLag(s)
 	}
 	s.registerHealth()
 	s.registerDefinitions()

@@ -43,3 +43,18 @@ func TestErrorsAreProblems(t *testing.T) {
 		t.Errorf("an empty list: %s", raw)
 	}
 }
+
+// TestReadyReportsProjectorLag: /ready names the projector's lag, and
+// /metrics has it as a gauge, once the read models caught up: 0.
+func TestReadyReportsProjectorLag(t *testing.T) {
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.settle()
+	ready := s.must(http.StatusOK, "GET", "/ready", nil)
+	if checks, _ := ready["checks"].(map[string]any); checks["projector"] != "ok" {
+		t.Errorf("ready: %v", ready)
+	}
+	if _, raw := s.callRaw("GET", "/metrics", nil); !strings.Contains(string(raw), "\nconveyor_projector_lag_events 0\n") {
+		t.Errorf("metrics lack conveyor_projector_lag_events 0")
+	}
+}

@@ -159,6 +159,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		Position:    position,
 		Parked:      parked,
 		Tokens:      tokenTable(tokens),
+		LogEnd:      store.LastSequence,
 	})
 	if err != nil {
 		return err
