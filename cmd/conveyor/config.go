@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/conveyor/conveyor/api"
 )
 
 // serverConfig is everything `conveyor server` can be told. Every flag has an
@@ -124,7 +126,7 @@ func (c serverConfig) Validate() error {
 	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
 		errs = append(errs, errors.New("--nats-tls-cert and --nats-tls-key go together"))
 	}
-	errs = append(errs, exposure(c))
+	errs = append(errs, exposure(c), api.BrowserPolicy{CORSOrigins: c.CORSOrigins}.Validate())
 	return errors.Join(errs...)
 }
 
