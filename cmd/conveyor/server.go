@@ -175,11 +175,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		g.Go(func() error { return serveProfiles(gctx, cfg.DebugAddr, log) })
 	}
 	g.Go(func() error {
-		serve := httpServer.Serve
+		run := httpServer.Serve
 		if apiTLS != nil {
-			serve = func(ln net.Listener) error { return httpServer.ServeTLS(ln, "", "") }
+			run = func(ln net.Listener) error { return httpServer.ServeTLS(ln, "", "") }
 		}
-		if err := serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := run(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
