@@ -30,6 +30,8 @@ type Config struct {
 	// ReadWait bounds how long a read waits for the read models to reach
 	// the position it needs (default DefaultReadWait).
 	ReadWait time.Duration
+	// Browser is what the API accepts from web browsers.
+	Browser BrowserPolicy
 }
 
 func (c *Config) setDefaults() {
@@ -52,7 +54,7 @@ func (c Config) Validate() error {
 	if c.MaxBody < 0 {
 		return errors.New("api: MaxBody must not be negative")
 	}
-	return nil
+	return c.Browser.Validate()
 }
 
 // Server is Conveyor's HTTP API. Its handler is safe for concurrent use.
@@ -133,22 +135,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // operations.
 func (s *Server) Mux() *http.ServeMux { return s.mux }
 
-// Handler serves the API: trailing slashes are accepted and every request is
-// counted in the metrics.
+// Handler serves the API: trailing slashes are accepted, every request is
+// counted in the metrics, and what browsers may send is limited by the
+// BrowserPolicy.
 func (s *Server) Handler() http.Handler {
-	return s.metrics.middleware(trimTrailingSlash(jsonByDefault(s.authenticate(s.failFast(s.readYourWrites(s.mux))))))
-}
-
-// jsonByDefault reads every request body as JSON unless it says it is JSON
-// of another kind: `curl -d` labels its body as a form, other clients send
-// no content type at all.
-func jsonByDefault(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ct := r.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
-			r.Header.Set("Content-Type", "application/json")
-		}
-		next.ServeHTTP(w, r)
-	})
+	return s.metrics.middleware(trimTrailingSlash(browserSafe(s.cfg.Browser, s.authenticate(s.failFast(s.readYourWrites(s.mux))))))
 }
 
 // op describes an operation with the API's body limit.

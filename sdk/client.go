@@ -59,9 +59,13 @@ func WithToken(secret string) ClientOption {
 // NewClient returns a client of the server named by CONVEYOR_SERVER_HOST
 // (default "localhost"; it may carry a scheme such as https://) and
 // CONVEYOR_SERVER_PORT (default 8080), unless WithBaseURL says otherwise,
-// with the token of CONVEYOR_TOKEN unless WithToken says otherwise.
+// with the token of CONVEYOR_TOKEN unless WithToken says otherwise. It
+// trusts the CA certificate named by CONVEYOR_CA_CERT, if any.
 func NewClient(opts ...ClientOption) (*Client, error) {
 	c := &Client{base: BaseURLFromEnv(os.Getenv), http: &http.Client{Timeout: 30 * time.Second}, token: strings.TrimSpace(os.Getenv("CONVEYOR_TOKEN"))}
+	if ca := os.Getenv(EnvCACert); ca != "" {
+		opts = append([]ClientOption{WithCACert(ca)}, opts...)
+	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
 			return nil, err

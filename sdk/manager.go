@@ -79,9 +79,13 @@ func (m *Manager) Run(ctx context.Context) error {
 	nc := m.opts.conn
 	if nc == nil {
 		var err error
-		nc, err = nats.Connect(m.opts.natsURL, nats.Name("conveyor-driver-"+m.d.Name()), nats.MaxReconnects(-1))
+		opts := []nats.Option{nats.Name("conveyor-driver-" + m.d.Name()), nats.MaxReconnects(-1)}
+		if m.opts.caCert != "" {
+			opts = append(opts, nats.RootCAs(m.opts.caCert))
+		}
+		nc, err = nats.Connect(m.opts.natsURL, opts...)
 		if err != nil {
-			return fmt.Errorf("sdk: connect to %s: %w", m.opts.natsURL, err)
+			return fmt.Errorf("sdk: connect to %s: %w", RedactURL(m.opts.natsURL), err)
 		}
 		defer nc.Close()
 	}

@@ -15,6 +15,7 @@ type Option func(*options) error
 
 type options struct {
 	natsURL     string
+	caCert      string // PEM CA certificates to trust for tls:// NATS
 	conn        *nats.Conn
 	concurrency int
 	ackWait     time.Duration
@@ -28,13 +29,14 @@ func defaultOptions() options {
 	if url == "" {
 		url = "nats://127.0.0.1:4222"
 	}
-	return options{natsURL: url, concurrency: 1, ackWait: 30 * time.Second,
+	return options{natsURL: url, caCert: os.Getenv(EnvCACert), concurrency: 1, ackWait: 30 * time.Second,
 		backoff: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second}, grace: 30 * time.Second,
 		logger: slog.New(slog.DiscardHandler)}
 }
 
 // WithNATSURL sets the NATS server (default CONVEYOR_NATS_URL, else
-// nats://127.0.0.1:4222).
+// nats://127.0.0.1:4222). A tls:// server with a private certificate is
+// trusted through CONVEYOR_CA_CERT.
 func WithNATSURL(url string) Option {
 	return func(o *options) error {
 		if url == "" {

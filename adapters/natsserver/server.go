@@ -2,6 +2,7 @@ package natsserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,9 @@ type Config struct {
 	SyncAlways bool
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
+	// TLS, when set, is required of TCP clients (drivers), and ClientURL
+	// says tls://. In-process connections need none.
+	TLS *tls.Config
 }
 
 // Validate reports every setting that cannot work.
@@ -64,7 +68,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	opts := &server.Options{
 		Host: host, Port: port, JetStream: true, StoreDir: cfg.StoreDir, SyncAlways: cfg.SyncAlways,
-		NoSigs: true, NoLog: cfg.Logger == nil, MaxPayload: 8 << 20,
+		NoSigs: true, NoLog: cfg.Logger == nil, MaxPayload: 8 << 20, TLSConfig: cfg.TLS,
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -86,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return &Server{ns: ns}, nil
 }
 
-// ClientURL is the nats:// URL the server actually listens on.
+// ClientURL is the nats:// (with TLS, tls://) URL the server actually listens on.
 func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 
 // Connect opens an in-process connection, faster than TCP.

@@ -179,24 +179,3 @@ func TestServiceEndpoints(t *testing.T) {
 		t.Errorf("metrics: %d\n%s", status, metrics)
 	}
 }
-
-// TestBodiesAreJSONWhateverTheirLabel: `curl -d` sends a JSON body labelled
-// as a form; clients of the original send none. Both work.
-func TestBodiesAreJSONWhateverTheirLabel(t *testing.T) {
-	s := startServer(t, nil)
-	for i, ct := range []string{"application/x-www-form-urlencoded", "", "text/plain"} {
-		body, _ := json.Marshal(map[string]any{"name": fmt.Sprintf("kind-%d", i), "schema": map[string]any{"type": "object"}})
-		req, _ := http.NewRequest("POST", s.at.API+"/resource-definitions", strings.NewReader(string(body)))
-		if ct != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Errorf("Content-Type %q: status %d, want 201", ct, resp.StatusCode)
-		}
-	}
-}

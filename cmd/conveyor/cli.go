@@ -25,7 +25,8 @@ const (
 
 const exitCodesHelp = `Exit codes: 0 done (apply --wait: every run succeeded), 1 the server refused or a run failed,
 2 usage error, 3 server unreachable. The server is --server URL, else CONVEYOR_SERVER_HOST and
-CONVEYOR_SERVER_PORT (default http://localhost:8080).`
+CONVEYOR_SERVER_PORT (default http://localhost:8080); an https server with a private CA is trusted
+through --ca-cert or CONVEYOR_CA_CERT.`
 
 // cli is what every client command runs with.
 type cli struct {
@@ -35,6 +36,7 @@ type cli struct {
 	client         *sdk.Client
 	server         string
 	token          string
+	caCert         string
 }
 
 // clientCommands are the client subcommands and what they do.
@@ -63,6 +65,7 @@ func (c *cli) flags(name, usage string) *flag.FlagSet {
 	fs.SetOutput(c.stderr)
 	fs.StringVar(&c.server, "server", "", "server URL (default from CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT)")
 	fs.StringVar(&c.token, "token", "", "API token (default CONVEYOR_TOKEN, else a local server's admin token)")
+	fs.StringVar(&c.caCert, "ca-cert", "", "PEM CA certificate to trust for an https server (default CONVEYOR_CA_CERT)")
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "usage: conveyor %s %s\n\n", name, usage)
 		fs.PrintDefaults()
@@ -101,7 +104,11 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]st
 	if c.server == "" {
 		c.server = sdk.BaseURLFromEnv(os.Getenv)
 	}
-	client, err := sdk.NewClient(sdk.WithBaseURL(c.server), sdk.WithToken(resolveToken(c.token, c.server, os.Getenv)))
+	opts := []sdk.ClientOption{sdk.WithBaseURL(c.server), sdk.WithToken(resolveToken(c.token, c.server, os.Getenv))}
+	if c.caCert != "" {
+		opts = append(opts, sdk.WithCACert(c.caCert))
+	}
+	client, err := sdk.NewClient(opts...)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "conveyor: %v\n", err)
 		return nil, exitUsage
@@ -140,7 +147,7 @@ func (c *cli) fail(what string, err error) int {
 	var netErr net.Error
 	var urlErr *url.Error
 	if errors.As(err, &netErr) || errors.As(err, &urlErr) {
-		fmt.Fprintf(c.stderr, "conveyor: %s: server %s unreachable: %v\n", what, c.client.BaseURL(), rootCause(err))
+		fmt.Fprintf(c.stderr, "conveyor: %s: server %s unreachable: %v\n", what, sdk.RedactURL(c.client.BaseURL()), rootCause(err))
 		return exitUnreachable
 	}
 	fmt.Fprintf(c.stderr, "conveyor: %s: %v\n", what, err)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/conveyor/conveyor/api"
 )
 
 // serverConfig is everything `conveyor server` can be told. Every flag has an
@@ -33,6 +35,15 @@ type serverConfig struct {
 	// ReadWait bounds how long a read waits for the read models to reach
 	// the log position it needs.
 	ReadWait time.Duration
+	// Insecure allows listening off loopback without TLS.
+	Insecure bool
+	// TLSCert and TLSKey, when set, make the API serve HTTPS.
+	TLSCert, TLSKey string
+	// NATSTLSCert and NATSTLSKey, when set, make the embedded NATS require TLS.
+	NATSTLSCert, NATSTLSKey string
+	// CORSOrigins are the other sites' origins allowed to call the API from
+	// a browser.
+	CORSOrigins []string
 }
 
 // parseServerFlags reads flags, with defaults from the environment.
@@ -53,21 +64,32 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.AdminTokenFile, "admin-token-file", "", "file of the admin token for the CLI: kept if it holds one, else written (default: admin.token in the data directory when NATS is embedded)")
 	str(&c.DebugAddr, "debug-addr", "", "address serving Go's runtime profiles under /debug/pprof/ (empty: none)")
-	var replicas, maxBody, readWait string
+	str(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) of the API: serve HTTPS")
+	str(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	str(&c.NATSTLSCert, "nats-tls-cert", "", "PEM certificate (chain) of the embedded NATS: require TLS")
+	str(&c.NATSTLSKey, "nats-tls-key", "", "PEM private key of --nats-tls-cert")
+	var replicas, maxBody, readWait, corsOrigins string
+	str(&corsOrigins, "cors-origin", "", "origins of other sites allowed to call the API from a browser, comma-separated (empty: CORS off)")
 	str(&readWait, "read-wait", "5s", "how long a read waits for the read models to reach the log position it needs before it answers 503")
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
-	syncDefault, syncErr := strconv.ParseBool(envOr(env, "sync-always", "false"))
-	fs.BoolVar(&c.SyncAlways, "sync-always", syncDefault, "fsync every JetStream write: survives a power loss, costs speed (env "+envName("sync-always")+")")
-	authDefault, authErr := strconv.ParseBool(envOr(env, "auth", "true"))
-	fs.BoolVar(&c.Auth, "auth", authDefault, "require a bearer token on every API request but health and the API's description; --auth=false opens the API to anyone who can reach it (env "+envName("auth")+")")
+	var errs []error
+	boolean := func(p *bool, name, help string, defaultValue ...bool) {
+		def, err := strconv.ParseBool(envOr(env, name, strconv.FormatBool(len(defaultValue) > 0 && defaultValue[0])))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName(name), env(envName(name))))
+		}
+		fs.BoolVar(p, name, def, help+" (env "+envName(name)+")")
+	}
+	boolean(&c.SyncAlways, "sync-always", "fsync every JetStream write: survives a power loss, costs speed")
+	boolean(&c.Insecure, "insecure", "allow the API or the embedded NATS to listen off loopback without TLS")
+	boolean(&c.Auth, "auth", "require a bearer token on every API request but health and the API's description; --auth=false opens the API to anyone who can reach it", true)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	var errs []error
 	var err error
 	if c.Replicas, err = strconv.Atoi(replicas); err != nil {
 		errs = append(errs, fmt.Errorf("--replicas: %q is not a number", replicas))
@@ -78,17 +100,8 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	if c.ReadWait, err = time.ParseDuration(readWait); err != nil {
 		errs = append(errs, fmt.Errorf("--read-wait: %q is not a duration such as 5s", readWait))
 	}
-	if authErr != nil {
-		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("auth"), env(envName("auth"))))
-	}
-	if syncErr != nil {
-		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("sync-always"), env(envName("sync-always"))))
-	}
-	for _, e := range strings.Split(endpoints, ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			c.EtcdEndpoints = append(c.EtcdEndpoints, e)
-		}
-	}
+	c.EtcdEndpoints = splitList(endpoints)
+	c.CORSOrigins = splitList(corsOrigins)
 	errs = append(errs, c.Validate())
 	return c, errors.Join(errs...)
 }
@@ -114,7 +127,25 @@ func (c serverConfig) Validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
+		errs = append(errs, errors.New("--nats-tls-cert and --nats-tls-key go together"))
+	}
+	errs = append(errs, exposure(c), api.BrowserPolicy{CORSOrigins: c.CORSOrigins}.Validate())
 	return errors.Join(errs...)
+}
+
+// splitList is the non-empty items of a comma-separated list.
+func splitList(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/conveyor/conveyor/adapters/etcdserver"
 	"github.com/conveyor/conveyor/adapters/natsserver"
+	"github.com/conveyor/conveyor/sdk"
 	"github.com/nats-io/nats.go"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -23,6 +24,8 @@ type infra struct {
 	etcd          *clientv3.Client
 	natsURL       string // for drivers
 	etcdEndpoints []string
+	etcdUser      string
+	etcdPassword  string
 	embNATS       *natsserver.Server
 	embEtcd       *etcdserver.Server
 	embedded      []string
@@ -32,13 +35,18 @@ type infra struct {
 // cfg.EtcdEndpoints is set, starting both at once, then connects to them.
 func startInfra(ctx context.Context, cfg serverConfig, log *slog.Logger) (*infra, error) {
 	in := &infra{natsURL: cfg.NATSURL}
-	endpoints := cfg.EtcdEndpoints
+	endpoints, user, password := etcdCredentials(cfg.EtcdEndpoints)
+	in.etcdUser, in.etcdPassword = user, password
+	natsTLS, err := serverTLS("nats-tls-cert", cfg.NATSTLSCert, cfg.NATSTLSKey)
+	if err != nil {
+		return nil, err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.NATSURL == "" {
 		g.Go(func() error {
 			s, err := natsserver.Start(gctx, natsserver.Config{
 				Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "nats"),
-				SyncAlways: cfg.SyncAlways, Logger: log.With("component", "nats"),
+				SyncAlways: cfg.SyncAlways, Logger: log.With("component", "nats"), TLS: natsTLS,
 			})
 			in.embNATS = s
 			return err
@@ -51,7 +59,7 @@ func startInfra(ctx context.Context, cfg serverConfig, log *slog.Logger) (*infra
 			return err
 		})
 	}
-	err := g.Wait()
+	err = g.Wait()
 	if in.embNATS != nil {
 		in.natsURL = in.embNATS.ClientURL()
 		in.embedded = append(in.embedded, "nats")
@@ -88,9 +96,10 @@ func (in *infra) connect(ctx context.Context, endpoints []string, log *slog.Logg
 		in.nc, err = nats.Connect(in.natsURL, append(opts, nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))...)
 	}
 	if err != nil {
-		return fmt.Errorf("connect to nats %s: %w", in.natsURL, err)
+		return fmt.Errorf("connect to nats %s: %w", sdk.RedactURL(in.natsURL), err)
 	}
-	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop()})
+	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, Username: in.etcdUser, Password: in.etcdPassword,
+		DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop()})
 	if err != nil {
 		return fmt.Errorf("connect to etcd %v: %w", endpoints, err)
 	}

@@ -63,7 +63,7 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	started := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "conveyor: server %s unreachable: %v\n", base, err)
+		fmt.Fprintf(stderr, "conveyor: server %s unreachable: %v\n", sdk.RedactURL(base), err)
 		return 3
 	}
 	defer resp.Body.Close()

@@ -23,6 +23,7 @@ import (
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/engine"
 	"github.com/conveyor/conveyor/projections"
+	"github.com/conveyor/conveyor/sdk"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
@@ -152,7 +153,12 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 			return err
 		}
 	}
-	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait}, api.Deps{
+	apiTLS, err := serverTLS("tls-cert", cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return err
+	}
+	browser := api.BrowserPolicy{LoopbackOnly: api.IsLoopback(cfg.Addr), CORSOrigins: cfg.CORSOrigins}
+	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
@@ -168,7 +174,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: apiTLS}
 
 	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
 
@@ -190,7 +196,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		g.Go(func() error { return serveProfiles(gctx, cfg.DebugAddr, log) })
 	}
 	g.Go(func() error {
-		if err := httpServer.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		run := httpServer.Serve
+		if apiTLS != nil {
+			run = func(ln net.Listener) error { return httpServer.ServeTLS(ln, "", "") }
+		}
+		if err := run(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
@@ -201,9 +211,20 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		defer cancel()
 		return httpServer.Shutdown(sctx)
 	})
-	at := endpoints{API: "http://" + ln.Addr().String(), NATS: in.natsURL, Etcd: in.etcdEndpoints}
-	log.Info("conveyor ready", "api", at.API, "nats", at.NATS, "etcd", strings.Join(at.Etcd, ","),
-		"embedded", strings.Join(in.embedded, ","), "startup", time.Since(started).Round(time.Millisecond))
+	scheme := "http://"
+	if apiTLS != nil {
+		scheme = "https://"
+	}
+	at := endpoints{API: scheme + ln.Addr().String(), NATS: in.natsURL, Etcd: in.etcdEndpoints}
+	for _, l := range openListeners(cfg) {
+		log.Warn("insecure: listening off loopback without TLS; anyone who can reach it can use it", "flag", "--"+l.flag, "addr", l.addr)
+	}
+	ready := []any{"api", at.API, "nats", sdk.RedactURL(at.NATS), "etcd", sdk.RedactURL(strings.Join(at.Etcd, ",")),
+		"embedded", strings.Join(in.embedded, ","), "startup", time.Since(started).Round(time.Millisecond)}
+	if cfg.Insecure {
+		ready = append(ready, "insecure", true)
+	}
+	log.Info("conveyor ready", ready...)
 	if onReady != nil {
 		onReady(at)
 	}

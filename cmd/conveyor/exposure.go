@@ -1,0 +1,44 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/conveyor/conveyor/api"
+)
+
+// exposure refuses a listener that others can reach without protection: the
+// API (--addr) or the embedded NATS (--nats-listen) bound to an address
+// that is not loopback, without TLS for that listener, or the API without
+// authentication, unless --insecure says so. Every refusal says how to fix
+// it.
+func exposure(c serverConfig) error {
+	if c.Insecure {
+		return nil
+	}
+	var errs []error
+	for _, l := range openListeners(c) {
+		errs = append(errs, fmt.Errorf("--%s %s is not a loopback address: give it TLS (%s) "+
+			"or, to accept that anyone on the network can use it, pass --insecure", l.flag, l.addr, l.tls))
+	}
+	if c.Addr != "" && !api.IsLoopback(c.Addr) && !c.Auth {
+		errs = append(errs, fmt.Errorf("--addr %s is not a loopback address and --auth=false lets anyone who reaches it do anything: "+
+			"keep authentication on or, to accept that, pass --insecure", c.Addr))
+	}
+	return errors.Join(errs...)
+}
+
+// listener is one address the server listens on, named by its flags.
+type listener struct{ flag, addr, tls string }
+
+// openListeners are the listeners bound off loopback without TLS.
+func openListeners(c serverConfig) []listener {
+	var out []listener
+	if c.Addr != "" && !api.IsLoopback(c.Addr) && c.TLSCert == "" {
+		out = append(out, listener{"addr", c.Addr, "--tls-cert, --tls-key"})
+	}
+	if c.NATSURL == "" && c.NATSListen != "" && !api.IsLoopback(c.NATSListen) && c.NATSTLSCert == "" {
+		out = append(out, listener{"nats-listen", c.NATSListen, "--nats-tls-cert, --nats-tls-key"})
+	}
+	return out
+}
