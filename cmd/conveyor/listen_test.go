@@ -141,7 +141,7 @@ func TestTLSListeners(t *testing.T) {
 
 	cli := func(env []string, args ...string) (string, error) {
 		cmd := exec.Command(conveyorBinary(t), args...)
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(append(os.Environ(), "CONVEYOR_TOKEN="+p.token), env...)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}

@@ -241,5 +241,5 @@ func TestCancelStopsTheRun(t *testing.T) {
 	s.must(http.StatusConflict, "POST", "/runs/"+runID+"/cancel", nil)
 	s.must(http.StatusConflict, "POST", "/runs/"+runID+"/retry", nil)
 	s.must(http.StatusNotFound, "GET", "/runs/00000000-0000-0000-0000-000000000000", nil)
-	s.must(http.StatusUnprocessableEntity, "POST", "/runs/not-a-run/cancel", nil)
+	s.must(http.StatusNotFound, "POST", "/runs/not-a-run/cancel", nil) // not a UUID: no such run
 }
