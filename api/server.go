@@ -30,6 +30,11 @@ type Config struct {
 	// ReadWait bounds how long a read waits for the read models to reach
 	// the position it needs (default DefaultReadWait).
 	ReadWait time.Duration
+	// DriverNATSURL is the address of the server's NATS for drivers,
+	// without credentials; `POST /drivers/{name}/credentials` answers it
+	// with a driver's token in it. Empty: NATS is someone else's (cluster
+	// mode), whose configuration holds the drivers' identities.
+	DriverNATSURL string
 }
 
 func (c *Config) setDefaults() {
@@ -118,6 +123,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerAdmin()
 	s.registerParked()
 	s.registerTokens()
+	s.registerCredentials()
 	return s, nil
 }
 

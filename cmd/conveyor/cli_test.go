@@ -36,8 +36,8 @@ func cliRun(t *testing.T, server *process, stdin string, args ...string) (int, s
 // everything back as YAML.
 func TestCLIEndToEnd(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	startDriver(t, "compiler", server.at.NATS)
-	startDriver(t, "uploader", server.at.NATS)
+	startDriver(t, "compiler", server.at)
+	startDriver(t, "uploader", server.at)
 	file, err := os.ReadFile("../../examples/compile-upload/all.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,10 @@ type serverConfig struct {
 	DebugAddr     string
 	// Auth turns authentication of the API on (the default).
 	Auth bool
+	// NATSAuth makes the embedded NATS require credentials and the result
+	// intake refuse results that name no driver (the default); off is the
+	// open mode of drivers of the original runtime (docs/security.md).
+	NATSAuth bool
 	// AdminTokenFile holds the secret of the local admin token; see
 	// adminTokenPath.
 	AdminTokenFile string
@@ -61,6 +65,8 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	fs.BoolVar(&c.SyncAlways, "sync-always", syncDefault, "fsync every JetStream write: survives a power loss, costs speed (env "+envName("sync-always")+")")
 	authDefault, authErr := strconv.ParseBool(envOr(env, "auth", "true"))
 	fs.BoolVar(&c.Auth, "auth", authDefault, "require a bearer token on every API request but health and the API's description; --auth=false opens the API to anyone who can reach it (env "+envName("auth")+")")
+	natsAuthDefault, natsAuthErr := strconv.ParseBool(envOr(env, "nats-auth", "true"))
+	fs.BoolVar(&c.NATSAuth, "nats-auth", natsAuthDefault, "require credentials on the embedded NATS (each driver its own, from `conveyor drivers credentials`) and refuse results that name no driver; --nats-auth=false is the open mode drivers of the original runtime need (env "+envName("nats-auth")+")")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -80,6 +86,9 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	}
 	if authErr != nil {
 		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("auth"), env(envName("auth"))))
+	}
+	if natsAuthErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("nats-auth"), env(envName("nats-auth"))))
 	}
 	if syncErr != nil {
 		errs = append(errs, fmt.Errorf("%s: %q is not true or false", envName("sync-always"), env(envName("sync-always"))))

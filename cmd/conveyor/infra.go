@@ -30,7 +30,8 @@ type infra struct {
 
 // startInfra embeds NATS unless cfg.NATSURL is set and etcd unless
 // cfg.EtcdEndpoints is set, starting both at once, then connects to them.
-func startInfra(ctx context.Context, cfg serverConfig, log *slog.Logger) (*infra, error) {
+// gate, when not nil, authenticates the embedded NATS's clients.
+func startInfra(ctx context.Context, cfg serverConfig, gate natsserver.Authenticator, log *slog.Logger) (*infra, error) {
 	in := &infra{natsURL: cfg.NATSURL}
 	endpoints := cfg.EtcdEndpoints
 	g, gctx := errgroup.WithContext(ctx)
@@ -38,7 +39,7 @@ func startInfra(ctx context.Context, cfg serverConfig, log *slog.Logger) (*infra
 		g.Go(func() error {
 			s, err := natsserver.Start(gctx, natsserver.Config{
 				Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "nats"),
-				SyncAlways: cfg.SyncAlways, Logger: log.With("component", "nats"),
+				SyncAlways: cfg.SyncAlways, Logger: log.With("component", "nats"), Authenticate: gate,
 			})
 			in.embNATS = s
 			return err
@@ -108,6 +109,14 @@ func (in *infra) newConn() (*nats.Conn, error) {
 		return in.embNATS.Connect(nats.Name("conveyor-consumer"))
 	}
 	return nats.Connect(in.natsURL, nats.Name("conveyor-consumer"), nats.MaxReconnects(-1))
+}
+
+// revoked closes the embedded NATS's connections of a revoked token; the
+// token no longer authenticates, so they cannot come back.
+func (in *infra) revoked(token string) {
+	if in.embNATS != nil {
+		in.embNATS.Disconnect(natsUser(token))
+	}
 }
 
 // checkNATS is the readiness probe of NATS.
