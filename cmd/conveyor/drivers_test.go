@@ -18,8 +18,15 @@ import (
 // server at.
 func startDriver(t *testing.T, name string, at endpoints) *exec.Cmd {
 	t.Helper()
+	return startDriverWith(t, name, driverNATS(t, at, name))
+}
+
+// startDriverWith runs an example driver process with natsURL as its
+// CONVEYOR_NATS_URL.
+func startDriverWith(t *testing.T, name, natsURL string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(built(t, "../../examples/compile-upload/"+name))
-	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+driverNATS(t, at, name))
+	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+natsURL)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
