@@ -20,6 +20,9 @@ type serverConfig struct {
 	NATSURL       string
 	EtcdEndpoints []string
 	EtcdPrefix    string
+	// EtcdUser is USER:PASSWORD of an etcd with authentication on
+	// (deploy/etcd); empty: none.
+	EtcdUser string
 	Replicas      int
 	MaxBody       int64
 	SyncAlways    bool
@@ -54,6 +57,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&c.NATSURL, "nats-url", "", "external NATS cluster (empty: embed NATS)")
 	str(&endpoints, "etcd-endpoints", "", "external etcd endpoints, comma-separated (empty: embed etcd)")
 	str(&c.EtcdPrefix, "etcd-prefix", "/conveyor", "key prefix of the read models in etcd")
+	str(&c.EtcdUser, "etcd-user", "", "USER:PASSWORD for external etcd with authentication on; prefer the environment variable, which ps does not show")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.AdminTokenFile, "admin-token-file", "", "file of the admin token for the CLI: kept if it holds one, else written (default: admin.token in the data directory when NATS is embedded)")
 	str(&c.DebugAddr, "debug-addr", "", "address serving Go's runtime profiles under /debug/pprof/ (empty: none)")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/conveyor/conveyor/adapters/etcdserver"
@@ -66,14 +67,14 @@ func startInfra(ctx context.Context, cfg serverConfig, gate natsserver.Authentic
 		return nil, fmt.Errorf("start embedded servers: %w", err)
 	}
 	in.etcdEndpoints = endpoints
-	if err := in.connect(ctx, endpoints, log); err != nil {
+	if err := in.connect(ctx, endpoints, cfg.EtcdUser, log); err != nil {
 		in.Close()
 		return nil, err
 	}
 	return in, nil
 }
 
-func (in *infra) connect(ctx context.Context, endpoints []string, log *slog.Logger) error {
+func (in *infra) connect(ctx context.Context, endpoints []string, etcdUser string, log *slog.Logger) error {
 	opts := []nats.Option{nats.Name("conveyor-server"), nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -91,7 +92,9 @@ func (in *infra) connect(ctx context.Context, endpoints []string, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("connect to nats %s: %w", in.natsURL, err)
 	}
-	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop()})
+	user, password, _ := strings.Cut(etcdUser, ":")
+	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop(),
+		Username: user, Password: password})
 	if err != nil {
 		return fmt.Errorf("connect to etcd %v: %w", endpoints, err)
 	}
