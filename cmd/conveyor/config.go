@@ -22,12 +22,12 @@ type serverConfig struct {
 	EtcdPrefix    string
 	// EtcdUser is USER:PASSWORD of an etcd with authentication on
 	// (deploy/etcd); empty: none.
-	EtcdUser string
-	Replicas      int
-	MaxBody       int64
-	SyncAlways    bool
-	LogLevel      string
-	DebugAddr     string
+	EtcdUser   string
+	Replicas   int
+	MaxBody    int64
+	SyncAlways bool
+	LogLevel   string
+	DebugAddr  string
 	// Auth turns authentication of the API on (the default).
 	Auth bool
 	// NATSAuth makes the embedded NATS require credentials and the result
