@@ -32,6 +32,11 @@ type Config struct {
 	ReadWait time.Duration
 	// Browser is what the API accepts from web browsers.
 	Browser BrowserPolicy
+	// DriverNATSURL is the address of the server's NATS for drivers,
+	// without credentials; `POST /drivers/{name}/credentials` answers it
+	// with a driver's token in it. Empty: NATS is someone else's (cluster
+	// mode), whose configuration holds the drivers' identities.
+	DriverNATSURL string
 }
 
 func (c *Config) setDefaults() {
@@ -128,6 +133,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerParked()
 	s.registerTokens()
 	s.registerFallback()
+	s.registerCredentials()
 	return s, nil
 }
 

@@ -116,6 +116,11 @@ type RecordDriverResult struct {
 	// MessageID identifies the result message; it is the causation id.
 	MessageID string
 	Known     *RunState // nil: load the run from the log
+	// Sender is the driver identity that sent the result, as the transport
+	// vouches for it; empty when it cannot tell (NATS without credentials).
+	// A result from a sender the step was not dispatched to is
+	// domain.ErrForeignResult and records nothing.
+	Sender string
 }
 
 // RecordDriverResult records DriverResultRecorded (a late or duplicate
@@ -127,7 +132,14 @@ func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) 
 		if c.MessageID != "" {
 			cause.EventID = domain.ResultEventID(c.RunID, c.MessageID)
 		}
-		if err := run.RecordResult(c.Step, c.Result, cause); err != nil {
+		result := c.Result
+		if c.Sender != "" {
+			if err := run.CheckSender(c.Step, result, c.Sender); err != nil {
+				return err
+			}
+			result.Driver = c.Sender
+		}
+		if err := run.RecordResult(c.Step, result, cause); err != nil {
 			return err
 		}
 		recorded := run.Changes()[len(run.Changes())-1].EventMeta().ID

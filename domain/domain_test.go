@@ -360,3 +360,29 @@ func FuzzCheckName(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckSender: a result is accepted only from the driver the step it
+// claims was dispatched to, and only in that driver's own name.
+func TestCheckSender(t *testing.T) {
+	r := run(t)
+	r.Advance(cause("a1"))
+	for _, c := range []struct {
+		name, step, driver, sender string
+		want                       error
+	}{
+		{"its own step", "one", "d", "d", nil},
+		{"the current step, unnamed", "", "", "d", nil},
+		{"another driver's step", "one", "", "x", domain.ErrForeignResult},
+		{"in another driver's name", "one", "d", "x", domain.ErrForeignResult},
+		{"a step the run lacks", "nope", "", "d", domain.ErrForeignResult},
+	} {
+		err := r.CheckSender(c.step, domain.DriverResult{Success: true, Driver: c.driver}, c.sender)
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	var missing domain.RunAggregate
+	if err := missing.CheckSender("one", domain.DriverResult{}, "d"); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("a run that does not exist: %v", err)
+	}
+}

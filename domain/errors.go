@@ -22,6 +22,9 @@ var (
 	// ErrAlreadyStored: an append was a repeat of one already in the log
 	// (the same first event id): nothing new was written.
 	ErrAlreadyStored = errors.New("already stored")
+	// ErrForeignResult: a driver result came from an identity the step it
+	// claims was not dispatched to; it is refused, never recorded.
+	ErrForeignResult = errors.New("result from a driver the step was not dispatched to")
 )
 
 // ValidationError says which field broke which rule. Field is a location

@@ -280,6 +280,32 @@ func (a *RunAggregate) RecordResult(step string, result DriverResult, c Cause) e
 	return nil
 }
 
+// CheckSender refuses a result that sender, the driver identity the
+// transport vouches for, may not give: the result must name no other driver,
+// and the step it claims (the current step when step is empty) must run
+// sender's driver. A result that passes may still be recorded as ignored by
+// RecordResult (a late one, say); one that fails is ErrForeignResult.
+func (a *RunAggregate) CheckSender(step string, result DriverResult, sender string) error {
+	if !a.exists {
+		return fmt.Errorf("run %s: %w", a.state.ID, ErrNotFound)
+	}
+	if result.Driver != "" && result.Driver != sender {
+		return fmt.Errorf("driver %s sent a result in the name of driver %s: %w", sender, result.Driver, ErrForeignResult)
+	}
+	r := a.state
+	i := r.stepIndex(step)
+	if step == "" && len(r.Steps) > 0 {
+		i = r.Current
+	}
+	if i < 0 {
+		return fmt.Errorf("driver %s sent a result for step %q, which run %s does not have: %w", sender, step, r.ID, ErrForeignResult)
+	}
+	if d := r.Steps[i].Driver; d != sender {
+		return fmt.Errorf("driver %s sent a result for step %s of run %s, which runs driver %s: %w", sender, r.Steps[i].ID, r.ID, d, ErrForeignResult)
+	}
+	return nil
+}
+
 // Cancel ends a running run as cancelled; no further step is dispatched.
 func (a *RunAggregate) Cancel(reason string, c Cause) error {
 	if !a.exists {

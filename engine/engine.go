@@ -237,6 +237,9 @@ type Result struct {
 	Step      string
 	Result    domain.DriverResult
 	MessageID string
+	// Sender is the driver identity the transport vouches for ("" when it
+	// cannot tell); see commands.RecordDriverResult.
+	Sender string
 }
 
 // ErrUnknownRun marks a result for a run that does not exist: retrying it
@@ -258,7 +261,7 @@ func (e *Engine) RecordResult(ctx context.Context, r Result) error {
 			st = k.state
 		}
 		out, err := e.cmd.RecordDriverResult(ctx, commands.RecordDriverResult{
-			RunID: r.RunID, Step: r.Step, Result: r.Result, MessageID: r.MessageID, Known: st})
+			RunID: r.RunID, Step: r.Step, Result: r.Result, MessageID: r.MessageID, Known: st, Sender: r.Sender})
 		if errors.Is(err, domain.ErrNotFound) {
 			return fmt.Errorf("result for run %q: %w", r.RunID, ErrUnknownRun)
 		}

@@ -13,7 +13,8 @@
 //
 // The Manager speaks the wire protocol of Conveyor (and of Conveyor CI's own
 // runtime) on NATS JetStream: a durable consumer named after the driver on
-// the stream "messages", results on "pipelines.driver.result", log lines on
+// the stream "messages" (made by the server on request), results on
+// "pipelines.driver.result.{name}", log lines on
 // "logs.{run_id}". A message is acknowledged only after its result is
 // published, so a crash redelivers it; a panic in Reconcile is a failed
 // result; long work keeps its message with in-progress acknowledgements.

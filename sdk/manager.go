@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -75,17 +74,19 @@ func Subjects(d Driver) []string {
 // Run consumes work until ctx ends. Then it stops taking work, waits up to
 // the grace period for work in flight, cancels what is left (those messages
 // are handed back for redelivery), and returns.
+//
+// It asks the server for the driver's durable consumer (a driver with
+// least-privilege credentials may not create one) and publishes results on
+// pipelines.driver.result.{name}. A server that does not answer that request
+// (an older one, or none in open mode) leaves it to the manager: it creates
+// the consumer itself and publishes results on pipelines.driver.result.
 func (m *Manager) Run(ctx context.Context) error {
 	nc := m.opts.conn
 	if nc == nil {
 		var err error
-		opts := []nats.Option{nats.Name("conveyor-driver-" + m.d.Name()), nats.MaxReconnects(-1)}
-		if m.opts.caCert != "" {
-			opts = append(opts, nats.RootCAs(m.opts.caCert))
-		}
-		nc, err = nats.Connect(m.opts.natsURL, opts...)
+		nc, err = m.connect()
 		if err != nil {
-			return fmt.Errorf("sdk: connect to %s: %w", RedactURL(m.opts.natsURL), err)
+			return err
 		}
 		defer nc.Close()
 	}
@@ -93,10 +94,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, messagesStream, jetstream.ConsumerConfig{
-		Durable: m.d.Name(), FilterSubjects: Subjects(m.d), AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait: m.opts.ackWait, MaxDeliver: -1, MaxAckPending: max(1000, m.opts.concurrency*4),
-	})
+	cons, results, err := m.consumer(ctx, nc, js)
 	if ctx.Err() != nil {
 		return nil // stopped before it began: nothing taken, nothing to finish
 	}
@@ -129,7 +127,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			m.handle(workCtx, js, msg)
+			m.handle(workCtx, js, results, msg)
 		}()
 	}, jetstream.PullMaxMessages(m.opts.concurrency))
 	if err != nil {
@@ -153,7 +151,7 @@ func (m *Manager) Run(ctx context.Context) error {
 
 // handle reconciles one message and acknowledges it once its result is
 // published.
-func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, msg jetstream.Msg) {
+func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results string, msg jetstream.Msg) {
 	log := m.opts.logger.With("driver", m.d.Name(), "subject", msg.Subject())
 	work, resource, err := decodeWork(msg.Data())
 	if err != nil {
@@ -174,7 +172,7 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, msg jetstr
 		return
 	}
 	if isStep {
-		if err := m.publishResult(ctx, js, work, resource, result); err != nil {
+		if err := m.publishResult(ctx, js, results, work, resource, result); err != nil {
 			log.Warn("result not published; the work comes again", "run", work.RunID, "err", err)
 			_ = msg.NakWithDelay(m.backoff(msg))
 			return
@@ -195,7 +193,7 @@ func (m *Manager) reconcile(ctx context.Context, req Request) (res Result) {
 	return m.d.Reconcile(ctx, req)
 }
 
-func (m *Manager) publishResult(ctx context.Context, js jetstream.JetStream, w workMessage, r Resource, res Result) error {
+func (m *Manager) publishResult(ctx context.Context, js jetstream.JetStream, subject string, w workMessage, r Resource, res Result) error {
 	body, err := json.Marshal(resultMessage{Event: "driver.result", RunID: w.RunID, Resource: r, Step: w.Step,
 		DriverResult: wireResult{Success: res.Success, Message: res.Message, Data: res.Data, Driver: m.d.Name()}})
 	if err != nil {
@@ -205,7 +203,7 @@ func (m *Manager) publishResult(ctx context.Context, js jetstream.JetStream, w w
 	if w.ID != "" {
 		opts = append(opts, jetstream.WithMsgID(w.ID+".result"))
 	}
-	_, err = js.Publish(ctx, resultSubject, body, opts...)
+	_, err = js.Publish(ctx, subject, body, opts...)
 	return err
 }
 

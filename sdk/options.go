@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,6 +17,7 @@ type Option func(*options) error
 type options struct {
 	natsURL     string
 	caCert      string // PEM CA certificates to trust for tls:// NATS
+	natsToken   string
 	conn        *nats.Conn
 	concurrency int
 	ackWait     time.Duration
@@ -29,14 +31,16 @@ func defaultOptions() options {
 	if url == "" {
 		url = "nats://127.0.0.1:4222"
 	}
-	return options{natsURL: url, caCert: os.Getenv(EnvCACert), concurrency: 1, ackWait: 30 * time.Second,
+	return options{natsURL: url, caCert: os.Getenv(EnvCACert), natsToken: strings.TrimSpace(os.Getenv("CONVEYOR_TOKEN")), concurrency: 1, ackWait: 30 * time.Second,
 		backoff: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second}, grace: 30 * time.Second,
 		logger: slog.New(slog.DiscardHandler)}
 }
 
 // WithNATSURL sets the NATS server (default CONVEYOR_NATS_URL, else
-// nats://127.0.0.1:4222). A tls:// server with a private certificate is
-// trusted through CONVEYOR_CA_CERT.
+// nats://127.0.0.1:4222). The driver's credentials may be in it, as
+// nats://TOKEN@host:port (what `conveyor drivers credentials NAME` prints);
+// without them, the token of CONVEYOR_TOKEN is sent. A tls:// server with a
+// private certificate is trusted through CONVEYOR_CA_CERT.
 func WithNATSURL(url string) Option {
 	return func(o *options) error {
 		if url == "" {
@@ -47,7 +51,10 @@ func WithNATSURL(url string) Option {
 	}
 }
 
-// WithConn uses an open connection; the manager does not close it.
+// WithConn uses an open connection; the manager does not close it. With
+// least-privilege credentials, open it with
+// nats.CustomInboxPrefix("_INBOX." + driverName): the driver may read no
+// other inbox.
 func WithConn(nc *nats.Conn) Option {
 	return func(o *options) error {
 		if nc == nil {

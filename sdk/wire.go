@@ -8,6 +8,27 @@ const (
 	resultSubject  = "pipelines.driver.result"
 )
 
+// Subjects in a driver's own name (docs/security.md): with NATS credentials
+// required, only driver NAME may publish on them or read its inbox.
+func driverResultSubject(driver string) string { return resultSubject + "." + driver }
+func consumerRequestSubject(driver string) string {
+	return "conveyor.drivers." + driver + ".consumer"
+}
+func driverInbox(driver string) string { return "_INBOX." + driver }
+
+// consumerRequest asks the server for the driver's durable consumer;
+// consumerReply is its answer.
+type consumerRequest struct {
+	Resources     []string `json:"resources"`
+	AckWaitMs     int64    `json:"ackWaitMs"`
+	MaxAckPending int      `json:"maxAckPending"`
+}
+
+type consumerReply struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
 // workMessage is the body of a message to drivers. Payload is the resource
 // as a JSON string; Step and Attempt are extensions old servers leave out.
 type workMessage struct {

@@ -29,6 +29,11 @@ type Config struct {
 	// TLS, when set, is required of TCP clients (drivers), and ClientURL
 	// says tls://. In-process connections need none.
 	TLS *tls.Config
+	// Authenticate, when set, makes every client authenticate with a token
+	// and gives it the rights of its Identity; nil lets anyone connect with
+	// every right (open mode). The server's own connections (Connect) hold
+	// a secret made at Start and kept in memory only.
+	Authenticate Authenticator
 }
 
 // Validate reports every setting that cannot work.
@@ -50,6 +55,7 @@ func (c Config) Validate() error {
 // Server is a running embedded NATS server with JetStream.
 type Server struct {
 	ns        *server.Server
+	auth      *auth // nil in open mode
 	closeOnce sync.Once
 }
 
@@ -70,6 +76,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Host: host, Port: port, JetStream: true, StoreDir: cfg.StoreDir, SyncAlways: cfg.SyncAlways,
 		NoSigs: true, NoLog: cfg.Logger == nil, MaxPayload: 8 << 20, TLSConfig: cfg.TLS,
 	}
+	var a *auth
+	if cfg.Authenticate != nil {
+		a = newAuth(cfg.Authenticate)
+		opts.CustomClientAuthentication = a
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsserver: %w", err)
@@ -87,15 +98,37 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ns.WaitForShutdown()
 		return nil, fmt.Errorf("natsserver: not ready for connections on %s within %v", cfg.Listen, deadline)
 	}
-	return &Server{ns: ns}, nil
+	return &Server{ns: ns, auth: a}, nil
 }
 
-// ClientURL is the nats:// (with TLS, tls://) URL the server actually listens on.
+// ClientURL is the nats:// (with TLS, tls://) URL the server actually
+// listens on, with no credentials in it.
 func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 
-// Connect opens an in-process connection, faster than TCP.
+// Connect opens an in-process connection, faster than TCP, with every
+// right.
 func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	if s.auth != nil {
+		opts = append(opts, nats.Token(s.auth.secret))
+	}
 	return nats.Connect("", append(opts, nats.InProcessServer(s.ns))...)
+}
+
+// Disconnect closes every connection of the identity named name, for
+// instance once its token is revoked; reconnecting then needs credentials
+// that still authenticate. It returns how many it closed.
+func (s *Server) Disconnect(name string) int {
+	conns, err := s.ns.Connz(&server.ConnzOptions{User: name, Username: true, Limit: 1 << 16})
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, c := range conns.Conns {
+		if c.AuthorizedUser == name && s.ns.DisconnectClientByID(c.Cid) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Close shuts the server down and waits until it has stopped. Close clients

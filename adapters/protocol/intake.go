@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,11 @@ type IntakeConfig struct {
 	// Parking keeps the results that cannot be recorded (nil: they are
 	// only logged).
 	Parking projections.Parking
+	// RequireSender refuses results on the bare ResultSubject, which says
+	// nothing of who sent them: set it when NATS lets driver NAME alone
+	// publish on DriverResultSubject(NAME). Off (open mode), the original
+	// runtime's results on the bare subject are accepted.
+	RequireSender bool
 }
 
 func (c *IntakeConfig) setDefaults() {
@@ -63,17 +69,20 @@ func (c *IntakeConfig) setDefaults() {
 	}
 }
 
-// RunIntake consumes `pipelines.driver.result` until ctx ends and hands every
-// result to record. A result that cannot be decoded, or names an unknown
-// run, is terminated and logged (a poison message never blocks the others);
-// any other error is retried after NakDelay.
+// RunIntake consumes `pipelines.driver.result` and
+// `pipelines.driver.result.{driver}` until ctx ends and hands every result to
+// record, with the driver of the subject as its sender. A result that cannot
+// be decoded, names an unknown run, comes from a sender its step was not
+// dispatched to (domain.ErrForeignResult) or, with RequireSender, on the bare
+// subject, is parked, terminated and logged (a poison message never blocks
+// the others); any other error is retried after NakDelay.
 func RunIntake(ctx context.Context, js jetstream.JetStream, cfg IntakeConfig, record func(context.Context, engine.Result) error) error {
 	cfg.setDefaults()
 	var cons jetstream.Consumer
 	for {
 		var err error
 		cons, err = js.CreateOrUpdateConsumer(ctx, EngineStream, jetstream.ConsumerConfig{
-			Durable: IntakeConsumer, FilterSubject: ResultSubject, AckPolicy: jetstream.AckExplicitPolicy,
+			Durable: IntakeConsumer, FilterSubjects: []string{ResultSubject, ResultSubject + ".*"}, AckPolicy: jetstream.AckExplicitPolicy,
 			AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 1000,
 		})
 		if err == nil {
@@ -112,12 +121,16 @@ func handleResult(ctx context.Context, msg jetstream.Msg, cfg IntakeConfig, reco
 		park(ctx, msg, cfg, "", fmt.Errorf("cannot decode: %w", err))
 		return
 	}
+	if r.Sender, err = senderOf(msg.Subject(), cfg.RequireSender); err != nil {
+		park(ctx, msg, cfg, r.RunID, err)
+		return
+	}
 	err = record(ctx, r)
 	meta, _ := msg.Metadata()
 	switch {
 	case err == nil:
 		_ = msg.Ack()
-	case errors.Is(err, engine.ErrUnknownRun):
+	case errors.Is(err, engine.ErrUnknownRun), errors.Is(err, domain.ErrForeignResult):
 		park(ctx, msg, cfg, r.RunID, err)
 	case meta != nil && int(meta.NumDelivered) >= cfg.MaxDeliver:
 		park(ctx, msg, cfg, r.RunID, fmt.Errorf("still failing after %d deliveries: %w", meta.NumDelivered, err))
@@ -143,6 +156,22 @@ func park(ctx context.Context, msg jetstream.Msg, cfg IntakeConfig, runID string
 		}
 	}
 	_ = msg.Term()
+}
+
+// senderOf is the driver a result's subject names: "" for the bare
+// ResultSubject, refused when requireSender says a result must name one.
+func senderOf(subject string, requireSender bool) (string, error) {
+	if subject == ResultSubject {
+		if requireSender {
+			return "", errors.New("result on " + ResultSubject + ", which anyone may publish on, refused while NATS requires credentials: drivers publish on " + ResultSubject + ".{driver}")
+		}
+		return "", nil
+	}
+	sender, _ := strings.CutPrefix(subject, ResultSubject+".")
+	if !domain.ValidName(sender) {
+		return "", fmt.Errorf("result on %s names no driver", subject)
+	}
+	return sender, nil
 }
 
 func decodeResult(msg jetstream.Msg) (engine.Result, error) {

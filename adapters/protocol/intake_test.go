@@ -47,3 +47,24 @@ func FuzzParseResult(f *testing.F) {
 		}
 	})
 }
+
+func TestSenderOf(t *testing.T) {
+	for _, c := range []struct {
+		subject string
+		require bool
+		want    string
+		refused bool
+	}{
+		{"pipelines.driver.result", false, "", false},
+		{"pipelines.driver.result", true, "", true},
+		{"pipelines.driver.result.compiler", true, "compiler", false},
+		{"pipelines.driver.result.compiler", false, "compiler", false},
+		{"pipelines.driver.result.Bad_", true, "", true},
+		{"pipelines.other", false, "", true},
+	} {
+		got, err := senderOf(c.subject, c.require)
+		if got != c.want || (err != nil) != c.refused {
+			t.Errorf("senderOf(%q, %v) = %q, %v", c.subject, c.require, got, err)
+		}
+	}
+}

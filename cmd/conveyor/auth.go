@@ -52,10 +52,17 @@ func loadTokens(ctx context.Context, store *eventstore.Store) (*projections.Toke
 
 // followTokens keeps tokens current with the log until ctx ends: a token
 // issued or revoked through any replica counts here within moments.
-func followTokens(ctx context.Context, store *eventstore.Store, tokens *projections.Tokens, log *slog.Logger) error {
+// revoked, when not nil, is told the name of each token revoked.
+func followTokens(ctx context.Context, store *eventstore.Store, tokens *projections.Tokens, revoked func(name string), log *slog.Logger) error {
 	for ctx.Err() == nil {
 		q := projections.EventQuery{Aggregate: domain.AggregateToken, After: tokens.Sequence()}
-		err := store.Follow(ctx, q, func(e domain.Event) error { tokens.Apply(e); return nil })
+		err := store.Follow(ctx, q, func(e domain.Event) error {
+			tokens.Apply(e)
+			if r, ok := e.(*domain.TokenRevoked); ok && revoked != nil {
+				revoked(r.Name)
+			}
+			return nil
+		})
 		if err != nil && ctx.Err() == nil {
 			log.Warn("following the tokens of the log; again in a second", "err", err)
 			select {

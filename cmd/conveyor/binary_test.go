@@ -98,7 +98,7 @@ func (p *process) kill() {
 
 // client is a testServer view of a process, for its request helpers.
 func (p *process) client(t *testing.T, prefix string) *testServer {
-	s := &testServer{t: t, at: p.at, cfg: serverConfig{EtcdPrefix: prefix}, proc: p}
+	s := &testServer{t: t, at: p.at, cfg: serverConfig{EtcdPrefix: prefix}, proc: p, token: p.token}
 	s.connect()
 	return s
 }

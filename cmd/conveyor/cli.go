@@ -41,15 +41,16 @@ type cli struct {
 
 // clientCommands are the client subcommands and what they do.
 var clientCommands = map[string]func(*cli, []string) int{
-	"apply":  (*cli).apply,
-	"get":    (*cli).get,
-	"delete": (*cli).delete,
-	"runs":   (*cli).runs,
-	"run":    (*cli).run,
-	"logs":   (*cli).logs,
-	"events": (*cli).events,
-	"trace":  (*cli).trace,
-	"tokens": (*cli).tokens,
+	"apply":   (*cli).apply,
+	"get":     (*cli).get,
+	"delete":  (*cli).delete,
+	"runs":    (*cli).runs,
+	"run":     (*cli).run,
+	"logs":    (*cli).logs,
+	"events":  (*cli).events,
+	"trace":   (*cli).trace,
+	"tokens":  (*cli).tokens,
+	"drivers": (*cli).drivers,
 }
 
 // runClient runs one client command with the process's streams.

@@ -12,7 +12,7 @@ func completion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: conveyor completion bash|zsh")
 		return exitUsage
 	}
-	commands := "server apply get delete runs run logs events trace projections bench completion version"
+	commands := "server apply get delete runs run logs events trace tokens drivers projections bench completion version"
 	kindWords := "definitions pipelines resources runs"
 	script := strings.NewReplacer("{{commands}}", commands, "{{kinds}}", kindWords).Replace(`# conveyor completion
 _conveyor() {
@@ -27,6 +27,7 @@ _conveyor() {
     get) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "{{kinds}}" -- "$cur")) ;;
     delete) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "definition pipeline resource" -- "$cur")) ;;
     projections) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "rebuild verify parked unpark" -- "$cur")) ;;
+    drivers) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "credentials" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
     apply) [ "$prev" = "-f" ] && COMPREPLY=($(compgen -f -- "$cur")) ;;
   esac

@@ -36,8 +36,17 @@ func cliRun(t *testing.T, server *process, stdin string, args ...string) (int, s
 // everything back as YAML.
 func TestCLIEndToEnd(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	startDriver(t, "compiler", server.at.NATS)
-	startDriver(t, "uploader", server.at.NATS)
+	// The drivers' credentials as the README has the user get them.
+	for _, name := range []string{"compiler", "uploader"} {
+		code, url, errOut := cliRun(t, server, "", "drivers", "credentials", name)
+		if code != 0 || !regexp.MustCompile(`^nats://cvy_\w+@127\.0\.0\.1:\d+\n$`).MatchString(url) {
+			t.Fatalf("drivers credentials %s: exit %d, stdout %q\n%s", name, code, url, errOut)
+		}
+		startDriverWith(t, name, strings.TrimSpace(url))
+	}
+	if code, _, _ := cliRun(t, server, "", "drivers", "credentials", "compiler"); code == 0 {
+		t.Error("credentials issued twice without --rotate")
+	}
 	file, err := os.ReadFile("../../examples/compile-upload/all.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -22,13 +22,20 @@ type serverConfig struct {
 	NATSURL       string
 	EtcdEndpoints []string
 	EtcdPrefix    string
-	Replicas      int
-	MaxBody       int64
-	SyncAlways    bool
-	LogLevel      string
-	DebugAddr     string
+	// EtcdUser is USER:PASSWORD of an etcd with authentication on
+	// (deploy/etcd); empty: none.
+	EtcdUser   string
+	Replicas   int
+	MaxBody    int64
+	SyncAlways bool
+	LogLevel   string
+	DebugAddr  string
 	// Auth turns authentication of the API on (the default).
 	Auth bool
+	// NATSAuth makes the embedded NATS require credentials and the result
+	// intake refuse results that name no driver (the default); off is the
+	// open mode of drivers of the original runtime (docs/security.md).
+	NATSAuth bool
 	// AdminTokenFile holds the secret of the local admin token; see
 	// adminTokenPath.
 	AdminTokenFile string
@@ -61,6 +68,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&c.NATSURL, "nats-url", "", "external NATS cluster (empty: embed NATS)")
 	str(&endpoints, "etcd-endpoints", "", "external etcd endpoints, comma-separated (empty: embed etcd)")
 	str(&c.EtcdPrefix, "etcd-prefix", "/conveyor", "key prefix of the read models in etcd")
+	str(&c.EtcdUser, "etcd-user", "", "USER:PASSWORD for external etcd with authentication on; prefer the environment variable, which ps does not show")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.AdminTokenFile, "admin-token-file", "", "file of the admin token for the CLI: kept if it holds one, else written (default: admin.token in the data directory when NATS is embedded)")
 	str(&c.DebugAddr, "debug-addr", "", "address serving Go's runtime profiles under /debug/pprof/ (empty: none)")
@@ -84,6 +92,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	boolean(&c.SyncAlways, "sync-always", "fsync every JetStream write: survives a power loss, costs speed")
 	boolean(&c.Insecure, "insecure", "allow the API or the embedded NATS to listen off loopback without TLS")
 	boolean(&c.Auth, "auth", "require a bearer token on every API request but health and the API's description; --auth=false opens the API to anyone who can reach it", true)
+	boolean(&c.NATSAuth, "nats-auth", "require credentials on the embedded NATS (each driver its own, from `conveyor drivers credentials`) and refuse results that name no driver; --nats-auth=false is the open mode drivers of the original runtime need", true)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -13,11 +13,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// startTestDriver runs testdata/testdriver as its own process.
-func startTestDriver(t *testing.T, name, natsURL string, env ...string) *exec.Cmd {
+// startTestDriver runs testdata/testdriver as its own process, with its
+// credentials for the server at.
+func startTestDriver(t *testing.T, name string, at endpoints, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(built(t, "./testdata/testdriver"))
-	cmd.Env = append(append(os.Environ(), "DRIVER_NAME="+name, "CONVEYOR_NATS_URL="+natsURL), env...)
+	cmd.Env = append(append(os.Environ(), "DRIVER_NAME="+name, "CONVEYOR_NATS_URL="+driverNATS(t, at, name)), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +82,8 @@ func TestServerKilledDuringRuns(t *testing.T) {
 	args := []string{"--addr", "127.0.0.1:0", "--nats-listen", natsAddr, "--data-dir", dir}
 	server := startBinary(t, nil, args...)
 	s := server.client(t, "/conveyor")
-	startTestDriver(t, "compiler", server.at.NATS, "WORK_MS=150")
-	startTestDriver(t, "uploader", server.at.NATS, "WORK_MS=150")
+	startTestDriver(t, "compiler", server.at, "WORK_MS=150")
+	startTestDriver(t, "uploader", server.at, "WORK_MS=150")
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	var runs []string
@@ -111,8 +112,8 @@ func TestServerKilledDuringRuns(t *testing.T) {
 func TestDriverKilledMidReconcile(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 	s := server.client(t, "/conveyor")
-	compiler := startTestDriver(t, "compiler", server.at.NATS, "WORK_MS=3000", "ACK_WAIT_MS=1500")
-	startTestDriver(t, "uploader", server.at.NATS, "WORK_MS=50")
+	compiler := startTestDriver(t, "compiler", server.at, "WORK_MS=3000", "ACK_WAIT_MS=1500")
+	startTestDriver(t, "uploader", server.at, "WORK_MS=50")
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
@@ -128,7 +129,7 @@ func TestDriverKilledMidReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = compiler.Wait()
-	startTestDriver(t, "compiler", server.at.NATS, "WORK_MS=50", "ACK_WAIT_MS=1500")
+	startTestDriver(t, "compiler", server.at, "WORK_MS=50", "ACK_WAIT_MS=1500")
 
 	if run := s.waitRun(runID); run["status"] != "succeeded" {
 		t.Fatalf("run ended %v: %v", run["status"], run)

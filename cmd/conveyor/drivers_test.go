@@ -14,8 +14,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// startDriver runs an example driver process against natsURL.
-func startDriver(t *testing.T, name, natsURL string) *exec.Cmd {
+// startDriver runs an example driver process with its credentials for the
+// server at.
+func startDriver(t *testing.T, name string, at endpoints) *exec.Cmd {
+	t.Helper()
+	return startDriverWith(t, name, driverNATS(t, at, name))
+}
+
+// startDriverWith runs an example driver process with natsURL as its
+// CONVEYOR_NATS_URL.
+func startDriverWith(t *testing.T, name, natsURL string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(built(t, "../../examples/compile-upload/"+name))
 	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+natsURL)
@@ -88,8 +96,8 @@ func readStream(t *testing.T, js jetstream.JetStream, streamName, subject string
 func TestPipelineWithSDKDrivers(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 	s := server.client(t, "/conveyor")
-	startDriver(t, "compiler", server.at.NATS)
-	startDriver(t, "uploader", server.at.NATS)
+	startDriver(t, "compiler", server.at)
+	startDriver(t, "uploader", server.at)
 
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)

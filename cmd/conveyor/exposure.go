@@ -25,6 +25,10 @@ func exposure(c serverConfig) error {
 		errs = append(errs, fmt.Errorf("--addr %s is not a loopback address and --auth=false lets anyone who reaches it do anything: "+
 			"keep authentication on or, to accept that, pass --insecure", c.Addr))
 	}
+	if c.NATSURL == "" && c.NATSListen != "" && !api.IsLoopback(c.NATSListen) && !c.NATSAuth {
+		errs = append(errs, fmt.Errorf("--nats-listen %s is not a loopback address and --nats-auth=false lets anyone who reaches it forge results and delete the event log: "+
+			"keep NATS authentication on or, to accept that, pass --insecure", c.NATSListen))
+	}
 	return errors.Join(errs...)
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 func TestExposure(t *testing.T) {
-	base := serverConfig{Addr: "127.0.0.1:8080", NATSListen: "127.0.0.1:4222", Auth: true}
+	base := serverConfig{Addr: "127.0.0.1:8080", NATSListen: "127.0.0.1:4222", Auth: true, NATSAuth: true}
 	cases := []struct {
 		name   string
 		change func(*serverConfig)
@@ -22,6 +22,7 @@ func TestExposure(t *testing.T) {
 		{"NATS not embedded", func(c *serverConfig) { c.NATSListen, c.NATSURL = "0.0.0.0:4222", "nats://nats:4222" }, nil},
 		{"both", func(c *serverConfig) { c.Addr, c.NATSListen = "[::]:8080", "0.0.0.0:4222" }, []string{"--addr [::]:8080", "--nats-listen"}},
 		{"API with TLS, authentication off", func(c *serverConfig) { c.Addr, c.TLSCert, c.Auth = "0.0.0.0:8080", "c.pem", false }, []string{"--addr 0.0.0.0:8080", "--auth=false"}},
+		{"NATS with TLS, open", func(c *serverConfig) { c.NATSListen, c.NATSTLSCert, c.NATSAuth = "0.0.0.0:4222", "c.pem", false }, []string{"--nats-listen 0.0.0.0:4222", "--nats-auth=false"}},
 		{"loopback, authentication off", func(c *serverConfig) { c.Auth = false }, nil},
 		{"both, insecure", func(c *serverConfig) { c.Addr, c.NATSListen, c.Insecure = "[::]:8080", "0.0.0.0:4222", true }, nil},
 	}

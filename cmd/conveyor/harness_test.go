@@ -37,7 +37,7 @@ type testServer struct {
 func startServer(t testing.TB, change func(*serverConfig)) *testServer {
 	t.Helper()
 	cfg := serverConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "127.0.0.1:0",
-		EtcdPrefix: "/conveyor", Replicas: 1, MaxBody: 1 << 20, LogLevel: "error", Auth: true}
+		EtcdPrefix: "/conveyor", Replicas: 1, MaxBody: 1 << 20, LogLevel: "error", Auth: true, NATSAuth: true}
 	if change != nil {
 		change(&cfg)
 	}
@@ -75,9 +75,14 @@ func startServer(t testing.TB, change func(*serverConfig)) *testServer {
 	return s
 }
 
-// connect opens the test's own view of the event log and the read model.
+// connect opens the test's own view of the event log and the read model;
+// NATS with the server's admin token, which NATS takes for an operator's.
 func (s *testServer) connect() {
-	nc, err := nats.Connect(s.at.NATS)
+	var opts []nats.Option
+	if s.token != "" {
+		opts = append(opts, nats.Token(s.token))
+	}
+	nc, err := nats.Connect(s.at.NATS, opts...)
 	if err != nil {
 		s.t.Fatalf("connect nats: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/conveyor/conveyor/adapters/etcdserver"
@@ -33,7 +34,8 @@ type infra struct {
 
 // startInfra embeds NATS unless cfg.NATSURL is set and etcd unless
 // cfg.EtcdEndpoints is set, starting both at once, then connects to them.
-func startInfra(ctx context.Context, cfg serverConfig, log *slog.Logger) (*infra, error) {
+// gate, when not nil, authenticates the embedded NATS's clients.
+func startInfra(ctx context.Context, cfg serverConfig, gate natsserver.Authenticator, log *slog.Logger) (*infra, error) {
 	in := &infra{natsURL: cfg.NATSURL}
 	endpoints, user, password := etcdCredentials(cfg.EtcdEndpoints)
 	in.etcdUser, in.etcdPassword = user, password
@@ -46,7 +48,7 @@ func startInfra(ctx context.Context, cfg serverConfig, log *slog.Logger) (*infra
 		g.Go(func() error {
 			s, err := natsserver.Start(gctx, natsserver.Config{
 				Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "nats"),
-				SyncAlways: cfg.SyncAlways, Logger: log.With("component", "nats"), TLS: natsTLS,
+				SyncAlways: cfg.SyncAlways, Logger: log.With("component", "nats"), TLS: natsTLS, Authenticate: gate,
 			})
 			in.embNATS = s
 			return err
@@ -73,14 +75,14 @@ func startInfra(ctx context.Context, cfg serverConfig, log *slog.Logger) (*infra
 		return nil, fmt.Errorf("start embedded servers: %w", err)
 	}
 	in.etcdEndpoints = endpoints
-	if err := in.connect(ctx, endpoints, log); err != nil {
+	if err := in.connect(ctx, endpoints, cfg.EtcdUser, log); err != nil {
 		in.Close()
 		return nil, err
 	}
 	return in, nil
 }
 
-func (in *infra) connect(ctx context.Context, endpoints []string, log *slog.Logger) error {
+func (in *infra) connect(ctx context.Context, endpoints []string, etcdUser string, log *slog.Logger) error {
 	opts := []nats.Option{nats.Name("conveyor-server"), nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -97,6 +99,9 @@ func (in *infra) connect(ctx context.Context, endpoints []string, log *slog.Logg
 	}
 	if err != nil {
 		return fmt.Errorf("connect to nats %s: %w", sdk.RedactURL(in.natsURL), err)
+	}
+	if etcdUser != "" { // --etcd-user wins over credentials in the endpoints
+		in.etcdUser, in.etcdPassword, _ = strings.Cut(etcdUser, ":")
 	}
 	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, Username: in.etcdUser, Password: in.etcdPassword,
 		DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop()})
@@ -117,6 +122,14 @@ func (in *infra) newConn() (*nats.Conn, error) {
 		return in.embNATS.Connect(nats.Name("conveyor-consumer"))
 	}
 	return nats.Connect(in.natsURL, nats.Name("conveyor-consumer"), nats.MaxReconnects(-1))
+}
+
+// revoked closes the embedded NATS's connections of a revoked token; the
+// token no longer authenticates, so they cannot come back.
+func (in *infra) revoked(token string) {
+	if in.embNATS != nil {
+		in.embNATS.Disconnect(natsUser(token))
+	}
 }
 
 // checkNATS is the readiness probe of NATS.

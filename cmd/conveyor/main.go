@@ -27,6 +27,7 @@ Usage:
   conveyor trace RUNID                  why a run happened and what happened in it
   conveyor tokens create NAME --role R  issue an API token (viewer, driver, operator, admin); prints it once
   conveyor tokens list|revoke NAME      the active tokens; revoke one
+  conveyor drivers credentials NAME     issue a driver's NATS credentials (--rotate: new ones); prints its CONVEYOR_NATS_URL
   conveyor projections rebuild|verify   rebuild the read models from the log, or check them
   conveyor projections parked           events the server's consumers could not handle and set aside
   conveyor projections unpark ID        dismiss a parked event once its cause is dealt with
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
-	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace", "tokens":
+	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace", "tokens", "drivers":
 		return runClient(ctx, args[0], args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "completion":
 		return completion(args[1:], os.Stdout, os.Stderr)

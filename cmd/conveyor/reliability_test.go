@@ -44,7 +44,7 @@ func TestReliabilityCrashLoop(t *testing.T) {
 	s := server.client(t, "/conveyor")
 	drivers := map[string]*exec.Cmd{}
 	for _, name := range []string{"compiler", "uploader"} {
-		drivers[name] = startTestDriver(t, name, server.at.NATS, "WORK_MS=40", "ACK_WAIT_MS=1500")
+		drivers[name] = startTestDriver(t, name, server.at, "WORK_MS=40", "ACK_WAIT_MS=1500")
 	}
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
@@ -69,7 +69,7 @@ func TestReliabilityCrashLoop(t *testing.T) {
 			name := []string{"compiler", "uploader"}[round/2%2]
 			_ = drivers[name].Process.Kill()
 			_ = drivers[name].Wait()
-			drivers[name] = startTestDriver(t, name, server.at.NATS, "WORK_MS=40", "ACK_WAIT_MS=1500")
+			drivers[name] = startTestDriver(t, name, server.at, "WORK_MS=40", "ACK_WAIT_MS=1500")
 		}
 	}
 	if len(accepted) < rounds()*5/2 {

@@ -16,6 +16,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/etcdstore"
 	"github.com/conveyor/conveyor/adapters/eventbus"
 	"github.com/conveyor/conveyor/adapters/eventstore"
+	"github.com/conveyor/conveyor/adapters/natsserver"
 	"github.com/conveyor/conveyor/adapters/parking"
 	"github.com/conveyor/conveyor/adapters/protocol"
 	"github.com/conveyor/conveyor/adapters/schema"
@@ -92,7 +93,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		}
 		defer unlock()
 	}
-	in, err := startInfra(ctx, cfg, log)
+	var gate *natsGate
+	var authenticate natsserver.Authenticator
+	if natsAuthOn(cfg) {
+		gate = &natsGate{}
+		authenticate = gate.authenticate
+	}
+	in, err := startInfra(ctx, cfg, authenticate, log)
 	if err != nil {
 		return err
 	}
@@ -145,7 +152,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return err
 	}
 	var tokens *projections.Tokens
-	if cfg.Auth {
+	if cfg.Auth || gate != nil {
 		if tokens, err = loadTokens(ctx, store); err != nil {
 			return err
 		}
@@ -158,13 +165,26 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return err
 	}
 	browser := api.BrowserPolicy{LoopbackOnly: api.IsLoopback(cfg.Addr), CORSOrigins: cfg.CORSOrigins}
-	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser}, api.Deps{
+	if gate != nil {
+		gate.tokens.Store(tokens)
+	} else if cfg.NATSURL == "" {
+		log.Warn("NATS is open: anyone who reaches " + in.natsURL + " may publish work, forge results and delete streams (--nats-auth=false)")
+	}
+	apiTokens := tokens
+	if !cfg.Auth {
+		apiTokens = nil
+	}
+	driverNATS := ""
+	if cfg.NATSURL == "" {
+		driverNATS = in.natsURL
+	}
+	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 		Position:    position,
 		Parked:      parked,
-		Tokens:      tokenTable(tokens),
+		Tokens:      tokenTable(apiTokens),
 		LogEnd:      store.LastSequence,
 	})
 	if err != nil {
@@ -186,11 +206,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
 	})
 	g.Go(func() error {
-		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked, AckWait: consumerAckWait, Workers: engine.DefaultWorkers}, pm.RecordResult)
+		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked, AckWait: consumerAckWait,
+			Workers: engine.DefaultWorkers, RequireSender: cfg.NATSAuth}, pm.RecordResult)
 	})
+	g.Go(func() error { return protocol.ServeConsumers(gctx, in.nc, js, log.With("component", "consumers")) })
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	if tokens != nil {
-		g.Go(func() error { return followTokens(gctx, store, tokens, log) })
+		g.Go(func() error { return followTokens(gctx, store, tokens, in.revoked, log) })
 	}
 	if cfg.DebugAddr != "" {
 		g.Go(func() error { return serveProfiles(gctx, cfg.DebugAddr, log) })

@@ -17,7 +17,7 @@ import (
 // runDriver runs an in-process sdk driver against the test server.
 func runDriver(t *testing.T, s *testServer, name string, reconcile sdk.DriverFunc) {
 	t.Helper()
-	m, err := sdk.NewManager(sdk.NewDriver(name, []string{"build"}, reconcile), sdk.WithNATSURL(s.at.NATS))
+	m, err := sdk.NewManager(sdk.NewDriver(name, []string{"build"}, reconcile), sdk.WithNATSURL(driverNATS(t, s.at, name)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,8 @@ func metadata(r map[string]any) map[string]any { return r["metadata"].(map[strin
 func TestTimeTravel(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 	s := server.client(t, "/conveyor")
-	startDriver(t, "compiler", server.at.NATS)
-	startDriver(t, "uploader", server.at.NATS)
+	startDriver(t, "compiler", server.at)
+	startDriver(t, "uploader", server.at)
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	first := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)

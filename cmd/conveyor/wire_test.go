@@ -104,10 +104,14 @@ func (s *testServer) waitRun(runID string) map[string]any {
 	return nil
 }
 
+// openNATS is the open mode drivers of the original runtime need: they make
+// their own consumers and publish results on the bare subject.
+func openNATS(c *serverConfig) { c.NATSAuth = false }
+
 // TestWireCompatibleDrivers runs a two-step pipeline with drivers that know
-// only the wire protocol.
+// only the wire protocol, on a server in open mode.
 func TestWireCompatibleDrivers(t *testing.T) {
-	s := startServer(t, nil)
+	s := startServer(t, openNATS)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	compiler, uploader := &plainDriver{name: "compiler", succeed: true}, &plainDriver{name: "uploader", succeed: true}
@@ -159,7 +163,7 @@ func TestWireCompatibleDrivers(t *testing.T) {
 // TestFailedStepStopsTheRun: the first step fails, so the run fails and the
 // second driver never receives work.
 func TestFailedStepStopsTheRun(t *testing.T) {
-	s := startServer(t, nil)
+	s := startServer(t, openNATS)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	compiler, uploader := &plainDriver{name: "compiler", succeed: false}, &plainDriver{name: "uploader", succeed: true}
@@ -216,7 +220,7 @@ func TestCancelStopsTheRun(t *testing.T) {
 	}
 	late, _ := json.Marshal(map[string]any{"event": "driver.result", "run_id": runID, "resource": map[string]any{},
 		"driverresult": map[string]any{"success": true, "message": "late", "driver": "compiler"}})
-	if _, err := s.js.Publish(context.Background(), "pipelines.driver.result", late); err != nil {
+	if _, err := s.js.Publish(context.Background(), "pipelines.driver.result.compiler", late); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

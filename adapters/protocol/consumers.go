@@ -1,0 +1,106 @@
+package protocol
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/conveyor/conveyor/domain"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ConsumerRequest is what a driver sends on ConsumerRequestSubject: the
+// resource types it listens to and the settings of its consumer.
+type ConsumerRequest struct {
+	Resources     []string `json:"resources"`
+	AckWaitMs     int64    `json:"ackWaitMs,omitempty"`     // default 30000; 1000 to 3600000
+	MaxAckPending int      `json:"maxAckPending,omitempty"` // default 1000; 1 to 100000
+}
+
+// ConsumerReply answers a ConsumerRequest: ok, or why not.
+type ConsumerReply struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// consumersQueue is the queue group of the responders: one replica answers
+// each request.
+const consumersQueue = "conveyor-consumers"
+
+// WorkSubjects are what driver's consumer filters: resources.{r} (fan-out)
+// and drivers.{driver}.resources.{r} (pipeline steps) for each type r.
+func WorkSubjects(driver string, resources []string) []string {
+	var out []string
+	for _, r := range resources {
+		out = append(out, "resources."+r, "drivers."+driver+".resources."+r)
+	}
+	return out
+}
+
+// ServeConsumers answers drivers' requests for their consumer until ctx
+// ends: it creates or updates the durable consumer named after the driver
+// on `messages`, filtered on that driver's WorkSubjects, so that a driver
+// never needs the right to create consumers (and with it, to read others'
+// work). The driver's name is the subject's, which only that driver may
+// publish on when NATS requires credentials.
+func ServeConsumers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, log *slog.Logger) error {
+	sub, err := nc.QueueSubscribe(consumerRequests, consumersQueue, func(m *nats.Msg) {
+		reply := ConsumerReply{OK: true}
+		if err := makeConsumer(ctx, js, m); err != nil {
+			log.Warn("driver consumer refused", "subject", m.Subject, "err", err)
+			reply = ConsumerReply{Error: err.Error()}
+		}
+		data, _ := json.Marshal(reply)
+		_ = m.Respond(data)
+	})
+	if err != nil {
+		return fmt.Errorf("serve driver consumers: %w", err)
+	}
+	<-ctx.Done()
+	_ = sub.Drain()
+	return nil
+}
+
+func makeConsumer(ctx context.Context, js jetstream.JetStream, m *nats.Msg) error {
+	driver := strings.Split(m.Subject, ".")[2]
+	if !domain.ValidName(driver) {
+		return fmt.Errorf("driver name %q is not a valid name", driver)
+	}
+	var req ConsumerRequest
+	if err := json.Unmarshal(m.Data, &req); err != nil {
+		return fmt.Errorf("request is not JSON: %w", err)
+	}
+	if len(req.Resources) == 0 {
+		return fmt.Errorf("driver %s listens to no resource type", driver)
+	}
+	for _, r := range req.Resources {
+		if !domain.ValidName(r) {
+			return fmt.Errorf("resource type %q is not a valid name", r)
+		}
+	}
+	ackWait := time.Duration(req.AckWaitMs) * time.Millisecond
+	if ackWait == 0 {
+		ackWait = 30 * time.Second
+	}
+	if ackWait < time.Second || ackWait > time.Hour {
+		return fmt.Errorf("ack wait must be 1s to 1h, not %v", ackWait)
+	}
+	pending := req.MaxAckPending
+	if pending == 0 {
+		pending = 1000
+	}
+	if pending < 1 || pending > 100000 {
+		return fmt.Errorf("max ack pending must be 1 to 100000, not %d", pending)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := js.CreateOrUpdateConsumer(cctx, MessagesStream, jetstream.ConsumerConfig{
+		Durable: driver, FilterSubjects: WorkSubjects(driver, req.Resources), AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: ackWait, MaxDeliver: -1, MaxAckPending: pending,
+	})
+	return err
+}

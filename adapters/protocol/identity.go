@@ -1,0 +1,41 @@
+package protocol
+
+// Subjects a driver uses in its own name (docs/security.md). The name in each
+// subject is the driver's identity: with NATS credentials required, only
+// driver NAME may publish on the subjects that carry NAME.
+
+// DriverResultSubject is where driver publishes its results:
+// pipelines.driver.result.{driver}. The intake takes the subject's last
+// token as the sender.
+func DriverResultSubject(driver string) string { return ResultSubject + "." + driver }
+
+// ConsumerRequestSubject is where driver asks the server for its durable
+// consumer on `messages`: conveyor.drivers.{driver}.consumer.
+func ConsumerRequestSubject(driver string) string { return "conveyor.drivers." + driver + ".consumer" }
+
+// consumerRequests matches every driver's ConsumerRequestSubject.
+const consumerRequests = "conveyor.drivers.*.consumer"
+
+// DriverInbox is the inbox prefix of driver's connections
+// (nats.CustomInboxPrefix): replies and deliveries to it reach no other
+// driver.
+func DriverInbox(driver string) string { return "_INBOX." + driver }
+
+// DriverPermissions is exactly what driver needs on NATS: take its work
+// through its own durable consumer, acknowledge it, ask the server for that
+// consumer, publish its results and log lines, and read replies on its own
+// inbox. Nothing else: no other subject, no JetStream administration (no
+// stream delete or purge, no consumer create), no work or event subjects.
+func DriverPermissions(driver string) (publish, subscribe []string) {
+	publish = []string{
+		DriverResultSubject(driver),
+		"logs.*",
+		"live.logs.*." + driver,
+		ConsumerRequestSubject(driver),
+		"$JS.API.CONSUMER.INFO." + MessagesStream + "." + driver,
+		"$JS.API.CONSUMER.MSG.NEXT." + MessagesStream + "." + driver,
+		"$JS.ACK." + MessagesStream + "." + driver + ".>",
+	}
+	subscribe = []string{DriverInbox(driver) + ".>"}
+	return publish, subscribe
+}

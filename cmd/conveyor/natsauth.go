@@ -1,0 +1,47 @@
+package main
+
+import (
+	"sync/atomic"
+
+	"github.com/conveyor/conveyor/adapters/natsserver"
+	"github.com/conveyor/conveyor/adapters/protocol"
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
+)
+
+// natsGate decides who may connect to the embedded NATS, by the API tokens
+// of the log (docs/security.md): an admin token has every right, a driver
+// token exactly its driver's (protocol.DriverPermissions), any other token
+// or none is refused. Until the tokens are loaded it refuses everyone but
+// the server itself. Safe for concurrent use.
+type natsGate struct {
+	tokens atomic.Pointer[projections.Tokens]
+}
+
+// authenticate implements natsserver.Authenticator.
+func (g *natsGate) authenticate(secret string) (natsserver.Identity, bool) {
+	tokens := g.tokens.Load()
+	if tokens == nil {
+		return natsserver.Identity{}, false
+	}
+	tok, ok := tokens.Authenticate(secret)
+	if !ok {
+		return natsserver.Identity{}, false
+	}
+	switch tok.Role {
+	case domain.RoleAdmin:
+		return natsserver.Identity{Name: natsUser(tok.Name)}, true
+	case domain.RoleDriver:
+		pub, sub := protocol.DriverPermissions(tok.Name)
+		return natsserver.Identity{Name: natsUser(tok.Name),
+			Permissions: &natsserver.Permissions{Publish: pub, Subscribe: sub}}, true
+	}
+	return natsserver.Identity{}, false
+}
+
+// natsUser is the NATS user of the connections of token name: one active
+// token holds a name, so the name finds them when it is revoked.
+func natsUser(token string) string { return "token:" + token }
+
+// natsAuthOn reports whether the embedded NATS requires credentials.
+func natsAuthOn(cfg serverConfig) bool { return cfg.NATSAuth && cfg.NATSURL == "" }

@@ -1,0 +1,72 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// connect dials NATS as the driver: credentials from the URL
+// (nats://TOKEN@host:port, as `conveyor drivers credentials` prints it), else
+// the token of CONVEYOR_TOKEN; replies on the driver's own inbox prefix, the
+// only one its credentials may read.
+func (m *Manager) connect() (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name("conveyor-driver-" + m.d.Name()), nats.MaxReconnects(-1),
+		nats.CustomInboxPrefix(driverInbox(m.d.Name()))}
+	if m.opts.natsToken != "" && !hasUserInfo(m.opts.natsURL) {
+		opts = append(opts, nats.Token(m.opts.natsToken))
+	}
+	if m.opts.caCert != "" {
+		opts = append(opts, nats.RootCAs(m.opts.caCert))
+	}
+	nc, err := nats.Connect(m.opts.natsURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sdk: connect to %s: %w", RedactURL(m.opts.natsURL), err)
+	}
+	return nc, nil
+}
+
+// consumer asks the server for the driver's durable consumer and binds to
+// it; it returns the subject to publish results on. When no server answers
+// the request, it creates the consumer itself, as the original runtime does.
+func (m *Manager) consumer(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) (jetstream.Consumer, string, error) {
+	name := m.d.Name()
+	pending := max(1000, m.opts.concurrency*4)
+	body, err := json.Marshal(consumerRequest{Resources: m.d.Resources(), AckWaitMs: m.opts.ackWait.Milliseconds(), MaxAckPending: pending})
+	if err != nil {
+		return nil, "", err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	answer, err := nc.RequestWithContext(rctx, consumerRequestSubject(name), body)
+	if errors.Is(err, nats.ErrNoResponders) {
+		cons, err := js.CreateOrUpdateConsumer(ctx, messagesStream, jetstream.ConsumerConfig{
+			Durable: name, FilterSubjects: Subjects(m.d), AckPolicy: jetstream.AckExplicitPolicy,
+			AckWait: m.opts.ackWait, MaxDeliver: -1, MaxAckPending: pending,
+		})
+		return cons, resultSubject, err
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("ask the server for the consumer: %w", err)
+	}
+	var reply consumerReply
+	if err := json.Unmarshal(answer.Data, &reply); err != nil {
+		return nil, "", fmt.Errorf("the server's answer is not JSON: %w", err)
+	}
+	if !reply.OK {
+		return nil, "", fmt.Errorf("the server refused the consumer: %s", reply.Error)
+	}
+	cons, err := js.Consumer(ctx, messagesStream, name)
+	return cons, driverResultSubject(name), err
+}
+
+func hasUserInfo(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.User != nil
+}
