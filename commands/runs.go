@@ -139,6 +139,7 @@ func (h *Handler) RecordDriverResult(ctx context.Context, c RecordDriverResult) 
 			}
 			result.Driver = c.Sender
 		}
+		result = withinLimits(result)
 		if err := run.RecordResult(c.Step, result, cause); err != nil {
 			return err
 		}
@@ -251,4 +252,14 @@ func (h *Handler) LoadRun(ctx context.Context, runID string) (RunState, error) {
 		return RunState{}, fmt.Errorf("run %s: %w", runID, domain.ErrNotFound)
 	}
 	return RunState{Run: run.State(), Version: run.Version(), LastSeq: l.lastSeq}, nil
+}
+
+// withinLimits is result, or, when it is too large to record, a failure of
+// the step that says why: the run cannot wait for a result it cannot store.
+func withinLimits(result domain.DriverResult) domain.DriverResult {
+	err := domain.CheckResultSize(result)
+	if err == nil {
+		return result
+	}
+	return domain.DriverResult{Success: false, Driver: result.Driver, Message: "the driver's result was refused: " + err.Error()}
 }

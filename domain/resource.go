@@ -132,6 +132,8 @@ func CheckResource(r Resource) error {
 	if !IsJSONObject(r.Spec) {
 		add(Invalid("spec", "must be a JSON object"))
 	}
+	add(checkSize("spec", len(r.Spec), MaxSpecBytes))
+	add(checkSize("metadata", metadataBytes(clientMetadata(r.Metadata)), MaxMetadataBytes))
 	if len(problems) > 0 {
 		return problems
 	}

@@ -129,7 +129,7 @@ func TestTLSListeners(t *testing.T) {
 		t.Error("plain http was answered")
 	}
 
-	nc, err := nats.Connect(p.at.NATS, nats.RootCAs(cert), nats.Timeout(5*time.Second))
+	nc, err := nats.Connect(p.at.NATS, nats.RootCAs(cert), nats.Token(p.token), nats.Timeout(5*time.Second))
 	if err != nil {
 		t.Fatalf("nats over tls: %v", err)
 	}
