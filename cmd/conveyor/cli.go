@@ -102,10 +102,26 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]st
 		fs.Usage()
 		return nil, exitUsage
 	}
-	if c.server == "" {
+	conf, err := loadClientConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "conveyor: configuration: %v\n", err)
+		return nil, exitUsage
+	}
+	switch {
+	case c.server != "":
+	case os.Getenv("CONVEYOR_SERVER_HOST") == "" && os.Getenv("CONVEYOR_SERVER_PORT") == "" && conf.Server != "":
+		c.server = conf.Server
+	default:
 		c.server = sdk.BaseURLFromEnv(os.Getenv)
 	}
-	opts := []sdk.ClientOption{sdk.WithBaseURL(c.server), sdk.WithToken(resolveToken(c.token, c.server, os.Getenv))}
+	token := c.token
+	if token == "" && os.Getenv("CONVEYOR_TOKEN") == "" {
+		token = conf.tokenFor(c.server)
+	}
+	if c.caCert == "" && os.Getenv(sdk.EnvCACert) == "" {
+		c.caCert = conf.CACert
+	}
+	opts := []sdk.ClientOption{sdk.WithBaseURL(c.server), sdk.WithToken(resolveToken(token, c.server, os.Getenv))}
 	if c.caCert != "" {
 		opts = append(opts, sdk.WithCACert(c.caCert))
 	}

@@ -9,8 +9,10 @@ import (
 )
 
 // tokenHelp says where the client commands find their token.
-const tokenHelp = `The API token is --token, else CONVEYOR_TOKEN, else, for a server on this machine, the admin token
-the server wrote to its data directory (CONVEYOR_DATA_DIR, default ./conveyor-data/admin.token).`
+const tokenHelp = `The API token is --token, else CONVEYOR_TOKEN, else the token of the configuration file
+(CONVEYOR_CONFIG, default ~/.config/conveyor/config.yaml: server, token, caCert) when it names this server,
+else, for a server on this machine, the admin token the server wrote to its data directory
+(CONVEYOR_DATA_DIR, default ./conveyor-data/admin.token).`
 
 // resolveToken is the token a client command sends to server: the flag's,
 // else CONVEYOR_TOKEN, else, when the server is on a loopback address, the

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -48,6 +49,22 @@ func TestCLITokens(t *testing.T) {
 	}
 	if code, _, stderr = cli(viewer, "get", "definitions"); code != exitOK {
 		t.Errorf("a viewer reading: exit %d, %q", code, stderr)
+	}
+	// A configuration file names the server and its token; its token goes
+	// to that server only.
+	conf := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(conf, []byte("server: "+server.at.API+"\ntoken: "+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bare := exec.Command(conveyorBinary(t), "get", "definitions")
+	bare.Env = append(withoutEnv(os.Environ(), "CONVEYOR_TOKEN", "CONVEYOR_DATA_DIR", "CONVEYOR_SERVER_HOST", "CONVEYOR_SERVER_PORT"), "CONVEYOR_CONFIG="+conf)
+	if out, err := bare.CombinedOutput(); err != nil {
+		t.Errorf("the server and token of the configuration file: %v\n%s", err, out)
+	}
+	other := exec.Command(conveyorBinary(t), "get", "definitions", "--server", "http://localhost:"+port)
+	other.Env = append(withoutEnv(os.Environ(), "CONVEYOR_TOKEN", "CONVEYOR_DATA_DIR"), "CONVEYOR_CONFIG="+conf)
+	if out, err := other.CombinedOutput(); err == nil || !strings.Contains(string(out), "authentication required") {
+		t.Errorf("the file's token went to a server the file does not name: %v\n%s", err, out)
 	}
 	if code, _, _ = cli(local, "tokens", "revoke", "dashboard"); code != exitOK {
 		t.Errorf("tokens revoke: exit %d", code)
