@@ -51,6 +51,7 @@ var clientCommands = map[string]func(*cli, []string) int{
 	"trace":   (*cli).trace,
 	"tokens":  (*cli).tokens,
 	"drivers": (*cli).drivers,
+	"ready":   (*cli).ready,
 }
 
 // runClient runs one client command with the process's streams.

@@ -31,6 +31,7 @@ Usage:
   conveyor projections rebuild|verify   rebuild the read models from the log, or check them
   conveyor projections parked           events the server's consumers could not handle and set aside
   conveyor projections unpark ID        dismiss a parked event once its cause is dealt with
+  conveyor ready                        exit 0 when the server is ready (NATS and etcd reachable): a health check
   conveyor bench [flags]                measure a server (its own unless --api/--nats)
   conveyor completion bash|zsh          shell completion
   conveyor version                      print the version
@@ -56,7 +57,7 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
-	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace", "tokens", "drivers":
+	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace", "tokens", "drivers", "ready":
 		return runClient(ctx, args[0], args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "completion":
 		return completion(args[1:], os.Stdout, os.Stderr)
