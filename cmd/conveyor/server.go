@@ -114,6 +114,9 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
+	if in.embEtcd != nil {
+		kv.SetBulkLimits(etcdstore.EmbeddedBulkLimits)
+	}
 	readModel := projections.NewReadModel(kv)
 	handler, err := commands.New(commands.Deps{
 		Store: store, Schemas: schema.New(), Resources: readModel,
