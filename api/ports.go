@@ -70,6 +70,13 @@ type Deps struct {
 	// Position, when set, is how far the read models have applied the log:
 	// reads wait for it to reach the position they need.
 	Position *projections.Position
+	// Engine, when set, reports in /metrics what this server's engine did.
+	Engine EngineStats
+}
+
+// EngineStats is what the engine of this server reports.
+type EngineStats interface {
+	StepsDispatched() uint64
 }
 
 // Check is a readiness probe of one dependency; nil means reachable.

@@ -95,6 +95,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance,
 		parked: deps.Parked, checks: deps.Checks, position: deps.Position, log: cfg.Logger, mux: mux,
 		api: humago.New(mux, hc), metrics: newMetrics()}
+	if deps.Engine != nil {
+		s.metrics.countEngine(deps.Engine)
+	}
 	s.registerHealth()
 	s.registerDefinitions()
 	s.registerResources()

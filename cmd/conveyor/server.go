@@ -139,12 +139,14 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
+	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 		Position:    position,
 		Parked:      parked,
+		Engine:      pm,
 	})
 	if err != nil {
 		return err
@@ -154,8 +156,6 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second}
-
-	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return projector.Run(gctx) })
