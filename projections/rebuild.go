@@ -79,7 +79,7 @@ func Build(ctx context.Context, log Log, store Store, from uint64, progress Prog
 		}
 		return nil
 	})
-	if err == nil {
+	if err == nil && events > 0 {
 		err = commit()
 	}
 	if progress != nil {
