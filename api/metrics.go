@@ -63,3 +63,12 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 		m.duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
 	})
 }
+
+// countEngine adds the counter conveyor_engine_steps_dispatched_total, read
+// from the engine when scraped.
+func (m *metrics) countEngine(e EngineStats) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "conveyor_engine_steps_dispatched_total",
+		Help: "Steps whose work this server's engine published to drivers since it started.",
+	}, func() float64 { return float64(e.StepsDispatched()) }))
+}

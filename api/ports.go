@@ -77,6 +77,8 @@ type Deps struct {
 	// LogEnd, with Position, reports the projector's lag in /ready and
 	// /metrics.
 	LogEnd LogEnd
+	// Engine, when set, reports in /metrics what this server's engine did.
+	Engine EngineStats
 }
 
 // TokenTable is the read model of API tokens: it authenticates requests,
@@ -86,6 +88,11 @@ type TokenTable interface {
 	Authenticator
 	Active() []domain.Token
 	Apply(domain.Event)
+}
+
+// EngineStats is what the engine of this server reports.
+type EngineStats interface {
+	StepsDispatched() uint64
 }
 
 // Check is a readiness probe of one dependency; nil means reachable.

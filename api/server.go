@@ -121,6 +121,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.logEnd = deps.LogEnd
 		s.metrics.measureLag(s)
 	}
+	if deps.Engine != nil {
+		s.metrics.countEngine(deps.Engine)
+	}
 	s.registerHealth()
 	s.registerDefinitions()
 	s.registerResources()

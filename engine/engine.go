@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"sync/atomic"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
@@ -29,6 +30,7 @@ type Engine struct {
 	// results, which a worker takes first: finishing the runs under way
 	// comes before starting new ones.
 	queues, urgent []chan task
+	dispatched     atomic.Uint64
 }
 
 type task struct {
@@ -228,8 +230,17 @@ func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) 
 		Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
 	})
 	e.runs.put(st, err == nil)
+	if err == nil {
+		e.dispatched.Add(1)
+	}
 	return err
 }
+
+// StepsDispatched is how many times this engine published a step's work
+// since it started (a repeat after a crash or a lost race included). Each
+// server of a cluster counts its own: it shows how the runs spread over
+// them. Safe for concurrent use.
+func (e *Engine) StepsDispatched() uint64 { return e.dispatched.Load() }
 
 // Result is a driver's result message as it arrived.
 type Result struct {

@@ -187,7 +187,7 @@ func TestAResultIsRecordedOnceUnderTheIntakeAndEngineRace(t *testing.T) {
 
 // A run that ended, its events consumed again from the start (a new
 // consumer, a rebuild, a redelivery long after the duplicate window) by an
-// engine that never saw it: nothing is published.
+// engine that never saw it: nothing is published, and nothing counted.
 func TestReplayingAFinishedRunPublishesNothing(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -203,6 +203,9 @@ func TestReplayingAFinishedRunPublishesNothing(t *testing.T) {
 	if got := len(live.all()); got != 2 {
 		t.Fatalf("the live run published %d works, want 2 (one per step)", got)
 	}
+	if n := e.StepsDispatched(); n != 2 {
+		t.Errorf("the engine counts %d steps dispatched, want 2", n)
+	}
 	run, err := w.cmd.LoadRun(ctx, runID)
 	must(t, err)
 	if run.Run.Status != domain.RunStatusSucceeded {
@@ -215,8 +218,8 @@ func TestReplayingAFinishedRunPublishesNothing(t *testing.T) {
 	for _, m := range w.messages(runID) {
 		must(t, fresh.Handle(ctx, m))
 	}
-	if works := replay.all(); len(works) != 0 {
-		t.Errorf("replaying a finished run published %+v", works)
+	if works := replay.all(); len(works) != 0 || fresh.StepsDispatched() != 0 {
+		t.Errorf("replaying a finished run published %+v (%d counted)", works, fresh.StepsDispatched())
 	}
 }
 

@@ -15,6 +15,9 @@ type MemStore struct {
 	kvs  map[string]KV
 	rev  int64
 	keys []string // sorted; nil when it must be rebuilt
+	// changed are the keys written or deleted since the last TakeChanges,
+	// when tracked.
+	changed map[string]struct{}
 }
 
 // NewMemStore returns an empty store.
@@ -91,12 +94,15 @@ func (m *MemStore) Commit(_ context.Context, guards []Guard, ops []Op) (int64, b
 			for k := range m.kvs {
 				if strings.HasPrefix(k, op.Key) {
 					delete(m.kvs, k)
+					m.change(k)
 				}
 			}
 		case op.Delete:
 			delete(m.kvs, op.Key)
+			m.change(op.Key)
 		default:
 			m.kvs[op.Key] = KV{Key: op.Key, Value: op.Value, ModRevision: m.rev}
+			m.change(op.Key)
 		}
 	}
 	m.keys = nil
@@ -112,4 +118,46 @@ func (m *MemStore) All() []KV {
 		out = append(out, m.kvs[k])
 	}
 	return out
+}
+
+// TrackChanges makes the store remember which keys each commit changes,
+// for TakeChanges.
+func (m *MemStore) TrackChanges() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.changed = map[string]struct{}{}
+}
+
+func (m *MemStore) change(key string) {
+	if m.changed != nil {
+		m.changed[key] = struct{}{}
+	}
+}
+
+// TakeChanges returns, sorted by key, the writes that bring a copy of the
+// store up to date with it, when the copy had every change up to the last
+// call (or was empty before the first): a put of each key changed since
+// then, a delete of each key removed. The changes are as of the last
+// commit, never half of one.
+func (m *MemStore) TakeChanges() []Op {
+	m.mu.Lock()
+	ops := make([]Op, 0, len(m.changed))
+	for k := range m.changed {
+		if kv, ok := m.kvs[k]; ok {
+			ops = append(ops, Op{Key: k, Value: kv.Value})
+		} else {
+			ops = append(ops, Op{Key: k, Delete: true})
+		}
+	}
+	clear(m.changed)
+	m.mu.Unlock()
+	sort.Slice(ops, func(i, j int) bool { return ops[i].Key < ops[j].Key })
+	return ops
+}
+
+// Len is the number of keys.
+func (m *MemStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.kvs)
 }

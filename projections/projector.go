@@ -165,8 +165,8 @@ func (p *Projector) Committed(b *Batch) {
 }
 
 // Project applies events at once, in order, in one transaction per event,
-// without any guard: for building a read model from the log into a store no
-// one else writes (a rebuild, a verify, a test).
+// without any guard: for filling a store no one else writes, event by event
+// (a test, a tool; Build batches its events instead).
 func (p *Projector) Project(ctx context.Context, events ...domain.Event) error {
 	for _, e := range events {
 		b := p.NewBatch()

@@ -1,13 +1,14 @@
 package projections
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/conveyor/conveyor/domain"
+	"golang.org/x/sync/errgroup"
 )
 
 // Log is the event log as a rebuild reads it.
@@ -23,35 +24,64 @@ type Progress func(phase string, done, total uint64)
 
 // Build projects the log from sequence from into store, in order, and
 // returns the sequence of the last event applied; the store's checkpoint
-// then names it. Built in a MemStore, every key is written once at the end
-// instead of once per event. No one else may write store meanwhile. An event
-// that cannot be applied is skipped (and reported as the phase "skipped"),
-// as the projector parks it.
+// then names it. Into a MemStore it commits many events at once, each key
+// once per commit; into any other store one event per transaction, so that
+// no transaction outgrows what the store takes. No one else may write store
+// meanwhile. An event that cannot be applied is skipped (and reported as the
+// phase "skipped"), as the projector parks it.
 func Build(ctx context.Context, log Log, store Store, from uint64, progress Progress) (uint64, error) {
 	total, err := log.LastSequence(ctx)
 	if err != nil {
 		return 0, err
 	}
+	perCommit := 1
+	if _, ok := store.(*MemStore); ok {
+		perCommit = memBatchEvents
+	}
 	p := NewProjector(store)
+	b, events := p.NewBatch(), 0
+	commit := func() error {
+		_, _, err := store.Commit(ctx, nil, b.Ops())
+		if err == nil {
+			p.Committed(b)
+		}
+		b, events = p.NewBatch(), 0
+		return err
+	}
 	var last uint64
 	err = log.Replay(ctx, from, func(e domain.Event) error {
-		if err := p.Project(ctx, e); err != nil {
+		seq := e.EventMeta().Sequence
+		err := b.Add(ctx, seq, []domain.Event{e})
+		if errors.Is(err, ErrFlush) {
+			if err = commit(); err == nil {
+				err = b.Add(ctx, seq, []domain.Event{e})
+			}
+		}
+		if err == nil {
+			if events++; events >= perCommit {
+				err = commit()
+			}
+		}
+		if err != nil {
 			if transient(err) {
-				return fmt.Errorf("event %d (%s): %w", e.EventMeta().Sequence, e.EventMeta().Type, err)
+				return fmt.Errorf("event %d (%s): %w", seq, e.EventMeta().Type, err)
 			}
 			// The projector parked it when it met it; a rebuild skips it
 			// the same way, so that one bad event never stops a rebuild.
 			p.Forget()
 			if progress != nil {
-				progress("skipped", e.EventMeta().Sequence, total)
+				progress("skipped", seq, total)
 			}
 		}
-		last = e.EventMeta().Sequence
+		last = seq
 		if progress != nil && last%10000 == 0 {
 			progress("replay", last, total)
 		}
 		return nil
 	})
+	if err == nil && events > 0 {
+		err = commit()
+	}
 	if progress != nil {
 		progress("replay", last, total)
 	}
@@ -61,43 +91,8 @@ func Build(ctx context.Context, log Log, store Store, from uint64, progress Prog
 	return last, err
 }
 
-// Difference is one key on which two read models disagree.
-type Difference struct {
-	Key      string `json:"key"`
-	Expected string `json:"expected,omitempty"` // from the log; empty: the key should not exist
-	Actual   string `json:"actual,omitempty"`   // in the store; empty: the key is missing
-}
-
-// Diff compares the read model the log gives (want, sorted by key) with the
-// keys of store, and returns every difference. The checkpoint, which says how
-// far each of them got, and keys an older version of Conveyor kept
-// (aggregates/) are not compared.
-func Diff(ctx context.Context, want []KV, store Store) ([]Difference, error) {
-	want = compared(want)
-	got, err := listAll(ctx, store)
-	if err != nil {
-		return nil, err
-	}
-	got = compared(got)
-	var out []Difference
-	i, j := 0, 0
-	for i < len(want) || j < len(got) {
-		switch {
-		case j == len(got) || (i < len(want) && want[i].Key < got[j].Key):
-			out = append(out, Difference{Key: want[i].Key, Expected: string(want[i].Value)})
-			i++
-		case i == len(want) || got[j].Key < want[i].Key:
-			out = append(out, Difference{Key: got[j].Key, Actual: string(got[j].Value)})
-			j++
-		default:
-			if !bytes.Equal(want[i].Value, got[j].Value) {
-				out = append(out, Difference{Key: want[i].Key, Expected: string(want[i].Value), Actual: string(got[j].Value)})
-			}
-			i, j = i+1, j+1
-		}
-	}
-	return out, nil
-}
+// memBatchEvents is how many events Build commits at once into a MemStore.
+const memBatchEvents = 1000
 
 // Generations are the read models' generations in the store.
 type Generations interface {
@@ -105,8 +100,8 @@ type Generations interface {
 	Generation() int
 	// At is a store on generation gen.
 	At(gen int) Store
-	// WriteAll writes keys into generation gen in bulk.
-	WriteAll(ctx context.Context, gen int, kvs []KV) error
+	// WriteAll applies ops, each to another key, to generation gen in bulk.
+	WriteAll(ctx context.Context, gen int, ops []Op) error
 	// Switch makes every server use generation to, if from still is current.
 	Switch(ctx context.Context, from, to int) error
 	// Drop deletes generation gen.
@@ -132,6 +127,12 @@ type RebuildReport struct {
 // meanwhile, switches every server to it in one step, and drops the old
 // generation. The projector follows the switch: it finds the new
 // generation's checkpoint and goes on from there.
+//
+// The log is projected into memory, and what changed there is written to
+// the new generation meanwhile, as fast as the store takes it: each write
+// takes every key changed since the one before, so that a key the log
+// changes often is written far less often than it changes. Progress may be
+// called from two goroutines at once.
 func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildReport, error) {
 	from := m.Generations.Generation()
 	to := from + 1
@@ -140,23 +141,24 @@ func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildRep
 		return r, err
 	}
 	mem := NewMemStore()
-	last, err := Build(ctx, m.Log, mem, 1, progress)
-	if err != nil {
+	mem.TrackChanges()
+	g, gctx := errgroup.WithContext(ctx)
+	built := make(chan struct{})
+	var last uint64
+	g.Go(func() error {
+		defer close(built)
+		var err error
+		last, err = Build(gctx, m.Log, mem, 1, progress)
+		return err
+	})
+	g.Go(func() error { return m.writeChanges(gctx, to, mem, built, progress) })
+	if err := g.Wait(); err != nil {
 		return r, err
 	}
-	all := mem.All()
-	r.Keys = len(all)
-	if progress != nil {
-		progress("write", 0, uint64(len(all)))
-	}
-	if err := m.Generations.WriteAll(ctx, to, all); err != nil {
-		return r, err
-	}
-	if progress != nil {
-		progress("write", uint64(len(all)), uint64(len(all)))
-	}
+	r.Keys = mem.Len()
 	target := m.Generations.At(to)
-	if last, err = catchUp(ctx, m.Log, target, last); err != nil {
+	last, err := catchUp(ctx, m.Log, target, last)
+	if err != nil {
 		return r, err
 	}
 	if err := m.Generations.Switch(ctx, from, to); err != nil {
@@ -169,58 +171,41 @@ func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildRep
 	return r, m.Generations.Drop(ctx, from)
 }
 
+// writeChanges writes what changed in mem into generation gen, again and
+// again, until built is closed and everything is written.
+func (m Maintenance) writeChanges(ctx context.Context, gen int, mem *MemStore, built <-chan struct{}, progress Progress) error {
+	var written uint64
+	for {
+		done := false
+		select {
+		case <-built:
+			done = true
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(writePause):
+		}
+		ops := mem.TakeChanges()
+		if len(ops) > 0 {
+			if err := m.Generations.WriteAll(ctx, gen, ops); err != nil {
+				return err
+			}
+			written += uint64(len(ops))
+			if progress != nil {
+				progress("write", written, written)
+			}
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// writePause is how long writeChanges waits for changes to gather when the
+// last write took less.
+const writePause = 100 * time.Millisecond
+
 // catchUp projects the events after sequence last into store.
 func catchUp(ctx context.Context, log Log, store Store, last uint64) (uint64, error) {
 	n, err := Build(ctx, log, store, last+1, nil)
 	return max(n, last), err
-}
-
-// VerifyReport says what a verify found.
-type VerifyReport struct {
-	Events      uint64       `json:"events"`
-	Keys        int          `json:"keys"`
-	Differences []Difference `json:"differences"`
-}
-
-// Verify replays the log into memory and reports every difference from the
-// read models in use. Events appended while it runs can show up as
-// differences; verify a quiet system, or run it twice.
-func (m Maintenance) Verify(ctx context.Context, progress Progress) (VerifyReport, error) {
-	mem := NewMemStore()
-	last, err := Build(ctx, m.Log, mem, 1, progress)
-	if err != nil {
-		return VerifyReport{}, err
-	}
-	want := mem.All()
-	diffs, err := Diff(ctx, want, m.Generations.At(m.Generations.Generation()))
-	return VerifyReport{Events: last, Keys: len(want), Differences: diffs}, err
-}
-
-// listAll is every key of store, in key order.
-func listAll(ctx context.Context, store Store) ([]KV, error) {
-	var got []KV
-	after := ""
-	for {
-		page, more, err := store.List(ctx, "", after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		got = append(got, page...)
-		if !more || len(page) == 0 {
-			break
-		}
-		after = page[len(page)-1].Key
-	}
-	return got, nil
-}
-
-// compared leaves out the keys Diff does not compare.
-func compared(kvs []KV) []KV {
-	out := make([]KV, 0, len(kvs))
-	for _, kv := range kvs {
-		if !strings.HasPrefix(kv.Key, checkpointsPrefix) && !strings.HasPrefix(kv.Key, aggregatesPrefix) {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

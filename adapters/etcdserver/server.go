@@ -13,6 +13,14 @@ import (
 	"go.uber.org/zap"
 )
 
+// MaxTxnOps is how many operations the embedded etcd takes in one
+// transaction, where etcd's default is 128: a rebuild writes millions of
+// keys, and each transaction costs a raft entry, a WAL write and a backend
+// commit whatever its size. Its limit on a request's size stays etcd's
+// default (1.5 MiB), so that the embedded etcd refuses what a cluster
+// refuses. External clusters keep their own limits.
+const MaxTxnOps = 4096
+
 // Config configures the embedded etcd server.
 type Config struct {
 	Dir           string // data directory; required
@@ -81,6 +89,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// memory (each can be a projector batch of up to 1 MiB), where the
 	// defaults keep 10,000 and more.
 	ec.SnapshotCount, ec.SnapshotCatchUpEntries = 2000, 500
+	ec.MaxTxnOps = MaxTxnOps
+	// etcd formats a slow request, every operation and value of it, for a
+	// warning even when its logger drops warnings: a bulk transaction takes
+	// longer than the defaults (100 ms, 300 ms), and the formatting cost a
+	// rebuild an eighth of its CPU.
+	ec.WarningApplyDuration, ec.WarningUnaryRequestDuration = time.Minute, time.Minute
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
 	logger := cfg.Logger
 	if logger == nil {

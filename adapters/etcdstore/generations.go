@@ -82,38 +82,38 @@ func (s *Store) Generation() int { return int(s.gen.Load()) }
 
 // At is a store fixed on generation gen, e.g. the one a rebuild fills.
 func (s *Store) At(gen int) projections.Store {
-	f := &Store{c: s.c, base: s.base}
+	f := &Store{c: s.c, base: s.base, bulk: s.bulk}
 	f.use(gen)
 	return f
 }
 
-// WriteAll writes kvs into generation gen, many keys per transaction
-// (at most 128 operations and 1 MiB, within etcd's default limits). A key
-// whose value etcd refuses even alone is left out: its event was parked.
-func (s *Store) WriteAll(ctx context.Context, gen int, kvs []projections.KV) error {
+// WriteAll applies ops to generation gen, many per transaction (within the
+// store's BulkLimits) and several transactions in flight: every key at most
+// once, so that their order does not matter. A put whose value etcd refuses
+// even alone is left out: its event was parked.
+func (s *Store) WriteAll(ctx context.Context, gen int, ops []projections.Op) error {
 	prefix := genPrefix(s.base, gen)
-	const perTxn, bytesPerTxn = 128, 1 << 20
-	// Transactions in flight at once: etcd commits concurrent ones together
-	// (one raft entry batch, one fsync), which a sequential loop never lets
-	// it do.
-	const inFlight = 8
+	limits := s.bulkLimits()
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(inFlight)
-	for start := 0; start < len(kvs); {
+	g.SetLimit(limits.InFlight)
+	for start := 0; start < len(ops); {
 		end, size := start, 0
-		for end < len(kvs) && end-start < perTxn && (end == start || size+len(kvs[end].Value) <= bytesPerTxn) {
-			size += len(kvs[end].Key) + len(kvs[end].Value)
+		for end < len(ops) && end-start < limits.Ops {
+			size += len(prefix) + len(ops[end].Key) + len(ops[end].Value)
+			if end > start && size > limits.Bytes {
+				break
+			}
 			end++
 		}
-		batch := kvs[start:end]
+		batch := ops[start:end]
 		start = end
 		g.Go(func() error {
-			err := s.put(gctx, prefix, batch)
+			err := s.write(gctx, prefix, batch)
 			if err == nil || len(batch) == 1 || errors.Is(unavailable(err), domain.ErrUnavailable) {
 				return err
 			}
-			for _, kv := range batch {
-				if err := s.put(gctx, prefix, []projections.KV{kv}); err != nil && errors.Is(unavailable(err), domain.ErrUnavailable) {
+			for _, op := range batch {
+				if err := s.write(gctx, prefix, []projections.Op{op}); err != nil && errors.Is(unavailable(err), domain.ErrUnavailable) {
 					return err
 				}
 			}
@@ -123,16 +123,12 @@ func (s *Store) WriteAll(ctx context.Context, gen int, kvs []projections.KV) err
 	return g.Wait()
 }
 
-// put writes kvs under prefix in one transaction.
-func (s *Store) put(ctx context.Context, prefix string, kvs []projections.KV) error {
-	ops := make([]clientv3.Op, 0, len(kvs))
-	for _, kv := range kvs {
-		ops = append(ops, clientv3.OpPut(prefix+kv.Key, string(kv.Value)))
-	}
+// write applies ops under prefix in one transaction.
+func (s *Store) write(ctx context.Context, prefix string, ops []projections.Op) error {
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second) // bulk writes may wait on compaction
 	defer cancel()
-	if _, err := s.c.Txn(tctx).Then(ops...).Commit(); err != nil {
-		return fmt.Errorf("write %d keys under %s: %w", len(kvs), prefix, err)
+	if _, err := s.c.Txn(tctx).Then(etcdOps(prefix, ops)...).Commit(); err != nil {
+		return fmt.Errorf("write %d keys under %s: %w", len(ops), prefix, err)
 	}
 	return nil
 }

@@ -10,9 +10,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// A generation is dropped a chunk at a time, every key of it and nothing
-// else: not the generations beside it, not a key that merely shares its
-// first characters.
+// A generation is written in bulk, deletes too, and dropped a chunk at a
+// time, every key of it and nothing else: not the generations beside it, not
+// a key that merely shares its first characters.
 func TestDropRemovesTheGenerationInChunks(t *testing.T) {
 	c := embedtest.Etcd(t)
 	ctx := context.Background()
@@ -22,14 +22,17 @@ func TestDropRemovesTheGenerationInChunks(t *testing.T) {
 	}
 	defer func(old int64) { dropChunk = old }(dropChunk)
 	dropChunk = 10
-	var kvs []projections.KV
-	for i := range 95 {
-		kvs = append(kvs, projections.KV{Key: fmt.Sprintf("resources/t/r-%03d", i), Value: []byte(`{}`)})
+	var puts []projections.Op
+	for i := range 96 {
+		puts = append(puts, projections.Op{Key: fmt.Sprintf("resources/t/r-%03d", i), Value: []byte(`{}`)})
 	}
 	for _, gen := range []int{2, 3} {
-		if err := s.WriteAll(ctx, gen, kvs); err != nil {
+		if err := s.WriteAll(ctx, gen, puts); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := s.WriteAll(ctx, 3, []projections.Op{{Key: "resources/t/r-095", Delete: true}}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := c.Put(ctx, "/cv/g2x", "beside"); err != nil {
 		t.Fatal(err)

@@ -40,6 +40,7 @@ type Store struct {
 	base   string
 	prefix atomic.Pointer[string] // where the current generation lives
 	gen    atomic.Int64
+	bulk   BulkLimits
 }
 
 var _ projections.Store = (*Store)(nil)
@@ -119,22 +120,27 @@ func (s *Store) Commit(ctx context.Context, guards []projections.Guard, ops []pr
 	for i, g := range guards {
 		cmps[i] = clientv3.Compare(clientv3.ModRevision(base+g.Key), "=", g.ModRevision)
 	}
-	writes := make([]clientv3.Op, len(ops))
-	for i, op := range ops {
-		switch {
-		case op.Delete && op.Prefix:
-			writes[i] = clientv3.OpDelete(base+op.Key, clientv3.WithPrefix())
-		case op.Delete:
-			writes[i] = clientv3.OpDelete(base + op.Key)
-		default:
-			writes[i] = clientv3.OpPut(base+op.Key, string(op.Value))
-		}
-	}
-	resp, err := s.c.Txn(ctx).If(cmps...).Then(writes...).Commit()
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(etcdOps(base, ops)...).Commit()
 	if err != nil {
 		return 0, false, unavailable(err)
 	}
 	return resp.Header.Revision, resp.Succeeded, nil
+}
+
+// etcdOps are ops as etcd operations on keys under prefix.
+func etcdOps(prefix string, ops []projections.Op) []clientv3.Op {
+	out := make([]clientv3.Op, len(ops))
+	for i, op := range ops {
+		switch {
+		case op.Delete && op.Prefix:
+			out[i] = clientv3.OpDelete(prefix+op.Key, clientv3.WithPrefix())
+		case op.Delete:
+			out[i] = clientv3.OpDelete(prefix + op.Key)
+		default:
+			out[i] = clientv3.OpPut(prefix+op.Key, string(op.Value))
+		}
+	}
+	return out
 }
 
 // Prefix is the key prefix of the generation in use, with its trailing slash.

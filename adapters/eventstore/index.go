@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -18,9 +19,16 @@ type index struct {
 	last map[string]uint64 // 0: the subject exists, its last sequence is not known yet
 }
 
+// indexTimeout bounds listing the log's subjects: a log of a million
+// aggregates takes seconds to list, longer than a JetStream request's
+// default timeout when the machine is busy.
+const indexTimeout = 2 * time.Minute
+
 // loadIndex lists every subject of the log. The subjects' last sequences
 // are learnt as they are loaded or appended to.
 func loadIndex(ctx context.Context, stream jetstream.Stream, prefix string) (*index, error) {
+	ctx, cancel := context.WithTimeout(ctx, indexTimeout)
+	defer cancel()
 	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(prefix+".>"))
 	if err != nil {
 		return nil, fmt.Errorf("list the log's aggregates: %w", err)

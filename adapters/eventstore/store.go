@@ -252,44 +252,6 @@ func (s *Store) LastSequence(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
-// Replay calls fn for every event from sequence from up to the last event at
-// the time of the call, in log order. It reads the log in batches of
-// replayBatch events, without headers (see readRun).
-func (s *Store) Replay(ctx context.Context, from uint64, fn func(domain.Event) error) error {
-	last, err := s.LastSequence(ctx)
-	if err != nil {
-		return err
-	}
-	for from = max(from, 1); from <= last; {
-		msgs, err := s.readRun(ctx, from, int(min(replayBatch, last-from+1)))
-		if err != nil {
-			return err
-		}
-		if len(msgs) == 0 {
-			return fmt.Errorf("replay: events up to sequence %d did not arrive", last)
-		}
-		for _, m := range msgs {
-			if m.Sequence > last {
-				return nil
-			}
-			events, err := domain.DecodeEventsAt(m.Data, m.Sequence)
-			if err != nil {
-				return fmt.Errorf("event at sequence %d: %w", m.Sequence, err)
-			}
-			for _, e := range events {
-				if err := fn(e); err != nil {
-					return err
-				}
-			}
-		}
-		from = msgs[len(msgs)-1].Sequence + 1
-	}
-	return nil
-}
-
-// replayBatch is how many events Replay reads with one request.
-const replayBatch = 1000
-
 // ReadMessages implements projections.MessageLog: up to n messages of the
 // whole log from sequence from on, as stored.
 func (s *Store) ReadMessages(ctx context.Context, from uint64, n int) ([]projections.LogMessage, error) {

@@ -186,7 +186,8 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rows.print(r...)
+		sum.rebuild = &r
+		rows.print(r.rows...)
 	}
 	if serverPID != 0 {
 		mem, err := residentMemory(serverPID)

@@ -27,6 +27,7 @@ func TestBenchRunsEveryScenario(t *testing.T) {
 		"memory after 45 resources", "replay: GET /events over", "rebuild:", "memory at the end",
 		"goals", "p50 ≤ 0.45ms", "creates/s ≥ 7000", "creates/s ≥ 11000", "last step's work ≤ 0.5s",
 		"p50 ≤ 5ms", "p50 ≤ 1ms", "resident set ≤ 100 MB", "events/s ≥ 200000", "(bare HTTP",
+		"replay: the rebuild's", "until the new generation serves ≤ 30s",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("bench printed no %q row:\n%s", want, out)

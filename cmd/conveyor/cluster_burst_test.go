@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,8 +29,8 @@ type createOutcome struct {
 // replicas; once killAfter were answered it kills the victim with SIGKILL.
 // A create aimed at a dead replica goes to a live one; one whose connection
 // failed before an answer is sent again to the next replica.
-func (c *cluster) burst(replicas []*process, n, killAfter, victim int) []createOutcome {
-	out := make([]createOutcome, n)
+func (c *cluster) burst(replicas []*process, n, killAfter, victim int) (out []createOutcome, victimSteps int) {
+	out = make([]createOutcome, n)
 	dead := make([]atomic.Bool, len(replicas))
 	var answered atomic.Int64
 	next := make(chan int)
@@ -44,6 +47,7 @@ func (c *cluster) burst(replicas []*process, n, killAfter, victim int) []createO
 			for i := range next {
 				out[i] = create(client, replicas, dead, i, c.resource(fmt.Sprintf("app-%03d", i)))
 				if answered.Add(1) == int64(killAfter) {
+					victimSteps = c.awaitDispatch(client, replicas[victim])
 					if err := replicas[victim].cmd.Process.Kill(); err != nil {
 						c.t.Errorf("kill replica %d: %v", victim, err)
 					}
@@ -54,7 +58,43 @@ func (c *cluster) burst(replicas []*process, n, killAfter, victim int) []createO
 	}
 	wg.Wait()
 	<-replicas[victim].done
-	return out
+	return out, victimSteps
+}
+
+// awaitDispatch waits, at most a minute, until replica p's engine has
+// dispatched a step's work, and returns how many it has. The burst goes on
+// meanwhile; the wait only keeps the victim from being killed before it
+// took part.
+func (c *cluster) awaitDispatch(client *http.Client, p *process) int {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := stepsDispatched(client, p)
+		if n > 0 || time.Now().After(deadline) {
+			if n == 0 {
+				c.t.Errorf("the victim's engine dispatched no step within a minute (%v)", err)
+			}
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stepsDispatched reads from a replica's /metrics how many steps its engine
+// has dispatched.
+func stepsDispatched(client *http.Client, p *process) (int, error) {
+	resp, err := client.Get(p.at.API + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "conveyor_engine_steps_dispatched_total "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			return int(n), err
+		}
+	}
+	return 0, fmt.Errorf("no conveyor_engine_steps_dispatched_total in /metrics (%v)", sc.Err())
 }
 
 func (c *cluster) resource(name string) map[string]any {

@@ -129,6 +129,9 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
+	if in.embEtcd != nil {
+		kv.SetBulkLimits(etcdstore.EmbeddedBulkLimits)
+	}
 	readModel := projections.NewReadModel(kv)
 	handler, err := commands.New(commands.Deps{
 		Store: store, Schemas: schema.New(), Resources: readModel,
@@ -178,6 +181,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if cfg.NATSURL == "" {
 		driverNATS = in.natsURL
 	}
+	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
@@ -186,6 +190,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		Parked:      parked,
 		Tokens:      tokenTable(apiTokens),
 		LogEnd:      store.LastSequence,
+		Engine:      pm,
 	})
 	if err != nil {
 		return err
@@ -195,8 +200,6 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: apiTLS}
-
-	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return projector.Run(gctx) })
