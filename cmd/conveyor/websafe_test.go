@@ -48,7 +48,7 @@ func (s *testServer) send(method, path, host string, body any, headers ...string
 // browsers still work.
 func TestWebPagesCannotDriveALocalServer(t *testing.T) {
 	s := startServer(t, nil)
-	before := s.snapshot()
+	before := s.settle() // the server's own first events projected
 	definition := func(name string) map[string]any {
 		return map[string]any{"name": name, "schema": map[string]any{"type": "object"}}
 	}
