@@ -170,7 +170,7 @@ func TestReliabilityContention(t *testing.T) {
 			defer wg.Done()
 			r := buildResource(fmt.Sprintf("r%d", w%100), fmt.Sprint(w))
 			delete(r, "pipeline")
-			status, _ := s.call("PUT", fmt.Sprintf("/resources/build/r%d", w%100), r, "If-Match", `"1"`)
+			status, answer := s.call("PUT", fmt.Sprintf("/resources/build/r%d", w%100), r, "If-Match", `"1"`)
 			switch status {
 			case http.StatusOK:
 				mu.Lock()
@@ -178,7 +178,7 @@ func TestReliabilityContention(t *testing.T) {
 				mu.Unlock()
 			case http.StatusConflict:
 			default:
-				t.Errorf("writer %d: status %d", w, status)
+				t.Errorf("writer %d: status %d %v", w, status, answer["detail"])
 			}
 		}()
 	}
@@ -252,7 +252,7 @@ func TestReliabilityDependenciesFailing(t *testing.T) {
 	etcd.start(t)
 	time.Sleep(time.Second)
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--data-dir", dir+"/conveyor",
-		"--nats-url", "nats://127.0.0.1:"+natsPort, "--etcd-endpoints", "http://"+etcdAddr)
+		"--nats-url", "nats://127.0.0.1:"+natsPort, "--etcd-endpoints", "http://"+etcdAddr, "--admin-token-file", providedAdminToken(t))
 	s := server.client(t, "/conveyor")
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	r := buildResource("before", "x")
