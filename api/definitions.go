@@ -19,10 +19,14 @@ type definitionBody struct {
 	Description string          `json:"description,omitempty"`
 	Version     string          `json:"version,omitempty" example:"1.0.0"`
 	Schema      json.RawMessage `json:"schema" doc:"JSON Schema (draft 2020-12 unless $schema says otherwise) of the spec of resources of this kind"`
+	// FormatAssertion turns the schema's format keywords from annotations
+	// into assertions.
+	FormatAssertion bool `json:"formatAssertion,omitempty" doc:"refuse specs whose strings break the schema's format keywords (email, date-time, uuid, …); without it, format is an annotation only and such specs are accepted"`
 }
 
 func (b definitionBody) definition() domain.ResourceDefinition {
-	return domain.ResourceDefinition{Name: b.Name, Description: b.Description, Version: b.Version, Schema: b.Schema}
+	return domain.ResourceDefinition{Name: b.Name, Description: b.Description, Version: b.Version, Schema: b.Schema,
+		FormatAssertion: b.FormatAssertion}
 }
 
 type definitionInput struct {
