@@ -30,7 +30,8 @@ type credentialsOutput struct {
 // role driver named after the driver, and the NATS URL that carries it.
 func (s *Server) registerCredentials() {
 	op := s.op(http.MethodPost, "/drivers/{name}/credentials", "create-driver-credentials",
-		"Issue a driver's credentials: a driver token and the NATS URL that carries it", "drivers")
+		"Issue a driver's credentials: a driver token and the NATS URL that carries it",
+		"Issues a driver token named after the driver and the NATS URL that carries it. A driver that has credentials already is a 409 unless `rotate` revokes them first. A server on an external NATS answers 409: that cluster's configuration holds the drivers' identities.", "drivers")
 	op.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, op, func(ctx context.Context, in *credentialsInput) (*credentialsOutput, error) {
 		if s.cfg.DriverNATSURL == "" {

@@ -124,7 +124,8 @@ func asAny(events []domain.Event) []any {
 
 func (s *Server) registerEvents() {
 	const tag = "audit"
-	list := s.op(http.MethodGet, "/events", "list-events", "Page through the event log", tag)
+	list := s.op(http.MethodGet, "/events", "list-events", "Page through the event log",
+		"The event log for audits, in log order, filtered by aggregate, Run ID, type and time, a page at a time (`after`). `GET /events/stream` follows it live over WebSocket (docs/api.md).", tag)
 	list.Responses = map[string]*huma.Response{"200": {Description: "OK", Content: map[string]*huma.MediaType{
 		"application/json": {Schema: s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(eventsPage{}), true, "EventsPage")},
 	}}}
@@ -137,7 +138,8 @@ func (s *Server) registerEvents() {
 	})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}/trace", "trace-run",
-		"The causal chain of a run: the resource change that caused it, then each dispatch and result", "runs"),
+		"The causal chain of a run: the resource change that caused it, then each dispatch and result",
+		"Why the run happened and what it did: the resource event that caused it, then the run's own events (its start, each dispatch and result, its end), each with its id, time and causation id.", "runs"),
 		func(ctx context.Context, in *runPath) (*traceOutput, error) {
 			run, err := s.q.Run(ctx, in.ID)
 			if err != nil {
@@ -157,7 +159,8 @@ func (s *Server) registerEvents() {
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/history", "resource-history",
-		"Every change of a resource: what changed, when, and which run followed", "resources"),
+		"Every change of a resource: what changed, when, and which run followed",
+		"Every change of the resource, from the event log: the event, when, the version it made and the run it started.", "resources"),
 		func(ctx context.Context, in *struct {
 			Type string `path:"type"`
 			Name string `path:"name"`

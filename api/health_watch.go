@@ -72,12 +72,17 @@ func blocking(r *http.Request, failed map[string]string) string {
 	return strings.Join(out, "; ")
 }
 
-func needsReadModels(r *http.Request) bool {
-	switch r.Method {
+func needsReadModels(r *http.Request) bool { return usesReadModels(r.Method, r.URL.Path) }
+
+// usesReadModels is true of the requests that read the read models: a GET
+// of them, or the check before a definition is deleted. path may be a
+// route's pattern.
+func usesReadModels(method, path string) bool {
+	switch method {
 	case http.MethodGet, http.MethodHead:
-		return readsReadModel(r.URL.Path)
+		return readsReadModel(path)
 	case http.MethodDelete:
-		return strings.HasPrefix(r.URL.Path, "/resource-definitions/")
+		return strings.HasPrefix(path, "/resource-definitions/")
 	}
 	return false
 }

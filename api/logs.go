@@ -25,7 +25,8 @@ type logsOutput struct {
 }
 
 func (s *Server) registerLogs() {
-	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}/logs", "get-run-logs", "The stored log lines of a run, in order", "runs"),
+	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}/logs", "get-run-logs", "The stored log lines of a run, in order",
+		"The stored log lines of the run in order, optionally of one driver or step, a page at a time (`after`). `GET /runs/{id}/logs/stream` follows them live over WebSocket (docs/api.md).", "runs"),
 		func(ctx context.Context, in *logsInput) (*logsOutput, error) {
 			if _, err := s.q.Run(ctx, in.ID); err != nil {
 				return nil, s.problem(ctx, err)

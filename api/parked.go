@@ -44,7 +44,8 @@ func (s *Server) registerParked() {
 	}
 	const tag = "admin"
 	huma.Register(s.api, s.op(http.MethodGet, "/admin/parked", "list-parked-events",
-		"Events a consumer of the log could not handle and set aside, in the order they were parked", tag),
+		"Events a consumer of the log could not handle and set aside, in the order they were parked",
+		"Events a consumer of the log could not handle and set aside; each waits for an operator to fix its cause and dismiss it. A page at a time (`continue`).", tag),
 		func(ctx context.Context, in *parkedInput) (*listOutput[projections.ParkedEvent], error) {
 			after, err := in.after()
 			if err != nil {
@@ -65,7 +66,8 @@ func (s *Server) registerParked() {
 		})
 
 	del := s.op(http.MethodDelete, "/admin/parked/{id}", "remove-parked-event",
-		"Dismiss a parked event, once its cause is dealt with (404 if it is not parked)", tag)
+		"Dismiss a parked event, once its cause is dealt with (404 if it is not parked)",
+		"Dismisses a parked event once its cause is dealt with; 404 if it is not parked.", tag)
 	del.DefaultStatus = http.StatusNoContent
 	huma.Register(s.api, del, func(ctx context.Context, in *parkedPath) (*struct{}, error) {
 		if err := s.parked.Remove(ctx, in.ID); err != nil {

@@ -12,20 +12,35 @@ import (
 
 type stepBody struct {
 	_      struct{} `json:"-" additionalProperties:"true"`
-	ID     string   `json:"id" doc:"unique within the pipeline" example:"compile"`
+	ID     string   `json:"id" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline" example:"compile"`
 	Name   string   `json:"name,omitempty" example:"Compile"`
-	Driver string   `json:"driver" doc:"the driver that runs this step" example:"compiler"`
+	Driver string   `json:"driver" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step" example:"compiler"`
 }
 
-// pipelineBody is a pipeline as clients send it.
-type pipelineBody struct {
-	_           struct{}          `json:"-" additionalProperties:"true"`
-	Name        string            `json:"name,omitempty" example:"ci"`
-	Description string            `json:"description,omitempty"`
+// PipelineFields are the fields of a pipeline as clients send it, but its
+// name. It is exported because huma documents the fields of embedded
+// structs only when they are.
+type PipelineFields struct {
+	Description string            `json:"description,omitempty" example:"Compile, then upload"`
 	Version     string            `json:"version,omitempty" doc:"ignored: the server counts versions"`
-	Resource    string            `json:"resource" doc:"the resource definition this pipeline runs over" example:"build"`
+	Resource    string            `json:"resource" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the resource definition this pipeline runs over" example:"build"`
 	Steps       []stepBody        `json:"steps" doc:"run in order; the next starts only after the previous succeeded"`
-	Metadata    map[string]string `json:"metadata,omitempty" doc:"shared by every step"`
+	Metadata    map[string]string `json:"metadata,omitempty" doc:"shared by every step" example:"{\"registry\":\"registry.example\"}"`
+}
+
+// pipelineBody is a pipeline as clients create it.
+type pipelineBody struct {
+	_    struct{} `json:"-" additionalProperties:"true"`
+	Name string   `json:"name" required:"true" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" example:"ci"`
+	PipelineFields
+}
+
+// pipelineReplacement is a pipeline as clients replace it: the path names
+// it.
+type pipelineReplacement struct {
+	_    struct{} `json:"-" additionalProperties:"true"`
+	Name string   `json:"name,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"optional: when given, it must equal the path's name" example:"ci"`
+	PipelineFields
 }
 
 func (b pipelineBody) pipeline() domain.Pipeline {
@@ -42,7 +57,7 @@ type pipelineInput struct {
 
 type namedPipelineInput struct {
 	Name string `path:"name"`
-	Body pipelineBody
+	Body pipelineReplacement
 }
 
 type pipelineOutput struct {
@@ -63,23 +78,26 @@ func (s *Server) registerPipelines() {
 			return &pipelineOutput{Status: status, Body: p}, nil
 		}
 	}
-	create := s.op(http.MethodPost, "/pipelines", "create-pipeline", "Create a pipeline (409 if it exists)", tag)
+	create := s.op(http.MethodPost, "/pipelines", "create-pipeline", "Create a pipeline (409 if it exists)",
+		"Registers a pipeline: ordered steps over one resource definition, each naming a driver. The steps are checked: at least one, unique ids, valid driver names. A pipeline of the same name is a 409.", tag)
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, save(commands.CreateOnly, http.StatusCreated))
-	huma.Register(s.api, s.op(http.MethodPost, "/pipelines/apply", "apply-pipeline", "Create or update a pipeline", tag),
+	huma.Register(s.api, s.op(http.MethodPost, "/pipelines/apply", "apply-pipeline", "Create or update a pipeline",
+		"Creates the pipeline or replaces the one of that name. Runs already started keep the pipeline as it was.", tag),
 		save(commands.CreateOrUpdate, http.StatusOK))
 
-	huma.Register(s.api, s.op(http.MethodPut, "/pipelines/{name}", "replace-pipeline", "Replace a pipeline; runs already started keep the old one", tag),
+	huma.Register(s.api, s.op(http.MethodPut, "/pipelines/{name}", "replace-pipeline", "Replace a pipeline; runs already started keep the old one",
+		"Replaces the pipeline named in the path (404 if it does not exist). The body's name, when given, must equal the path's.", tag),
 		func(ctx context.Context, in *namedPipelineInput) (*pipelineOutput, error) {
 			if in.Body.Name != "" && in.Body.Name != in.Name {
 				return nil, huma.Error422UnprocessableEntity("the name in the body differs from the name in the path",
 					&huma.ErrorDetail{Location: "body.name", Message: "must equal the path's name " + in.Name, Value: in.Body.Name})
 			}
-			in.Body.Name = in.Name
-			return save(commands.UpdateOnly, http.StatusOK)(ctx, &pipelineInput{Body: in.Body})
+			return save(commands.UpdateOnly, http.StatusOK)(ctx, &pipelineInput{Body: pipelineBody{Name: in.Name, PipelineFields: in.Body.PipelineFields}})
 		})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/pipelines", "list-pipelines", "List pipelines", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/pipelines", "list-pipelines", "List pipelines",
+		"Pipelines in name order, a page at a time.", tag),
 		func(ctx context.Context, in *PageInput) (*listOutput[domain.Pipeline], error) {
 			views, next, err := s.q.Pipelines(ctx, in.page())
 			if err != nil {
@@ -88,7 +106,8 @@ func (s *Server) registerPipelines() {
 			return mapList(views, next, pipelineOf), nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/pipelines/{name}", "get-pipeline", "Read a pipeline", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/pipelines/{name}", "get-pipeline", "Read a pipeline",
+		"The pipeline as last stored.", tag),
 		func(ctx context.Context, in *nameInput) (*pipelineOutput, error) {
 			if err := checkPath("name", in.Name); err != nil {
 				return nil, err
@@ -100,7 +119,8 @@ func (s *Server) registerPipelines() {
 			return &pipelineOutput{Status: http.StatusOK, Body: v.Pipeline}, nil
 		})
 
-	del := s.op(http.MethodDelete, "/pipelines/{name}", "delete-pipeline", "Delete a pipeline", tag)
+	del := s.op(http.MethodDelete, "/pipelines/{name}", "delete-pipeline", "Delete a pipeline",
+		"Removes the pipeline. Runs already started hold the pipeline as it was when they started.", tag)
 	del.DefaultStatus = http.StatusNoContent
 	huma.Register(s.api, del, func(ctx context.Context, in *nameInput) (*struct{}, error) {
 		if err := s.cmd.DeletePipeline(ctx, commands.DeletePipeline{Name: in.Name}); err != nil {

@@ -14,15 +14,31 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// resourceBody is a resource as clients send it (PROTOCOL.md "Objects").
-type resourceBody struct {
-	_        struct{}          `json:"-" additionalProperties:"true"`
+// ResourceFields are the fields of a resource as clients send it
+// (PROTOCOL.md "Objects"), but its name and type. It is exported because
+// huma documents the fields of embedded structs only when they are.
+type ResourceFields struct {
 	ID       string            `json:"id,omitempty" doc:"ignored: the server assigns the id"`
-	Name     string            `json:"name,omitempty" example:"app-1"`
-	Type     string            `json:"resource,omitempty" doc:"the resource definition" example:"build"`
-	Pipeline string            `json:"pipeline,omitempty" doc:"the pipeline each change of this resource runs" example:"ci"`
-	Metadata map[string]string `json:"metadata,omitempty" doc:"client keys are kept; version and driverresults.* belong to the server"`
-	Spec     map[string]any    `json:"spec" doc:"validated against the definition's schema"`
+	Pipeline string            `json:"pipeline,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the pipeline each change of this resource runs; empty: none" example:"ci"`
+	Metadata map[string]string `json:"metadata,omitempty" doc:"client keys are kept; version and driverresults.* belong to the server" example:"{\"team\":\"web\"}"`
+	Spec     map[string]any    `json:"spec" doc:"validated against the definition's schema" example:"{\"repo\":\"https://git.example/app.git\",\"ref\":\"main\"}"`
+}
+
+// resourceBody is a resource as clients create it.
+type resourceBody struct {
+	_    struct{} `json:"-" additionalProperties:"true"`
+	Name string   `json:"name" required:"true" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" example:"app-1"`
+	Type string   `json:"resource" required:"true" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the resource definition" example:"build"`
+	ResourceFields
+}
+
+// resourceReplacement is a resource as clients replace it: the path names
+// it.
+type resourceReplacement struct {
+	_    struct{} `json:"-" additionalProperties:"true"`
+	Name string   `json:"name,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"optional: when given, it must equal the path's name" example:"app-1"`
+	Type string   `json:"resource,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"optional: when given, it must equal the path's type" example:"build"`
+	ResourceFields
 }
 
 func (b resourceBody) resource() (domain.Resource, error) {
@@ -46,7 +62,7 @@ type replaceResourceInput struct {
 	Type    string `path:"type" doc:"the resource definition"`
 	Name    string `path:"name"`
 	IfMatch string `header:"If-Match" doc:"the version the client read (the ETag of GET); a newer version on the server is a 409"`
-	Body    resourceBody
+	Body    resourceReplacement
 }
 
 // writeResult answers a create or a replace. The original Conveyor CI client
@@ -76,7 +92,8 @@ func etag(version int) string { return strconv.Quote(strconv.Itoa(version)) }
 
 func (s *Server) registerResources() {
 	const tag = "resources"
-	create := s.op(http.MethodPost, "/resources", "create-resource", "Create a resource; starts a run if it names a pipeline", tag)
+	create := s.op(http.MethodPost, "/resources", "create-resource", "Create a resource; starts a run if it names a pipeline",
+		"Validates the spec against its definition's schema and stores the resource at version 1. When it names a pipeline, a run starts: the answer's `runid` names it (`GET /runs/{id}` follows it).", tag)
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, func(ctx context.Context, in *resourceInput) (*writeOutput, error) {
 		r, err := in.Body.resource()
@@ -91,7 +108,8 @@ func (s *Server) registerResources() {
 	})
 
 	huma.Register(s.api, s.op(http.MethodPut, "/resources/{type}/{name}", "replace-resource",
-		"Replace a resource: a new version and a new run; If-Match or metadata.version guard against lost updates", tag),
+		"Replace a resource: a new version and a new run; If-Match or metadata.version guard against lost updates",
+		"Stores a new version of the resource and, when it names a pipeline, starts a new run. `If-Match` (the ETag of a read) or `metadata.version` in the body names the version the client read: a newer one on the server is a 409 instead of a lost update. The body's name and resource, when given, must equal the path's.", tag),
 		func(ctx context.Context, in *replaceResourceInput) (*writeOutput, error) {
 			r, expected, err := in.resource()
 			if err != nil {
@@ -108,7 +126,8 @@ func (s *Server) registerResources() {
 			return written(http.StatusOK, "resource updated", res.RunID, stored), nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/resources", "list-resources", "List resources, optionally of one type", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/resources", "list-resources", "List resources, optionally of one type",
+		"Resources in key order, optionally only those of one definition (`?resource=`), a page at a time.", tag),
 		func(ctx context.Context, in *struct {
 			Type string `query:"resource" doc:"only resources of this definition"`
 			PageInput
@@ -120,7 +139,8 @@ func (s *Server) registerResources() {
 			return mapList(views, next, resourceOf), nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}", "list-resources-of-type", "List the resources of one type", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}", "list-resources-of-type", "List the resources of one type",
+		"The resources of the definition named in the path, a page at a time.", tag),
 		func(ctx context.Context, in *struct {
 			Type string `path:"type"`
 			PageInput
@@ -136,7 +156,8 @@ func (s *Server) registerResources() {
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}", "get-resource",
-		"Read a resource; with at, as it was then, rebuilt from the event log", tag),
+		"Read a resource; with at, as it was then, rebuilt from the event log",
+		"The resource as last stored, with its version as the ETag. With `at`, the resource as it was at that time or log position, rebuilt from the event log.", tag),
 		func(ctx context.Context, in *struct {
 			Type string `path:"type" doc:"the resource definition"`
 			Name string `path:"name"`
@@ -163,7 +184,8 @@ func (s *Server) registerResources() {
 			return &resourceOutput{ETag: etag(v.Version()), Body: v.Resource}, nil
 		})
 
-	del := s.op(http.MethodDelete, "/resources/{type}/{name}", "delete-resource", "Delete a resource", tag)
+	del := s.op(http.MethodDelete, "/resources/{type}/{name}", "delete-resource", "Delete a resource",
+		"Removes the resource. Its history stays in the event log.", tag)
 	del.DefaultStatus = http.StatusNoContent
 	huma.Register(s.api, del, func(ctx context.Context, in *resourcePath) (*struct{}, error) {
 		if err := s.cmd.DeleteResource(ctx, commands.DeleteResource{Type: in.Type, Name: in.Name}); err != nil {
@@ -172,7 +194,8 @@ func (s *Server) registerResources() {
 		return nil, nil
 	})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/versions", "list-resource-versions", "The version history of a resource, oldest first", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/versions", "list-resource-versions", "The version history of a resource, oldest first",
+		"Every stored version of the resource, oldest first, a page at a time.", tag),
 		func(ctx context.Context, in *struct {
 			Type string `path:"type"`
 			Name string `path:"name"`
@@ -191,7 +214,8 @@ func (s *Server) registerResources() {
 			return mapList(views, next, resourceOf), nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/{version}", "get-resource-version", "One version of a resource", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/resources/{type}/{name}/{version}", "get-resource-version", "One version of a resource",
+		"The resource as it was at one version.", tag),
 		func(ctx context.Context, in *struct {
 			Type    string `path:"type"`
 			Name    string `path:"name"`
@@ -223,8 +247,7 @@ func (in *replaceResourceInput) resource() (domain.Resource, int, error) {
 				&huma.ErrorDetail{Location: "body." + field, Message: "must equal the path's " + path, Value: value})
 		}
 	}
-	in.Body.Name, in.Body.Type = in.Name, in.Type
-	r, err := in.Body.resource()
+	r, err := resourceBody{Name: in.Name, Type: in.Type, ResourceFields: in.Body.ResourceFields}.resource()
 	if err != nil {
 		return domain.Resource{}, 0, huma.Error422UnprocessableEntity(err.Error())
 	}

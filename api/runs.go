@@ -29,7 +29,8 @@ func runOf(v projections.RunView) domain.Run { return v.Run }
 
 func (s *Server) registerRuns() {
 	const tag = "runs"
-	huma.Register(s.api, s.op(http.MethodGet, "/runs", "list-runs", "List runs, newest first", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/runs", "list-runs", "List runs, newest first",
+		"Runs, newest first, optionally only those of a resource, a pipeline or a status, a page at a time.", tag),
 		func(ctx context.Context, in *runsInput) (*listOutput[domain.Run], error) {
 			views, next, err := s.q.Runs(ctx, projections.RunFilter{Resource: in.Resource, Pipeline: in.Pipeline, Status: in.Status}, in.page())
 			if err != nil {
@@ -39,7 +40,8 @@ func (s *Server) registerRuns() {
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run",
-		"A run and each of its steps; with at, as it was then, rebuilt from the event log", tag),
+		"A run and each of its steps; with at, as it was then, rebuilt from the event log",
+		"A run with the state of each of its steps. With `at`, the run as it was at that time or log position, rebuilt from the event log.", tag),
 		func(ctx context.Context, in *struct {
 			ID string `path:"id" doc:"the Run ID, a UUID; any other id is a run that does not exist (404)"`
 			At string `query:"at" doc:"answer the state as it was then, rebuilt from the event log: an RFC 3339 time or a log position (a positive integer: the stream sequence GET /events shows)" example:"42"`
@@ -62,7 +64,8 @@ func (s *Server) registerRuns() {
 			return &runOutput{Body: v.Run}, nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/cancel", "cancel-run", "Cancel a running run: no further step runs", tag),
+	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/cancel", "cancel-run", "Cancel a running run: no further step runs",
+		"Records the run as cancelled: no further step is dispatched. A run that has already ended is a 409.", tag),
 		func(ctx context.Context, in *runPath) (*runOutput, error) {
 			run, err := s.cmd.CancelRun(ctx, commands.CancelRun{RunID: in.ID, Reason: "cancelled through the API"})
 			if err != nil {
@@ -72,7 +75,8 @@ func (s *Server) registerRuns() {
 		})
 
 	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/retry", "retry-run",
-		"Resume a failed run from its failed step as a new attempt, keeping earlier results", tag),
+		"Resume a failed run from its failed step as a new attempt, keeping earlier results",
+		"Resumes a failed run from its failed step as a new attempt, keeping the results of the steps before it. A run that has not failed is a 409.", tag),
 		func(ctx context.Context, in *runPath) (*runOutput, error) {
 			run, err := s.cmd.RetryRun(ctx, commands.RetryRun{RunID: in.ID})
 			if err != nil {

@@ -105,6 +105,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
 	hc.Formats = map[string]huma.Format{"application/json": exactJSON, "json": exactJSON}
+	describeAPI(hc.OpenAPI, cfg.MaxBody)
 	if deps.Tokens != nil {
 		hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 			securityScheme: {Type: "http", Scheme: "bearer", Description: "An API token: `conveyor tokens create NAME --role ROLE` prints one."},
@@ -137,6 +138,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerTokens()
 	s.registerFallback()
 	s.registerCredentials()
+	annotatePatterns(s.api.OpenAPI())
 	return s, nil
 }
 
@@ -151,12 +153,14 @@ func (s *Server) Handler() http.Handler {
 	return s.metrics.middleware(trimTrailingSlash(browserSafe(s.cfg.Browser, s.authenticate(s.failFast(s.readYourWrites(s.mux))))))
 }
 
-// op describes an operation with the API's body limit.
+// op describes an operation with the API's body limit: summary is its one
+// line, description says what it does and which answers it gives besides
+// the ones every operation of its kind gives (see documentAnswers).
 // With authentication on, it also declares the security scheme and the role
 // the operation needs (see accessOf).
-func (s *Server) op(method, path, id, summary string, tags ...string) huma.Operation {
+func (s *Server) op(method, path, id, summary, description, tag string) huma.Operation {
 	op := huma.Operation{
-		OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags,
+		OperationID: id, Method: method, Path: path, Summary: summary, Description: description, Tags: []string{tag},
 		// huma answers 413 when it reads exactly MaxBodyBytes; allow MaxBody itself.
 		MaxBodyBytes: s.cfg.MaxBody + 1,
 	}

@@ -12,8 +12,8 @@ import (
 
 type tokenIssueInput struct {
 	Body struct {
-		Name string      `json:"name" doc:"the token's name, by the name rule; one active token per name"`
-		Role domain.Role `json:"role" enum:"viewer,driver,operator,admin" doc:"what the token may do"`
+		Name string      `json:"name" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the token's name; one active token per name" example:"ci"`
+		Role domain.Role `json:"role" enum:"viewer,driver,operator,admin" doc:"what the token may do" example:"operator"`
 	}
 }
 
@@ -55,7 +55,8 @@ func (s *Server) registerTokens() {
 		return
 	}
 	const tag = "tokens"
-	create := s.op(http.MethodPost, "/tokens", "create-token", "Issue a token; its secret is in this answer only", tag)
+	create := s.op(http.MethodPost, "/tokens", "create-token", "Issue a token; its secret is in this answer only",
+		"Issues an API token of a role. Its secret is in this answer only; the server stores it hashed. An active token of the same name is a 409.", tag)
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, func(ctx context.Context, in *tokenIssueInput) (*tokenIssueOutput, error) {
 		tok, secret, err := s.cmd.IssueToken(ctx, commands.IssueToken{Name: in.Body.Name, Role: in.Body.Role})
@@ -66,7 +67,8 @@ func (s *Server) registerTokens() {
 		return &tokenIssueOutput{Body: tokenIssued{tokenView: viewOf(tok), Token: secret}}, nil
 	})
 
-	huma.Register(s.api, s.op(http.MethodGet, "/tokens", "list-tokens", "The active tokens (never their secrets)", tag),
+	huma.Register(s.api, s.op(http.MethodGet, "/tokens", "list-tokens", "The active tokens (never their secrets)",
+		"The active tokens: names, ids and roles, never their secrets.", tag),
 		func(ctx context.Context, _ *struct{}) (*tokenListOutput, error) {
 			out := &tokenListOutput{}
 			out.Body.Items = []tokenView{}
@@ -76,7 +78,8 @@ func (s *Server) registerTokens() {
 			return out, nil
 		})
 
-	huma.Register(s.api, s.op(http.MethodDelete, "/tokens/{name}", "revoke-token", "Revoke a token: it authenticates no one from now on", tag),
+	huma.Register(s.api, s.op(http.MethodDelete, "/tokens/{name}", "revoke-token", "Revoke a token: it authenticates no one from now on",
+		"Revokes the token of that name: it authenticates no one from now on.", tag),
 		func(ctx context.Context, in *tokenPath) (*tokenRevokeOutput, error) {
 			tok, err := s.cmd.RevokeToken(ctx, commands.RevokeToken{Name: in.Name})
 			if err != nil {

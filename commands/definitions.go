@@ -32,7 +32,7 @@ func (h *Handler) SaveDefinition(ctx context.Context, c SaveDefinition, mode Def
 	if err := domain.CheckName("name", def.Name); err != nil {
 		return domain.ResourceDefinition{}, err
 	}
-	if err := h.schemas.Compile(def.Schema); err != nil {
+	if err := h.schemas.Compile(def); err != nil {
 		return domain.ResourceDefinition{}, err
 	}
 	var agg domain.Definition

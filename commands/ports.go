@@ -24,11 +24,12 @@ type EventStore interface {
 	Append(ctx context.Context, events []domain.Event, expectedSeq uint64) (uint64, error)
 }
 
-// SchemaValidator compiles JSON Schemas and validates specs against them.
-// Errors are domain validation errors.
+// SchemaValidator compiles the JSON Schema of a definition and validates
+// specs against it, as the definition says (its FormatAssertion). Errors
+// are domain validation errors.
 type SchemaValidator interface {
-	Compile(schema json.RawMessage) error
-	Validate(schema, doc json.RawMessage) error
+	Compile(def domain.ResourceDefinition) error
+	Validate(def domain.ResourceDefinition, spec json.RawMessage) error
 }
 
 // ResourceIndex answers whether resources of a definition exist.

@@ -88,7 +88,7 @@ func (h *Handler) checkResource(ctx context.Context, r domain.Resource) error {
 				r.Pipeline, p.State().Resource, r.Type))
 		}
 	}
-	return h.schemas.Validate(def.Schema, r.Spec)
+	return h.schemas.Validate(def, r.Spec)
 }
 
 // DeleteResource removes a resource.

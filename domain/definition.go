@@ -13,6 +13,11 @@ type ResourceDefinition struct {
 	Description string          `json:"description"`
 	Version     string          `json:"version"`
 	Schema      json.RawMessage `json:"schema"`
+	// FormatAssertion makes "format" in Schema an assertion: a spec whose
+	// string breaks its format ("email", "date-time", "uuid", …) is
+	// refused. Without it, as JSON Schema 2020-12 says by default, format
+	// is an annotation only and such a spec is accepted.
+	FormatAssertion bool `json:"formatAssertion,omitempty"`
 }
 
 // Definition events. Wire names are stable and versioned.
@@ -28,8 +33,8 @@ type ResourceDefinitionCreated struct {
 	Definition ResourceDefinition `json:"definition"`
 }
 
-// ResourceDefinitionUpdated: a definition's description, version or schema
-// was replaced.
+// ResourceDefinitionUpdated: a definition's description, version, schema or
+// format assertion was replaced.
 type ResourceDefinitionUpdated struct {
 	Meta
 	Definition ResourceDefinition `json:"definition"`
@@ -115,8 +120,8 @@ func (d *Definition) Create(def ResourceDefinition, id string, c Cause) error {
 	return nil
 }
 
-// Update replaces the definition's description, version and schema; its id
-// stays.
+// Update replaces the definition's description, version, schema and format
+// assertion; its id stays.
 func (d *Definition) Update(def ResourceDefinition, c Cause) error {
 	if err := checkDefinition(def); err != nil {
 		return err

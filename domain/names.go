@@ -7,7 +7,10 @@ import "regexp"
 // etcd key segments.
 const NameRule = "must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit"
 
-var namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$`)
+// NamePattern is NameRule as a regular expression (RE2 and ECMA-262 alike).
+const NamePattern = `^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$`
+
+var namePattern = regexp.MustCompile(NamePattern)
 
 // ValidName reports whether name follows NameRule.
 func ValidName(name string) bool { return namePattern.MatchString(name) }

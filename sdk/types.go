@@ -23,6 +23,9 @@ type ResourceDefinition struct {
 	Description string          `json:"description,omitempty"`
 	Version     string          `json:"version,omitempty"`
 	Schema      json.RawMessage `json:"schema"`
+	// FormatAssertion refuses specs whose strings break the schema's
+	// "format" keywords; without it format is an annotation only.
+	FormatAssertion bool `json:"formatAssertion,omitempty"`
 }
 
 // Pipeline orders drivers over one resource type.

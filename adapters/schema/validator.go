@@ -29,11 +29,18 @@ var printer = message.NewPrinter(language.English)
 // Validator compiles schemas and validates specs. Safe for concurrent use.
 type Validator struct {
 	mu    sync.Mutex
-	cache map[[32]byte]*jsonschema.Schema
+	cache map[cacheKey]*jsonschema.Schema
+}
+
+// cacheKey names a compiled schema: the schema's hash and whether format
+// is asserted, since the same schema compiles differently with it.
+type cacheKey struct {
+	sum          [32]byte
+	assertFormat bool
 }
 
 // New returns a validator with an empty cache.
-func New() *Validator { return &Validator{cache: map[[32]byte]*jsonschema.Schema{}} }
+func New() *Validator { return &Validator{cache: map[cacheKey]*jsonschema.Schema{}} }
 
 // MaxSchemaObjects bounds the JSON objects in a schema. Compiling grows
 // faster than the schema: on a 2-core machine 1,000 properties compiled in
@@ -72,15 +79,18 @@ func (refuse) Load(string) (any, error) {
 	return nil, errors.New("$ref to external documents is not allowed")
 }
 
-// Compile checks that schema compiles. Errors are domain validation errors
-// on the field "schema".
-func (v *Validator) Compile(schema json.RawMessage) error {
-	_, err := v.compile(schema)
+// Compile checks that the schema of def compiles. Errors are domain
+// validation errors on the field "schema".
+func (v *Validator) Compile(def domain.ResourceDefinition) error {
+	_, err := v.compile(def)
 	return err
 }
 
-func (v *Validator) compile(schema json.RawMessage) (*jsonschema.Schema, error) {
-	key := sha256.Sum256(schema)
+// compile compiles def's schema; "format" is an annotation only (the
+// default of draft 2020-12) unless def.FormatAssertion asks to assert it.
+func (v *Validator) compile(def domain.ResourceDefinition) (*jsonschema.Schema, error) {
+	schema := def.Schema
+	key := cacheKey{sum: sha256.Sum256(schema), assertFormat: def.FormatAssertion}
 	v.mu.Lock()
 	sch, ok := v.cache[key]
 	v.mu.Unlock()
@@ -102,6 +112,9 @@ func (v *Validator) compile(schema json.RawMessage) (*jsonschema.Schema, error) 
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(refuse{})
+	if def.FormatAssertion {
+		c.AssertFormat()
+	}
 	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, domain.Invalid("schema", clean(err.Error()))
 	}
@@ -111,18 +124,18 @@ func (v *Validator) compile(schema json.RawMessage) (*jsonschema.Schema, error) 
 	}
 	v.mu.Lock()
 	if len(v.cache) >= cacheSize {
-		v.cache = map[[32]byte]*jsonschema.Schema{}
+		v.cache = map[cacheKey]*jsonschema.Schema{}
 	}
 	v.cache[key] = sch
 	v.mu.Unlock()
 	return sch, nil
 }
 
-// Validate checks that doc is a JSON object valid against schema. Each
-// violation is a domain.ValidationError on "spec" plus the location in the
-// spec, e.g. "spec/repo", with the keyword and what is wrong.
-func (v *Validator) Validate(schema, doc json.RawMessage) error {
-	sch, err := v.compile(schema)
+// Validate checks that doc is a JSON object valid against the schema of
+// def. Each violation is a domain.ValidationError on "spec" plus the
+// location in the spec, e.g. "spec/repo", with the keyword and what is wrong.
+func (v *Validator) Validate(def domain.ResourceDefinition, doc json.RawMessage) error {
+	sch, err := v.compile(def)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,11 @@ const buildSchema = `{"type": "object", "required": ["repo", "ref"], "additional
   "properties": {"repo": {"type": "string"}, "ref": {"type": "string"},
                  "opts": {"type": "object", "properties": {"depth": {"type": "integer", "minimum": 1}}}}}`
 
+// definition is a definition of schema with format as an annotation only.
+func definition(schema string) domain.ResourceDefinition {
+	return domain.ResourceDefinition{Schema: json.RawMessage(schema)}
+}
+
 func problems(t *testing.T, err error) domain.ValidationErrors {
 	t.Helper()
 	list, ok := domain.AsValidation(err)
@@ -49,7 +54,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := v.Validate(json.RawMessage(buildSchema), json.RawMessage(tc.spec))
+			err := v.Validate(definition(buildSchema), json.RawMessage(tc.spec))
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("valid spec rejected: %v", err)
@@ -75,7 +80,7 @@ func TestCompileRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			list := problems(t, v.Compile(json.RawMessage(tc.schema)))
+			list := problems(t, v.Compile(definition(tc.schema)))
 			if !strings.HasPrefix(list[0].Field, "schema") || !strings.Contains(list[0].Error(), tc.rule) {
 				t.Errorf("got %v, want a schema problem mentioning %q", list, tc.rule)
 			}
@@ -87,10 +92,10 @@ func TestDraft07Schema(t *testing.T) {
 	v := schema.New()
 	draft7 := `{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
 	  "properties": {"n": {"type": "integer", "exclusiveMinimum": 3}}}`
-	if err := v.Compile(json.RawMessage(draft7)); err != nil {
+	if err := v.Compile(definition(draft7)); err != nil {
 		t.Fatalf("draft-07 schema rejected: %v", err)
 	}
-	if err := v.Validate(json.RawMessage(draft7), json.RawMessage(`{"n": 3}`)); err == nil {
+	if err := v.Validate(definition(draft7), json.RawMessage(`{"n": 3}`)); err == nil {
 		t.Error("exclusiveMinimum 3 accepted 3")
 	}
 }
@@ -106,7 +111,7 @@ func TestConcurrentUse(t *testing.T) {
 			if i%2 == 1 {
 				spec = `{"repo": 1, "ref": "x"}`
 			}
-			err := v.Validate(json.RawMessage(buildSchema), json.RawMessage(spec))
+			err := v.Validate(definition(buildSchema), json.RawMessage(spec))
 			if (err == nil) != (i%2 == 0) {
 				t.Errorf("goroutine %d: %v", i, err)
 			}
@@ -122,7 +127,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add(`{"$ref": "#/$defs/a", "$defs": {"a": {"type": "object"}}}`, `{"a": 1}`)
 	v := schema.New()
 	f.Fuzz(func(t *testing.T, sch, spec string) {
-		err := v.Validate(json.RawMessage(sch), json.RawMessage(spec))
+		err := v.Validate(definition(sch), json.RawMessage(spec))
 		if err == nil {
 			return
 		}
@@ -149,11 +154,35 @@ func TestLargeSchemaRefusedQuickly(t *testing.T) {
 		return json.RawMessage(b.String())
 	}
 	v := schema.New()
-	list := problems(t, v.Compile(build(30000)))
+	list := problems(t, v.Compile(domain.ResourceDefinition{Schema: build(30000)}))
 	if !strings.Contains(list[0].Error(), "more than 2000 objects") {
 		t.Errorf("30,000 properties: %v", list)
 	}
-	if err := v.Compile(build(schema.MaxSchemaObjects - 2)); err != nil {
+	if err := v.Compile(domain.ResourceDefinition{Schema: build(schema.MaxSchemaObjects - 2)}); err != nil {
 		t.Errorf("a schema at the bound: %v", err)
+	}
+}
+
+// TestFormatAssertion: "format" is an annotation unless the definition asks
+// to assert it; the same schema compiled both ways keeps both apart.
+func TestFormatAssertion(t *testing.T) {
+	const emailSchema = `{"type": "object", "properties": {"owner": {"type": "string", "format": "email"}}}`
+	v := schema.New()
+	annotated, asserted := definition(emailSchema), definition(emailSchema)
+	asserted.FormatAssertion = true
+	for _, spec := range []string{`{"owner": "not an address"}`, `{"owner": "dev@example.com"}`} {
+		if err := v.Validate(annotated, json.RawMessage(spec)); err != nil {
+			t.Errorf("without format assertion, %s: %v", spec, err)
+		}
+	}
+	if err := v.Validate(asserted, json.RawMessage(`{"owner": "dev@example.com"}`)); err != nil {
+		t.Errorf("with format assertion, a valid address: %v", err)
+	}
+	list := problems(t, v.Validate(asserted, json.RawMessage(`{"owner": "not an address"}`)))
+	if len(list) != 1 || list[0].Field != "spec/owner" || !strings.Contains(list[0].Rule, "format") {
+		t.Errorf("with format assertion, an invalid address: %v", list)
+	}
+	if err := v.Validate(annotated, json.RawMessage(`{"owner": "not an address"}`)); err != nil {
+		t.Errorf("the annotated schema after the asserted one was compiled: %v", err)
 	}
 }
