@@ -7,6 +7,7 @@
 package follow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,8 +30,9 @@ type Config struct {
 	// After is the stream sequence to start after (0: from the start).
 	After uint64
 	// Idle, when not nil, is called whenever no message has arrived for
-	// IdleAfter, with the stream sequence of the last message handed to fn
-	// (After if none yet); returning true ends the follow.
+	// IdleAfter (default one second), with the stream sequence of the last
+	// message handed to fn (After if none yet); returning true ends the
+	// follow.
 	Idle      func(ctx context.Context, last uint64) bool
 	IdleAfter time.Duration
 }
@@ -64,7 +66,7 @@ func Run(ctx context.Context, stream jetstream.Stream, cfg Config, fn func(jetst
 
 	var wait []jetstream.NextOpt
 	if cfg.Idle != nil {
-		wait = append(wait, jetstream.NextMaxWait(cfg.IdleAfter))
+		wait = append(wait, jetstream.NextMaxWait(cmp.Or(max(cfg.IdleAfter, 0), time.Second)))
 	}
 	last := cfg.After
 	for {

@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/conveyor/conveyor/adapters/follow"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// logsIdleAfter is how long a log follow waits for a line before it asks
-// whether the run has ended.
-const logsIdleAfter = time.Second
 
 // FollowLogs calls fn for every line of runID after sequence after, in
 // stored order: the lines stored so far, then each new one as it arrives,
@@ -29,10 +24,11 @@ func (r *LogReader) FollowLogs(ctx context.Context, runID string, after uint64,
 		return fmt.Errorf("logs stream: %w", err)
 	}
 	subject := "logs." + runID
-	cfg := follow.Config{Filter: subject, After: after, IdleAfter: logsIdleAfter}
+	cfg := follow.Config{Filter: subject, After: after}
 	if idle != nil {
-		// Drivers store their lines before they report their result, so
-		// once the run has ended, its last stored line is its last line.
+		// Asked after a second without a line. Drivers store their lines
+		// before they report their result, so once the run has ended, its
+		// last stored line is its last line.
 		cfg.Idle = func(ctx context.Context, last uint64) bool {
 			return idle() && lastLine(ctx, stream, subject) <= last
 		}
