@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -21,8 +22,11 @@ import (
 // streamBuffer is how far a client may fall behind before it is cut off.
 const streamBuffer = 1024
 
-// writeTimeout bounds one write to a client.
-const writeTimeout = 10 * time.Second
+// stallLimit bounds one write to a client: a client that takes nothing
+// for this long is dropped without a word. A client that is cut off for
+// being too slow gets its close frame after the message in flight, however
+// long it stalled, up to this bound.
+const stallLimit = time.Minute
 
 // errTooSlow ends the stream of a client that fell too far behind.
 var errTooSlow = fmt.Errorf("client too slow: fell more than %d messages behind", streamBuffer)
@@ -70,12 +74,15 @@ func (s *Server) runEnded(ctx context.Context, runID string) func() bool {
 
 // pump runs produce, which sends messages on out (never blocking: a full
 // buffer is errTooSlow), and writes them to the client with write; it
-// returns the first error of either.
+// returns the first error of either. Once the client is too slow, what is
+// still queued is dropped: the client's last message is the one in flight,
+// and the caller's next word to it is why.
 func pump(ctx context.Context, produce func(ctx context.Context, send func([]byte) error) error,
 	write func(ctx context.Context, msg []byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make(chan []byte, streamBuffer)
+	var behind atomic.Bool
 	produced := make(chan error, 1)
 	go func() {
 		defer close(out)
@@ -84,23 +91,30 @@ func pump(ctx context.Context, produce func(ctx context.Context, send func([]byt
 			case out <- msg:
 				return nil
 			default:
+				behind.Store(true)
 				return errTooSlow
 			}
 		})
 	}()
+	var err error
 	for msg := range out {
-		wctx, wcancel := context.WithTimeout(ctx, writeTimeout)
-		err := write(wctx, msg)
+		if behind.Load() {
+			break
+		}
+		wctx, wcancel := context.WithTimeout(ctx, stallLimit)
+		err = write(wctx, msg)
 		wcancel()
 		if err != nil {
-			cancel()
-			for range out { // let the producer finish
-			}
-			<-produced
-			return err
+			break
 		}
 	}
-	return <-produced
+	cancel()
+	for range out { // let the producer finish
+	}
+	if perr := <-produced; err == nil {
+		err = perr
+	}
+	return err
 }
 
 // streamRunLogs is GET /runs/{id}/logs/stream: a WebSocket that sends the
@@ -180,7 +194,13 @@ func (s *Server) sseLogs(w http.ResponseWriter, r *http.Request, runID, driver s
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
+	// The answer starts now, not with the first line: a quiet run has a
+	// client waiting on nothing but its headers.
+	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	if err := rc.Flush(); err != nil {
+		return
+	}
 	ctx := r.Context()
 	_ = pump(ctx, func(ctx context.Context, send func([]byte) error) error {
 		return s.logs.FollowLogs(ctx, runID, 0, func(l projections.LogLine) error {
@@ -191,7 +211,7 @@ func (s *Server) sseLogs(w http.ResponseWriter, r *http.Request, runID, driver s
 			return send(data)
 		}, s.runEnded(ctx, runID))
 	}, func(ctx context.Context, msg []byte) error {
-		_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_ = rc.SetWriteDeadline(time.Now().Add(stallLimit))
 		if _, err := fmt.Fprintf(w, "data: %s\n\n", msg); err != nil {
 			return err
 		}

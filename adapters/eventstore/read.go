@@ -3,15 +3,14 @@ package eventstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/follow"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -120,42 +119,21 @@ func (s *Store) eventBatch(ctx context.Context, q projections.EventQuery, from u
 
 // Follow calls fn for every event matching q after q.After, in order: those
 // stored first, then each new one as it is appended, until ctx ends or fn
-// returns an error. There is no gap and no duplicate between the two.
+// returns an error. There is no gap and no duplicate between the two. The
+// follow holds one consumer on the stream, gone when it returns.
 func (s *Store) Follow(ctx context.Context, q projections.EventQuery, fn func(domain.Event) error) error {
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: q.After + 1}
-	if f := s.filter(q); f != "" {
-		cfg.FilterSubjects = []string{f}
-	}
-	cons, err := s.stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("follow: %w", err)
-	}
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
+	return follow.Run(ctx, s.stream, follow.Config{Filter: s.filter(q), After: q.After}, func(msg jetstream.Msg) error {
+		events, err := decode(msg)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
 			return err
 		}
-		for msg := range batch.Messages() {
-			events, err := decode(msg)
-			if err != nil {
-				return err
-			}
-			for _, e := range events {
-				if matches(q, e) {
-					if err := fn(e); err != nil {
-						return err
-					}
+		for _, e := range events {
+			if matches(q, e) {
+				if err := fn(e); err != nil {
+					return err
 				}
 			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-	}
+		return nil
+	})
 }

@@ -134,21 +134,28 @@ func TestLogStreamCutsOffAClientThatNeverReads(t *testing.T) {
 		t.Fatalf("run ended %v", run["status"])
 	}
 	time.Sleep(500 * time.Millisecond) // the server notices the client is behind
+	n := readUntilTooSlow(ctx, t, c, func([]byte) {})
+	if n >= 30000 {
+		t.Errorf("the slow client got all %d lines: it was never cut off", n)
+	}
+}
+
+// readUntilTooSlow reads c to its end, handing each message to each, and
+// fails the test unless the end is a policy-violation close saying the
+// client is too slow; it returns how many messages came first.
+func readUntilTooSlow(ctx context.Context, t *testing.T, c *websocket.Conn, each func([]byte)) int {
+	t.Helper()
 	c.SetReadLimit(1 << 20)
-	n := 0
-	for {
-		_, _, err := c.Read(ctx)
+	for n := 0; ; n++ {
+		_, data, err := c.Read(ctx)
 		if err != nil {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "too slow") {
 				t.Fatalf("after %d lines the stream ended with %v, want a policy-violation close saying the client is too slow", n, err)
 			}
-			break
+			return n
 		}
-		n++
-	}
-	if n >= 30000 {
-		t.Errorf("the slow client got all %d lines: it was never cut off", n)
+		each(data)
 	}
 }
 
@@ -253,5 +260,30 @@ func TestLegacySSEAndEventStream(t *testing.T) {
 	}
 	if types[0] != "ResourceCreated.v1" || types[6] != "RunSucceeded.v1" {
 		t.Errorf("followed events %v", types)
+	}
+}
+
+// TestSSEAnswersBeforeTheFirstLine: the server-sent-event endpoints answer
+// at once, before the run has logged anything: status, content type and
+// all, so that a client of a quiet run knows it is connected.
+func TestSSEAnswersBeforeTheFirstLine(t *testing.T) {
+	s := startServer(t, nil)
+	runID := s.waitingRun()
+	for _, path := range []string{"/logs?runid=" + runID, "/logs/streams/compiler/" + runID, "/logs/pipeline/" + runID} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.at.API+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatalf("GET %s: no answer before any line: %v", path, err)
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+			t.Errorf("GET %s: %d %q, want 200 text/event-stream", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		_ = resp.Body.Close()
+		cancel()
+	}
+	if lines := storedLogs(t, s.js, runID); len(lines) != 0 {
+		t.Fatalf("the run logged %d lines: the test proves nothing", len(lines))
 	}
 }
