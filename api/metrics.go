@@ -15,6 +15,8 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// redeliveries counts messages consumers were given again.
+	redeliveries *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -30,6 +32,7 @@ func newMetrics() *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.redeliveries = newRedeliveries(m.registry)
 	return m
 }
 

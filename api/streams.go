@@ -32,18 +32,19 @@ const stallLimit = time.Minute
 var errTooSlow = fmt.Errorf("client too slow: fell more than %d messages behind", streamBuffer)
 
 func (s *Server) registerStreams() {
-	s.mux.HandleFunc("GET /runs/{id}/logs/stream", s.streamRunLogs)
-	s.mux.HandleFunc("GET /events/stream", s.streamEvents)
+	open := s.metrics.openStreams()
+	s.mux.HandleFunc("GET /runs/{id}/logs/stream", counted(open, "logs", s.streamRunLogs))
+	s.mux.HandleFunc("GET /events/stream", counted(open, "events", s.streamEvents))
 	// The older endpoints of Conveyor CI, as server-sent events.
-	s.mux.HandleFunc("GET /logs", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("GET /logs", counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.URL.Query().Get("runid"), r.URL.Query().Get("driver"))
-	})
-	s.mux.HandleFunc("GET /logs/streams/{driver}/{runid}", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	s.mux.HandleFunc("GET /logs/streams/{driver}/{runid}", counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.PathValue("runid"), r.PathValue("driver"))
-	})
-	s.mux.HandleFunc("GET /logs/pipeline/{runid}", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	s.mux.HandleFunc("GET /logs/pipeline/{runid}", counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.PathValue("runid"), "")
-	})
+	}))
 }
 
 // runAppears waits a little for a run: its Run ID is handed out with the

@@ -60,6 +60,9 @@ type Config struct {
 	// retries (watermill's poison-queue middleware), so that they do not
 	// hold back the messages behind them. Nil: they are Nak'ed without end.
 	Poison message.Publisher
+	// Redelivered, when set, is called for each message delivered again
+	// (after a handler's failure, a crash or an ack wait).
+	Redelivered func()
 }
 
 func (c *Config) setDefaults() {
@@ -154,7 +157,7 @@ func runOnce(ctx context.Context, connect Connect, cfg Config, subs []Subscripti
 				Conn: nc, Logger: watermill.NopLogger{}, AckWaitTimeout: cfg.AckWait,
 				NakDelay:            wmjs.NewStaticDelay(cfg.NakDelay),
 				ResourceInitializer: durable(cfg, s),
-				Unmarshaler:         unmarshaler{},
+				Unmarshaler:         unmarshaler{redelivered: cfg.Redelivered},
 				// One message at a time per worker: a bigger prefetch would
 				// let one worker take the backlog the others could share.
 				ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(workerPrefetch(s))},
@@ -232,9 +235,9 @@ func durable(cfg Config, s Subscription) wmjs.ResourceInitializer {
 }
 
 // unmarshaler is watermill-nats's default, plus the stream sequence.
-type unmarshaler struct{}
+type unmarshaler struct{ redelivered func() }
 
-func (unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
+func (u unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
 	m, err := wmjs.DefaultUnmarshaler{}.Unmarshal(msg)
 	if err != nil || m == nil {
 		// Never hand watermill a nil message: decode errors surface in the
@@ -244,6 +247,9 @@ func (unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
 	}
 	if meta, err := msg.Metadata(); err == nil {
 		m.Metadata.Set(metaSequence, strconv.FormatUint(meta.Sequence.Stream, 10))
+		if meta.NumDelivered > 1 && u.redelivered != nil {
+			u.redelivered()
+		}
 	}
 	return m, nil
 }

@@ -49,6 +49,8 @@ type IntakeConfig struct {
 	// publish on DriverResultSubject(NAME). Off (open mode), the original
 	// runtime's results on the bare subject are accepted.
 	RequireSender bool
+	// Redelivered, when set, is called for each result delivered again.
+	Redelivered func()
 }
 
 func (c *IntakeConfig) setDefaults() {
@@ -127,6 +129,9 @@ func handleResult(ctx context.Context, msg jetstream.Msg, cfg IntakeConfig, reco
 	}
 	err = record(ctx, r)
 	meta, _ := msg.Metadata()
+	if meta != nil && meta.NumDelivered > 1 && cfg.Redelivered != nil {
+		cfg.Redelivered()
+	}
 	switch {
 	case err == nil:
 		_ = msg.Ack()

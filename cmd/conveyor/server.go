@@ -205,12 +205,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	g.Go(func() error { return projector.Run(gctx) })
 	g.Go(func() error { return pm.Run(gctx) })
 	g.Go(func() error {
-		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher("engine"), AckWait: consumerAckWait},
+		return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher("engine"), AckWait: consumerAckWait,
+			Redelivered: apiServer.Redelivered("engine")},
 			eventbus.Subscription{Name: engineConsumer, Aggregates: engine.Aggregates, Handle: pm.Handle, Workers: engineWorkers})
 	})
 	g.Go(func() error {
 		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked, AckWait: consumerAckWait,
-			Workers: engine.DefaultWorkers, RequireSender: cfg.NATSAuth}, pm.RecordResult)
+			Workers: engine.DefaultWorkers, RequireSender: cfg.NATSAuth, Redelivered: apiServer.Redelivered("intake")}, pm.RecordResult)
 	})
 	g.Go(func() error { return protocol.ServeConsumers(gctx, in.nc, js, log.With("component", "consumers")) })
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })

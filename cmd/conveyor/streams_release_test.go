@@ -173,6 +173,8 @@ func TestStreamsReleaseTheirConsumers(t *testing.T) {
 			n, len(events)-len(baseEvents), len(eventsLater)-len(baseEvents), len(without(eventsLater, events)))
 	}
 
+	s.wantOpenStreams(n, n, n)
+
 	for i, c := range clients { // half say goodbye, half vanish
 		if i%2 == 0 {
 			c.leave()
@@ -196,6 +198,18 @@ func TestStreamsReleaseTheirConsumers(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("released in %v: %d goroutines (%d before)", time.Since(started).Round(time.Millisecond), goroutines, baseGoroutines)
+	s.wantOpenStreams(0, 0, 0)
+}
+
+// wantOpenStreams checks the gauge conveyor_open_streams of each kind.
+func (s *testServer) wantOpenStreams(logs, events, sse int) {
+	s.t.Helper()
+	_, raw := s.callRaw("GET", "/metrics", nil)
+	for kind, n := range map[string]int{"logs": logs, "events": events, "sse": sse} {
+		if line := fmt.Sprintf("conveyor_open_streams{kind=%q} %d\n", kind, n); !strings.Contains(string(raw), line) {
+			s.t.Errorf("metrics lack %q", line)
+		}
+	}
 }
 
 // settledGoroutines counts this process's goroutines once the count has

@@ -1,0 +1,27 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// openStreams is the gauge conveyor_open_streams: WebSocket and SSE streams
+// being served, by kind ("logs", "events", "sse").
+func (m *metrics) openStreams() *prometheus.GaugeVec {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "conveyor_open_streams", Help: "Log and event streams being served, by kind.",
+	}, []string{"kind"})
+	m.registry.MustRegister(g)
+	return g
+}
+
+// counted serves a stream with h and counts it in the gauge while it lasts.
+func counted(g *prometheus.GaugeVec, kind string, h http.HandlerFunc) http.HandlerFunc {
+	open := g.WithLabelValues(kind)
+	return func(w http.ResponseWriter, r *http.Request) {
+		open.Inc()
+		defer open.Dec()
+		h(w, r)
+	}
+}
