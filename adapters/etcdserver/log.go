@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -15,27 +16,40 @@ import (
 
 // newLogger is etcd's logger: its warnings and errors go to log, and a
 // fatal error reports to fail and ends only the goroutine that logged it,
-// where zap would end the process with status 1 and no word of why.
-func newLogger(log *slog.Logger, fail func(error)) *zap.Logger {
+// where zap would end the process with status 1 and no word of why. Once
+// quiet is set (by Close), only fatal errors are logged: etcd reports its
+// listeners closing as errors.
+func newLogger(log *slog.Logger, fail func(error), quiet *atomic.Bool) *zap.Logger {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return zap.New(&slogCore{log: log}, zap.WithFatalHook(fatalHook(fail)))
+	return zap.New(&slogCore{log: log, quiet: quiet}, zap.WithFatalHook(fatalHook(fail)))
+}
+
+// startNotices are warnings etcd gives at every start that do not apply to
+// a single loopback member; they are logged at debug.
+var startNotices = map[string]bool{
+	"simple token is not cryptographically signed":                                         true,
+	"Running http and grpc server on single port. This is not recommended for production.": true,
 }
 
 // slogCore writes zap entries at warn and above to a slog.Logger; etcd's
 // info lines (dozens at every start) are left out.
 type slogCore struct {
 	log    *slog.Logger
+	quiet  *atomic.Bool
 	fields []zapcore.Field
 }
 
 func (c *slogCore) Enabled(l zapcore.Level) bool {
+	if c.quiet.Load() && l < zapcore.FatalLevel {
+		return false
+	}
 	return l >= zapcore.WarnLevel && c.log.Enabled(context.Background(), slogLevel(l))
 }
 
 func (c *slogCore) With(fields []zapcore.Field) zapcore.Core {
-	return &slogCore{log: c.log, fields: append(slices.Clip(c.fields), fields...)}
+	return &slogCore{log: c.log, quiet: c.quiet, fields: append(slices.Clip(c.fields), fields...)}
 }
 
 func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
@@ -58,7 +72,11 @@ func (c *slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 		attrs = append(attrs, slog.Any(k, v))
 	}
 	slices.SortFunc(attrs, func(a, b slog.Attr) int { return strings.Compare(a.Key, b.Key) })
-	c.log.LogAttrs(context.Background(), slogLevel(e.Level), e.Message, attrs...)
+	level := slogLevel(e.Level)
+	if startNotices[e.Message] {
+		level = slog.LevelDebug
+	}
+	c.log.LogAttrs(context.Background(), level, e.Message, attrs...)
 	return nil
 }
 

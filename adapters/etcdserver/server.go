@@ -56,6 +56,7 @@ type Server struct {
 	endpoints []string
 	failure   *failure
 	closing   chan struct{}
+	quiet     *atomic.Bool // set by Close: etcd's shutdown is not news
 	closeOnce sync.Once
 }
 
@@ -118,8 +119,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// rebuild an eighth of its CPU.
 	ec.WarningApplyDuration, ec.WarningUnaryRequestDuration = time.Minute, time.Minute
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
-	fail := &failure{errc: make(chan error, 1)}
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newLogger(cfg.Logger, fail.report))
+	fail, quiet := &failure{errc: make(chan error, 1)}, &atomic.Bool{}
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newLogger(cfg.Logger, fail.report, quiet))
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return nil, fmt.Errorf("etcdserver: %w", err)
@@ -127,19 +128,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
+		quiet.Store(true)
 		e.Close()
 		return nil, fmt.Errorf("etcdserver: %w", err)
 	case err := <-fail.errc:
+		quiet.Store(true)
 		closeWithin(e, failedCloseWait)
 		return nil, fmt.Errorf("etcdserver: %w", err)
 	case <-ctx.Done():
+		quiet.Store(true)
 		e.Close()
 		return nil, ctx.Err()
 	case <-time.After(30 * time.Second):
+		quiet.Store(true)
 		e.Close()
 		return nil, errors.New("etcdserver: not ready within 30s")
 	}
-	s := &Server{e: e, endpoints: []string{client.String()}, failure: fail, closing: make(chan struct{})}
+	s := &Server{e: e, endpoints: []string{client.String()}, failure: fail, closing: make(chan struct{}), quiet: quiet}
 	go s.watch()
 	return s, nil
 }
@@ -188,6 +193,7 @@ const failedCloseWait = 10 * time.Second
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		s.quiet.Store(true)
 		s.failure.once.Do(func() {}) // no failure reported from now on
 		wait := time.Duration(0)
 		if s.failure.failed.Load() {
