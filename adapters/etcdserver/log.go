@@ -26,9 +26,13 @@ func newLogger(log *slog.Logger, fail func(error), quiet *atomic.Bool) *zap.Logg
 	return zap.New(&slogCore{log: log, quiet: quiet}, zap.WithFatalHook(fatalHook(fail)))
 }
 
-// startNotices are warnings etcd gives at every start that do not apply to
-// a single loopback member; they are logged at debug.
+// startNotices are warnings and errors etcd gives at every start, or at the
+// first start of a new member, that do not apply to a single loopback
+// member or mend themselves (the storage version is written once the first
+// term is); they are logged at debug.
 var startNotices = map[string]bool{
+	"Failed to detect schema version":                                                      true,
+	"failed to update storage version":                                                     true,
 	"simple token is not cryptographically signed":                                         true,
 	"Running http and grpc server on single port. This is not recommended for production.": true,
 }
