@@ -64,6 +64,10 @@ func runServer(ctx context.Context, args []string) int {
 	level, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(ctx, cfg, log, nil); err != nil {
+		if ctx.Err() != nil { // a signal came while it started
+			log.Info("conveyor stopped by a signal before it was ready", "err", err)
+			return 0
+		}
 		log.Error("server stopped", "err", err)
 		return 1
 	}
