@@ -45,8 +45,8 @@ type serverConfig struct {
 	// IdleTimeout closes an API keep-alive connection that has been idle
 	// this long; 0: defaultIdleTimeout.
 	IdleTimeout time.Duration
-	// ReadTimeout bounds how long a client may take to send a request's
-	// body; 0: defaultReadTimeout.
+	// ReadTimeout bounds how long a client may take to send a request,
+	// headers and body; 0: defaultReadTimeout.
 	ReadTimeout time.Duration
 	// MaxConnections bounds the API's open connections; 0: derived from
 	// the descriptor limit (see maxConnections).
@@ -91,7 +91,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
 	str(&idleTimeout, "idle-timeout", defaultIdleTimeout.String(), "close an API keep-alive connection idle this long")
-	str(&readTimeout, "read-timeout", defaultReadTimeout.String(), "how long a client may take to send a request's body (headers: "+headerTimeout.String()+")")
+	str(&readTimeout, "read-timeout", defaultReadTimeout.String(), "how long a client may take to send a request, headers and body (headers alone: "+headerTimeout.String()+")")
 	str(&maxConns, "max-connections", "0", "most API connections open at once; the next few are answered 503, later ones wait (0: derived from the limit on open files)")
 	var errs []error
 	boolean := func(p *bool, name, help string, defaultValue ...bool) {

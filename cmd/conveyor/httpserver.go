@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"crypto/tls"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,51 +22,23 @@ const (
 // newHTTPServer is the API's server: headers and bodies must arrive in
 // time, an idle keep-alive connection is closed after cfg.IdleTimeout, and
 // the logger gets net/http's own errors (such as failing to accept for want
-// of descriptors, which it retries). There is no write timeout and no read
-// timeout on requests without a body, so log and event streams (WebSocket
-// and SSE) last as long as their clients; they bound their own writes.
+// of descriptors, which it retries).
+//
+// The read timeout ends once a request's body is read: net/http lifts the
+// connection's read deadline when it starts watching for the client going
+// away (and Hijack clears it), so a slow handler, a server-sent event
+// stream and a WebSocket outlive it; TestBodyDeadline holds net/http to
+// that. There is no write timeout: streams bound their own writes.
 func newHTTPServer(cfg serverConfig, h http.Handler, tlsConfig *tls.Config, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           refuseOverLimit(bodyDeadline(cmp.Or(cfg.ReadTimeout, defaultReadTimeout), h)),
+		Handler:           refuseOverLimit(h),
 		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       cmp.Or(cfg.ReadTimeout, defaultReadTimeout),
 		IdleTimeout:       cmp.Or(cfg.IdleTimeout, defaultIdleTimeout),
 		TLSConfig:         tlsConfig,
 		ConnContext:       markRefused,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
-}
-
-// bodyDeadline gives a request's body d to arrive; the deadline is lifted
-// once the body is read to its end, so that a handler may take its time.
-//
-// http.Server's ReadTimeout would do the first half only: its deadline
-// stays on the connection while the handler runs, and when it passes,
-// net/http cancels the request's context, cutting server-sent event streams
-// (a hijacked WebSocket is spared: Hijack clears deadlines).
-func bodyDeadline(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
-			rc := http.NewResponseController(w)
-			if err := rc.SetReadDeadline(time.Now().Add(d)); err == nil {
-				r.Body = &liftOnEOF{ReadCloser: r.Body, rc: rc}
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// liftOnEOF clears the connection's read deadline when the body ends.
-type liftOnEOF struct {
-	io.ReadCloser
-	rc *http.ResponseController
-}
-
-func (b *liftOnEOF) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		_ = b.rc.SetReadDeadline(time.Time{})
-	}
-	return n, err
 }
 
 // maxConnections is cfg.MaxConnections, or, when that is 0, as many as the
