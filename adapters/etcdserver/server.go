@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
 )
 
 // MaxTxnOps is how many operations the embedded etcd takes in one
@@ -27,7 +28,9 @@ type Config struct {
 	ClientURL     string // e.g. "http://127.0.0.1:2379"; empty picks a free loopback port
 	PeerURL       string // empty picks a free loopback port
 	UnsafeNoFsync bool   // tests only: skip fsync
-	Logger        *zap.Logger
+	// Logger receives etcd's warnings and errors; nil discards them. A
+	// fatal error is also reported on Err.
+	Logger *slog.Logger
 }
 
 // Validate reports every setting that cannot work.
@@ -51,7 +54,27 @@ func (c Config) Validate() error {
 type Server struct {
 	e         *embed.Etcd
 	endpoints []string
+	failure   *failure
+	closing   chan struct{}
+	quiet     *atomic.Bool // set by Close: etcd's shutdown is not news
 	closeOnce sync.Once
+}
+
+// failure holds the first error etcd fails with while serving.
+type failure struct {
+	once   sync.Once
+	errc   chan error // buffered: one error
+	failed atomic.Bool
+}
+
+func (f *failure) report(err error) {
+	if err == nil {
+		err = errors.New("stopped serving")
+	}
+	f.once.Do(func() {
+		f.failed.Store(true)
+		f.errc <- err
+	})
 }
 
 // Start starts etcd and returns once it serves clients. Free ports are
@@ -96,11 +119,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// rebuild an eighth of its CPU.
 	ec.WarningApplyDuration, ec.WarningUnaryRequestDuration = time.Minute, time.Minute
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
-	logger := cfg.Logger
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(logger)
+	fail, quiet := &failure{errc: make(chan error, 1)}, &atomic.Bool{}
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newLogger(cfg.Logger, fail.report, quiet))
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return nil, fmt.Errorf("etcdserver: %w", err)
@@ -108,16 +128,42 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
+		quiet.Store(true)
 		e.Close()
 		return nil, fmt.Errorf("etcdserver: %w", err)
+	case err := <-fail.errc:
+		quiet.Store(true)
+		closeWithin(e, failedCloseWait)
+		return nil, fmt.Errorf("etcdserver: %w", err)
 	case <-ctx.Done():
+		quiet.Store(true)
 		e.Close()
 		return nil, ctx.Err()
 	case <-time.After(30 * time.Second):
+		quiet.Store(true)
 		e.Close()
 		return nil, errors.New("etcdserver: not ready within 30s")
 	}
-	return &Server{e: e, endpoints: []string{client.String()}}, nil
+	s := &Server{e: e, endpoints: []string{client.String()}, failure: fail, closing: make(chan struct{}), quiet: quiet}
+	go s.watch()
+	return s, nil
+}
+
+// watch reports etcd's own errors and its stopping on its own.
+func (s *Server) watch() {
+	select {
+	case err, ok := <-s.e.Err():
+		if ok {
+			s.failure.report(err)
+		}
+	case <-s.e.Server.StopNotify():
+		select {
+		case <-s.closing:
+		default:
+			s.failure.report(errors.New("stopped on its own"))
+		}
+	case <-s.closing:
+	}
 }
 
 func freeURL() (string, error) {
@@ -132,11 +178,41 @@ func freeURL() (string, error) {
 // Endpoints are the client URLs.
 func (s *Server) Endpoints() []string { return s.endpoints }
 
-// Err delivers failures while serving.
-func (s *Server) Err() <-chan error { return s.e.Err() }
+// Err delivers the error etcd failed with while serving: an error of its
+// listeners, a fatal error it logged, or its stopping on its own. It
+// delivers at most one, and nothing after Close.
+func (s *Server) Err() <-chan error { return s.failure.errc }
 
-// Close stops etcd and blocks until it has stopped. Close clients first, so
-// their calls are not cut off. Safe to call twice.
+// failedCloseWait bounds Close after etcd failed: the goroutine that failed
+// is gone, and etcd's shutdown may wait for it forever.
+const failedCloseWait = 10 * time.Second
+
+// Close stops etcd and blocks until it has stopped, or, once etcd has
+// failed, for at most failedCloseWait. Close clients first, so their calls
+// are not cut off. Safe to call twice.
 func (s *Server) Close() {
-	s.closeOnce.Do(s.e.Close)
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.quiet.Store(true)
+		s.failure.once.Do(func() {}) // no failure reported from now on
+		wait := time.Duration(0)
+		if s.failure.failed.Load() {
+			wait = failedCloseWait
+		}
+		closeWithin(s.e, wait)
+	})
+}
+
+// closeWithin closes e, waiting at most wait for it when wait > 0.
+func closeWithin(e *embed.Etcd, wait time.Duration) {
+	if wait <= 0 {
+		e.Close()
+		return
+	}
+	done := make(chan struct{})
+	go func() { e.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(wait):
+	}
 }

@@ -134,9 +134,9 @@ func Run(ctx context.Context, connect Connect, cfg Config, subs ...Subscription)
 }
 
 func runOnce(ctx context.Context, connect Connect, cfg Config, subs []Subscription) error {
-	logger := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
+	logger := conflictsAtInfo{watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
 		slog.LevelInfo: slog.LevelDebug, // watermill reports every message at info
-	})
+	})}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.AckWait}, logger)
 	if err != nil {
 		return err

@@ -53,23 +53,34 @@ func definitionCreated(t *testing.T, name string) domain.Event {
 	return d.Changes()[0]
 }
 
-// A handler that panics on one message and fails on another: neither ends
-// the consumer, both are parked after their retries, and every message
-// after them is handled.
-func TestAPanicOrAFailureIsParkedAndTheConsumerGoesOn(t *testing.T) {
+// runBus appends a definition-created event for each name and runs a
+// consumer of them with handle until ctx ends; Run's error arrives on the
+// channel.
+func runBus(ctx context.Context, t *testing.T, names []string, handle eventbus.Handler, cfg eventbus.Config) <-chan error {
+	t.Helper()
 	ns := embedtest.NATS(t, "")
 	_, js := embedtest.JetStream(t, ns)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	store, err := eventstore.New(ctx, js, eventstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"before", "panics", "fails", "after"} {
+	for _, name := range names {
 		if _, err := store.Append(ctx, []domain.Event{definitionCreated(t, name)}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
+	done := make(chan error, 1)
+	go func() {
+		done <- eventbus.Run(ctx, func() (*nats.Conn, error) { return ns.Connect() }, cfg,
+			eventbus.Subscription{Name: "test", Handle: handle})
+	}()
+	return done
+}
+
+// A handler that panics on one message and fails on another: neither ends
+// the consumer, both are parked after their retries, and every message
+// after them is handled.
+func TestAPanicOrAFailureIsParkedAndTheConsumerGoesOn(t *testing.T) {
 	var mu sync.Mutex
 	handled := map[string]int{}
 	handle := func(_ context.Context, events []domain.Event) error {
@@ -86,11 +97,10 @@ func TestAPanicOrAFailureIsParkedAndTheConsumerGoesOn(t *testing.T) {
 		return nil
 	}
 	poison := &poisonQueue{}
-	done := make(chan error, 1)
-	go func() {
-		done <- eventbus.Run(ctx, func() (*nats.Conn, error) { return ns.Connect() },
-			eventbus.Config{Retries: 2, Poison: poison}, eventbus.Subscription{Name: "test", Handle: handle})
-	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := runBus(ctx, t, []string{"before", "panics", "fails", "after"}, handle,
+		eventbus.Config{Retries: 2, Poison: poison})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		mu.Lock()

@@ -24,7 +24,8 @@ type Config struct {
 	StoreDir string
 	// SyncAlways fsyncs every write: survives a power loss, much slower.
 	SyncAlways bool
-	// Logger receives the server's logs; nil discards them.
+	// Logger receives the server's logs; nil discards them. A fatal error
+	// is also reported on Err.
 	Logger *slog.Logger
 	// TLS, when set, is required of TCP clients (drivers), and ClientURL
 	// says tls://. In-process connections need none.
@@ -56,8 +57,18 @@ func (c Config) Validate() error {
 type Server struct {
 	ns        *server.Server
 	auth      *auth // nil in open mode
+	failure   *failure
+	closing   chan struct{}
 	closeOnce sync.Once
 }
+
+// failure holds the first error the server fails with while serving.
+type failure struct {
+	once sync.Once
+	errc chan error // buffered: one error
+}
+
+func (f *failure) report(err error) { f.once.Do(func() { f.errc <- err }) }
 
 // Start starts the server and returns once it accepts connections.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
@@ -74,7 +85,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	opts := &server.Options{
 		Host: host, Port: port, JetStream: true, StoreDir: cfg.StoreDir, SyncAlways: cfg.SyncAlways,
-		NoSigs: true, NoLog: cfg.Logger == nil, MaxPayload: 8 << 20, TLSConfig: cfg.TLS,
+		NoSigs: true, MaxPayload: 8 << 20, TLSConfig: cfg.TLS,
 	}
 	var a *auth
 	if cfg.Authenticate != nil {
@@ -85,9 +96,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsserver: %w", err)
 	}
-	if cfg.Logger != nil {
-		ns.SetLoggerV2(&logger{log: cfg.Logger}, false, false, false)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
+	fail := &failure{errc: make(chan error, 1)}
+	ns.SetLoggerV2(&logger{log: log, fatal: fail.report}, false, false, false)
 	go ns.Start()
 	deadline := 10 * time.Second
 	if d, ok := ctx.Deadline(); ok {
@@ -98,8 +112,25 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ns.WaitForShutdown()
 		return nil, fmt.Errorf("natsserver: not ready for connections on %s within %v", cfg.Listen, deadline)
 	}
-	return &Server{ns: ns, auth: a}, nil
+	s := &Server{ns: ns, auth: a, failure: fail, closing: make(chan struct{})}
+	go s.watch()
+	return s, nil
 }
+
+// watch reports the server shutting down on its own.
+func (s *Server) watch() {
+	s.ns.WaitForShutdown()
+	select {
+	case <-s.closing:
+	default:
+		s.failure.report(errors.New("shut down on its own"))
+	}
+}
+
+// Err delivers the error the server failed with while serving: a fatal
+// error it logged, or its shutting down on its own. It delivers at most
+// one, and nothing after Close.
+func (s *Server) Err() <-chan error { return s.failure.errc }
 
 // ClientURL is the nats:// (with TLS, tls://) URL the server actually
 // listens on, with no credentials in it.
@@ -135,17 +166,28 @@ func (s *Server) Disconnect(name string) int {
 // first. Safe to call twice.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.failure.once.Do(func() {}) // no failure reported from now on
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
 	})
 }
 
-// logger bridges the server's logs into slog.
-type logger struct{ log *slog.Logger }
+// logger bridges the server's logs into slog, and reports its fatal errors.
+type logger struct {
+	log   *slog.Logger
+	fatal func(error)
+}
 
 func (l *logger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
 func (l *logger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
-func (l *logger) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l *logger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l *logger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l *logger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+
+func (l *logger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.log.Error(msg)
+	l.fatal(errors.New(msg))
+}
+
+func (l *logger) Errorf(format string, v ...any) { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *logger) Debugf(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *logger) Tracef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }

@@ -33,6 +33,13 @@ func startBinary(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(conveyorBinary(t), append([]string{"server"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
+	return startProcess(t, cmd, tokenFileOf(args, env))
+}
+
+// startProcess starts cmd, a conveyor server, and waits for its ready line;
+// tokenFile is where its admin token is.
+func startProcess(t *testing.T, cmd *exec.Cmd, tokenFile string) *process {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +67,7 @@ func startBinary(t *testing.T, env []string, args ...string) *process {
 	select {
 	case m := <-ready:
 		p.at = endpoints{API: m[1], NATS: m[2], Etcd: strings.Split(m[3], ",")}
-		p.token = adminToken(t, p.at.API, tokenFileOf(args, env))
+		p.token = adminToken(t, p.at.API, tokenFile)
 		t.Logf("conveyor ready after %v (embedded: %q)", time.Since(started).Round(time.Millisecond), m[4])
 	case err := <-p.done:
 		t.Fatalf("conveyor exited before ready: %v\n%s", err, p.output())

@@ -42,6 +42,15 @@ type serverConfig struct {
 	// ReadWait bounds how long a read waits for the read models to reach
 	// the log position it needs.
 	ReadWait time.Duration
+	// IdleTimeout closes an API keep-alive connection that has been idle
+	// this long; 0: defaultIdleTimeout.
+	IdleTimeout time.Duration
+	// ReadTimeout bounds how long a client may take to send a request,
+	// headers and body; 0: defaultReadTimeout.
+	ReadTimeout time.Duration
+	// MaxConnections bounds the API's open connections; 0: derived from
+	// the descriptor limit (see maxConnections).
+	MaxConnections int
 	// Insecure allows listening off loopback without TLS.
 	Insecure bool
 	// TLSCert and TLSKey, when set, make the API serve HTTPS.
@@ -76,11 +85,14 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	str(&c.NATSTLSCert, "nats-tls-cert", "", "PEM certificate (chain) of the embedded NATS: require TLS")
 	str(&c.NATSTLSKey, "nats-tls-key", "", "PEM private key of --nats-tls-cert")
-	var replicas, maxBody, readWait, corsOrigins string
+	var replicas, maxBody, readWait, corsOrigins, idleTimeout, readTimeout, maxConns string
 	str(&corsOrigins, "cors-origin", "", "origins of other sites allowed to call the API from a browser, comma-separated (empty: CORS off)")
 	str(&readWait, "read-wait", "5s", "how long a read waits for the read models to reach the log position it needs before it answers 503")
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
+	str(&idleTimeout, "idle-timeout", defaultIdleTimeout.String(), "close an API keep-alive connection idle this long")
+	str(&readTimeout, "read-timeout", defaultReadTimeout.String(), "how long a client may take to send a request, headers and body (headers alone: "+headerTimeout.String()+")")
+	str(&maxConns, "max-connections", "0", "most API connections open at once; the next few are answered 503, later ones wait (0: derived from the limit on open files)")
 	var errs []error
 	boolean := func(p *bool, name, help string, defaultValue ...bool) {
 		def, err := strconv.ParseBool(envOr(env, name, strconv.FormatBool(len(defaultValue) > 0 && defaultValue[0])))
@@ -109,6 +121,15 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	if c.ReadWait, err = time.ParseDuration(readWait); err != nil {
 		errs = append(errs, fmt.Errorf("--read-wait: %q is not a duration such as 5s", readWait))
 	}
+	if c.IdleTimeout, err = time.ParseDuration(idleTimeout); err != nil {
+		errs = append(errs, fmt.Errorf("--idle-timeout: %q is not a duration such as 2m", idleTimeout))
+	}
+	if c.ReadTimeout, err = time.ParseDuration(readTimeout); err != nil {
+		errs = append(errs, fmt.Errorf("--read-timeout: %q is not a duration such as 1m", readTimeout))
+	}
+	if c.MaxConnections, err = strconv.Atoi(maxConns); err != nil {
+		errs = append(errs, fmt.Errorf("--max-connections: %q is not a number", maxConns))
+	}
 	c.EtcdEndpoints = splitList(endpoints)
 	c.CORSOrigins = splitList(corsOrigins)
 	errs = append(errs, c.Validate())
@@ -132,6 +153,12 @@ func (c serverConfig) Validate() error {
 	}
 	if c.ReadWait < 0 {
 		errs = append(errs, fmt.Errorf("--read-wait must not be negative, not %v", c.ReadWait))
+	}
+	if c.IdleTimeout < 0 || c.ReadTimeout < 0 {
+		errs = append(errs, errors.New("--idle-timeout and --read-timeout must not be negative"))
+	}
+	if c.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("--max-connections must not be negative, not %d", c.MaxConnections))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

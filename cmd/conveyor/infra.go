@@ -56,7 +56,7 @@ func startInfra(ctx context.Context, cfg serverConfig, gate natsserver.Authentic
 	}
 	if len(cfg.EtcdEndpoints) == 0 {
 		g.Go(func() error {
-			s, err := etcdserver.Start(gctx, etcdserver.Config{Dir: filepath.Join(cfg.DataDir, "etcd")})
+			s, err := etcdserver.Start(gctx, etcdserver.Config{Dir: filepath.Join(cfg.DataDir, "etcd"), Logger: log.With("component", "etcd")})
 			in.embEtcd = s
 			return err
 		})
@@ -122,6 +122,27 @@ func (in *infra) newConn() (*nats.Conn, error) {
 		return in.embNATS.Connect(nats.Name("conveyor-consumer"))
 	}
 	return nats.Connect(in.natsURL, nats.Name("conveyor-consumer"), nats.MaxReconnects(-1))
+}
+
+// watch returns the error an embedded server fails with while serving, or
+// nil once ctx ends: a failed NATS or etcd ends the server, in order,
+// rather than leaving it up without its store.
+func (in *infra) watch(ctx context.Context) error {
+	var natsFailed, etcdFailed <-chan error // nil: nothing embedded, never ready
+	if in.embNATS != nil {
+		natsFailed = in.embNATS.Err()
+	}
+	if in.embEtcd != nil {
+		etcdFailed = in.embEtcd.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-natsFailed:
+		return fmt.Errorf("embedded nats failed: %w", err)
+	case err := <-etcdFailed:
+		return fmt.Errorf("embedded etcd failed: %w", err)
+	}
 }
 
 // revoked closes the embedded NATS's connections of a revoked token; the

@@ -64,6 +64,10 @@ func runServer(ctx context.Context, args []string) int {
 	level, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(ctx, cfg, log, nil); err != nil {
+		if ctx.Err() != nil { // a signal came while it started
+			log.Info("conveyor stopped by a signal before it was ready", "err", err)
+			return 0
+		}
 		log.Error("server stopped", "err", err)
 		return 1
 	}
@@ -195,13 +199,14 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, maxConns, err := listenAPI(cfg, log)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: apiTLS}
+	httpServer := newHTTPServer(cfg, apiServer.Handler(), apiTLS, log)
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return in.watch(gctx) })
 	g.Go(func() error { return projector.Run(gctx) })
 	g.Go(func() error { return pm.Run(gctx) })
 	g.Go(func() error {
@@ -246,7 +251,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		log.Warn("insecure: listening off loopback without TLS; anyone who can reach it can use it", "flag", "--"+l.flag, "addr", l.addr)
 	}
 	ready := []any{"api", at.API, "nats", sdk.RedactURL(at.NATS), "etcd", sdk.RedactURL(strings.Join(at.Etcd, ",")),
-		"embedded", strings.Join(in.embedded, ","), "startup", time.Since(started).Round(time.Millisecond)}
+		"embedded", strings.Join(in.embedded, ","), "max_connections", maxConns, "startup", time.Since(started).Round(time.Millisecond)}
 	if cfg.Insecure {
 		ready = append(ready, "insecure", true)
 	}
