@@ -8,9 +8,6 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 const usage = `conveyor: resource-driven CI/CD
 
 Usage:
@@ -69,6 +66,9 @@ func run(ctx context.Context, args []string) int {
 		return runBench(ctx, args[1:])
 	case "version", "--version":
 		fmt.Println(version)
+		if d := versionDetails(readBuildInfo()); d != "" {
+			fmt.Println(d)
+		}
 		return 0
 	case "help", "-h", "--help":
 		fmt.Print(usage)
