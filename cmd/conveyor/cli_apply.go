@@ -114,6 +114,10 @@ func (c *cli) apply(args []string) int {
 		fmt.Fprintf(c.stderr, "conveyor: apply %s: %v\n", *file, err)
 		return exitFailed
 	}
+	if len(docs) == 0 {
+		fmt.Fprintf(c.stderr, "conveyor: apply %s: nothing to apply\n", *file)
+		return exitOK
+	}
 	var runs []string
 	for _, d := range docs {
 		runID, code := c.applyOne(d)

@@ -62,6 +62,10 @@ func TestCLICancelRetry(t *testing.T) {
 	if code != 1 || failed == nil || !strings.Contains(out, "failed") {
 		t.Fatalf("apply --wait of a failing run: exit %d\n%s%s", code, out, errOut)
 	}
+	code, out, _ = cliRun(t, server, "", "run", failed[1])
+	if !regexp.MustCompile(`(?m)^upload +uploader +skipped `).MatchString(out) {
+		t.Errorf("run of a failed run: the step after the failed one is not skipped\n%s", out)
+	}
 	code, out, errOut = cliRun(t, server, "", "retry", failed[1])
 	if want := "run " + failed[1] + ": retried, now running\n"; code != 0 || out != want {
 		t.Errorf("retry: exit %d, stdout %q, want %q\n%s", code, out, want, errOut)
