@@ -52,6 +52,8 @@ var clientCommands = map[string]func(*cli, []string) int{
 	"tokens":  (*cli).tokens,
 	"drivers": (*cli).drivers,
 	"ready":   (*cli).ready,
+	"cancel":  (*cli).cancel,
+	"retry":   (*cli).retry,
 }
 
 // runClient runs one client command with the process's streams.

@@ -46,6 +46,10 @@ func readDocuments(data []byte) ([]document, error) {
 			}
 		}
 	}
+	raws, err := expandLists(raws)
+	if err != nil {
+		return nil, err
+	}
 	docs := make([]document, 0, len(raws))
 	for i, raw := range raws {
 		var head struct {
@@ -62,6 +66,26 @@ func readDocuments(data []byte) ([]document, error) {
 		docs = append(docs, document{Kind: head.Kind, Raw: raw})
 	}
 	return docs, nil
+}
+
+// expandLists replaces each document of kind List by its items.
+func expandLists(raws []json.RawMessage) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	for i, raw := range raws {
+		var list struct {
+			Kind  string            `json:"kind"`
+			Items []json.RawMessage `json:"items"`
+		}
+		if json.Unmarshal(raw, &list) != nil || list.Kind != listKind {
+			out = append(out, raw)
+			continue
+		}
+		if list.Items == nil {
+			return nil, fmt.Errorf("document %d: a List needs items", i+1)
+		}
+		out = append(out, list.Items...)
+	}
+	return out, nil
 }
 
 func splitYAML(s string) []string {
@@ -113,6 +137,10 @@ func (c *cli) apply(args []string) int {
 	if err != nil {
 		fmt.Fprintf(c.stderr, "conveyor: apply %s: %v\n", *file, err)
 		return exitFailed
+	}
+	if len(docs) == 0 {
+		fmt.Fprintf(c.stderr, "conveyor: apply %s: nothing to apply\n", *file)
+		return exitOK
 	}
 	var runs []string
 	for _, d := range docs {

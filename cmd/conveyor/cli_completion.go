@@ -6,13 +6,22 @@ import (
 	"strings"
 )
 
+// isHelp reports whether arg asks for a command's usage.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
 // completion prints a shell completion script for bash or zsh.
 func completion(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && isHelp(args[0]) {
+		fmt.Fprintln(stderr, "usage: conveyor completion bash|zsh\n\nsource <(conveyor completion bash) loads it into the running shell.")
+		return exitOK
+	}
 	if len(args) != 1 || (args[0] != "bash" && args[0] != "zsh") {
 		fmt.Fprintln(stderr, "usage: conveyor completion bash|zsh")
 		return exitUsage
 	}
-	commands := "server apply get delete runs run logs events trace tokens drivers ready projections bench completion version"
+	commands := "server apply get delete runs run cancel retry logs events trace tokens drivers ready projections bench completion version"
 	kindWords := "definitions pipelines resources runs"
 	script := strings.NewReplacer("{{commands}}", commands, "{{kinds}}", kindWords).Replace(`# conveyor completion
 _conveyor() {

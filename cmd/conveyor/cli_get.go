@@ -45,7 +45,12 @@ func (c *cli) get(args []string) int {
 	if err != nil {
 		return c.fail("get "+strings.TrimSuffix(kind+"/"+name, "/"), err)
 	}
-	if err := output(c.stdout, *format, v, table); err != nil {
+	if k, ok := applyKinds[kind]; ok && (*format == "json" || *format == "yaml") {
+		err = writeDocuments(c.stdout, *format, k, v)
+	} else {
+		err = output(c.stdout, *format, v, table)
+	}
+	if err != nil {
 		fmt.Fprintf(c.stderr, "conveyor: get: %v\n", err)
 		return exitUsage
 	}

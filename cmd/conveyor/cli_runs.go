@@ -25,10 +25,19 @@ func runTable(tw *tabwriter.Writer, r sdk.Run) {
 		if s.Result != nil {
 			msg = s.Result.Message
 		}
-		tableRow(tw, s.ID, s.Driver, s.Status, s.Attempt, msg)
+		tableRow(tw, s.ID, s.Driver, stepStatus(r, s), s.Attempt, msg)
 	}
 	fmt.Fprintf(tw, "\nrun %s of %s/%s (pipeline %s): %s%s\n", r.ID, r.Resource.Type, r.Resource.Name, r.Pipeline.Name,
 		r.Status, messageNote(r.Message))
+}
+
+// stepStatus is the status to show of a step: a step still pending in a run
+// that has ended will never run, and shows as "skipped".
+func stepStatus(r sdk.Run, s sdk.RunStep) string {
+	if s.Status == "pending" && (r.Status == "failed" || r.Status == "cancelled") {
+		return "skipped"
+	}
+	return s.Status
 }
 
 // runs is `conveyor runs [--resource T[/N]] [--pipeline P] [--status S]`.
@@ -146,6 +155,7 @@ func (c *cli) events(args []string) int {
 	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
 		return code
 	}
+	fmt.Fprintf(c.stdout, "%6s  %-12s  %-28s %s  %s\n", "SEQ", "TIME", "EVENT", "AGGREGATE", "RUN / ACTOR")
 	if *follow {
 		if err := c.client.FollowEvents(c.ctx, f, c.printEvent); err != nil && c.ctx.Err() == nil {
 			return c.fail("events", err)

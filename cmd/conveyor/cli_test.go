@@ -101,8 +101,8 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("runs: exit %d\n%s", code, out)
 	}
 	code, out, _ = cliRun(t, server, "", "events", "--runid", runID[1])
-	if code != 0 || strings.Count(out, "\n") != 7 {
-		t.Errorf("events of the run: exit %d, want 7 lines\n%s", code, out)
+	if code != 0 || strings.Count(out, "\n") != 8 || !strings.HasPrefix(strings.TrimSpace(out), "SEQ") {
+		t.Errorf("events of the run: exit %d, want a header and 7 lines\n%s", code, out)
 	}
 
 	// Applying again updates the resource and starts a new run.
@@ -144,6 +144,10 @@ func TestCLIErrors(t *testing.T) {
 	code, out, errOut := cliRun(t, server, file, "apply", "-f", "-", "--wait", "--timeout", "1s")
 	if code != 1 || !strings.Contains(errOut, "deadline exceeded") {
 		t.Errorf("apply --wait with no driver: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = cliRun(t, server, "# nothing yet\n", "apply", "-f", "-")
+	if code != 0 || out != "" || !strings.Contains(errOut, "nothing to apply") {
+		t.Errorf("apply of empty input: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	code, out, _ = cliRun(t, server, "", "completion", "bash")
 	if code != 0 || !strings.Contains(out, "apply") {

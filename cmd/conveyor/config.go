@@ -14,7 +14,7 @@ import (
 )
 
 // serverConfig is everything `conveyor server` can be told. Every flag has an
-// environment twin CONVEYOR_<FLAG>; a flag given on the command line wins.
+// environment twin (envName); a flag given on the command line wins.
 type serverConfig struct {
 	Addr          string
 	DataDir       string
@@ -192,8 +192,20 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
+// externalFlags are the flags that reach an external cluster. Their variables
+// are CONVEYOR_CLUSTER_<FLAG>, so that none is a client's or a driver's
+// (CONVEYOR_NATS_URL is where drivers find NATS): a shell that exports the
+// drivers' settings still starts an embedded server (DESIGN.md §4).
+var externalFlags = map[string]bool{"nats-url": true, "etcd-endpoints": true, "etcd-user": true}
+
+// envName is the environment variable of a server flag: CONVEYOR_<FLAG>, or
+// CONVEYOR_CLUSTER_<FLAG> for the flags of externalFlags.
 func envName(flagName string) string {
-	return "CONVEYOR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	name := strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	if externalFlags[flagName] {
+		return "CONVEYOR_CLUSTER_" + name
+	}
+	return "CONVEYOR_" + name
 }
 
 func envOr(env func(string) string, flagName, def string) string {

@@ -125,7 +125,7 @@ func TestDeployCompose(t *testing.T) {
 			}
 			cfg := checkServerConfig(t, "compose service "+name, imageServerArgs(t, s.Command), s.Environment)
 			if cfg.NATSURL == "" || len(cfg.EtcdEndpoints) == 0 {
-				t.Fatalf("embeds NATS or etcd: set CONVEYOR_NATS_URL and CONVEYOR_ETCD_ENDPOINTS")
+				t.Fatalf("embeds NATS or etcd: set CONVEYOR_CLUSTER_NATS_URL and CONVEYOR_CLUSTER_ETCD_ENDPOINTS")
 			}
 			if u, err := url.Parse(cfg.NATSURL); err != nil || c.Services[u.Hostname()].Image == "" || u.User.Username() != "conveyor" {
 				t.Errorf("NATS URL %s: not the user conveyor at a service of the file", cfg.NATSURL)

@@ -37,6 +37,23 @@ func serverEnvNames(t *testing.T) map[string]bool {
 // which deploy files may name for them.
 var clientEnvNames = []string{"CONVEYOR_SERVER_HOST", "CONVEYOR_SERVER_PORT", "CONVEYOR_NATS_URL", "CONVEYOR_TOKEN", "CONVEYOR_CA_CERT"}
 
+// TestEnvNamesDoNotCollide: the server reads no variable of a client or a
+// driver, so a shell that exports CONVEYOR_NATS_URL for its drivers still
+// starts an embedded server (DESIGN.md §4).
+func TestEnvNamesDoNotCollide(t *testing.T) {
+	server := serverEnvNames(t)
+	for _, n := range clientEnvNames {
+		if server[n] {
+			t.Errorf("conveyor server reads %s, a client's variable", n)
+		}
+	}
+	for flag, want := range map[string]string{"nats-url": "CONVEYOR_CLUSTER_NATS_URL", "etcd-endpoints": "CONVEYOR_CLUSTER_ETCD_ENDPOINTS", "addr": "CONVEYOR_ADDR"} {
+		if got := envName(flag); got != want {
+			t.Errorf("--%s reads %s, want %s", flag, got, want)
+		}
+	}
+}
+
 // checkServerConfig checks that args and env, as a deploy file gives them to
 // `conveyor server`, name only settings the server has, parse and pass
 // its validation, and keep authentication on.

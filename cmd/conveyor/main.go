@@ -8,9 +8,6 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 const usage = `conveyor: resource-driven CI/CD
 
 Usage:
@@ -22,6 +19,8 @@ Usage:
   conveyor delete KIND NAME             delete a definition, pipeline or resource (TYPE/NAME)
   conveyor runs [--resource R] [--pipeline P] [--status S]
   conveyor run RUNID [--at X]           a run's steps and status; --at: as they were at a time or log position
+  conveyor cancel RUNID                 cancel a run that has not ended
+  conveyor retry RUNID                  resume a failed run from its failed step
   conveyor logs RUNID [-f]              a run's log; -f follows it live until the run ends
   conveyor events [--follow]            the event log, for audits
   conveyor trace RUNID                  why a run happened and what happened in it
@@ -57,7 +56,7 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
-	case "apply", "get", "delete", "runs", "run", "logs", "events", "trace", "tokens", "drivers", "ready":
+	case "apply", "get", "delete", "runs", "run", "cancel", "retry", "logs", "events", "trace", "tokens", "drivers", "ready":
 		return runClient(ctx, args[0], args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "completion":
 		return completion(args[1:], os.Stdout, os.Stderr)
@@ -67,6 +66,9 @@ func run(ctx context.Context, args []string) int {
 		return runBench(ctx, args[1:])
 	case "version", "--version":
 		fmt.Println(version)
+		if d := versionDetails(readBuildInfo()); d != "" {
+			fmt.Println(d)
+		}
 		return 0
 	case "help", "-h", "--help":
 		fmt.Print(usage)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,12 +41,18 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "usage: conveyor projections rebuild|verify|parked|unpark ID [--server URL]")
 		fs.PrintDefaults()
 	}
+	if len(args) > 0 && isHelp(args[0]) {
+		fs.Usage()
+		return exitOK
+	}
 	if len(args) == 0 || (args[0] != "rebuild" && args[0] != "verify") {
 		fs.Usage()
 		return 2
 	}
 	job := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
 		return 2
 	}
 	base := *server

@@ -7,7 +7,7 @@
 #   ETCDCTL_ENDPOINTS=https://etcd-1:2379 ./conveyor-user.sh [PREFIX]
 #
 # Run it as etcd's root user; it asks for the new user's password. Then start
-# the servers with CONVEYOR_ETCD_USER=conveyor:PASSWORD (or --etcd-user, which
+# the servers with CONVEYOR_CLUSTER_ETCD_USER=conveyor:PASSWORD (or --etcd-user, which
 # ps shows). Enable authentication once, after the root user exists:
 #   etcdctl user add root && etcdctl user grant-role root root && etcdctl auth enable
 set -eu
