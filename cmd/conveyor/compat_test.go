@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -80,4 +81,51 @@ func waitConsumerGone(t *testing.T, js jetstream.JetStream, name string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("consumer %s still there 20 s after its driver stopped", name)
+}
+
+// replace sends PUT /resources/{type}/{name} and returns the answer, which
+// is the resource itself, and the run the replace started (its
+// Conveyor-Run-Id header).
+func (s *testServer) replace(path string, body any, headers ...string) (resource map[string]any, runID string) {
+	s.t.Helper()
+	status, h, raw := s.send("PUT", path, "", body, append([]string{"Content-Type", "application/json"}, headers...)...)
+	if status != http.StatusOK {
+		s.t.Fatalf("PUT %s: status %d, want 200: %s", path, status, raw)
+	}
+	if err := json.Unmarshal([]byte(raw), &resource); err != nil {
+		s.t.Fatalf("PUT %s: answer is not a JSON object: %v\n%s", path, err, raw)
+	}
+	return resource, h.Get("Conveyor-Run-Id")
+}
+
+// The original client decodes a replace's answer as a Resource, whose
+// `resource` is the type's name: the answer is the resource as stored, and
+// what clients of this project need more rides in the headers.
+func TestReplaceAnswersTheResourceItself(t *testing.T) {
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build",
+		"steps": []map[string]any{{"id": "compile", "driver": "compiler"}}})
+	s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))
+	status, h, raw := s.send("PUT", "/resources/build/app-1", "", buildResource("app-1", "def"), "Content-Type", "application/json")
+	if status != http.StatusOK {
+		t.Fatalf("PUT: %d %s", status, raw)
+	}
+	var original struct { // the original client's Resource
+		ID       string            `json:"id"`
+		Name     string            `json:"name"`
+		Resource string            `json:"resource"`
+		Pipeline string            `json:"pipeline"`
+		Metadata map[string]string `json:"metadata"`
+		Spec     map[string]any    `json:"spec"`
+	}
+	if err := json.Unmarshal([]byte(raw), &original); err != nil {
+		t.Fatalf("the original client cannot decode the answer: %v\n%s", err, raw)
+	}
+	if original.ID == "" || original.Name != "app-1" || original.Resource != "build" || original.Metadata["version"] != "2" || original.Spec["ref"] != "def" {
+		t.Errorf("answer %+v", original)
+	}
+	if h.Get("ETag") != `"2"` || h.Get("Conveyor-Run-Id") == "" {
+		t.Errorf("ETag %q, Conveyor-Run-Id %q; want \"2\" and the run", h.Get("ETag"), h.Get("Conveyor-Run-Id"))
+	}
 }

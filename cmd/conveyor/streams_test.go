@@ -170,7 +170,7 @@ func TestTraceAndHistory(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	first := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
 	s.waitRun(first)
-	second := s.must(http.StatusOK, "PUT", "/resources/build/app-1", buildResource("app-1", "def"), "If-Match", `"1"`)["runid"].(string)
+	_, second := s.replace("/resources/build/app-1", buildResource("app-1", "def"), "If-Match", `"1"`)
 	s.waitRun(second)
 
 	trace := s.must(http.StatusOK, "GET", "/runs/"+first+"/trace", nil)
