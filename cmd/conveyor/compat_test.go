@@ -129,3 +129,19 @@ func TestReplaceAnswersTheResourceItself(t *testing.T) {
 		t.Errorf("ETag %q, Conveyor-Run-Id %q; want \"2\" and the run", h.Get("ETag"), h.Get("Conveyor-Run-Id"))
 	}
 }
+
+// The original accepts pipeline steps without an id: each gets its
+// driver's name, made unique.
+func TestStepsWithoutIDAreAccepted(t *testing.T) {
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build",
+		"steps": []map[string]any{{"driver": "compiler"}, {"name": "Again", "driver": "compiler"}}})
+	var got []string
+	for _, step := range s.must(http.StatusOK, "GET", "/pipelines/ci", nil)["steps"].([]any) {
+		got = append(got, fmt.Sprint(step.(map[string]any)["id"]))
+	}
+	if diff := cmp.Diff([]string{"compiler", "compiler-2"}, got); diff != "" {
+		t.Errorf("step ids (-want +got):\n%s", diff)
+	}
+}
