@@ -15,7 +15,7 @@ const corsMaxAge = "600"
 var corsRequestHeaders = strings.Join([]string{"Authorization", "Content-Type", "If-Match", HeaderPosition}, ", ")
 
 // corsResponseHeaders are the response headers its scripts may read.
-var corsResponseHeaders = strings.Join([]string{"ETag", "Location", "Retry-After", HeaderPosition}, ", ")
+var corsResponseHeaders = strings.Join([]string{"ETag", "Location", "Retry-After", HeaderPosition, HeaderRunID}, ", ")
 
 // cors answers cross-origin requests from the origins it allows, and only
 // those. The zero set allows none: CORS is off.

@@ -12,7 +12,7 @@ import (
 
 type stepBody struct {
 	_      struct{} `json:"-" additionalProperties:"true"`
-	ID     string   `json:"id" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline" example:"compile"`
+	ID     string   `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
 	Name   string   `json:"name,omitempty" example:"Compile"`
 	Driver string   `json:"driver" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step" example:"compiler"`
 }
@@ -48,7 +48,7 @@ func (b pipelineBody) pipeline() domain.Pipeline {
 	for i, st := range b.Steps {
 		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Driver: st.Driver}
 	}
-	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata}
+	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata}.WithStepIDs()
 }
 
 type pipelineInput struct {

@@ -81,6 +81,19 @@ type writeOutput struct {
 	Body   writeResult
 }
 
+// HeaderRunID names the run a replace started; the answer's body is the
+// resource itself, as the original Conveyor CI answers a PUT.
+const HeaderRunID = "Conveyor-Run-Id"
+
+// replaceOutput answers a replace with the resource as stored (the original
+// client decodes the answer as a Resource); its version is the ETag, and
+// the run it started the Conveyor-Run-Id header.
+type replaceOutput struct {
+	ETag  string `header:"ETag"`
+	RunID string `header:"Conveyor-Run-Id" doc:"the Run ID of the run this change starts (when the resource names a pipeline)"`
+	Body  domain.Resource
+}
+
 type resourceOutput struct {
 	ETag string `header:"ETag"`
 	Body domain.Resource
@@ -109,8 +122,8 @@ func (s *Server) registerResources() {
 
 	huma.Register(s.api, s.op(http.MethodPut, "/resources/{type}/{name}", "replace-resource",
 		"Replace a resource: a new version and a new run; If-Match or metadata.version guard against lost updates",
-		"Stores a new version of the resource and, when it names a pipeline, starts a new run. `If-Match` (the ETag of a read) or `metadata.version` in the body names the version the client read: a newer one on the server is a 409 instead of a lost update. The body's name and resource, when given, must equal the path's.", tag),
-		func(ctx context.Context, in *replaceResourceInput) (*writeOutput, error) {
+		"Stores a new version of the resource and, when it names a pipeline, starts a new run. `If-Match` (the ETag of a read) or `metadata.version` in the body names the version the client read: a newer one on the server is a 409 instead of a lost update. The body's name and resource, when given, must equal the path's. The answer is the resource as stored, as the original Conveyor CI answers; its version is the `ETag`, and the run it started is the `Conveyor-Run-Id` header.", tag),
+		func(ctx context.Context, in *replaceResourceInput) (*replaceOutput, error) {
 			r, expected, err := in.resource()
 			if err != nil {
 				return nil, err
@@ -123,7 +136,7 @@ func (s *Server) registerResources() {
 			if v, err := s.q.ResourceVersion(ctx, r.Type, r.Name, stored.Version()); err == nil {
 				stored = v.Resource // with the driver results the read model kept
 			}
-			return written(http.StatusOK, "resource updated", res.RunID, stored), nil
+			return &replaceOutput{ETag: etag(stored.Version()), RunID: res.RunID, Body: stored}, nil
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/resources", "list-resources", "List resources, optionally of one type",

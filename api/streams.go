@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -36,9 +37,16 @@ func (s *Server) registerStreams() {
 	s.mux.HandleFunc("GET /runs/{id}/logs/stream", counted(open, "logs", s.streamRunLogs))
 	s.mux.HandleFunc("GET /events/stream", counted(open, "events", s.streamEvents))
 	// The older endpoints of Conveyor CI, as server-sent events.
-	s.mux.HandleFunc("GET /logs", counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
+	sseLogs := counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.URL.Query().Get("runid"), r.URL.Query().Get("driver"))
-	}))
+	})
+	s.mux.HandleFunc("GET /logs", func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			sseLogs(w, r)
+			return
+		}
+		s.logLines(w, r)
+	})
 	s.mux.HandleFunc("GET /logs/streams/{driver}/{runid}", counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.PathValue("runid"), r.PathValue("driver"))
 	}))

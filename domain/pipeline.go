@@ -161,3 +161,26 @@ func (a *PipelineAggregate) Delete(name string, c Cause) error {
 	a.record(&PipelineDeleted{Meta: c.meta(TypePipelineDeleted, AggregatePipeline, name, a.version+1), Name: name})
 	return nil
 }
+
+// WithStepIDs gives each step without an id one, as the original Conveyor
+// CI accepts such steps: its driver's name, with a suffix from -2 on when
+// that id is taken (compile, compile-2). Ids given are kept as they are.
+func (p Pipeline) WithStepIDs() Pipeline {
+	taken := make(map[string]bool, len(p.Steps))
+	for _, s := range p.Steps {
+		taken[s.ID] = true
+	}
+	steps := append([]Step(nil), p.Steps...)
+	for i, s := range steps {
+		if s.ID != "" || s.Driver == "" {
+			continue
+		}
+		id := s.Driver
+		for n := 2; taken[id]; n++ {
+			id = fmt.Sprintf("%s-%d", s.Driver, n)
+		}
+		taken[id], steps[i].ID = true, id
+	}
+	p.Steps = steps
+	return p
+}

@@ -25,8 +25,14 @@ type Work struct {
 
 // Dispatcher publishes work to drivers. Dispatch must be idempotent for one
 // MessageID: the engine dispatches again after a crash.
+//
+// Withdraw removes the work of a step that no longer waits for it (its
+// result is recorded, or its run was cancelled), so that a driver whose
+// consumer starts over is not handed finished work again. It must be
+// idempotent and take work that is already gone as done.
 type Dispatcher interface {
 	Dispatch(ctx context.Context, w Work) error
+	Withdraw(ctx context.Context, w Work) error
 }
 
 // StepMessageID is the message id of a step's work: {run_id}.{step}.{attempt}.

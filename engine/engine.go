@@ -129,7 +129,8 @@ var Actor = domain.Actor{Kind: domain.ActorServer, Name: "engine"}
 var Aggregates = []string{domain.AggregateResource, domain.AggregateRun}
 
 // Handle reacts to the events of one message of the log (one command's
-// events, all of one aggregate). It is idempotent.
+// events, all of one aggregate): it withdraws the work of steps that no
+// longer wait for it, and brings the run forward. It is idempotent.
 func (e *Engine) Handle(ctx context.Context, events []domain.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -149,6 +150,9 @@ func (e *Engine) Handle(ctx context.Context, events []domain.Event) error {
 		return nil
 	}
 	last := events[len(events)-1].EventMeta()
+	if err := e.withdrawDone(ctx, m.AggregateID, events); err != nil {
+		return err
+	}
 	if e.decided(m.AggregateID, m.Sequence) {
 		return nil // its own decision, its work published: nothing to wait in line for
 	}

@@ -17,10 +17,28 @@ import (
 	"github.com/google/uuid"
 )
 
-// recorder is a dispatcher that keeps every work it is handed.
+// recorder is a dispatcher that keeps every work it is handed, and every
+// work withdrawn.
 type recorder struct {
-	mu    sync.Mutex
-	works []engine.Work
+	mu               sync.Mutex
+	works, withdrawn []engine.Work
+}
+
+func (r *recorder) Withdraw(_ context.Context, w engine.Work) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.withdrawn = append(r.withdrawn, w)
+	return nil
+}
+
+func (r *recorder) gone() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []string
+	for _, w := range r.withdrawn {
+		ids = append(ids, w.Driver+" "+w.Resource.Type+" "+w.MessageID)
+	}
+	return ids
 }
 
 func (r *recorder) Dispatch(_ context.Context, w engine.Work) error {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -71,14 +72,25 @@ func (c *Client) CreateResource(ctx context.Context, r Resource) (WriteResult, e
 
 // ReplaceResource writes a new version of a resource. expectedVersion, when
 // not zero, is sent as If-Match: a newer version on the server is ErrConflict.
+// The server answers with the resource as stored; the run it started comes
+// in the Conveyor-Run-Id header and the version in the ETag.
 func (c *Client) ReplaceResource(ctx context.Context, r Resource, expectedVersion int) (WriteResult, error) {
 	var out WriteResult
 	ifMatch := ""
 	if expectedVersion > 0 {
 		ifMatch = strconv.Quote(strconv.Itoa(expectedVersion))
 	}
-	_, err := c.do(ctx, http.MethodPut, "/resources/"+esc(r.Type)+"/"+esc(r.Name), r, &out, "If-Match", ifMatch)
-	return out, err
+	h, err := c.do(ctx, http.MethodPut, "/resources/"+esc(r.Type)+"/"+esc(r.Name), r, &out.Resource, "If-Match", ifMatch)
+	if err != nil {
+		return out, err
+	}
+	out.Name, out.RunID, out.Message = out.Resource.Name, h.Get("Conveyor-Run-Id"), "resource updated"
+	version := strings.Trim(strings.TrimPrefix(h.Get("ETag"), "W/"), `"`)
+	if version == "" {
+		version = out.Resource.Metadata["version"]
+	}
+	out.Version, _ = strconv.Atoi(version)
+	return out, nil
 }
 
 // Resource reads one resource.

@@ -26,7 +26,9 @@ func TestClientAgainstCannedAnswers(t *testing.T) {
 			gotIfMatch = r.Header.Get("If-Match")
 			b, _ := io.ReadAll(r.Body)
 			gotBody = string(b)
-			io.WriteString(w, `{"name":"app-1","runid":"r-2","version":2,"message":"resource updated","resource":{"name":"app-1","resource":"build","spec":{}}}`)
+			w.Header().Set("ETag", `"2"`)
+			w.Header().Set("Conveyor-Run-Id", "r-2")
+			io.WriteString(w, `{"name":"app-1","resource":"build","metadata":{"version":"2"},"spec":{}}`)
 		case r.URL.Path == "/resources" && r.URL.Query().Get("continue") == "":
 			io.WriteString(w, `{"items":[{"name":"a","resource":"build","spec":{}}],"continue":"t1"}`)
 		case r.URL.Path == "/resources":
@@ -50,7 +52,7 @@ func TestClientAgainstCannedAnswers(t *testing.T) {
 		t.Errorf("404: %v", err)
 	}
 	res, err := c.ReplaceResource(ctx, sdk.Resource{Name: "app-1", Type: "build"}, 1)
-	if err != nil || res.RunID != "r-2" || res.Version != 2 || gotIfMatch != `"1"` || !strings.Contains(gotBody, `"name":"app-1"`) {
+	if err != nil || res.RunID != "r-2" || res.Version != 2 || res.Resource.Type != "build" || gotIfMatch != `"1"` || !strings.Contains(gotBody, `"name":"app-1"`) {
 		t.Errorf("replace: %+v %v, If-Match %q", res, err, gotIfMatch)
 	}
 	all, err := sdk.All(ctx, func(ctx context.Context, p sdk.Page) (sdk.List[sdk.Resource], error) {

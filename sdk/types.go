@@ -81,7 +81,9 @@ type RunStep struct {
 	Result       *DriverResult `json:"result,omitempty"`
 }
 
-// WriteResult answers a resource create or replace.
+// WriteResult answers a resource create or replace. A replace's answer is
+// the resource itself on the wire; the client fills the rest in from its
+// headers.
 type WriteResult struct {
 	Name     string   `json:"name"`
 	RunID    string   `json:"runid"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/conveyor/conveyor/engine"
 	"github.com/nats-io/nats.go"
@@ -24,7 +25,11 @@ type workMessage struct {
 // Dispatcher publishes the engine's work on the `messages` stream. Safe for
 // concurrent use.
 type Dispatcher struct {
-	js jetstream.JetStream
+	js   jetstream.JetStream
+	sent sent
+
+	mu     sync.Mutex
+	stream jetstream.Stream // `messages`, once looked up
 }
 
 var _ engine.Dispatcher = (*Dispatcher)(nil)
@@ -42,7 +47,8 @@ func WorkSubject(w engine.Work) string {
 }
 
 // Dispatch publishes w with Nats-Msg-Id = w.MessageID, so a repeated
-// dispatch within the stream's duplicate window is stored once.
+// dispatch within the stream's duplicate window is stored once. It
+// remembers where a step's work was stored, for Withdraw.
 func (d *Dispatcher) Dispatch(ctx context.Context, w engine.Work) error {
 	payload, err := json.Marshal(w.Resource)
 	if err != nil {
@@ -54,8 +60,12 @@ func (d *Dispatcher) Dispatch(ctx context.Context, w engine.Work) error {
 		return err
 	}
 	msg := &nats.Msg{Subject: WorkSubject(w), Data: body, Header: nats.Header{}}
-	if _, err := d.js.PublishMsg(ctx, msg, jetstream.WithMsgID(w.MessageID)); err != nil {
+	ack, err := d.js.PublishMsg(ctx, msg, jetstream.WithMsgID(w.MessageID))
+	if err != nil {
 		return fmt.Errorf("dispatch %s on %s: %w", w.MessageID, msg.Subject, err)
+	}
+	if w.Driver != "" {
+		d.sent.put(w.MessageID, ack.Sequence)
 	}
 	return nil
 }

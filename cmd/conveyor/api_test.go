@@ -44,15 +44,15 @@ func TestWalkThrough(t *testing.T) {
 
 	replace := buildResource("app-1", "def")
 	replace["metadata"] = map[string]any{"team": "web", "version": "1"}
-	replaced := s.must(http.StatusOK, "PUT", "/resources/build/app-1", replace)
-	if replaced["version"] != float64(2) || replaced["runid"] == runID {
-		t.Errorf("replace answer %v", replaced)
+	replaced, secondRun := s.replace("/resources/build/app-1", replace)
+	if secondRun == "" || secondRun == runID {
+		t.Errorf("replace started run %q (the first was %s)", secondRun, runID)
 	}
-	meta := replaced["resource"].(map[string]any)["metadata"].(map[string]any)
+	meta := replaced["metadata"].(map[string]any)
 	if meta["team"] != "web" || meta["version"] != "2" {
 		t.Errorf("replaced metadata %v", meta)
 	}
-	if id := replaced["resource"].(map[string]any)["id"]; id != got["id"] {
+	if id := replaced["id"]; id != got["id"] {
 		t.Errorf("replace changed the id from %v to %v", got["id"], id)
 	}
 	v1 := s.must(http.StatusOK, "GET", "/resources/build/app-1/1", nil)

@@ -63,6 +63,7 @@ func dialStream(ctx context.Context, s *testServer, path string, sse bool) (*str
 	var err error
 	if sse {
 		req, _ := http.NewRequestWithContext(ctx, "GET", s.at.API+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
 		req.Header = auth
 		if sc.sse, err = client.Do(req); err == nil && sc.sse.StatusCode != http.StatusOK {
 			err = fmt.Errorf("GET %s: %s", path, sc.sse.Status)

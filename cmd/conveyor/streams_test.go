@@ -170,7 +170,7 @@ func TestTraceAndHistory(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	first := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
 	s.waitRun(first)
-	second := s.must(http.StatusOK, "PUT", "/resources/build/app-1", buildResource("app-1", "def"), "If-Match", `"1"`)["runid"].(string)
+	_, second := s.replace("/resources/build/app-1", buildResource("app-1", "def"), "If-Match", `"1"`)
 	s.waitRun(second)
 
 	trace := s.must(http.StatusOK, "GET", "/runs/"+first+"/trace", nil)
@@ -235,10 +235,18 @@ func TestLegacySSEAndEventStream(t *testing.T) {
 		"/logs/pipeline/" + runID:                   5,
 		"/logs?runid=" + runID + "&driver=compiler": 3,
 	} {
-		status, body := s.callRaw("GET", path, nil)
+		status, body := s.callRaw("GET", path, nil, "Accept", "text/event-stream")
 		if status != http.StatusOK || strings.Count(string(body), "data: ") != want {
 			t.Errorf("GET %s: %d with %d events, want %d:\n%s", path, status, strings.Count(string(body), "data: "), want, body)
 		}
+	}
+	// Without asking for events, GET /logs answers the JSON array the
+	// original's clients read.
+	status, body := s.callRaw("GET", "/logs?runid="+runID+"&driver=compiler", nil)
+	var lines []struct{ RunID, Driver, Pipeline, Timestamp, Message string }
+	if err := json.Unmarshal(body, &lines); status != http.StatusOK || err != nil || len(lines) != 3 ||
+		lines[0].RunID != runID || lines[0].Driver != "compiler" || lines[0].Timestamp == "" {
+		t.Errorf("GET /logs as JSON: %d %v, want the compiler's 3 lines:\n%s", status, err, body)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -272,6 +280,7 @@ func TestSSEAnswersBeforeTheFirstLine(t *testing.T) {
 	for _, path := range []string{"/logs?runid=" + runID, "/logs/streams/compiler/" + runID, "/logs/pipeline/" + runID} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		req, _ := http.NewRequestWithContext(ctx, "GET", s.at.API+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			cancel()

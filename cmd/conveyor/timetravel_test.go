@@ -50,7 +50,7 @@ func TestTimeTravel(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	first := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
 	s.waitRun(first)
-	second := s.must(http.StatusOK, "PUT", "/resources/build/app-1", buildResource("app-1", "def"), "If-Match", `"1"`)["runid"].(string)
+	_, second := s.replace("/resources/build/app-1", buildResource("app-1", "def"), "If-Match", `"1"`)
 	s.waitRun(second)
 	s.settle()
 

@@ -19,12 +19,17 @@ import (
 type plainDriver struct {
 	name    string
 	succeed bool
-	mu      sync.Mutex
-	seen    []map[string]any // the payload resources it received
-	events  []string
+	// original makes the consumer as the original runtime does: named but
+	// not durable, DeliverAll, one message at a time; it vanishes soon after
+	// the driver stops (the original's 5 s, shortened here).
+	original bool
+	mu       sync.Mutex
+	seen     []map[string]any // the payload resources it received
+	events   []string
 }
 
-func (d *plainDriver) run(ctx context.Context, t *testing.T, natsURL string) {
+// run starts the driver; stop stops it (the test's end stops it too).
+func (d *plainDriver) run(ctx context.Context, t *testing.T, natsURL string) (stop func()) {
 	t.Helper()
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
@@ -35,10 +40,15 @@ func (d *plainDriver) run(ctx context.Context, t *testing.T, natsURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, "messages", jetstream.ConsumerConfig{
+	cfg := jetstream.ConsumerConfig{
 		Durable: d.name, AckPolicy: jetstream.AckExplicitPolicy,
 		FilterSubjects: []string{"resources.build", "drivers." + d.name + ".resources.build"},
-	})
+	}
+	if d.original {
+		cfg.Durable, cfg.Name = "", d.name
+		cfg.DeliverPolicy, cfg.MaxAckPending, cfg.InactiveThreshold = jetstream.DeliverAllPolicy, 1, time.Second
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, "messages", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +84,9 @@ func (d *plainDriver) run(ctx context.Context, t *testing.T, natsURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(cc.Stop)
+	stop = func() { cc.Stop(); nc.Close() }
+	t.Cleanup(stop)
+	return stop
 }
 
 func (d *plainDriver) received() ([]map[string]any, []string) {

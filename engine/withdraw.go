@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// withdrawDone withdraws the work of the steps that a message of a run's
+// log says no longer wait for it: a step whose result was recorded (not an
+// ignored one), and the step a cancelled run was at. It works from the log,
+// so a server that crashed after recording a result withdraws its work when
+// the message is delivered again.
+func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain.Event) error {
+	var errs []error
+	for _, ev := range events {
+		switch ev := ev.(type) {
+		case *domain.DriverResultRecorded:
+			if ev.Ignored != "" || ev.Step == "" || ev.Attempt == 0 {
+				continue
+			}
+			typ, _, _ := strings.Cut(ev.Resource, "/")
+			errs = append(errs, e.withdraw(ctx, runID, typ, domain.StepState{ID: ev.Step, Driver: ev.Result.Driver, Attempt: ev.Attempt}))
+		case *domain.RunCancelled:
+			errs = append(errs, e.withdrawCurrent(ctx, runID))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// withdrawCurrent withdraws the work of the step a run is at.
+func (e *Engine) withdrawCurrent(ctx context.Context, runID string) error {
+	st, err := e.cmd.LoadRun(ctx, runID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(st.Run.Steps) == 0 {
+		return nil
+	}
+	step := st.Run.Steps[st.Run.Current]
+	if step.Attempt == 0 {
+		return nil // never dispatched
+	}
+	return e.withdraw(ctx, runID, st.Run.Resource.Type, step)
+}
+
+func (e *Engine) withdraw(ctx context.Context, runID, resourceType string, step domain.StepState) error {
+	return e.dispatch.Withdraw(ctx, Work{Driver: step.Driver, Resource: domain.Resource{Type: resourceType},
+		RunID: runID, Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(runID, step.ID, step.Attempt)})
+}
