@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync/atomic"
+	"time"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
@@ -169,7 +170,7 @@ func (e *Engine) reconcile(ctx context.Context, runID string, seq uint64, causat
 	if e.decided(runID, seq) {
 		return nil
 	}
-	state, err := e.cmd.LoadRun(ctx, runID)
+	state, err := e.loadRunAtLeast(ctx, runID, seq)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil // nothing to decide on
 	}
@@ -182,6 +183,29 @@ func (e *Engine) reconcile(ctx context.Context, runID string, seq uint64, causat
 		return err
 	}
 	return e.publishOutstanding(ctx, out.State)
+}
+
+// loadRunAtLeast loads the run as the log has it up to position seq at
+// least. The log can deliver a message to this engine a moment before the
+// server that appended it has noted it where loads look (its own append is
+// still returning): a load then misses it, and deciding from it would
+// publish nothing. So a load that ends before seq is repeated, briefly;
+// after that the message is failed, to come again.
+func (e *Engine) loadRunAtLeast(ctx context.Context, runID string, seq uint64) (commands.RunState, error) {
+	for wait := time.Millisecond; ; wait *= 2 {
+		state, err := e.cmd.LoadRun(ctx, runID)
+		if err != nil || state.LastSeq >= seq {
+			return state, err
+		}
+		if wait > 500*time.Millisecond {
+			return state, fmt.Errorf("run %s: the log delivered position %d, a load of the run ends at %d", runID, seq, state.LastSeq)
+		}
+		select {
+		case <-ctx.Done():
+			return state, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // decided reports whether this engine knows the run up to position seq and
