@@ -79,6 +79,10 @@ type Deps struct {
 	LogEnd LogEnd
 	// Engine, when set, reports in /metrics what this server's engine did.
 	Engine EngineStats
+	// LogWriter, when set, serves POST /logs.
+	LogWriter LogWriter
+	// Broadcaster, when set, serves POST /drivers/broadcast-message.
+	Broadcaster Broadcaster
 }
 
 // TokenTable is the read model of API tokens: it authenticates requests,

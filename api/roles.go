@@ -21,7 +21,9 @@ var publicPaths = []string{"/health", "/ready", "/openapi", "/docs", "/schemas/"
 // accessOf is the one rule of who may use a route, given its method and
 // path pattern as registered ("/runs/{id}/cancel"). Reads need viewer,
 // except the maintenance endpoints; resources and runs are written by
-// operators; everything else that changes state (definitions, pipelines,
+// operators, and so are broadcasts to drivers; POST /logs is a driver's
+// (an admin passes too, an operator does not: writing a run's logs is the
+// work of its drivers); everything else that changes state (definitions, pipelines,
 // tokens, maintenance) needs admin. A route the rule does not name needs
 // admin: unknown means closed.
 func accessOf(method, path string) access {
@@ -36,8 +38,10 @@ func accessOf(method, path string) access {
 		return access{role: domain.RoleAdmin}
 	case read:
 		return access{role: domain.RoleViewer}
-	case strings.HasPrefix(path, "/resources"), strings.HasPrefix(path, "/runs"):
+	case strings.HasPrefix(path, "/resources"), strings.HasPrefix(path, "/runs"), path == "/drivers/broadcast-message":
 		return access{role: domain.RoleOperator}
+	case path == "/logs":
+		return access{role: domain.RoleDriver}
 	}
 	return access{role: domain.RoleAdmin}
 }

@@ -138,6 +138,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerTokens()
 	s.registerFallback()
 	s.registerCredentials()
+	s.registerDrivers(deps.LogWriter, deps.Broadcaster)
 	annotatePatterns(s.api.OpenAPI())
 	return s, nil
 }

@@ -186,6 +186,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		driverNATS = in.natsURL
 	}
 	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
+	writer := protocol.NewWriter(js)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
 		Maintenance: projections.Maintenance{Log: store, Generations: kv},
@@ -195,6 +196,8 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		Tokens:      tokenTable(apiTokens),
 		LogEnd:      store.LastSequence,
 		Engine:      pm,
+		LogWriter:   writer,
+		Broadcaster: writer,
 	})
 	if err != nil {
 		return err
