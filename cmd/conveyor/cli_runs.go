@@ -110,7 +110,11 @@ func (c *cli) logs(args []string) int {
 		} else if err != nil {
 			return c.fail("logs "+runID, err)
 		}
-		if err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine); err != nil {
+		err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine)
+		if c.ctx.Err() != nil {
+			return c.stoppedFollowing(runID)
+		}
+		if err != nil {
 			return c.fail("logs "+runID, err)
 		}
 		return exitOK
