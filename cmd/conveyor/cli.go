@@ -21,12 +21,16 @@ const (
 	exitFailed      = 1 // the server refused or a waited run did not succeed
 	exitUsage       = 2 // the command line is wrong
 	exitUnreachable = 3 // the server did not answer
+	// exitInterrupted is the shell's code for a process ended by SIGINT
+	// (128+2): Ctrl-C while following a run, which goes on.
+	exitInterrupted = 130
 )
 
 const exitCodesHelp = `Exit codes: 0 done (apply --wait: every run succeeded), 1 the server refused or a run failed,
-2 usage error, 3 server unreachable. The server is --server URL, else CONVEYOR_SERVER_HOST and
-CONVEYOR_SERVER_PORT (default http://localhost:8080); an https server with a private CA is trusted
-through --ca-cert or CONVEYOR_CA_CERT.`
+2 usage error, 3 server unreachable, 130 interrupted while following a run (the run goes on). The
+server is --server URL, else CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT (default
+http://localhost:8080); an https server with a private CA is trusted through --ca-cert or
+CONVEYOR_CA_CERT.`
 
 // cli is what every client command runs with.
 type cli struct {
@@ -172,6 +176,17 @@ func (c *cli) fail(what string, err error) int {
 	}
 	fmt.Fprintf(c.stderr, "conveyor: %s: %v\n", what, err)
 	return exitFailed
+}
+
+// stoppedFollowing says that the user stopped following runs, which go on
+// on the server, and returns exitInterrupted.
+func (c *cli) stoppedFollowing(runs ...string) int {
+	what := "run " + runs[0] + " goes on"
+	if len(runs) > 1 {
+		what = "runs " + strings.Join(runs, ", ") + " go on"
+	}
+	fmt.Fprintf(c.stderr, "conveyor: stopped following; %s\n", what)
+	return exitInterrupted
 }
 
 func rootCause(err error) error {

@@ -207,7 +207,7 @@ func (c *cli) waitRuns(runs []string, timeout time.Duration) int {
 	ctx, cancel := contextWithTimeout(c.ctx, timeout)
 	defer cancel()
 	code := exitOK
-	for _, id := range runs {
+	for i, id := range runs {
 		seen := map[string]string{}
 		run, err := c.client.WaitRun(ctx, id, 200*time.Millisecond, func(r sdk.Run) {
 			for _, s := range r.Steps {
@@ -218,6 +218,9 @@ func (c *cli) waitRuns(runs []string, timeout time.Duration) int {
 				}
 			}
 		})
+		if c.ctx.Err() != nil {
+			return c.stoppedFollowing(runs[i:]...)
+		}
 		if err != nil {
 			return c.fail("wait for run "+id, err)
 		}

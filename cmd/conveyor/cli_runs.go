@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -101,7 +102,19 @@ func (c *cli) logs(args []string) int {
 	}
 	runID := pos[0]
 	if *follow {
-		if err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine); err != nil {
+		// The stream of a run that does not exist fails only after its
+		// handshake times out; asking for the run first answers at once.
+		if _, err := c.client.Run(c.ctx, runID); errors.Is(err, sdk.ErrNotFound) {
+			fmt.Fprintf(c.stderr, "conveyor: logs %s: run %s not found\n", runID, runID)
+			return exitFailed
+		} else if err != nil {
+			return c.fail("logs "+runID, err)
+		}
+		err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine)
+		if c.ctx.Err() != nil {
+			return c.stoppedFollowing(runID)
+		}
+		if err != nil {
 			return c.fail("logs "+runID, err)
 		}
 		return exitOK
