@@ -2,41 +2,23 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 )
 
-// callAs sends a request with the given bearer token ("" for none) and
-// nothing else added, and returns the status, the WWW-Authenticate header
-// and the body.
+// callAs sends a request with the given bearer token ("" for none: an
+// empty Authorization header, which the tests' transport leaves alone) and
+// returns the status, the WWW-Authenticate header and the body.
 func (s *testServer) callAs(token, method, path string, body any) (int, string, string) {
 	s.t.Helper()
-	var r io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		r = strings.NewReader(string(data))
-	}
-	req, err := http.NewRequest(method, s.at.API+path, r)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	auth := ""
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		auth = "Bearer " + token
 	}
-	resp, err := (&http.Client{Transport: withoutToken, Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(raw)
+	status, headers, raw := s.send(method, path, "", body, "Content-Type", "application/json", "Authorization", auth)
+	return status, headers.Get("WWW-Authenticate"), raw
 }
 
 // issue makes a token of role through the API with the admin token.

@@ -15,9 +15,16 @@ import (
 // code, stdout and stderr.
 func cliRun(t *testing.T, server *process, stdin string, args ...string) (int, string, string) {
 	t.Helper()
+	return cliRunEnv(t, server, append(os.Environ(), "CONVEYOR_TOKEN="+server.token), stdin, args...)
+}
+
+// cliRunEnv is cliRun with the environment env (the server's address is
+// added to it).
+func cliRunEnv(t *testing.T, server *process, env []string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	host, port, _ := strings.Cut(strings.TrimPrefix(server.at.API, "http://"), ":")
 	cmd := exec.Command(conveyorBinary(t), args...)
-	cmd.Env = append(os.Environ(), "CONVEYOR_SERVER_HOST="+host, "CONVEYOR_SERVER_PORT="+port, "CONVEYOR_TOKEN="+server.token)
+	cmd.Env = append(env, "CONVEYOR_SERVER_HOST="+host, "CONVEYOR_SERVER_PORT="+port)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

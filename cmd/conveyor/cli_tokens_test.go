@@ -14,22 +14,10 @@ import (
 func TestCLITokens(t *testing.T) {
 	dir := t.TempDir()
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir)
-	host, port, _ := strings.Cut(strings.TrimPrefix(server.at.API, "http://"), ":")
+	_, port, _ := strings.Cut(strings.TrimPrefix(server.at.API, "http://"), ":")
 	cli := func(env []string, args ...string) (int, string, string) {
 		t.Helper()
-		cmd := exec.Command(conveyorBinary(t), args...)
-		cmd.Env = append(withoutEnv(os.Environ(), "CONVEYOR_TOKEN", "CONVEYOR_DATA_DIR"),
-			append([]string{"CONVEYOR_SERVER_HOST=" + host, "CONVEYOR_SERVER_PORT=" + port}, env...)...)
-		var out, errOut strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		code := 0
-		if exit, ok := err.(*exec.ExitError); ok {
-			code = exit.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, out.String(), errOut.String()
+		return cliRunEnv(t, server, append(withoutEnv(os.Environ(), "CONVEYOR_TOKEN", "CONVEYOR_DATA_DIR"), env...), "", args...)
 	}
 	if code, _, stderr := cli(nil, "get", "definitions"); code != exitFailed || !strings.Contains(stderr, "authentication required") {
 		t.Errorf("without a token: exit %d, %q", code, stderr)

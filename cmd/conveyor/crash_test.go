@@ -148,3 +148,37 @@ func logText(t *testing.T, js jetstream.JetStream, runID string) string {
 	}
 	return b.String()
 }
+
+// TestRunCreatedJustBeforeACrashAppears: a run whose resource change was
+// answered just before a SIGKILL is started once the server is back, within
+// the engine's ack wait that docs/durability.md promises (10 s; the bound
+// here leaves room for a loaded machine, and stays below the 30 s the runs
+// once took).
+func TestRunCreatedJustBeforeACrashAppears(t *testing.T) {
+	dir, natsAddr := t.TempDir(), freePort(t)
+	args := []string{"--addr", "127.0.0.1:0", "--nats-listen", natsAddr, "--data-dir", dir}
+	server := startBinary(t, nil, args...)
+	s := server.client(t, "/conveyor")
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
+	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
+	if err := server.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-server.done
+
+	restarted := startBinary(t, nil, args...)
+	s = restarted.client(t, "/conveyor")
+	back := time.Now()
+	for {
+		status, _ := s.call("GET", "/runs/"+runID, nil)
+		if status == http.StatusOK {
+			t.Logf("the run appeared %v after the restart", time.Since(back).Round(time.Millisecond))
+			return
+		}
+		if time.Since(back) > 25*time.Second {
+			t.Fatalf("the run is still %d 25 s after the restart", status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
