@@ -15,6 +15,7 @@ type stepBody struct {
 	ID     string   `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
 	Name   string   `json:"name,omitempty" example:"Compile"`
 	Driver string   `json:"driver" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step" example:"compiler"`
+	Needs  []string `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
 }
 
 // PipelineFields are the fields of a pipeline as clients send it, but its
@@ -24,7 +25,7 @@ type PipelineFields struct {
 	Description string            `json:"description,omitempty" example:"Compile, then upload"`
 	Version     string            `json:"version,omitempty" doc:"ignored: the server counts versions"`
 	Resource    string            `json:"resource" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the resource definition this pipeline runs over" example:"build"`
-	Steps       []stepBody        `json:"steps" doc:"run in order; the next starts only after the previous succeeded"`
+	Steps       []stepBody        `json:"steps" doc:"the steps; each runs once the steps it needs have succeeded (by default the one before it), and steps whose needs are met run side by side"`
 	Metadata    map[string]string `json:"metadata,omitempty" doc:"shared by every step" example:"{\"registry\":\"registry.example\"}"`
 }
 
@@ -46,7 +47,7 @@ type pipelineReplacement struct {
 func (b pipelineBody) pipeline() domain.Pipeline {
 	steps := make([]domain.Step, len(b.Steps))
 	for i, st := range b.Steps {
-		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Driver: st.Driver}
+		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Driver: st.Driver, Needs: st.Needs}
 	}
 	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata}.WithStepIDs()
 }

@@ -242,7 +242,8 @@ func TestRunFailsRetriesAndCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Advance(cause("a2"))
-	if s := r.State(); s.Status != domain.RunStatusFailed || !strings.Contains(s.Message, "boom") || s.Steps[1].Status != domain.StepStatusPending {
+	if s := r.State(); s.Status != domain.RunStatusFailed || !strings.Contains(s.Message, "boom") ||
+		s.Steps[1].Status != domain.StepStatusSkipped || s.Steps[1].Reason != "needs step one, which failed" {
 		t.Fatalf("after failure: %+v", s)
 	}
 	if err := r.Cancel("", cause("c0")); !errors.Is(err, domain.ErrConflict) {

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 )
@@ -17,10 +18,27 @@ type Pipeline struct {
 }
 
 // Step runs one driver. ID is unique within its pipeline; Name is free text.
+// Needs names the steps that must succeed before this one runs: nil means
+// the step before it, empty means none (see NeedsOf).
 type Step struct {
-	ID     string `json:"id"`
-	Name   string `json:"name,omitempty"`
-	Driver string `json:"driver"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name,omitempty"`
+	Driver string   `json:"driver"`
+	Needs  []string `json:"needs,omitempty"`
+}
+
+// MarshalJSON keeps an empty Needs, which means "needs no step", apart from
+// an absent one, which means "needs the step before".
+func (s Step) MarshalJSON() ([]byte, error) {
+	type plain Step
+	wire := struct {
+		plain
+		Needs *[]string `json:"needs,omitempty"`
+	}{plain: plain(s)}
+	if s.Needs != nil {
+		wire.Needs = &s.Needs
+	}
+	return json.Marshal(wire)
 }
 
 // Pipeline events.
@@ -56,7 +74,8 @@ func init() {
 }
 
 // CheckPipeline checks the pipeline's names and steps: at least one step,
-// unique step ids, valid driver names.
+// unique step ids, valid driver names, and needs that name steps of the
+// pipeline without a cycle.
 func CheckPipeline(p Pipeline) error {
 	var problems ValidationErrors
 	add := func(err error) {
@@ -79,6 +98,9 @@ func CheckPipeline(p Pipeline) error {
 		} else {
 			seen[s.ID] = i
 		}
+	}
+	if len(problems) == 0 {
+		problems = checkNeeds(p)
 	}
 	if len(problems) > 0 {
 		return problems

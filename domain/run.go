@@ -36,7 +36,7 @@ type Run struct {
 	// that started the run.
 	ResourceEventVersion uint64      `json:"resourceEventVersion"`
 	Steps                []StepState `json:"steps"`
-	Current              int         `json:"current"` // index of the step the run is at
+	Current              int         `json:"current"` // index of the step dispatched last
 	Message              string      `json:"message,omitempty"`
 	StartedAt            time.Time   `json:"startedAt"`
 	FinishedAt           *time.Time  `json:"finishedAt,omitempty"`
@@ -51,27 +51,32 @@ type StepState struct {
 	DispatchedAt *time.Time    `json:"dispatchedAt,omitempty"`
 	FinishedAt   *time.Time    `json:"finishedAt,omitempty"`
 	Result       *DriverResult `json:"result,omitempty"`
+	// Reason says why a skipped step did not run.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Ended reports whether the run is in a terminal state.
 func (r Run) Ended() bool { return r.Status != RunStatusRunning && r.Status != "" }
 
-// WorkEvent is the wire event of the current step: the trigger for the
-// first step, "process" for every later one.
-func (r Run) WorkEvent() string {
-	if r.Current == 0 {
-		return r.Trigger
+// WorkEvent is the wire event of step: the run's trigger for a step that
+// needs no other (the first step of a list), "process" for every other.
+func (r Run) WorkEvent(step string) string {
+	if i := r.stepIndex(step); i >= 0 && len(r.needsOf(i)) > 0 {
+		return "process"
 	}
-	return "process"
+	return r.Trigger
 }
 
 // Payload is the resource the driver of step receives: the resource as it
-// was when the run started, with the results of the steps before it in
-// metadata["driverresults.{driver}"] and the pipeline's metadata for keys the
-// resource does not set.
+// was when the run started, with the results of the steps it needs, directly
+// or through others, in metadata["driverresults.{driver}"] and the
+// pipeline's metadata for keys the resource does not set.
 func (r Run) Payload(step string) Resource {
 	res := r.Resource
-	upTo := r.stepIndex(step)
+	needed := map[int]bool{}
+	if i := r.stepIndex(step); i >= 0 && len(r.Pipeline.Steps) == len(r.Steps) {
+		needed = r.Pipeline.ancestors(i)
+	}
 	meta := make(map[string]string, len(res.Metadata)+len(r.Pipeline.Metadata)+len(r.Steps))
 	for k, v := range r.Pipeline.Metadata {
 		meta[k] = v
@@ -80,7 +85,7 @@ func (r Run) Payload(step string) Resource {
 		meta[k] = v
 	}
 	for i, s := range r.Steps {
-		if i < upTo && s.Status == StepStatusSucceeded && s.Result != nil {
+		if needed[i] && s.Status == StepStatusSucceeded && s.Result != nil {
 			meta[MetaResultPrefix+s.Driver] = ResultJSON(*s.Result)
 		}
 	}
@@ -151,9 +156,10 @@ func (a *RunAggregate) Apply(e Event) {
 			s := &r.Steps[i]
 			result := e.Result
 			s.Result, s.FinishedAt = &result, &at
-			s.Status = StepStatusFailed
-			if result.Success {
-				s.Status = StepStatusSucceeded
+			s.Status = StepStatusSucceeded
+			if !result.Success {
+				s.Status = StepStatusFailed
+				r.skipDependants(i)
 			}
 		}
 	case *RunSucceeded:
@@ -165,13 +171,7 @@ func (a *RunAggregate) Apply(e Event) {
 		r.skipRest()
 	case *RunRetried:
 		r.Status, r.FinishedAt, r.Message = RunStatusRunning, nil, ""
-		if i := r.stepIndex(e.Step); i >= 0 {
-			r.Current = i
-			r.Steps[i].Status = StepStatusPending
-			for j := i + 1; j < len(r.Steps); j++ {
-				r.Steps[j] = StepState{ID: r.Steps[j].ID, Driver: r.Steps[j].Driver, Status: StepStatusPending}
-			}
-		}
+		r.resumeFailed()
 	}
 	a.version = e.EventMeta().Version
 }
@@ -185,12 +185,99 @@ func (r *Run) stepIndex(id string) int {
 	return -1
 }
 
+// needsOf is the ids of the steps that step i needs, from the pipeline the
+// run started with.
+func (r *Run) needsOf(i int) []string {
+	if len(r.Pipeline.Steps) != len(r.Steps) {
+		return nil
+	}
+	return r.Pipeline.NeedsOf(i)
+}
+
 func (r *Run) skipRest() {
 	for i := range r.Steps {
 		if r.Steps[i].Status == StepStatusPending || r.Steps[i].Status == StepStatusDispatched {
-			r.Steps[i].Status = StepStatusSkipped
+			r.Steps[i].Status, r.Steps[i].Reason = StepStatusSkipped, "the run was cancelled"
 		}
 	}
+}
+
+// skipDependants skips the waiting steps that need step i, directly or
+// through others, after step i failed.
+func (r *Run) skipDependants(i int) {
+	if len(r.Pipeline.Steps) != len(r.Steps) {
+		return
+	}
+	for k := range r.Pipeline.dependants(i) {
+		if s := &r.Steps[k]; s.Status == StepStatusPending {
+			s.Status, s.Reason = StepStatusSkipped, "needs step "+r.Steps[i].ID+", which failed"
+		}
+	}
+}
+
+// resumeFailed makes every failed step, and every step skipped because of
+// one, wait again. A failed step keeps its attempt count, so its next
+// dispatch is its next attempt.
+func (r *Run) resumeFailed() {
+	first := -1
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		switch s.Status {
+		case StepStatusFailed:
+			s.Status = StepStatusPending
+			if first < 0 {
+				first = i
+			}
+		case StepStatusSkipped:
+			*s = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending}
+		}
+	}
+	if first >= 0 {
+		r.Current = first
+	}
+}
+
+// ready is the indexes of the waiting steps whose needs have all succeeded.
+func (r Run) ready() []int {
+	var out []int
+	for i, s := range r.Steps {
+		if s.Status != StepStatusPending {
+			continue
+		}
+		met := true
+		for _, need := range r.needsOf(i) {
+			if j := r.stepIndex(need); j < 0 || r.Steps[j].Status != StepStatusSucceeded {
+				met = false
+				break
+			}
+		}
+		if met {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// InFlight is the steps dispatched that wait for their result.
+func (r Run) InFlight() []StepState {
+	var out []StepState
+	for _, s := range r.Steps {
+		if s.Status == StepStatusDispatched {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// waitingStepOf is the index of the step of driver that waits for its
+// result, the first in pipeline order when several do, or -1.
+func (r Run) waitingStepOf(driver string) int {
+	for i, s := range r.Steps {
+		if s.Status == StepStatusDispatched && s.Driver == driver {
+			return i
+		}
+	}
+	return -1
 }
 
 // Start begins a run of pipeline p over resource res, caused by the resource
@@ -208,75 +295,75 @@ func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, re
 	return nil
 }
 
-// Advance makes the run progress by at most one event: dispatch the current
-// step if it waits, dispatch the next one after a success, succeed after the
-// last one, or fail after a failure. It records nothing when the run waits
-// for a driver or has ended, so calling it again is harmless.
+// Advance makes the run progress: it dispatches every waiting step whose
+// needs have all succeeded, and ends the run once nothing waits or runs:
+// succeeded when every step did, failed when one failed (the steps that need
+// a failed step are skipped; independent ones still run). Its events are one
+// decision, stored together. It records nothing when the run waits for
+// drivers or has ended, so calling it again is harmless.
 func (a *RunAggregate) Advance(c Cause) {
 	r := a.state
 	if !a.exists || r.Ended() {
 		return
 	}
-	cur := r.Steps[r.Current]
-	switch cur.Status {
-	case StepStatusPending:
-		a.record(&StepDispatched{Meta: a.meta(TypeStepDispatched, c), Step: cur.ID, Driver: cur.Driver,
-			Attempt: cur.Attempt + 1, Event: r.WorkEvent()})
-	case StepStatusSucceeded:
-		if r.Current+1 == len(r.Steps) {
-			a.record(&RunSucceeded{Meta: a.meta(TypeRunSucceeded, c)})
+	ready := r.ready()
+	for _, i := range ready {
+		s := r.Steps[i]
+		a.record(&StepDispatched{Meta: a.meta(TypeStepDispatched, c), Step: s.ID, Driver: s.Driver,
+			Attempt: s.Attempt + 1, Event: r.WorkEvent(s.ID)})
+	}
+	if len(ready) > 0 || len(r.InFlight()) > 0 {
+		return
+	}
+	for _, s := range r.Steps {
+		if s.Status == StepStatusFailed {
+			msg := fmt.Sprintf("step %s (driver %s) failed", s.ID, s.Driver)
+			if s.Result != nil && s.Result.Message != "" {
+				msg += ": " + s.Result.Message
+			}
+			a.record(&RunFailed{Meta: a.meta(TypeRunFailed, c), Step: s.ID, Message: msg})
 			return
 		}
-		next := r.Steps[r.Current+1]
-		a.record(&StepDispatched{Meta: a.meta(TypeStepDispatched, c), Step: next.ID, Driver: next.Driver,
-			Attempt: next.Attempt + 1, Event: "process"})
-	case StepStatusFailed:
-		msg := fmt.Sprintf("step %s (driver %s) failed", cur.ID, cur.Driver)
-		if cur.Result != nil && cur.Result.Message != "" {
-			msg += ": " + cur.Result.Message
-		}
-		a.record(&RunFailed{Meta: a.meta(TypeRunFailed, c), Step: cur.ID, Message: msg})
 	}
+	a.record(&RunSucceeded{Meta: a.meta(TypeRunSucceeded, c)})
 }
 
 // RecordResult records a driver's result. step may be empty (drivers of the
-// original runtime do not send it): then the result belongs to the current
-// step if that step runs the result's driver. A result that does not belong
-// to a waiting step is recorded as ignored, with the reason, and changes
-// nothing.
+// original runtime do not send it): then the result belongs to the step of
+// the result's driver that waits for one. A result that does not belong to a
+// waiting step is recorded as ignored, with the reason, and changes nothing.
 func (a *RunAggregate) RecordResult(step string, result DriverResult, c Cause) error {
 	if !a.exists {
 		return fmt.Errorf("run %s: %w", a.state.ID, ErrNotFound)
 	}
 	r := a.state
-	var cur StepState
-	if len(r.Steps) > 0 {
-		cur = r.Steps[r.Current]
+	if step == "" {
+		if i := r.waitingStepOf(result.Driver); i >= 0 {
+			step = r.Steps[i].ID
+		}
 	}
-	if step == "" && cur.Driver == result.Driver {
-		step = cur.ID
-	}
-	attempt := 0
-	if i := r.stepIndex(step); i >= 0 {
-		attempt = r.Steps[i].Attempt
+	i := r.stepIndex(step)
+	var target StepState
+	if i >= 0 {
+		target = r.Steps[i]
 	}
 	ignored := ""
 	switch {
 	case r.Ended():
 		ignored = "the run has ended (" + r.Status + ")"
 	case step == "":
-		ignored = fmt.Sprintf("driver %s does not run the current step %s", result.Driver, cur.ID)
-	case step != cur.ID:
-		ignored = fmt.Sprintf("step %s is not the current step %s", step, cur.ID)
-	case cur.Status != StepStatusDispatched:
-		ignored = fmt.Sprintf("step %s is %s, not waiting for a result", step, cur.Status)
-	case result.Driver != "" && result.Driver != cur.Driver:
-		ignored = fmt.Sprintf("step %s runs driver %s, not %s", step, cur.Driver, result.Driver)
+		ignored = fmt.Sprintf("no step of driver %s waits for a result", result.Driver)
+	case i < 0:
+		ignored = fmt.Sprintf("the run has no step %s", step)
+	case target.Status != StepStatusDispatched:
+		ignored = fmt.Sprintf("step %s is %s, not waiting for a result", step, target.Status)
+	case result.Driver != "" && result.Driver != target.Driver:
+		ignored = fmt.Sprintf("step %s runs driver %s, not %s", step, target.Driver, result.Driver)
 	}
 	if result.Driver == "" {
-		result.Driver = cur.Driver
+		result.Driver = target.Driver
 	}
-	a.record(&DriverResultRecorded{Meta: a.meta(TypeDriverResultRecorded, c), Resource: r.Resource.Key(), Step: step, Attempt: attempt, Result: result, Ignored: ignored})
+	a.record(&DriverResultRecorded{Meta: a.meta(TypeDriverResultRecorded, c), Resource: r.Resource.Key(), Step: step, Attempt: target.Attempt, Result: result, Ignored: ignored})
 	return nil
 }
 
@@ -295,7 +382,10 @@ func (a *RunAggregate) CheckSender(step string, result DriverResult, sender stri
 	r := a.state
 	i := r.stepIndex(step)
 	if step == "" && len(r.Steps) > 0 {
-		i = r.Current
+		i = r.waitingStepOf(sender)
+		if i < 0 {
+			i = r.Current
+		}
 	}
 	if i < 0 {
 		return fmt.Errorf("driver %s sent a result for step %q, which run %s does not have: %w", sender, step, r.ID, ErrForeignResult)
@@ -318,8 +408,9 @@ func (a *RunAggregate) Cancel(reason string, c Cause) error {
 	return nil
 }
 
-// Retry resumes a failed run from its failed step as a new attempt, keeping
-// the results of the steps before it.
+// Retry resumes a failed run: each failed step runs again as a new attempt,
+// and the steps skipped because of it wait again; the results of the steps
+// that succeeded are kept. The event names the first failed step.
 func (a *RunAggregate) Retry(c Cause) error {
 	if !a.exists {
 		return fmt.Errorf("run %s: %w", a.state.ID, ErrNotFound)
@@ -328,6 +419,12 @@ func (a *RunAggregate) Retry(c Cause) error {
 		return fmt.Errorf("run %s is %s; only a failed run can be retried: %w", a.state.ID, a.state.Status, ErrConflict)
 	}
 	cur := a.state.Steps[a.state.Current]
+	for _, s := range a.state.Steps {
+		if s.Status == StepStatusFailed {
+			cur = s
+			break
+		}
+	}
 	a.record(&RunRetried{Meta: a.meta(TypeRunRetried, c), Step: cur.ID, Attempt: cur.Attempt + 1})
 	return nil
 }

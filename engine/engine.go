@@ -240,27 +240,28 @@ func (e *Engine) fanOut(ctx context.Context, m *domain.Meta, r domain.Resource, 
 	return e.dispatch.Dispatch(ctx, Work{Event: event, Resource: r, RunID: m.CorrelationID, MessageID: m.ID})
 }
 
-// publishOutstanding remembers the run and publishes the work of its
-// current step when that step waits for its driver. The message id is the
-// step's, so a second publish (after a crash, or by another server) within
-// the stream's duplicate window is stored once.
+// publishOutstanding remembers the run and publishes the work of each of its
+// steps that waits for its driver. The message id is the step's, so a second
+// publish (after a crash, or by another server) within the stream's
+// duplicate window is stored once.
 func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) error {
 	if st == nil {
 		return nil
 	}
-	step, ok := outstanding(st.Run)
-	if !ok {
-		e.runs.put(st, true)
-		return nil
-	}
-	err := e.dispatch.Dispatch(ctx, Work{
-		Driver: step.Driver, Event: st.Run.WorkEvent(), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
-		Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
-	})
-	e.runs.put(st, err == nil)
-	if err == nil {
+	var errs []error
+	for _, step := range outstanding(st.Run) {
+		err := e.dispatch.Dispatch(ctx, Work{
+			Driver: step.Driver, Event: st.Run.WorkEvent(step.ID), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
+			Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		e.dispatched.Add(1)
 	}
+	err := errors.Join(errs...)
+	e.runs.put(st, err == nil)
 	return err
 }
 

@@ -59,13 +59,11 @@ func (c *runCache) forget(id string) {
 	delete(c.runs, id)
 }
 
-// outstanding is the current step's work when it was dispatched and waits
-// for its result, and false when the run has nothing out: it ended, or its
-// step is pending, or has its result.
-func outstanding(run domain.Run) (domain.StepState, bool) {
-	if run.Ended() || len(run.Steps) == 0 {
-		return domain.StepState{}, false
+// outstanding is the work of the run's steps that were dispatched and wait
+// for their results; none when the run ended.
+func outstanding(run domain.Run) []domain.StepState {
+	if run.Ended() {
+		return nil
 	}
-	cur := run.Steps[run.Current]
-	return cur, cur.Status == domain.StepStatusDispatched
+	return run.InFlight()
 }

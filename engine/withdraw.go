@@ -10,7 +10,7 @@ import (
 
 // withdrawDone withdraws the work of the steps that a message of a run's
 // log says no longer wait for it: a step whose result was recorded (not an
-// ignored one), and the step a cancelled run was at. It works from the log,
+// ignored one), and the steps a cancelled run had out. It works from the log,
 // so a server that crashed after recording a result withdraws its work when
 // the message is delivered again.
 func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain.Event) error {
@@ -30,7 +30,8 @@ func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain
 	return errors.Join(errs...)
 }
 
-// withdrawCurrent withdraws the work of the step a run is at.
+// withdrawCurrent withdraws the work of the steps a cancelled run had
+// dispatched and not had results for.
 func (e *Engine) withdrawCurrent(ctx context.Context, runID string) error {
 	st, err := e.cmd.LoadRun(ctx, runID)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -39,14 +40,14 @@ func (e *Engine) withdrawCurrent(ctx context.Context, runID string) error {
 	if err != nil {
 		return err
 	}
-	if len(st.Run.Steps) == 0 {
-		return nil
+	var errs []error
+	for _, step := range st.Run.Steps {
+		if step.Attempt == 0 || step.DispatchedAt == nil || step.Result != nil {
+			continue // never dispatched, or its result is in
+		}
+		errs = append(errs, e.withdraw(ctx, runID, st.Run.Resource.Type, step))
 	}
-	step := st.Run.Steps[st.Run.Current]
-	if step.Attempt == 0 {
-		return nil // never dispatched
-	}
-	return e.withdraw(ctx, runID, st.Run.Resource.Type, step)
+	return errors.Join(errs...)
 }
 
 func (e *Engine) withdraw(ctx context.Context, runID, resourceType string, step domain.StepState) error {

@@ -39,10 +39,28 @@ type Pipeline struct {
 }
 
 // Step is one step of a pipeline.
+//
+// Needs names the steps that must succeed before this one runs: nil means
+// the step before it, an empty list none (the step starts with the run).
 type Step struct {
-	ID     string `json:"id"`
-	Name   string `json:"name,omitempty"`
-	Driver string `json:"driver"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name,omitempty"`
+	Driver string   `json:"driver"`
+	Needs  []string `json:"needs,omitempty"`
+}
+
+// MarshalJSON sends an empty Needs as [], which the server tells apart from
+// an absent one.
+func (s Step) MarshalJSON() ([]byte, error) {
+	type plain Step
+	wire := struct {
+		plain
+		Needs *[]string `json:"needs,omitempty"`
+	}{plain: plain(s)}
+	if s.Needs != nil {
+		wire.Needs = &s.Needs
+	}
+	return json.Marshal(wire)
 }
 
 // DriverResult is a driver's report for one step, as the server stores it.
@@ -79,6 +97,8 @@ type RunStep struct {
 	DispatchedAt *time.Time    `json:"dispatchedAt,omitempty"`
 	FinishedAt   *time.Time    `json:"finishedAt,omitempty"`
 	Result       *DriverResult `json:"result,omitempty"`
+	// Reason says why a skipped step did not run.
+	Reason string `json:"reason,omitempty"`
 }
 
 // WriteResult answers a resource create or replace. A replace's answer is
