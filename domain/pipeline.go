@@ -8,6 +8,8 @@ import (
 
 // Pipeline orders drivers over one resource type. Metadata is shared by
 // every step; Version is set by the server ("1" on create, +1 per update).
+//
+// Timeout, when set, bounds a whole run: a run still going after it fails.
 type Pipeline struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description"`
@@ -15,16 +17,20 @@ type Pipeline struct {
 	Resource    string            `json:"resource"`
 	Steps       []Step            `json:"steps"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
+	Timeout     string            `json:"timeout,omitempty"`
 }
 
 // Step runs one driver. ID is unique within its pipeline; Name is free text.
 // Needs names the steps that must succeed before this one runs: nil means
-// the step before it, empty means none (see NeedsOf).
+// the step before it, empty means none (see NeedsOf). Timeout bounds each
+// attempt (a Go duration string); Retry says when to try again.
 type Step struct {
-	ID     string   `json:"id"`
-	Name   string   `json:"name,omitempty"`
-	Driver string   `json:"driver"`
-	Needs  []string `json:"needs,omitempty"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name,omitempty"`
+	Driver  string       `json:"driver"`
+	Needs   []string     `json:"needs,omitempty"`
+	Timeout string       `json:"timeout,omitempty"`
+	Retry   *RetryPolicy `json:"retry,omitempty"`
 }
 
 // MarshalJSON keeps an empty Needs, which means "needs no step", apart from
@@ -99,6 +105,7 @@ func CheckPipeline(p Pipeline) error {
 			seen[s.ID] = i
 		}
 	}
+	problems = append(problems, checkTimeouts(p)...)
 	if len(problems) == 0 {
 		problems = checkNeeds(p)
 	}

@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,6 +41,9 @@ type Run struct {
 	Message              string      `json:"message,omitempty"`
 	StartedAt            time.Time   `json:"startedAt"`
 	FinishedAt           *time.Time  `json:"finishedAt,omitempty"`
+	// Deadline is when the run fails unless it has ended, from the
+	// pipeline's timeout.
+	Deadline *time.Time `json:"deadline,omitempty"`
 }
 
 // StepState is one step of a run.
@@ -51,8 +55,15 @@ type StepState struct {
 	DispatchedAt *time.Time    `json:"dispatchedAt,omitempty"`
 	FinishedAt   *time.Time    `json:"finishedAt,omitempty"`
 	Result       *DriverResult `json:"result,omitempty"`
-	// Reason says why a skipped step did not run.
+	// Reason says why a skipped step did not run, or why a step waits to be
+	// tried again.
 	Reason string `json:"reason,omitempty"`
+	// Deadline is when the attempt under way times out, from the step's
+	// timeout; RetryAt is when a step that failed runs again.
+	Deadline *time.Time `json:"deadline,omitempty"`
+	RetryAt  *time.Time `json:"retryAt,omitempty"`
+	// TimedOut says that the failed attempt ended without a result.
+	TimedOut bool `json:"timedOut,omitempty"`
 }
 
 // Ended reports whether the run is in a terminal state.
@@ -145,10 +156,19 @@ func (a *RunAggregate) Apply(e Event) {
 		for i, s := range e.Pipeline.Steps {
 			r.Steps[i] = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending}
 		}
+		if d := duration(e.Pipeline.Timeout); d > 0 {
+			deadline := at.Add(d)
+			r.Deadline = &deadline
+		}
 	case *StepDispatched:
 		if i := r.stepIndex(e.Step); i >= 0 {
 			s := &r.Steps[i]
 			s.Status, s.Attempt, s.DispatchedAt, s.FinishedAt, s.Result = StepStatusDispatched, e.Attempt, &at, nil, nil
+			s.Reason, s.RetryAt, s.Deadline, s.TimedOut = "", nil, nil, false
+			if d := r.stepTimeout(i); d > 0 {
+				deadline := at.Add(d)
+				s.Deadline = &deadline
+			}
 			r.Current = i
 		}
 	case *DriverResultRecorded:
@@ -156,22 +176,45 @@ func (a *RunAggregate) Apply(e Event) {
 			s := &r.Steps[i]
 			result := e.Result
 			s.Result, s.FinishedAt = &result, &at
-			s.Status = StepStatusSucceeded
+			s.Status, s.Deadline = StepStatusSucceeded, nil
 			if !result.Success {
 				s.Status = StepStatusFailed
+				if !r.retries(i, RetryOnFailure) {
+					r.skipDependants(i)
+				}
+			}
+		}
+	case *StepTimedOut:
+		if i := r.stepIndex(e.Step); i >= 0 {
+			s := &r.Steps[i]
+			s.Status, s.FinishedAt, s.Deadline, s.TimedOut = StepStatusFailed, &at, nil, true
+			s.Result = &DriverResult{Success: false, Message: e.Reason, Driver: s.Driver}
+			if !r.retries(i, RetryOnTimeout) {
 				r.skipDependants(i)
 			}
+		}
+	case *StepRetryScheduled:
+		if i := r.stepIndex(e.Step); i >= 0 {
+			s := &r.Steps[i]
+			retryAt := e.At
+			s.Status, s.RetryAt = StepStatusPending, &retryAt
+			s.Reason = fmt.Sprintf("attempt %d failed; attempt %d at %s", e.Attempt, e.Attempt+1, retryAt.UTC().Format(time.RFC3339))
 		}
 	case *RunSucceeded:
 		r.Status, r.FinishedAt = RunStatusSucceeded, &at
 	case *RunFailed:
 		r.Status, r.FinishedAt, r.Message = RunStatusFailed, &at, e.Message
+		r.skipWaiting("the run failed: " + e.Message)
 	case *RunCancelled:
 		r.Status, r.FinishedAt, r.Message = RunStatusCancelled, &at, e.Reason
 		r.skipRest()
 	case *RunRetried:
 		r.Status, r.FinishedAt, r.Message = RunStatusRunning, nil, ""
 		r.resumeFailed()
+		if d := duration(r.Pipeline.Timeout); d > 0 {
+			deadline := at.Add(d)
+			r.Deadline = &deadline
+		}
 	}
 	a.version = e.EventMeta().Version
 }
@@ -194,10 +237,13 @@ func (r *Run) needsOf(i int) []string {
 	return r.Pipeline.NeedsOf(i)
 }
 
-func (r *Run) skipRest() {
+func (r *Run) skipRest() { r.skipWaiting("the run was cancelled") }
+
+// skipWaiting skips every step still waiting or running, saying why.
+func (r *Run) skipWaiting(reason string) {
 	for i := range r.Steps {
-		if r.Steps[i].Status == StepStatusPending || r.Steps[i].Status == StepStatusDispatched {
-			r.Steps[i].Status, r.Steps[i].Reason = StepStatusSkipped, "the run was cancelled"
+		if s := &r.Steps[i]; s.Status == StepStatusPending || s.Status == StepStatusDispatched {
+			s.Status, s.Reason, s.Deadline, s.RetryAt = StepStatusSkipped, reason, nil, nil
 		}
 	}
 }
@@ -237,11 +283,12 @@ func (r *Run) resumeFailed() {
 	}
 }
 
-// ready is the indexes of the waiting steps whose needs have all succeeded.
-func (r Run) ready() []int {
+// ready is the indexes of the waiting steps whose needs have all succeeded
+// and whose retry wait, if any, is over at now.
+func (r Run) ready(now time.Time) []int {
 	var out []int
 	for i, s := range r.Steps {
-		if s.Status != StepStatusPending {
+		if s.Status != StepStatusPending || s.RetryAt != nil && now.Before(*s.RetryAt) {
 			continue
 		}
 		met := true
@@ -295,24 +342,57 @@ func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, re
 	return nil
 }
 
-// Advance makes the run progress: it dispatches every waiting step whose
-// needs have all succeeded, and ends the run once nothing waits or runs:
-// succeeded when every step did, failed when one failed (the steps that need
-// a failed step are skipped; independent ones still run). Its events are one
-// decision, stored together. It records nothing when the run waits for
-// drivers or has ended, so calling it again is harmless.
-func (a *RunAggregate) Advance(c Cause) {
-	r := a.state
-	if !a.exists || r.Ended() {
+// Advance makes the run progress at c.Time: it ends attempts whose timeout
+// passed, schedules the retries their policies allow, dispatches each waiting
+// step whose needs have all succeeded (and whose retry wait is over), and
+// ends the run once nothing waits or runs: succeeded when every step did,
+// failed when one failed for good (the steps that need it are skipped;
+// independent ones still run), or when the run's own timeout passed. Its
+// events are one decision, stored together. It records nothing when the run
+// waits for drivers or time, or has ended, so calling it again is harmless.
+func (a *RunAggregate) Advance(c Cause) { a.AdvanceWithSilent(c, nil) }
+
+// AdvanceWithSilent is Advance, told also which steps' drivers stopped
+// sending heartbeats (step ids): their attempts end as timed out.
+func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
+	if !a.exists || a.state.Ended() {
 		return
 	}
-	ready := r.ready()
+	now := c.Time
+	if d := a.state.Deadline; d != nil && !now.Before(*d) {
+		a.record(&RunFailed{Meta: a.meta(TypeRunFailed, c),
+			Message: "the run timed out after " + a.state.Pipeline.Timeout})
+		return
+	}
+	for i, s := range a.state.Steps {
+		if s.Status != StepStatusDispatched {
+			continue
+		}
+		reason := ""
+		switch {
+		case s.Deadline != nil && !now.Before(*s.Deadline):
+			reason = fmt.Sprintf("no result within the step's timeout of %s", a.state.Pipeline.Steps[i].Timeout)
+		case slices.Contains(silent, s.ID):
+			reason = "the driver stopped sending heartbeats: it may have crashed or lost its connection"
+		}
+		if reason != "" {
+			a.record(&StepTimedOut{Meta: a.meta(TypeStepTimedOut, c), Step: s.ID, Attempt: s.Attempt, Reason: "timed out: " + reason})
+		}
+	}
+	for i, s := range a.state.Steps {
+		if s.Status == StepStatusFailed && a.state.retries(i, a.state.failureKind(i)) {
+			a.record(&StepRetryScheduled{Meta: a.meta(TypeStepRetryScheduled, c), Step: s.ID, Attempt: s.Attempt,
+				At: now.Add(a.state.backoff(i, s.Attempt+1)).UTC()})
+		}
+	}
+	r := a.state
+	ready := r.ready(now)
 	for _, i := range ready {
 		s := r.Steps[i]
 		a.record(&StepDispatched{Meta: a.meta(TypeStepDispatched, c), Step: s.ID, Driver: s.Driver,
 			Attempt: s.Attempt + 1, Event: r.WorkEvent(s.ID)})
 	}
-	if len(ready) > 0 || len(r.InFlight()) > 0 {
+	if len(ready) > 0 || len(r.InFlight()) > 0 || r.waitsForRetry() {
 		return
 	}
 	for _, s := range r.Steps {
@@ -326,6 +406,25 @@ func (a *RunAggregate) Advance(c Cause) {
 		}
 	}
 	a.record(&RunSucceeded{Meta: a.meta(TypeRunSucceeded, c)})
+}
+
+// failureKind is how step i's last attempt failed: RetryOnTimeout when it
+// timed out, RetryOnFailure when its driver reported a failure.
+func (r *Run) failureKind(i int) string {
+	if r.Steps[i].TimedOut {
+		return RetryOnTimeout
+	}
+	return RetryOnFailure
+}
+
+// waitsForRetry reports whether a step waits for its retry time.
+func (r Run) waitsForRetry() bool {
+	for _, s := range r.Steps {
+		if s.Status == StepStatusPending && s.RetryAt != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // RecordResult records a driver's result. step may be empty (drivers of the

@@ -1,6 +1,9 @@
 package domain
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Run events.
 const (
@@ -11,6 +14,8 @@ const (
 	TypeRunFailed            = "RunFailed.v1"
 	TypeRunCancelled         = "RunCancelled.v1"
 	TypeRunRetried           = "RunRetried.v1"
+	TypeStepTimedOut         = "StepTimedOut.v1"
+	TypeStepRetryScheduled   = "StepRetryScheduled.v1"
 )
 
 // DriverResult is what a driver reports for one step of one run.
@@ -85,7 +90,29 @@ type RunRetried struct {
 	Attempt int    `json:"attempt"`
 }
 
+// StepTimedOut: an attempt of a step ended without a result, because its
+// timeout passed or its driver stopped sending heartbeats. It counts as a
+// failed attempt.
+type StepTimedOut struct {
+	Meta
+	Step    string `json:"step"`
+	Attempt int    `json:"attempt"`
+	Reason  string `json:"reason"`
+}
+
+// StepRetryScheduled: a step's attempt failed or timed out and its retry
+// policy allows another; the step runs again at At.
+type StepRetryScheduled struct {
+	Meta
+	Step string `json:"step"`
+	// Attempt is the attempt that failed; the next is Attempt+1.
+	Attempt int       `json:"attempt"`
+	At      time.Time `json:"at"`
+}
+
 func init() {
+	register(TypeStepTimedOut, func() Event { return &StepTimedOut{} })
+	register(TypeStepRetryScheduled, func() Event { return &StepRetryScheduled{} })
 	register(TypeRunStarted, func() Event { return &RunStarted{} })
 	register(TypeStepDispatched, func() Event { return &StepDispatched{} })
 	register(TypeDriverResultRecorded, func() Event { return &DriverResultRecorded{} })
