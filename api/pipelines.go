@@ -11,11 +11,28 @@ import (
 )
 
 type stepBody struct {
-	_      struct{} `json:"-" additionalProperties:"true"`
-	ID     string   `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
-	Name   string   `json:"name,omitempty" example:"Compile"`
-	Driver string   `json:"driver" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step" example:"compiler"`
-	Needs  []string `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
+	_       struct{}   `json:"-" additionalProperties:"true"`
+	ID      string     `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
+	Name    string     `json:"name,omitempty" example:"Compile"`
+	Driver  string     `json:"driver" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step" example:"compiler"`
+	Needs   []string   `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
+	Timeout string     `json:"timeout,omitempty" maxLength:"32" doc:"bounds each attempt, a Go duration such as 90s or 10m: an attempt with no result by then times out" example:"10m"`
+	Retry   *retryBody `json:"retry,omitempty" doc:"when and how often to try the step again"`
+}
+
+type retryBody struct {
+	_          struct{} `json:"-" additionalProperties:"true"`
+	Attempts   int      `json:"attempts" minimum:"1" maximum:"100" doc:"tries in all, the first included" example:"3"`
+	Backoff    string   `json:"backoff,omitempty" maxLength:"32" doc:"wait before the second try (default 10s), doubled before each further one; each wait is drawn between half and all of it" example:"10s"`
+	MaxBackoff string   `json:"maxBackoff,omitempty" maxLength:"32" doc:"the longest wait (default 5m)" example:"2m"`
+	On         []string `json:"on,omitempty" enum:"failure,timeout" doc:"what is retried: failure (a failed result), timeout (no result or no heartbeat in time); absent: both"`
+}
+
+func (r *retryBody) policy() *domain.RetryPolicy {
+	if r == nil {
+		return nil
+	}
+	return &domain.RetryPolicy{Attempts: r.Attempts, Backoff: r.Backoff, MaxBackoff: r.MaxBackoff, On: r.On}
 }
 
 // PipelineFields are the fields of a pipeline as clients send it, but its
@@ -27,6 +44,7 @@ type PipelineFields struct {
 	Resource    string            `json:"resource" pattern:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$" patternDescription:"must be 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the resource definition this pipeline runs over" example:"build"`
 	Steps       []stepBody        `json:"steps" doc:"the steps; each runs once the steps it needs have succeeded (by default the one before it), and steps whose needs are met run side by side"`
 	Metadata    map[string]string `json:"metadata,omitempty" doc:"shared by every step" example:"{\"registry\":\"registry.example\"}"`
+	Timeout     string            `json:"timeout,omitempty" maxLength:"32" doc:"bounds a whole run, a Go duration such as 1h: a run still going by then fails" example:"1h"`
 }
 
 // pipelineBody is a pipeline as clients create it.
@@ -47,9 +65,10 @@ type pipelineReplacement struct {
 func (b pipelineBody) pipeline() domain.Pipeline {
 	steps := make([]domain.Step, len(b.Steps))
 	for i, st := range b.Steps {
-		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Driver: st.Driver, Needs: st.Needs}
+		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy()}
 	}
-	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata}.WithStepIDs()
+	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata,
+		Timeout: b.Timeout}.WithStepIDs()
 }
 
 type pipelineInput struct {

@@ -97,13 +97,16 @@ type AdvanceRun struct {
 	RunID       string
 	CausationID string
 	Known       *RunState // nil: load the run from the log
+	// Silent are the ids of steps whose drivers stopped sending heartbeats:
+	// their attempts end as timed out.
+	Silent []string
 }
 
 // AdvanceRun records the run's next decision, if it has one (see
 // domain.RunAggregate.Advance). It is idempotent.
 func (h *Handler) AdvanceRun(ctx context.Context, c AdvanceRun) (Outcome, error) {
 	return h.decideRun(ctx, c.RunID, c.CausationID, c.Known, func(run *domain.RunAggregate, cause domain.Cause) error {
-		run.Advance(cause)
+		run.AdvanceWithSilent(cause, c.Silent)
 		return nil
 	})
 }

@@ -32,6 +32,10 @@ type Engine struct {
 	// comes before starting new ones.
 	queues, urgent []chan task
 	dispatched     atomic.Uint64
+	timers         timers
+	beats          beats
+	lease          time.Duration
+	running        RunningRuns
 }
 
 type task struct {
@@ -50,7 +54,8 @@ func New(cmd *commands.Handler, dispatch Dispatcher, workers int) *Engine {
 	if workers <= 0 {
 		workers = DefaultWorkers
 	}
-	e := &Engine{cmd: cmd, dispatch: dispatch, runs: newRunCache(), queues: make([]chan task, workers), urgent: make([]chan task, workers)}
+	e := &Engine{cmd: cmd, dispatch: dispatch, runs: newRunCache(), queues: make([]chan task, workers), urgent: make([]chan task, workers),
+		timers: timers{by: map[string]*wakeup{}}, beats: beats{last: map[string]map[string]beat{}}, lease: DefaultHeartbeatLease}
 	for i := range e.queues {
 		e.queues[i], e.urgent[i] = make(chan task), make(chan task)
 	}
@@ -61,6 +66,7 @@ func New(cmd *commands.Handler, dispatch Dispatcher, workers int) *Engine {
 // not the process.
 func (e *Engine) Run(ctx context.Context) error {
 	done := make(chan struct{})
+	go func() { defer func() { done <- struct{}{} }(); e.watchTimers(ctx) }()
 	for i, q := range e.queues {
 		urgent := e.urgent[i]
 		go func() {
@@ -81,10 +87,22 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	for range e.queues {
+	for range len(e.queues) + 1 {
 		<-done
 	}
 	return nil
+}
+
+// WithTimers lets the engine find, at start and from time to time, the
+// running runs whose timeouts and retries it must keep timers for, and sets
+// how long a driver may be silent after a heartbeat (0: the default). Call
+// it before Run.
+func (e *Engine) WithTimers(running RunningRuns, lease time.Duration) *Engine {
+	e.running = running
+	if lease > 0 {
+		e.lease = lease
+	}
+	return e
 }
 
 func safely(ctx context.Context, do func(context.Context) error) (err error) {
@@ -262,6 +280,7 @@ func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) 
 	}
 	err := errors.Join(errs...)
 	e.runs.put(st, err == nil)
+	e.schedule(st.Run)
 	return err
 }
 

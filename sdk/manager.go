@@ -163,8 +163,13 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 	isStep := strings.HasPrefix(msg.Subject(), "drivers.")
 	logger := newLogger(js, work.RunID, m.d.Name(), resource.Pipeline, step, log)
 	stopProgress := keepInProgress(msg, m.opts.ackWait/3)
+	stopBeats := func() {}
+	if isStep && work.Step != "" {
+		stopBeats = sendHeartbeats(js.Conn(), m.d.Name(), work, HeartbeatInterval)
+	}
 	result := m.reconcile(ctx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
 		Step: step, Attempt: work.Attempt, Log: logger})
+	stopBeats()
 	stopProgress()
 	logger.Flush()
 	if ctx.Err() != nil {

@@ -36,6 +36,8 @@ type Pipeline struct {
 	Resource    string            `json:"resource"`
 	Steps       []Step            `json:"steps"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
+	// Timeout bounds a whole run (a Go duration string such as "1h").
+	Timeout string `json:"timeout,omitempty"`
 }
 
 // Step is one step of a pipeline.
@@ -47,6 +49,19 @@ type Step struct {
 	Name   string   `json:"name,omitempty"`
 	Driver string   `json:"driver"`
 	Needs  []string `json:"needs,omitempty"`
+	// Timeout bounds each attempt (a Go duration string such as "90s").
+	Timeout string       `json:"timeout,omitempty"`
+	Retry   *RetryPolicy `json:"retry,omitempty"`
+}
+
+// RetryPolicy says how often a step is tried: Attempts counts the first try;
+// Backoff (default 10s) doubles before each further try up to MaxBackoff
+// (default 5m); On lists "failure" and/or "timeout" (empty: both).
+type RetryPolicy struct {
+	Attempts   int      `json:"attempts"`
+	Backoff    string   `json:"backoff,omitempty"`
+	MaxBackoff string   `json:"maxBackoff,omitempty"`
+	On         []string `json:"on,omitempty"`
 }
 
 // MarshalJSON sends an empty Needs as [], which the server tells apart from
@@ -83,6 +98,8 @@ type Run struct {
 	Message    string     `json:"message,omitempty"`
 	StartedAt  time.Time  `json:"startedAt"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// Deadline is when the run fails unless it has ended.
+	Deadline *time.Time `json:"deadline,omitempty"`
 }
 
 // Ended reports whether the run is succeeded, failed or cancelled.
@@ -97,8 +114,14 @@ type RunStep struct {
 	DispatchedAt *time.Time    `json:"dispatchedAt,omitempty"`
 	FinishedAt   *time.Time    `json:"finishedAt,omitempty"`
 	Result       *DriverResult `json:"result,omitempty"`
-	// Reason says why a skipped step did not run.
+	// Reason says why a skipped step did not run, or why it waits to be
+	// tried again.
 	Reason string `json:"reason,omitempty"`
+	// Deadline is when the attempt under way times out; RetryAt when a
+	// failed step runs again; TimedOut that its last attempt timed out.
+	Deadline *time.Time `json:"deadline,omitempty"`
+	RetryAt  *time.Time `json:"retryAt,omitempty"`
+	TimedOut bool       `json:"timedOut,omitempty"`
 }
 
 // WriteResult answers a resource create or replace. A replace's answer is

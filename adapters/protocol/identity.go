@@ -35,6 +35,7 @@ func DriverPermissions(driver string) (publish, subscribe []string) {
 		"$JS.API.CONSUMER.INFO." + MessagesStream + "." + driver,
 		"$JS.API.CONSUMER.MSG.NEXT." + MessagesStream + "." + driver,
 		"$JS.ACK." + MessagesStream + "." + driver + ".>",
+		HeartbeatSubjectOf(driver),
 	}
 	subscribe = []string{DriverInbox(driver) + ".>"}
 	return publish, subscribe

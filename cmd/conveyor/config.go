@@ -42,6 +42,9 @@ type serverConfig struct {
 	// ReadWait bounds how long a read waits for the read models to reach
 	// the log position it needs.
 	ReadWait time.Duration
+	// HeartbeatLease is how long a step's driver may fall silent after a
+	// heartbeat before its attempt times out; 0: engine.DefaultHeartbeatLease.
+	HeartbeatLease time.Duration
 	// IdleTimeout closes an API keep-alive connection that has been idle
 	// this long; 0: defaultIdleTimeout.
 	IdleTimeout time.Duration

@@ -185,7 +185,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if cfg.NATSURL == "" {
 		driverNATS = in.natsURL
 	}
-	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers)
+	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers).WithTimers(runningRuns(readModel), cfg.HeartbeatLease)
 	writer := protocol.NewWriter(js)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
@@ -222,6 +222,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 			Workers: engine.DefaultWorkers, RequireSender: cfg.NATSAuth, Redelivered: apiServer.Redelivered("intake")}, pm.RecordResult)
 	})
 	g.Go(func() error { return protocol.ServeConsumers(gctx, in.nc, js, log.With("component", "consumers")) })
+	g.Go(func() error {
+		return protocol.FollowHeartbeats(gctx, in.nc, func(_ string, hb protocol.Heartbeat, at time.Time) {
+			pm.Heartbeat(hb.RunID, hb.Step, hb.Attempt, at)
+		})
+	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	if tokens != nil {
 		g.Go(func() error { return followTokens(gctx, store, tokens, in.revoked, log) })

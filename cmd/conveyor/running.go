@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/engine"
+	"github.com/conveyor/conveyor/projections"
+)
+
+// runningRuns lists every run that has not ended, page by page, for the
+// engine's timers.
+func runningRuns(q *projections.ReadModel) engine.RunningRuns {
+	return func(ctx context.Context) ([]domain.Run, error) {
+		var out []domain.Run
+		page := projections.Page{Limit: projections.MaxLimit}
+		for {
+			views, next, err := q.Runs(ctx, projections.RunFilter{Status: domain.RunStatusRunning}, page)
+			if err != nil {
+				return out, err
+			}
+			for _, v := range views {
+				out = append(out, v.Run)
+			}
+			if next == "" || next == page.Continue {
+				return out, nil
+			}
+			page.Continue = next
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package sdk
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// HeartbeatSubject is where a driver says, while it works on a pipeline
+// step, that it is still alive: core NATS, {HeartbeatSubject}.{driver}. The
+// server ends an attempt whose driver has sent heartbeats and then falls
+// silent (killed, cut off) within seconds, instead of waiting for the
+// step's timeout. Drivers of the original runtime send none, and are timed
+// out by their steps' timeouts alone.
+const HeartbeatSubject = "conveyor.heartbeats"
+
+// HeartbeatInterval is how often the SDK sends a heartbeat while a
+// reconcile of a pipeline step runs.
+const HeartbeatInterval = time.Second
+
+// heartbeatMessage is one heartbeat.
+type heartbeatMessage struct {
+	RunID   string `json:"run_id"`
+	Step    string `json:"step"`
+	Attempt int    `json:"attempt"`
+	Driver  string `json:"driver"`
+}
+
+// sendHeartbeats sends a heartbeat for the step at once and then every
+// interval, until the returned stop is called. Heartbeats are best effort:
+// one lost on the way is made up by the next.
+func sendHeartbeats(nc *nats.Conn, driver string, w workMessage, interval time.Duration) (stop func()) {
+	body, _ := json.Marshal(heartbeatMessage{RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Driver: driver})
+	subject := HeartbeatSubject + "." + driver
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			_ = nc.Publish(subject, body)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
