@@ -19,8 +19,8 @@ import (
 
 // DefaultHeartbeatLease is how long a step's driver may be silent, once it
 // has sent a heartbeat, before its attempt ends as timed out. The SDK sends
-// one every second.
-const DefaultHeartbeatLease = 5 * time.Second
+// one every second, so three in a row must go missing.
+const DefaultHeartbeatLease = 3 * time.Second
 
 // RescanEvery is how often the engine reads the running runs to set timers
 // that another server, now gone, held.

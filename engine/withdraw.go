@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/conveyor/conveyor/domain"
@@ -10,9 +11,9 @@ import (
 
 // withdrawDone withdraws the work of the steps that a message of a run's
 // log says no longer wait for it: a step whose result was recorded (not an
-// ignored one), and the steps a cancelled run had out. It works from the log,
-// so a server that crashed after recording a result withdraws its work when
-// the message is delivered again.
+// ignored one), a step whose attempt timed out, and the steps a cancelled
+// run had out. It works from the log, so a server that crashed after
+// recording a result withdraws its work when the message is delivered again.
 func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain.Event) error {
 	var errs []error
 	for _, ev := range events {
@@ -23,6 +24,16 @@ func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain
 			}
 			typ, _, _ := strings.Cut(ev.Resource, "/")
 			errs = append(errs, e.withdraw(ctx, runID, typ, domain.StepState{ID: ev.Step, Driver: ev.Result.Driver, Attempt: ev.Attempt}))
+		case *domain.StepTimedOut:
+			st, err := e.cmd.LoadRun(ctx, runID)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			i := slices.IndexFunc(st.Run.Steps, func(s domain.StepState) bool { return s.ID == ev.Step })
+			if i >= 0 {
+				errs = append(errs, e.withdraw(ctx, runID, st.Run.Resource.Type, domain.StepState{ID: ev.Step, Driver: st.Run.Steps[i].Driver, Attempt: ev.Attempt}))
+			}
 		case *domain.RunCancelled:
 			errs = append(errs, e.withdrawCurrent(ctx, runID))
 		}
