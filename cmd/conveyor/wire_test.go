@@ -193,8 +193,8 @@ func TestFailedStepStopsTheRun(t *testing.T) {
 	if st := steps[0].(map[string]any)["status"]; st != "failed" {
 		t.Errorf("step compile is %v, want failed", st)
 	}
-	if st := steps[1].(map[string]any)["status"]; st != "pending" {
-		t.Errorf("step upload is %v, want pending", st)
+	if st := steps[1].(map[string]any); st["status"] != "skipped" || st["reason"] != "needs step compile, which failed" {
+		t.Errorf("step upload is %v (%v), want skipped because compile failed", st["status"], st["reason"])
 	}
 	time.Sleep(200 * time.Millisecond) // a wrongly dispatched step would arrive by now
 	if seen, _ := uploader.received(); len(seen) != 0 {
