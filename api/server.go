@@ -130,6 +130,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerResources()
 	s.registerPipelines()
 	s.registerRuns()
+	s.registerApprovals()
 	s.registerLogs()
 	s.registerEvents()
 	s.registerStreams()

@@ -165,6 +165,25 @@ func (h *Handler) CancelRun(ctx context.Context, c CancelRun) (domain.Run, error
 	return out.Run, err
 }
 
+// DecideStep approves or rejects a run's waiting approval step.
+type DecideStep struct {
+	RunID, Step, Comment, RequestID string
+	Approve                         bool
+}
+
+// DecideStep records the decision, on behalf of the request's actor, and
+// what the run does next, in one message.
+func (h *Handler) DecideStep(ctx context.Context, c DecideStep) (domain.Run, error) {
+	by := ""
+	if a := ActorOf(ctx); a != nil {
+		by = a.Name
+	}
+	out, err := h.decideRun(ctx, c.RunID, c.RequestID, nil, func(run *domain.RunAggregate, cause domain.Cause) error {
+		return run.Decide(c.Step, c.Approve, by, c.Comment, cause)
+	})
+	return out.Run, err
+}
+
 // RetryRun resumes a failed run.
 type RetryRun struct {
 	RunID, RequestID string

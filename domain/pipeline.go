@@ -24,10 +24,14 @@ type Pipeline struct {
 // Needs names the steps that must succeed before this one runs: nil means
 // the step before it, empty means none (see NeedsOf). Timeout bounds each
 // attempt (a Go duration string); Retry says when to try again.
+//
+// Type "approval" (StepTypeApproval) makes a step that runs no driver and
+// waits for a person's decision.
 type Step struct {
 	ID      string       `json:"id"`
 	Name    string       `json:"name,omitempty"`
-	Driver  string       `json:"driver"`
+	Type    string       `json:"type,omitempty"`
+	Driver  string       `json:"driver,omitempty"`
 	Needs   []string     `json:"needs,omitempty"`
 	Timeout string       `json:"timeout,omitempty"`
 	Retry   *RetryPolicy `json:"retry,omitempty"`
@@ -98,7 +102,19 @@ func CheckPipeline(p Pipeline) error {
 	for i, s := range p.Steps {
 		field := fmt.Sprintf("steps[%d]", i)
 		add(CheckName(field+".id", s.ID))
-		add(CheckName(field+".driver", s.Driver))
+		switch s.Type {
+		case "":
+			add(CheckName(field+".driver", s.Driver))
+		case StepTypeApproval:
+			if s.Driver != "" {
+				add(Invalid(field+".driver", "must be absent: a step of type approval runs no driver"))
+			}
+			if s.Retry != nil {
+				add(Invalid(field+".retry", "must be absent: a step of type approval is decided once"))
+			}
+		default:
+			add(Invalid(field+".type", fmt.Sprintf("must be absent (a driver's step) or %q, not %q", StepTypeApproval, s.Type)))
+		}
 		if first, dup := seen[s.ID]; dup && s.ID != "" {
 			add(Invalid(field+".id", fmt.Sprintf("duplicates steps[%d].id %q: step ids must be unique", first, s.ID)))
 		} else {

@@ -145,7 +145,7 @@ func (r Run) NextDue() *time.Time {
 	consider(r.Deadline)
 	for _, s := range r.Steps {
 		switch s.Status {
-		case StepStatusDispatched:
+		case StepStatusDispatched, StepStatusWaiting:
 			consider(s.Deadline)
 		case StepStatusPending:
 			consider(s.RetryAt)

@@ -96,7 +96,7 @@ func (r Run) Payload(step string) Resource {
 		meta[k] = v
 	}
 	for i, s := range r.Steps {
-		if needed[i] && s.Status == StepStatusSucceeded && s.Result != nil {
+		if needed[i] && s.Status == StepStatusSucceeded && s.Result != nil && s.Driver != "" {
 			meta[MetaResultPrefix+s.Driver] = ResultJSON(*s.Result)
 		}
 	}
@@ -200,6 +200,19 @@ func (a *RunAggregate) Apply(e Event) {
 			s.Status, s.RetryAt = StepStatusPending, &retryAt
 			s.Reason = fmt.Sprintf("attempt %d failed; attempt %d at %s", e.Attempt, e.Attempt+1, retryAt.UTC().Format(time.RFC3339))
 		}
+	case *ApprovalRequested:
+		if i := r.stepIndex(e.Step); i >= 0 {
+			s := &r.Steps[i]
+			s.Status, s.Attempt, s.DispatchedAt, s.Reason = StepStatusWaiting, 1, &at, "waits for approval"
+			if d := r.stepTimeout(i); d > 0 {
+				deadline := at.Add(d)
+				s.Deadline = &deadline
+			}
+		}
+	case *StepApproved:
+		r.decided(e.Step, decision("approved", e.By, e.Comment), at)
+	case *StepRejected:
+		r.decided(e.Step, decision("rejected", e.By, e.Comment), at)
 	case *RunSucceeded:
 		r.Status, r.FinishedAt = RunStatusSucceeded, &at
 	case *RunFailed:
@@ -239,10 +252,25 @@ func (r *Run) needsOf(i int) []string {
 
 func (r *Run) skipRest() { r.skipWaiting("the run was cancelled") }
 
+// decided records the decision on an approval step.
+func (r *Run) decided(step string, result DriverResult, at time.Time) {
+	i := r.stepIndex(step)
+	if i < 0 {
+		return
+	}
+	s := &r.Steps[i]
+	s.Result, s.FinishedAt, s.Deadline, s.Reason = &result, &at, nil, ""
+	s.Status = StepStatusSucceeded
+	if !result.Success {
+		s.Status = StepStatusFailed
+		r.skipDependants(i)
+	}
+}
+
 // skipWaiting skips every step still waiting or running, saying why.
 func (r *Run) skipWaiting(reason string) {
 	for i := range r.Steps {
-		if s := &r.Steps[i]; s.Status == StepStatusPending || s.Status == StepStatusDispatched {
+		if s := &r.Steps[i]; s.Status == StepStatusPending || s.Status == StepStatusDispatched || s.Status == StepStatusWaiting {
 			s.Status, s.Reason, s.Deadline, s.RetryAt = StepStatusSkipped, reason, nil, nil
 		}
 	}
@@ -365,11 +393,13 @@ func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
 		return
 	}
 	for i, s := range a.state.Steps {
-		if s.Status != StepStatusDispatched {
+		if s.Status != StepStatusDispatched && s.Status != StepStatusWaiting {
 			continue
 		}
 		reason := ""
 		switch {
+		case s.Status == StepStatusWaiting && s.Deadline != nil && !now.Before(*s.Deadline):
+			reason = fmt.Sprintf("no decision within the approval's timeout of %s", a.state.Pipeline.Steps[i].Timeout)
 		case s.Deadline != nil && !now.Before(*s.Deadline):
 			reason = fmt.Sprintf("no result within the step's timeout of %s", a.state.Pipeline.Steps[i].Timeout)
 		case slices.Contains(silent, s.ID):
@@ -389,10 +419,14 @@ func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
 	ready := r.ready(now)
 	for _, i := range ready {
 		s := r.Steps[i]
+		if r.isApproval(i) {
+			a.record(&ApprovalRequested{Meta: a.meta(TypeApprovalRequested, c), Step: s.ID})
+			continue
+		}
 		a.record(&StepDispatched{Meta: a.meta(TypeStepDispatched, c), Step: s.ID, Driver: s.Driver,
 			Attempt: s.Attempt + 1, Event: r.WorkEvent(s.ID)})
 	}
-	if len(ready) > 0 || len(r.InFlight()) > 0 || r.waitsForRetry() {
+	if len(ready) > 0 || len(r.InFlight()) > 0 || r.waitsForRetry() || r.waitsForApproval() {
 		return
 	}
 	for _, s := range r.Steps {
@@ -415,6 +449,16 @@ func (r *Run) failureKind(i int) string {
 		return RetryOnTimeout
 	}
 	return RetryOnFailure
+}
+
+// waitsForApproval reports whether an approval step waits for a decision.
+func (r Run) waitsForApproval() bool {
+	for _, s := range r.Steps {
+		if s.Status == StepStatusWaiting {
+			return true
+		}
+	}
+	return false
 }
 
 // waitsForRetry reports whether a step waits for its retry time.

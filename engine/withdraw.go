@@ -31,7 +31,7 @@ func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain
 				continue
 			}
 			i := slices.IndexFunc(st.Run.Steps, func(s domain.StepState) bool { return s.ID == ev.Step })
-			if i >= 0 {
+			if i >= 0 && st.Run.Steps[i].Driver != "" {
 				errs = append(errs, e.withdraw(ctx, runID, st.Run.Resource.Type, domain.StepState{ID: ev.Step, Driver: st.Run.Steps[i].Driver, Attempt: ev.Attempt}))
 			}
 		case *domain.RunCancelled:

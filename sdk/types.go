@@ -44,10 +44,14 @@ type Pipeline struct {
 //
 // Needs names the steps that must succeed before this one runs: nil means
 // the step before it, an empty list none (the step starts with the run).
+//
+// Type "approval" makes a step that runs no driver and waits for
+// ApproveStep or RejectStep.
 type Step struct {
 	ID     string   `json:"id"`
 	Name   string   `json:"name,omitempty"`
-	Driver string   `json:"driver"`
+	Type   string   `json:"type,omitempty"`
+	Driver string   `json:"driver,omitempty"`
 	Needs  []string `json:"needs,omitempty"`
 	// Timeout bounds each attempt (a Go duration string such as "90s").
 	Timeout string       `json:"timeout,omitempty"`
