@@ -19,6 +19,7 @@ type stepBody struct {
 	Needs   []string   `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
 	Timeout string     `json:"timeout,omitempty" maxLength:"32" doc:"bounds each attempt, a Go duration such as 90s or 10m: an attempt with no result by then times out" example:"10m"`
 	Retry   *retryBody `json:"retry,omitempty" doc:"when and how often to try the step again"`
+	When    string     `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over resource, pipeline, run and the results of the steps this one needs: the step runs only if it is true when its needs are met, and is skipped otherwise" example:"resource.spec.ref == \"main\""`
 }
 
 type retryBody struct {
@@ -66,7 +67,7 @@ type pipelineReplacement struct {
 func (b pipelineBody) pipeline() domain.Pipeline {
 	steps := make([]domain.Step, len(b.Steps))
 	for i, st := range b.Steps {
-		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Type: st.Type, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy()}
+		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Type: st.Type, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy(), When: st.When}
 	}
 	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata,
 		Timeout: b.Timeout}.WithStepIDs()

@@ -16,17 +16,20 @@ type Handler struct {
 	store     EventStore
 	schemas   SchemaValidator
 	resources ResourceIndex
-	now       Clock
-	newID     IDs
+	now        Clock
+	newID      IDs
+	conditions domain.Conditions
 }
 
-// Deps are the ports a Handler needs; every field is required.
+// Deps are the ports a Handler needs; every field is required but
+// Conditions: without it, pipelines with `when` conditions are refused.
 type Deps struct {
-	Store     EventStore
-	Schemas   SchemaValidator
-	Resources ResourceIndex
-	Now       Clock
-	NewID     IDs
+	Store      EventStore
+	Schemas    SchemaValidator
+	Resources  ResourceIndex
+	Now        Clock
+	NewID      IDs
+	Conditions domain.Conditions
 }
 
 // Validate reports every missing port.
@@ -55,7 +58,8 @@ func New(deps Deps) (*Handler, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
-	return &Handler{store: deps.Store, schemas: deps.Schemas, resources: deps.Resources, now: deps.Now, newID: deps.NewID}, nil
+	return &Handler{store: deps.Store, schemas: deps.Schemas, resources: deps.Resources, now: deps.Now, newID: deps.NewID,
+		conditions: deps.Conditions}, nil
 }
 
 // aggregate is what every domain aggregate offers to be loaded and saved.

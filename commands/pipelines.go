@@ -20,6 +20,9 @@ func (h *Handler) SavePipeline(ctx context.Context, c SavePipeline, mode Definit
 	if err := domain.CheckPipeline(p); err != nil {
 		return domain.Pipeline{}, err
 	}
+	if problems := domain.CheckConditions(p, h.conditions); len(problems) > 0 {
+		return domain.Pipeline{}, problems
+	}
 	if err := h.requireDefinition(ctx, "resource", p.Resource); err != nil {
 		return domain.Pipeline{}, err
 	}

@@ -226,6 +226,7 @@ func (h *Handler) decideRun(ctx context.Context, runID, causationID string, know
 		} else {
 			run = state.aggregate()
 		}
+		run.UseConditions(h.conditions)
 		if err := decide(run, h.cause(runID, causationID)); err != nil {
 			return Outcome{}, err
 		}

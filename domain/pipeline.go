@@ -35,6 +35,9 @@ type Step struct {
 	Needs   []string     `json:"needs,omitempty"`
 	Timeout string       `json:"timeout,omitempty"`
 	Retry   *RetryPolicy `json:"retry,omitempty"`
+	// When is a CEL condition: the step runs only if it is true when its
+	// needs are met, and is skipped otherwise.
+	When string `json:"when,omitempty"`
 }
 
 // MarshalJSON keeps an empty Needs, which means "needs no step", apart from

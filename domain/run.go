@@ -62,8 +62,11 @@ type StepState struct {
 	// timeout; RetryAt is when a step that failed runs again.
 	Deadline *time.Time `json:"deadline,omitempty"`
 	RetryAt  *time.Time `json:"retryAt,omitempty"`
-	// TimedOut says that the failed attempt ended without a result.
-	TimedOut bool `json:"timedOut,omitempty"`
+	// TimedOut says that the failed attempt ended without a result;
+	// ConditionFailed that the step failed because its condition could not
+	// be evaluated (it is not retried: it would fail the same way).
+	TimedOut        bool `json:"timedOut,omitempty"`
+	ConditionFailed bool `json:"conditionFailed,omitempty"`
 }
 
 // Ended reports whether the run is in a terminal state.
@@ -113,10 +116,11 @@ func ResultJSON(r DriverResult) string {
 // RunAggregate is the Run aggregate. Each decision records at most one
 // event, so a crash between two decisions resumes from the log.
 type RunAggregate struct {
-	state   Run
-	exists  bool
-	version uint64
-	changes []Event
+	state      Run
+	exists     bool
+	version    uint64
+	changes    []Event
+	conditions Conditions
 }
 
 // Version is the aggregate version: the number of events applied.
@@ -164,7 +168,7 @@ func (a *RunAggregate) Apply(e Event) {
 		if i := r.stepIndex(e.Step); i >= 0 {
 			s := &r.Steps[i]
 			s.Status, s.Attempt, s.DispatchedAt, s.FinishedAt, s.Result = StepStatusDispatched, e.Attempt, &at, nil, nil
-			s.Reason, s.RetryAt, s.Deadline, s.TimedOut = "", nil, nil, false
+			s.Reason, s.RetryAt, s.Deadline, s.TimedOut, s.ConditionFailed = "", nil, nil, false, false
 			if d := r.stepTimeout(i); d > 0 {
 				deadline := at.Add(d)
 				s.Deadline = &deadline
@@ -213,6 +217,18 @@ func (a *RunAggregate) Apply(e Event) {
 		r.decided(e.Step, decision("approved", e.By, e.Comment), at)
 	case *StepRejected:
 		r.decided(e.Step, decision("rejected", e.By, e.Comment), at)
+	case *StepSkipped:
+		if i := r.stepIndex(e.Step); i >= 0 {
+			r.Steps[i].Status, r.Steps[i].Reason = StepStatusSkipped, e.Reason
+			r.skipDependantsBecause(i, "needs step "+e.Step+", which was skipped")
+		}
+	case *ConditionFailed:
+		if i := r.stepIndex(e.Step); i >= 0 {
+			s := &r.Steps[i]
+			s.Status, s.FinishedAt, s.ConditionFailed = StepStatusFailed, &at, true
+			s.Result = &DriverResult{Success: false, Message: e.Reason, Driver: s.Driver}
+			r.skipDependants(i)
+		}
 	case *RunSucceeded:
 		r.Status, r.FinishedAt = RunStatusSucceeded, &at
 	case *RunFailed:
@@ -279,12 +295,16 @@ func (r *Run) skipWaiting(reason string) {
 // skipDependants skips the waiting steps that need step i, directly or
 // through others, after step i failed.
 func (r *Run) skipDependants(i int) {
+	r.skipDependantsBecause(i, "needs step "+r.Steps[i].ID+", which failed")
+}
+
+func (r *Run) skipDependantsBecause(i int, reason string) {
 	if len(r.Pipeline.Steps) != len(r.Steps) {
 		return
 	}
 	for k := range r.Pipeline.dependants(i) {
 		if s := &r.Steps[k]; s.Status == StepStatusPending {
-			s.Status, s.Reason = StepStatusSkipped, "needs step "+r.Steps[i].ID+", which failed"
+			s.Status, s.Reason = StepStatusSkipped, reason
 		}
 	}
 }
@@ -417,14 +437,30 @@ func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
 	}
 	r := a.state
 	ready := r.ready(now)
+	decidedByCondition := false
 	for _, i := range ready {
 		s := r.Steps[i]
+		if reason, failed := a.condition(i); failed {
+			a.record(&ConditionFailed{Meta: a.meta(TypeConditionFailed, c), Step: s.ID, Reason: reason})
+			decidedByCondition = true
+			continue
+		} else if reason != "" {
+			a.record(&StepSkipped{Meta: a.meta(TypeStepSkipped, c), Step: s.ID, Reason: reason})
+			decidedByCondition = true
+			continue
+		}
 		if r.isApproval(i) {
 			a.record(&ApprovalRequested{Meta: a.meta(TypeApprovalRequested, c), Step: s.ID})
 			continue
 		}
 		a.record(&StepDispatched{Meta: a.meta(TypeStepDispatched, c), Step: s.ID, Driver: s.Driver,
 			Attempt: s.Attempt + 1, Event: r.WorkEvent(s.ID)})
+	}
+	if decidedByCondition {
+		// A skipped or failed step may end the run or make others ready:
+		// decide again on the new state, within the same decision.
+		a.AdvanceWithSilent(c, nil)
+		return
 	}
 	if len(ready) > 0 || len(r.InFlight()) > 0 || r.waitsForRetry() || r.waitsForApproval() {
 		return

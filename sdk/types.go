@@ -56,6 +56,8 @@ type Step struct {
 	// Timeout bounds each attempt (a Go duration string such as "90s").
 	Timeout string       `json:"timeout,omitempty"`
 	Retry   *RetryPolicy `json:"retry,omitempty"`
+	// When is a CEL condition; the step is skipped when it is false.
+	When string `json:"when,omitempty"`
 }
 
 // RetryPolicy says how often a step is tried: Attempts counts the first try;

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/conditions"
 	"github.com/conveyor/conveyor/adapters/etcdstore"
 	"github.com/conveyor/conveyor/adapters/eventbus"
 	"github.com/conveyor/conveyor/adapters/eventstore"
@@ -137,9 +138,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		kv.SetBulkLimits(etcdstore.EmbeddedBulkLimits)
 	}
 	readModel := projections.NewReadModel(kv)
+	conds, err := conditions.New()
+	if err != nil {
+		return err
+	}
 	handler, err := commands.New(commands.Deps{
 		Store: store, Schemas: schema.New(), Resources: readModel,
-		Now: time.Now, NewID: func() string { return uuid.NewString() },
+		Now: time.Now, NewID: func() string { return uuid.NewString() }, Conditions: conds,
 	})
 	if err != nil {
 		return err
