@@ -141,6 +141,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerCredentials()
 	s.registerDrivers(deps.LogWriter, deps.Broadcaster)
 	annotatePatterns(s.api.OpenAPI())
+	addExamples(s.api.OpenAPI())
 	return s, nil
 }
 

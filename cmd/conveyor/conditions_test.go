@@ -25,8 +25,14 @@ func TestWhenSkipsAStepVisibly(t *testing.T) {
 	}})
 	var deploys, announces atomic.Int32
 	runDriver(t, s, "tester", func(ctx context.Context, req sdk.Request) sdk.Result { return sdk.Result{Success: true} })
-	runDriver(t, s, "deployer", func(ctx context.Context, req sdk.Request) sdk.Result { deploys.Add(1); return sdk.Result{Success: true} })
-	runDriver(t, s, "announcer", func(ctx context.Context, req sdk.Request) sdk.Result { announces.Add(1); return sdk.Result{Success: true} })
+	runDriver(t, s, "deployer", func(ctx context.Context, req sdk.Request) sdk.Result {
+		deploys.Add(1)
+		return sdk.Result{Success: true}
+	})
+	runDriver(t, s, "announcer", func(ctx context.Context, req sdk.Request) sdk.Result {
+		announces.Add(1)
+		return sdk.Result{Success: true}
+	})
 
 	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("feature", "topic-branch"))["runid"].(string)
 	run := s.waitRun(runID)

@@ -58,7 +58,9 @@ func TestDiamondPipelineRunsBranchesAtTheSameTime(t *testing.T) {
 		return sdk.Result{Success: true, Message: req.Step + " ok"}
 	}
 	seenByD := make(chan map[string]string, 1)
-	runDriver(t, s, "checkout", func(ctx context.Context, req sdk.Request) sdk.Result { return sdk.Result{Success: true, Message: "checked out"} })
+	runDriver(t, s, "checkout", func(ctx context.Context, req sdk.Request) sdk.Result {
+		return sdk.Result{Success: true, Message: "checked out"}
+	})
 	runDriver(t, s, "unit", branch)
 	runDriver(t, s, "lint", branch)
 	runDriver(t, s, "publish", func(ctx context.Context, req sdk.Request) sdk.Result {
@@ -90,7 +92,9 @@ func TestFailedBranchSkipsItsDependants(t *testing.T) {
 		{"id": "c", "driver": "lint", "needs": []string{}},
 		{"id": "d", "driver": "publish", "needs": []string{"b", "c"}},
 	}})
-	runDriver(t, s, "unit", func(ctx context.Context, req sdk.Request) sdk.Result { return sdk.Result{Success: false, Message: "3 tests failed"} })
+	runDriver(t, s, "unit", func(ctx context.Context, req sdk.Request) sdk.Result {
+		return sdk.Result{Success: false, Message: "3 tests failed"}
+	})
 	runDriver(t, s, "lint", func(ctx context.Context, req sdk.Request) sdk.Result {
 		time.Sleep(200 * time.Millisecond) // finishes after b failed
 		return sdk.Result{Success: true, Message: "clean"}
