@@ -30,9 +30,25 @@ type Work struct {
 // result is recorded, or its run was cancelled), so that a driver whose
 // consumer starts over is not handed finished work again. It must be
 // idempotent and take work that is already gone as done.
+//
+// Stop tells the driver of work already delivered that it no longer
+// matters (its run was cancelled or ended, or its attempt timed out), so
+// that the driver can cancel what it is doing. It is best effort and may be
+// sent more than once.
 type Dispatcher interface {
 	Dispatch(ctx context.Context, w Work) error
 	Withdraw(ctx context.Context, w Work) error
+	Stop(ctx context.Context, s Stop) error
+}
+
+// Stop is a notice to a driver to stop the work of a step's attempt.
+type Stop struct {
+	Driver  string
+	RunID   string
+	Step    string
+	Attempt int
+	// Reason is why, for the driver's logs: "the run was cancelled".
+	Reason string
 }
 
 // StepMessageID is the message id of a step's work: {run_id}.{step}.{attempt}.

@@ -17,11 +17,25 @@ import (
 	"github.com/google/uuid"
 )
 
-// recorder is a dispatcher that keeps every work it is handed, and every
-// work withdrawn.
+// recorder is a dispatcher that keeps every work it is handed, every work
+// withdrawn and every stop notice.
 type recorder struct {
 	mu               sync.Mutex
 	works, withdrawn []engine.Work
+	stops            []engine.Stop
+}
+
+func (r *recorder) Stop(_ context.Context, s engine.Stop) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stops = append(r.stops, s)
+	return nil
+}
+
+func (r *recorder) stopped() []engine.Stop {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]engine.Stop(nil), r.stops...)
 }
 
 func (r *recorder) Withdraw(_ context.Context, w engine.Work) error {

@@ -32,18 +32,21 @@ func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain
 			}
 			i := slices.IndexFunc(st.Run.Steps, func(s domain.StepState) bool { return s.ID == ev.Step })
 			if i >= 0 && st.Run.Steps[i].Driver != "" {
-				errs = append(errs, e.withdraw(ctx, runID, st.Run.Resource.Type, domain.StepState{ID: ev.Step, Driver: st.Run.Steps[i].Driver, Attempt: ev.Attempt}))
+				errs = append(errs, e.withdrawAndStop(ctx, runID, st.Run.Resource.Type,
+					domain.StepState{ID: ev.Step, Driver: st.Run.Steps[i].Driver, Attempt: ev.Attempt}, "the attempt timed out"))
 			}
 		case *domain.RunCancelled:
-			errs = append(errs, e.withdrawCurrent(ctx, runID))
+			errs = append(errs, e.withdrawCurrent(ctx, runID, "the run was cancelled"))
+		case *domain.RunFailed:
+			errs = append(errs, e.withdrawCurrent(ctx, runID, "the run failed: "+ev.Message))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// withdrawCurrent withdraws the work of the steps a cancelled run had
-// dispatched and not had results for.
-func (e *Engine) withdrawCurrent(ctx context.Context, runID string) error {
+// withdrawCurrent withdraws the work of the steps an ended run had
+// dispatched and not had results for, and tells their drivers to stop.
+func (e *Engine) withdrawCurrent(ctx context.Context, runID, reason string) error {
 	st, err := e.cmd.LoadRun(ctx, runID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
@@ -53,12 +56,19 @@ func (e *Engine) withdrawCurrent(ctx context.Context, runID string) error {
 	}
 	var errs []error
 	for _, step := range st.Run.Steps {
-		if step.Attempt == 0 || step.DispatchedAt == nil || step.Result != nil {
+		if step.Driver == "" || step.Attempt == 0 || step.DispatchedAt == nil || step.Result != nil {
 			continue // never dispatched, or its result is in
 		}
-		errs = append(errs, e.withdraw(ctx, runID, st.Run.Resource.Type, step))
+		errs = append(errs, e.withdrawAndStop(ctx, runID, st.Run.Resource.Type, step, reason))
 	}
 	return errors.Join(errs...)
+}
+
+// withdrawAndStop withdraws the work of a step still out and tells its
+// driver to stop it, saying why.
+func (e *Engine) withdrawAndStop(ctx context.Context, runID, resourceType string, step domain.StepState, reason string) error {
+	return errors.Join(e.withdraw(ctx, runID, resourceType, step),
+		e.dispatch.Stop(ctx, Stop{Driver: step.Driver, RunID: runID, Step: step.ID, Attempt: step.Attempt, Reason: reason}))
 }
 
 func (e *Engine) withdraw(ctx context.Context, runID, resourceType string, step domain.StepState) error {

@@ -47,4 +47,8 @@ func TestWorkIsWithdrawnOnceItsStepIsDone(t *testing.T) {
 	if diff := cmp.Diff(want, other.gone()); diff != "" {
 		t.Errorf("withdrawn (-want +got):\n%s", diff)
 	}
+	stops := []engine.Stop{{Driver: "compiler", RunID: cancelled.CorrelationID, Step: "compile", Attempt: 1, Reason: "the run was cancelled"}}
+	if diff := cmp.Diff(stops, other.stopped()); diff != "" {
+		t.Errorf("stop notices (-want +got): only the cancelled run's step in flight gets one\n%s", diff)
+	}
 }

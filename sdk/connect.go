@@ -17,8 +17,8 @@ import (
 // the token of CONVEYOR_TOKEN; replies on the driver's own inbox prefix, the
 // only one its credentials may read.
 func (m *Manager) connect() (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name("conveyor-driver-" + m.d.Name()), nats.MaxReconnects(-1),
-		nats.CustomInboxPrefix(driverInbox(m.d.Name()))}
+	opts := append([]nats.Option{nats.Name("conveyor-driver-" + m.d.Name()), nats.MaxReconnects(-1),
+		nats.CustomInboxPrefix(driverInbox(m.d.Name()))}, m.connectionLogs()...)
 	if m.opts.natsToken != "" && !hasUserInfo(m.opts.natsURL) {
 		opts = append(opts, nats.Token(m.opts.natsToken))
 	}
@@ -29,7 +29,25 @@ func (m *Manager) connect() (*nats.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sdk: connect to %s: %w", RedactURL(m.opts.natsURL), err)
 	}
+	m.opts.logger.Info("connected to NATS", "driver", m.d.Name(), "url", RedactURL(nc.ConnectedUrlRedacted()))
 	return nc, nil
+}
+
+// connectionLogs are the handlers that log losing and regaining NATS:
+// while it is gone, no work arrives and no result or log line leaves.
+func (m *Manager) connectionLogs() []nats.Option {
+	log := m.opts.logger.With("driver", m.d.Name())
+	return []nats.Option{
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: the driver closed it itself
+				log.Warn("lost the connection to NATS; reconnecting", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("reconnected to NATS", "url", RedactURL(nc.ConnectedUrlRedacted()))
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { log.Info("NATS connection closed") }),
+	}
 }
 
 // consumer asks the server for the driver's durable consumer and binds to

@@ -19,6 +19,22 @@
 // published, so a crash redelivers it; a panic in Reconcile is a failed
 // result; long work keeps its message with in-progress acknowledgements.
 //
+// While a reconcile of a pipeline step runs, the Manager sends a heartbeat
+// every second, so that the server notices within seconds when the driver
+// dies mid-step. When the server stops a step's work (its run was
+// cancelled, failed or timed out, or the attempt timed out), the
+// reconcile's context is cancelled and context.Cause(ctx) wraps
+// ErrWorkStopped with the reason: stop promptly (exec.CommandContext kills
+// the command). The logger then writes one last line, "stopped: REASON;
+// later lines of this step are not stored", and drops what is logged after
+// it. The result returned afterwards is still published and recorded as
+// ignored, and the message acknowledged. Work whose stop notice arrived
+// before the work itself (it was on its way when the server withdrew it)
+// is not started.
+//
+// The Manager logs when it connects to NATS, loses the connection and
+// regains it.
+//
 // Client is a typed client of the REST API, configured from
 // CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT.
 //

@@ -27,6 +27,20 @@ type Logger struct {
 	mu      sync.Mutex
 	partial []byte
 	dropped atomic.Int64
+	// halted is set once the server stopped the work: later lines are
+	// not stored (see stop).
+	halted atomic.Bool
+}
+
+// stop writes a last line saying why the work was stopped; lines logged
+// after it are not stored, so a cancelled run's log ends where it was
+// cancelled. They still reach the local logger at debug level.
+func (l *Logger) stop(reason string) {
+	if l == nil || l.halted.Load() {
+		return
+	}
+	l.line("stopped: " + reason + "; later lines of this step are not stored")
+	l.halted.Store(true)
 }
 
 func newLogger(js jetstream.JetStream, runID, driver, pipeline, step string, local *slog.Logger) *Logger {
@@ -89,7 +103,7 @@ func (l *Logger) line(msg string) {
 		return
 	}
 	l.local.Debug(msg, "run", l.runID, "driver", l.driver)
-	if l.js == nil || l.runID == "" {
+	if l.js == nil || l.runID == "" || l.halted.Load() {
 		return
 	}
 	now := time.Now()

@@ -17,6 +17,7 @@ import (
 type Manager struct {
 	d    Driver
 	opts options
+	work *inflight
 }
 
 // NewManager checks the driver and the options.
@@ -44,7 +45,7 @@ func NewManager(d Driver, opts ...Option) (*Manager, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Manager{d: d, opts: o}, nil
+	return &Manager{d: d, opts: o, work: newInflight()}, nil
 }
 
 func validName(s string) bool {
@@ -100,6 +101,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("sdk: consumer %s: %w", m.d.Name(), err)
+	}
+	if sub, err := m.followStops(nc); err != nil {
+		m.opts.logger.Warn("not following stop notices: cancelled runs are not stopped here", "driver", m.d.Name(), "err", err)
+	} else {
+		defer func() { _ = sub.Unsubscribe() }()
 	}
 
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -162,12 +168,19 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 	step := work.Step
 	isStep := strings.HasPrefix(msg.Subject(), "drivers.")
 	logger := newLogger(js, work.RunID, m.d.Name(), resource.Pipeline, step, log)
+	stepCtx, done, reason, ok := m.work.start(ctx, workKey(work.RunID, work.Step, work.Attempt), logger)
+	if !ok {
+		log.Info("work not started: "+reason, "run", work.RunID, "step", work.Step)
+		_ = msg.Ack() // the server withdrew it; its result would be ignored
+		return
+	}
+	defer done()
 	stopProgress := keepInProgress(msg, m.opts.ackWait/3)
 	stopBeats := func() {}
 	if isStep && work.Step != "" {
 		stopBeats = sendHeartbeats(js.Conn(), m.d.Name(), work, HeartbeatInterval)
 	}
-	result := m.reconcile(ctx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
+	result := m.reconcile(stepCtx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
 		Step: step, Attempt: work.Attempt, Log: logger})
 	stopBeats()
 	stopProgress()

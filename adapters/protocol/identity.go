@@ -37,6 +37,6 @@ func DriverPermissions(driver string) (publish, subscribe []string) {
 		"$JS.ACK." + MessagesStream + "." + driver + ".>",
 		HeartbeatSubjectOf(driver),
 	}
-	subscribe = []string{DriverInbox(driver) + ".>"}
+	subscribe = []string{DriverInbox(driver) + ".>", StopSubject(driver)}
 	return publish, subscribe
 }
