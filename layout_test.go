@@ -31,7 +31,10 @@ var rules = []rule{
 	{tree: "projections", own: []string{"domain"}, thirdParty: []string{"github.com/google/uuid"}},
 	{tree: "engine", own: []string{"domain", "commands", "projections"}, thirdParty: []string{"github.com/google/uuid"}},
 	{tree: "api", own: []string{"domain", "commands", "projections"}},
-	{tree: "sdk", own: nil},
+	// A driver compiles the sdk: it stays small, with NATS's client and
+	// what it needs, and the WebSocket client for streams; never a server.
+	{tree: "sdk", own: nil, thirdParty: []string{"github.com/nats-io/nats.go", "github.com/nats-io/nkeys",
+		"github.com/nats-io/nuid", "github.com/coder/websocket", "github.com/klauspost/compress"}},
 }
 
 // violation is one forbidden import.
@@ -112,6 +115,8 @@ func TestImportRuleCanFail(t *testing.T) {
 		{"engine", module + "/adapters/protocol"},
 		{"api", module + "/adapters/schema"},
 		{"sdk", module + "/domain"},
+		{"sdk", "github.com/nats-io/nats-server/v2/server"},
+		{"sdk", "go.etcd.io/etcd/server/v3/embed"},
 	}
 	for _, tc := range cases {
 		var r rule
