@@ -31,6 +31,8 @@ const (
 		"sequence":1042,"actor":{"kind":"server","name":"engine"},"step":"compile","driver":"compiler","attempt":1,"event":"update"}`
 	exampleLogLine = `{"sequence":3,"runid":` + exampleRunID + `,"driver":"compiler","pipeline":"ci","step":"compile",
 		"timestamp":"1795510841","time":"2026-11-24T09:00:41.123456789Z","message":"built app-1-abc123.tar.gz"}`
+	exampleDriver = `{"name":"compiler","resources":["build"],"connected":true,"pending":0,"inFlight":1,
+		"instances":[{"id":"K7Q2M9XW4RTA","host":"builder-1","version":"v0.4.0","since":"2026-11-24T08:00:00Z","lastSeen":"2026-11-24T09:00:40Z"}]}`
 	exampleToken = `{"name":"ci","id":"3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d","role":"operator"}`
 )
 
@@ -67,6 +69,8 @@ var examples = map[string]string{
 	"TokenIssued":           `{"token":"cvy_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE"}`,
 	"TokenView":             exampleToken,
 	"TokenListOutputBody":   `{"items":[` + exampleToken + `]}`,
+	"DriverView":            exampleDriver,
+	"DriversOutputBody":     `{"items":[` + exampleDriver + `]}`,
 	"CredentialsOutputBody": `{"name":"compiler","token":"cvy_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE","natsUrl":"nats://cvy_EXAMPLE@127.0.0.1:4222"}`,
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
@@ -83,8 +84,9 @@ type namedPipelineInput struct {
 }
 
 type pipelineOutput struct {
-	Status int
-	Body   domain.Pipeline
+	Status  int
+	Warning string `header:"Conveyor-Warning" doc:"set when a step names a driver that never connected (most likely a typo): the pipeline is stored, but its runs will wait for that driver"`
+	Body    domain.Pipeline
 }
 
 func pipelineOf(v projections.PipelineView) domain.Pipeline { return v.Pipeline }
@@ -97,7 +99,7 @@ func (s *Server) registerPipelines() {
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return &pipelineOutput{Status: status, Body: p}, nil
+			return &pipelineOutput{Status: status, Body: p, Warning: strings.Join(s.unseenDrivers(ctx, p), "; ")}, nil
 		}
 	}
 	create := s.op(http.MethodPost, "/pipelines", "create-pipeline", "Create a pipeline (409 if it exists)",

@@ -83,6 +83,18 @@ type Deps struct {
 	LogWriter LogWriter
 	// Broadcaster, when set, serves POST /drivers/broadcast-message.
 	Broadcaster Broadcaster
+	// Drivers, when set, serves GET /drivers, warns of pipelines naming a
+	// driver never seen, and says which run steps wait for a driver with
+	// no instance connected.
+	Drivers DriverDirectory
+}
+
+// DriverDirectory knows which drivers exist and which are connected.
+type DriverDirectory interface {
+	Drivers(ctx context.Context) ([]projections.DriverView, error)
+	Driver(ctx context.Context, name string) (projections.DriverView, bool, error)
+	Connected(ctx context.Context, driver string) bool
+	Seen(ctx context.Context, driver string) bool
 }
 
 // TokenTable is the read model of API tokens: it authenticates requests,

@@ -25,7 +25,6 @@ type runsInput struct {
 	PageInput
 }
 
-func runOf(v projections.RunView) domain.Run { return v.Run }
 
 func (s *Server) registerRuns() {
 	const tag = "runs"
@@ -36,7 +35,7 @@ func (s *Server) registerRuns() {
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return mapList(views, next, runOf), nil
+			return mapList(views, next, func(v projections.RunView) domain.Run { return s.withWaiting(ctx, v.Run) }), nil
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run",
@@ -61,7 +60,7 @@ func (s *Server) registerRuns() {
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return &runOutput{Body: v.Run}, nil
+			return &runOutput{Body: s.withWaiting(ctx, v.Run)}, nil
 		})
 
 	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/cancel", "cancel-run", "Cancel a running run: no further step runs",

@@ -90,6 +90,8 @@ type Server struct {
 	// the tokens it knows.
 	auth   Authenticator
 	tokens TokenTable
+	// drivers, when set, knows the drivers (see Deps.Drivers).
+	drivers DriverDirectory
 }
 
 // New builds the API over its dependencies.
@@ -140,6 +142,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerFallback()
 	s.registerCredentials()
 	s.registerDrivers(deps.LogWriter, deps.Broadcaster)
+	s.drivers = deps.Drivers
+	s.registerDriverDirectory()
 	annotatePatterns(s.api.OpenAPI())
 	addExamples(s.api.OpenAPI())
 	return s, nil

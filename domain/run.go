@@ -67,6 +67,10 @@ type StepState struct {
 	// be evaluated (it is not retried: it would fail the same way).
 	TimedOut        bool `json:"timedOut,omitempty"`
 	ConditionFailed bool `json:"conditionFailed,omitempty"`
+	// Waiting is filled in when the run is read, never stored: why a
+	// dispatched step may wait long ("no instance of driver X is
+	// connected").
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // Ended reports whether the run is in a terminal state.

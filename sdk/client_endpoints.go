@@ -150,25 +150,39 @@ func (c *Client) DeleteResource(ctx context.Context, typ, name string) error {
 	return err
 }
 
-// CreatePipeline defines a pipeline; ErrConflict if it exists.
+// CreatePipeline defines a pipeline; ErrConflict if it exists. The
+// answer's Warnings name steps whose drivers never connected.
 func (c *Client) CreatePipeline(ctx context.Context, p Pipeline) (Pipeline, error) {
-	var out Pipeline
-	_, err := c.do(ctx, http.MethodPost, "/pipelines", p, &out)
-	return out, err
+	return c.savePipeline(ctx, http.MethodPost, "/pipelines", p)
 }
 
 // ApplyPipeline creates or updates a pipeline.
 func (c *Client) ApplyPipeline(ctx context.Context, p Pipeline) (Pipeline, error) {
-	var out Pipeline
-	_, err := c.do(ctx, http.MethodPost, "/pipelines/apply", p, &out)
-	return out, err
+	return c.savePipeline(ctx, http.MethodPost, "/pipelines/apply", p)
 }
 
 // ReplacePipeline replaces an existing pipeline.
 func (c *Client) ReplacePipeline(ctx context.Context, p Pipeline) (Pipeline, error) {
+	return c.savePipeline(ctx, http.MethodPut, "/pipelines/"+esc(p.Name), p)
+}
+
+func (c *Client) savePipeline(ctx context.Context, method, path string, p Pipeline) (Pipeline, error) {
 	var out Pipeline
-	_, err := c.do(ctx, http.MethodPut, "/pipelines/"+esc(p.Name), p, &out)
+	h, err := c.do(ctx, method, path, p, &out)
+	if w := h.Get("Conveyor-Warning"); w != "" {
+		out.Warnings = strings.Split(w, "; ")
+	}
 	return out, err
+}
+
+// Drivers lists the drivers the server knows: connected instances, resource
+// types, pending and in-flight work.
+func (c *Client) Drivers(ctx context.Context) ([]DriverView, error) {
+	var out struct {
+		Items []DriverView `json:"items"`
+	}
+	_, err := c.do(ctx, http.MethodGet, "/drivers", nil, &out)
+	return out.Items, err
 }
 
 // Pipeline reads one pipeline.

@@ -102,6 +102,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sdk: consumer %s: %w", m.d.Name(), err)
 	}
+	defer m.announce(nc, PresenceInterval)()
 	if sub, err := m.followStops(nc); err != nil {
 		m.opts.logger.Warn("not following stop notices: cancelled runs are not stopped here", "driver", m.d.Name(), "err", err)
 	} else {

@@ -38,6 +38,28 @@ type Pipeline struct {
 	Metadata    map[string]string `json:"metadata,omitempty"`
 	// Timeout bounds a whole run (a Go duration string such as "1h").
 	Timeout string `json:"timeout,omitempty"`
+	// Warnings, on an answer to a save, name the steps whose drivers never
+	// connected (most likely a typo).
+	Warnings []string `json:"-"`
+}
+
+// DriverView is a driver as the server knows it.
+type DriverView struct {
+	Name      string           `json:"name"`
+	Resources []string         `json:"resources"`
+	Connected bool             `json:"connected"`
+	Instances []DriverInstance `json:"instances"`
+	Pending   uint64           `json:"pending"`
+	InFlight  uint64           `json:"inFlight"`
+}
+
+// DriverInstance is one running process of a driver.
+type DriverInstance struct {
+	ID       string    `json:"id"`
+	Host     string    `json:"host,omitempty"`
+	Version  string    `json:"version,omitempty"`
+	Since    time.Time `json:"since"`
+	LastSeen time.Time `json:"lastSeen"`
 }
 
 // Step is one step of a pipeline.
@@ -128,6 +150,9 @@ type RunStep struct {
 	Deadline *time.Time `json:"deadline,omitempty"`
 	RetryAt  *time.Time `json:"retryAt,omitempty"`
 	TimedOut bool       `json:"timedOut,omitempty"`
+	// Waiting says why a dispatched step may wait long: no instance of its
+	// driver is connected.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // WriteResult answers a resource create or replace. A replace's answer is

@@ -36,6 +36,7 @@ func DriverPermissions(driver string) (publish, subscribe []string) {
 		"$JS.API.CONSUMER.MSG.NEXT." + MessagesStream + "." + driver,
 		"$JS.ACK." + MessagesStream + "." + driver + ".>",
 		HeartbeatSubjectOf(driver),
+		PresenceSubjectOf(driver),
 	}
 	subscribe = []string{DriverInbox(driver) + ".>", StopSubject(driver)}
 	return publish, subscribe

@@ -190,6 +190,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if cfg.NATSURL == "" {
 		driverNATS = in.natsURL
 	}
+	directory := protocol.NewDirectory(js)
 	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers).WithTimers(runningRuns(readModel), cfg.HeartbeatLease)
 	writer := protocol.NewWriter(js)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
@@ -203,6 +204,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		Engine:      pm,
 		LogWriter:   writer,
 		Broadcaster: writer,
+		Drivers:     directory,
 	})
 	if err != nil {
 		return err
@@ -227,6 +229,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 			Workers: engine.DefaultWorkers, RequireSender: cfg.NATSAuth, Redelivered: apiServer.Redelivered("intake")}, pm.RecordResult)
 	})
 	g.Go(func() error { return protocol.ServeConsumers(gctx, in.nc, js, log.With("component", "consumers")) })
+	g.Go(func() error { return directory.Follow(gctx, in.nc) })
 	g.Go(func() error {
 		return protocol.FollowHeartbeats(gctx, in.nc, func(_ string, hb protocol.Heartbeat, at time.Time) {
 			pm.Heartbeat(hb.RunID, hb.Step, hb.Attempt, at)

@@ -1,0 +1,78 @@
+package sdk
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// PresenceSubject is where a running driver announces itself: core NATS,
+// {PresenceSubject}.{driver}, every PresenceInterval, and once more with
+// "leaving" when it stops. The server lists what it hears at GET /drivers.
+const PresenceSubject = "conveyor.presence"
+
+// PresenceInterval is how often a driver announces itself.
+const PresenceInterval = 5 * time.Second
+
+// announcement is what a driver says of itself.
+type announcement struct {
+	Driver    string    `json:"driver"`
+	Instance  string    `json:"instance"`
+	Resources []string  `json:"resources"`
+	Version   string    `json:"version,omitempty"`
+	Host      string    `json:"host,omitempty"`
+	Since     time.Time `json:"since"`
+	Leaving   bool      `json:"leaving,omitempty"`
+}
+
+// announce says the driver is here now and every interval, until the
+// returned stop, which says it is leaving.
+func (m *Manager) announce(nc *nats.Conn, interval time.Duration) (stop func()) {
+	host, _ := os.Hostname()
+	a := announcement{Driver: m.d.Name(), Instance: rand.Text()[:12], Resources: m.d.Resources(),
+		Version: sdkVersion(), Host: host, Since: time.Now().UTC()}
+	subject := PresenceSubject + "." + m.d.Name()
+	send := func() {
+		body, _ := json.Marshal(a)
+		_ = nc.Publish(subject, body)
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			send()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		a.Leaving = true
+		send()
+		_ = nc.Flush()
+	}
+}
+
+// sdkVersion is the version of this module in the driver's build.
+func sdkVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == "github.com/conveyor/conveyor" {
+			return dep.Version
+		}
+	}
+	return info.Main.Version
+}
