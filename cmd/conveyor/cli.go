@@ -58,6 +58,8 @@ var clientCommands = map[string]func(*cli, []string) int{
 	"ready":   (*cli).ready,
 	"cancel":  (*cli).cancel,
 	"retry":   (*cli).retry,
+	"approve": (*cli).approve,
+	"reject":  (*cli).reject,
 }
 
 // runClient runs one client command with the process's streams.

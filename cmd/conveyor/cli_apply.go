@@ -174,10 +174,14 @@ func (c *cli) applyOne(d document) (string, int) {
 		if err := json.Unmarshal(d.Raw, &p); err != nil {
 			return "", c.fail("apply Pipeline", err)
 		}
-		if _, err := c.client.ApplyPipeline(c.ctx, p); err != nil {
+		saved, err := c.client.ApplyPipeline(c.ctx, p)
+		if err != nil {
 			return "", c.fail("apply pipeline/"+p.Name, err)
 		}
 		fmt.Fprintf(c.stdout, "pipeline/%s applied\n", p.Name)
+		for _, w := range saved.Warnings {
+			fmt.Fprintf(c.stderr, "warning: pipeline/%s: %s\n", p.Name, w)
+		}
 	case "Resource":
 		var r sdk.Resource
 		if err := json.Unmarshal(d.Raw, &r); err != nil {

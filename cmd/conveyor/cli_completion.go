@@ -21,7 +21,7 @@ func completion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: conveyor completion bash|zsh")
 		return exitUsage
 	}
-	commands := "server apply get delete runs run cancel retry logs events trace tokens drivers ready projections bench completion version"
+	commands := "server apply get delete runs run cancel retry approve reject logs events trace tokens drivers ready projections bench completion version"
 	kindWords := "definitions pipelines resources runs"
 	script := strings.NewReplacer("{{commands}}", commands, "{{kinds}}", kindWords).Replace(`# conveyor completion
 _conveyor() {

@@ -1,18 +1,27 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
 
-// drivers is `conveyor drivers credentials NAME [--rotate]`: it issues the
-// driver's credentials and prints the NATS URL that carries them alone on
-// stdout, for the driver's CONVEYOR_NATS_URL.
+// drivers is `conveyor drivers [-o table|json|yaml]`: the drivers the
+// server knows, connected or not; and `conveyor drivers credentials NAME
+// [--rotate]`: it issues the driver's credentials and prints the NATS URL
+// that carries them alone on stdout, for the driver's CONVEYOR_NATS_URL.
 func (c *cli) drivers(args []string) int {
-	fs := c.flags("drivers", "credentials NAME [--rotate]")
+	fs := c.flags("drivers", "[-o table|json|yaml] | credentials NAME [--rotate]")
 	rotate := fs.Bool("rotate", false, "revoke the driver's credentials and issue new ones")
-	pos, code := c.parse(fs, args, 2, 2)
+	format := fs.String("o", "table", "output: table, json or yaml")
+	pos, code := c.parse(fs, args, 0, 2)
 	if code >= 0 {
 		return code
 	}
-	if pos[0] != "credentials" {
+	if len(pos) == 0 {
+		return c.listDrivers(*format)
+	}
+	if pos[0] != "credentials" || len(pos) != 2 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -23,4 +32,17 @@ func (c *cli) drivers(args []string) int {
 	fmt.Fprintln(c.stdout, cred.NATSURL)
 	fmt.Fprintf(c.stderr, "credentials of driver %s: shown this once; start the driver with CONVEYOR_NATS_URL set to this URL\n", cred.Name)
 	return exitOK
+}
+
+func (c *cli) listDrivers(format string) int {
+	drivers, err := c.client.Drivers(c.ctx)
+	if err != nil {
+		return c.fail("drivers", err)
+	}
+	return c.show(format, drivers, func(tw *tabwriter.Writer) {
+		tableRow(tw, "NAME", "CONNECTED", "INSTANCES", "RESOURCES", "PENDING", "IN FLIGHT")
+		for _, d := range drivers {
+			tableRow(tw, d.Name, d.Connected, len(d.Instances), strings.Join(d.Resources, ","), d.Pending, d.InFlight)
+		}
+	})
 }

@@ -15,21 +15,57 @@ import (
 func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
 	tableRow(tw, "ID", "PIPELINE", "RESOURCE", "STATUS", "STARTED")
 	for _, r := range runs {
-		tableRow(tw, r.ID, r.Pipeline.Name, r.Resource.Type+"/"+r.Resource.Name, r.Status, r.StartedAt.Local().Format(time.DateTime))
+		status := r.Status
+		for _, s := range r.Steps {
+			if s.Waiting != "" {
+				status += " (" + s.Waiting + ")"
+				break
+			}
+		}
+		tableRow(tw, r.ID, r.Pipeline.Name, r.Resource.Type+"/"+r.Resource.Name, status, r.StartedAt.Local().Format(time.DateTime))
 	}
 }
 
+// runTable shows a run's steps in pipeline order with what each needs, so
+// that a graph of steps reads as one: steps that need the same step run
+// side by side.
 func runTable(tw *tabwriter.Writer, r sdk.Run) {
-	tableRow(tw, "STEP", "DRIVER", "STATUS", "ATTEMPT", "MESSAGE")
-	for _, s := range r.Steps {
-		msg := ""
-		if s.Result != nil {
-			msg = s.Result.Message
+	tableRow(tw, "STEP", "NEEDS", "DRIVER", "STATUS", "ATTEMPT", "MESSAGE")
+	for i, s := range r.Steps {
+		driver := s.Driver
+		if driver == "" {
+			driver = "(approval)"
 		}
-		tableRow(tw, s.ID, s.Driver, stepStatus(r, s), s.Attempt, msg)
+		tableRow(tw, s.ID, strings.Join(needsOf(r.Pipeline, i), ","), driver, stepStatus(r, s), s.Attempt, stepNote(s))
 	}
 	fmt.Fprintf(tw, "\nrun %s of %s/%s (pipeline %s): %s%s\n", r.ID, r.Resource.Type, r.Resource.Name, r.Pipeline.Name,
 		r.Status, messageNote(r.Message))
+}
+
+// needsOf is what step i of p needs: its needs, or the step before it.
+func needsOf(p sdk.Pipeline, i int) []string {
+	if i >= len(p.Steps) {
+		return nil
+	}
+	if p.Steps[i].Needs != nil {
+		return p.Steps[i].Needs
+	}
+	if i == 0 {
+		return nil
+	}
+	return []string{p.Steps[i-1].ID}
+}
+
+// stepNote is the most telling line about a step: its result's message,
+// else why it waits or was skipped.
+func stepNote(s sdk.RunStep) string {
+	switch {
+	case s.Waiting != "":
+		return s.Waiting
+	case s.Result != nil:
+		return s.Result.Message
+	}
+	return s.Reason
 }
 
 // stepStatus is the status to show of a step: a step still pending in a run

@@ -21,11 +21,13 @@ Usage:
   conveyor run RUNID [--at X]           a run's steps and status; --at: as they were at a time or log position
   conveyor cancel RUNID                 cancel a run that has not ended
   conveyor retry RUNID                  resume a failed run from its failed step
+  conveyor approve|reject RUNID STEP    decide on a waiting approval step (-m COMMENT)
   conveyor logs RUNID [-f]              a run's log; -f follows it live until the run ends
   conveyor events [--follow]            the event log, for audits
   conveyor trace RUNID                  why a run happened and what happened in it
   conveyor tokens create NAME --role R  issue an API token (viewer, driver, operator, admin); prints it once
   conveyor tokens list|revoke NAME      the active tokens; revoke one
+  conveyor drivers                      the drivers: connected instances, resource types, pending work
   conveyor drivers credentials NAME     issue a driver's NATS credentials (--rotate: new ones); prints its CONVEYOR_NATS_URL
   conveyor projections rebuild|verify   rebuild the read models from the log, or check them
   conveyor projections parked           events the server's consumers could not handle and set aside
@@ -56,7 +58,7 @@ func run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:])
-	case "apply", "get", "delete", "runs", "run", "cancel", "retry", "logs", "events", "trace", "tokens", "drivers", "ready":
+	case "apply", "get", "delete", "runs", "run", "cancel", "retry", "approve", "reject", "logs", "events", "trace", "tokens", "drivers", "ready":
 		return runClient(ctx, args[0], args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "completion":
 		return completion(args[1:], os.Stdout, os.Stderr)
