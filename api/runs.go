@@ -25,7 +25,6 @@ type runsInput struct {
 	PageInput
 }
 
-
 func (s *Server) registerRuns() {
 	const tag = "runs"
 	huma.Register(s.api, s.op(http.MethodGet, "/runs", "list-runs", "List runs, newest first",

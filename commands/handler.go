@@ -13,9 +13,9 @@ import (
 // answer means the events are durable in the log, and nothing after the
 // append can turn it into an error. The read models follow from the log.
 type Handler struct {
-	store     EventStore
-	schemas   SchemaValidator
-	resources ResourceIndex
+	store      EventStore
+	schemas    SchemaValidator
+	resources  ResourceIndex
 	now        Clock
 	newID      IDs
 	conditions domain.Conditions

@@ -17,7 +17,9 @@ import (
 func TestCLIApprovalsAndDrivers(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 	s := server.client(t, "/conveyor")
-	runDriver(t, s, "compiler", func(ctx context.Context, req sdk.Request) sdk.Result { return sdk.Result{Success: true, Message: "compiled"} })
+	runDriver(t, s, "compiler", func(ctx context.Context, req sdk.Request) sdk.Result {
+		return sdk.Result{Success: true, Message: "compiled"}
+	})
 	const docs = `kind: ResourceDefinition
 name: build
 schema: {type: object}
