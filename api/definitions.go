@@ -59,7 +59,9 @@ type nameInput struct {
 
 type definitionOutput struct {
 	Status int
-	Body   domain.ResourceDefinition
+	// Unchanged is "true" when the save changed nothing.
+	Unchanged string `header:"Conveyor-Unchanged" doc:"true when the definition was already so: nothing was written"`
+	Body      domain.ResourceDefinition
 }
 
 func definitionOf(v projections.DefinitionView) domain.ResourceDefinition {
@@ -70,11 +72,11 @@ func (s *Server) registerDefinitions() {
 	const tag = "resource definitions"
 	save := func(mode commands.DefinitionMode, status int) func(context.Context, *definitionInput) (*definitionOutput, error) {
 		return func(ctx context.Context, in *definitionInput) (*definitionOutput, error) {
-			def, err := s.cmd.SaveDefinition(ctx, commands.SaveDefinition{Definition: in.Body.definition()}, mode)
+			def, changed, err := s.cmd.SaveDefinition(ctx, commands.SaveDefinition{Definition: in.Body.definition()}, mode)
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return &definitionOutput{Status: status, Body: def}, nil
+			return &definitionOutput{Status: status, Body: def, Unchanged: unchanged(changed)}, nil
 		}
 	}
 	create := s.op(http.MethodPost, "/resource-definitions", "create-resource-definition", "Create a resource definition (409 if it exists)",
@@ -127,4 +129,13 @@ func (s *Server) registerDefinitions() {
 		}
 		return nil, nil
 	})
+}
+
+// unchanged is the Conveyor-Unchanged header of a save: "true" when it
+// changed nothing, else absent.
+func unchanged(changed bool) string {
+	if changed {
+		return ""
+	}
+	return "true"
 }

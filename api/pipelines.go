@@ -86,7 +86,10 @@ type namedPipelineInput struct {
 type pipelineOutput struct {
 	Status  int
 	Warning string `header:"Conveyor-Warning" doc:"set when a step names a driver that never connected (most likely a typo): the pipeline is stored, but its runs will wait for that driver"`
-	Body    domain.Pipeline
+	// Unchanged is "true" when the save changed nothing: no event, no new
+	// version.
+	Unchanged string `header:"Conveyor-Unchanged" doc:"true when the pipeline was already so: nothing was written, the version stays"`
+	Body      domain.Pipeline
 }
 
 func pipelineOf(v projections.PipelineView) domain.Pipeline { return v.Pipeline }
@@ -95,11 +98,11 @@ func (s *Server) registerPipelines() {
 	const tag = "pipelines"
 	save := func(mode commands.DefinitionMode, status int) func(context.Context, *pipelineInput) (*pipelineOutput, error) {
 		return func(ctx context.Context, in *pipelineInput) (*pipelineOutput, error) {
-			p, err := s.cmd.SavePipeline(ctx, commands.SavePipeline{Pipeline: in.Body.pipeline()}, mode)
+			p, changed, err := s.cmd.SavePipeline(ctx, commands.SavePipeline{Pipeline: in.Body.pipeline()}, mode)
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return &pipelineOutput{Status: status, Body: p, Warning: strings.Join(s.unseenDrivers(ctx, p), "; ")}, nil
+			return &pipelineOutput{Status: status, Body: p, Warning: strings.Join(s.unseenDrivers(ctx, p), "; "), Unchanged: unchanged(changed)}, nil
 		}
 	}
 	create := s.op(http.MethodPost, "/pipelines", "create-pipeline", "Create a pipeline (409 if it exists)",

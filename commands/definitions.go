@@ -27,18 +27,19 @@ const (
 // SaveDefinition checks the definition's name and compiles its schema, then
 // records ResourceDefinitionCreated or ResourceDefinitionUpdated as mode
 // allows. It returns the definition as stored.
-func (h *Handler) SaveDefinition(ctx context.Context, c SaveDefinition, mode DefinitionMode) (domain.ResourceDefinition, error) {
-	def := c.Definition
+// A replace that changes nothing appends nothing, and changed is false.
+func (h *Handler) SaveDefinition(ctx context.Context, c SaveDefinition, mode DefinitionMode) (def domain.ResourceDefinition, changed bool, err error) {
+	def = c.Definition
 	if err := domain.CheckName("name", def.Name); err != nil {
-		return domain.ResourceDefinition{}, err
+		return domain.ResourceDefinition{}, false, err
 	}
 	if err := h.schemas.Compile(def); err != nil {
-		return domain.ResourceDefinition{}, err
+		return domain.ResourceDefinition{}, false, err
 	}
 	var agg domain.Definition
 	l, err := h.load(ctx, domain.AggregateDefinition, def.Name, &agg)
 	if err != nil {
-		return domain.ResourceDefinition{}, err
+		return domain.ResourceDefinition{}, false, err
 	}
 	cause := h.cause("", c.RequestID)
 	switch {
@@ -48,12 +49,12 @@ func (h *Handler) SaveDefinition(ctx context.Context, c SaveDefinition, mode Def
 		err = agg.Update(def, cause)
 	}
 	if err != nil {
-		return domain.ResourceDefinition{}, err
+		return domain.ResourceDefinition{}, false, err
 	}
 	if err := h.save(ctx, l, &agg); err != nil {
-		return domain.ResourceDefinition{}, err
+		return domain.ResourceDefinition{}, false, err
 	}
-	return agg.State(), nil
+	return agg.State(), len(agg.Changes()) > 0, nil
 }
 
 // DeleteDefinition removes a definition that no resource uses any more.

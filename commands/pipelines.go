@@ -15,21 +15,21 @@ type SavePipeline struct {
 
 // SavePipeline checks the pipeline's steps and that its resource type is
 // defined, then records PipelineCreated or PipelineUpdated as mode allows.
-func (h *Handler) SavePipeline(ctx context.Context, c SavePipeline, mode DefinitionMode) (domain.Pipeline, error) {
+func (h *Handler) SavePipeline(ctx context.Context, c SavePipeline, mode DefinitionMode) (domain.Pipeline, bool, error) {
 	p := c.Pipeline
 	if err := domain.CheckPipeline(p); err != nil {
-		return domain.Pipeline{}, err
+		return domain.Pipeline{}, false, err
 	}
 	if problems := domain.CheckConditions(p, h.conditions); len(problems) > 0 {
-		return domain.Pipeline{}, problems
+		return domain.Pipeline{}, false, problems
 	}
 	if err := h.requireDefinition(ctx, "resource", p.Resource); err != nil {
-		return domain.Pipeline{}, err
+		return domain.Pipeline{}, false, err
 	}
 	var agg domain.PipelineAggregate
 	l, err := h.load(ctx, domain.AggregatePipeline, p.Name, &agg)
 	if err != nil {
-		return domain.Pipeline{}, err
+		return domain.Pipeline{}, false, err
 	}
 	cause := h.cause("", c.RequestID)
 	switch {
@@ -39,12 +39,12 @@ func (h *Handler) SavePipeline(ctx context.Context, c SavePipeline, mode Definit
 		err = agg.Update(p, cause)
 	}
 	if err != nil {
-		return domain.Pipeline{}, err
+		return domain.Pipeline{}, false, err
 	}
 	if err := h.save(ctx, l, &agg); err != nil {
-		return domain.Pipeline{}, err
+		return domain.Pipeline{}, false, err
 	}
-	return agg.State(), nil
+	return agg.State(), len(agg.Changes()) > 0, nil
 }
 
 // DeletePipeline removes a pipeline. Runs already started finish with the

@@ -121,13 +121,16 @@ func (d *Definition) Create(def ResourceDefinition, id string, c Cause) error {
 }
 
 // Update replaces the definition's description, version, schema and format
-// assertion; its id stays.
+// assertion; its id stays. A replace that changes nothing records nothing.
 func (d *Definition) Update(def ResourceDefinition, c Cause) error {
 	if err := checkDefinition(def); err != nil {
 		return err
 	}
 	if !d.exists {
 		return notFound("resource definition", def.Name)
+	}
+	if sameDefinition(d.state, def) {
+		return nil
 	}
 	def.ID = d.state.ID
 	d.record(&ResourceDefinitionUpdated{Meta: c.meta(TypeDefinitionUpdated, AggregateDefinition, def.Name, d.version+1), Definition: def})

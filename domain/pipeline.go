@@ -186,13 +186,17 @@ func (a *PipelineAggregate) Create(p Pipeline, c Cause) error {
 	return nil
 }
 
-// Update replaces the pipeline and counts its version up.
+// Update replaces the pipeline and counts its version up. A replace that
+// changes nothing records nothing.
 func (a *PipelineAggregate) Update(p Pipeline, c Cause) error {
 	if err := CheckPipeline(p); err != nil {
 		return err
 	}
 	if !a.exists {
 		return notFound("pipeline", p.Name)
+	}
+	if samePipeline(a.state, p) {
+		return nil
 	}
 	current, _ := strconv.Atoi(a.state.Version)
 	p.Version = strconv.Itoa(current + 1)

@@ -89,9 +89,9 @@ func newWorld(t *testing.T) *world {
 	cmd, err := commands.New(commands.Deps{Store: store, Schemas: schema.New(), Resources: noResources{},
 		Now: time.Now, NewID: uuid.NewString})
 	must(t, err)
-	_, err = cmd.SaveDefinition(ctx, commands.SaveDefinition{Definition: domain.ResourceDefinition{Name: "build", Schema: json.RawMessage(`{}`)}}, commands.CreateOnly)
+	_, _, err = cmd.SaveDefinition(ctx, commands.SaveDefinition{Definition: domain.ResourceDefinition{Name: "build", Schema: json.RawMessage(`{}`)}}, commands.CreateOnly)
 	must(t, err)
-	_, err = cmd.SavePipeline(ctx, commands.SavePipeline{Pipeline: domain.Pipeline{Name: "ci", Resource: "build",
+	_, _, err = cmd.SavePipeline(ctx, commands.SavePipeline{Pipeline: domain.Pipeline{Name: "ci", Resource: "build",
 		Steps: []domain.Step{{ID: "compile", Driver: "compiler"}, {ID: "upload", Driver: "uploader"}}}}, commands.CreateOnly)
 	must(t, err)
 	return &world{t: t, store: store, cmd: cmd}

@@ -32,7 +32,8 @@ func (c *Client) CreateDefinition(ctx context.Context, d ResourceDefinition) (Re
 // ApplyDefinition creates or updates a definition.
 func (c *Client) ApplyDefinition(ctx context.Context, d ResourceDefinition) (ResourceDefinition, error) {
 	var out ResourceDefinition
-	_, err := c.do(ctx, http.MethodPost, "/resource-definitions/apply", d, &out)
+	h, err := c.do(ctx, http.MethodPost, "/resource-definitions/apply", d, &out)
+	out.Unchanged = h.Get("Conveyor-Unchanged") == "true"
 	return out, err
 }
 
@@ -172,6 +173,7 @@ func (c *Client) savePipeline(ctx context.Context, method, path string, p Pipeli
 	if w := h.Get("Conveyor-Warning"); w != "" {
 		out.Warnings = strings.Split(w, "; ")
 	}
+	out.Unchanged = h.Get("Conveyor-Unchanged") == "true"
 	return out, err
 }
 

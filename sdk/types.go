@@ -26,6 +26,9 @@ type ResourceDefinition struct {
 	// FormatAssertion refuses specs whose strings break the schema's
 	// "format" keywords; without it format is an annotation only.
 	FormatAssertion bool `json:"formatAssertion,omitempty"`
+	// Unchanged, on an answer to an apply, says that the definition was
+	// already so: nothing was written.
+	Unchanged bool `json:"-"`
 }
 
 // Pipeline orders drivers over one resource type.
@@ -39,8 +42,10 @@ type Pipeline struct {
 	// Timeout bounds a whole run (a Go duration string such as "1h").
 	Timeout string `json:"timeout,omitempty"`
 	// Warnings, on an answer to a save, name the steps whose drivers never
-	// connected (most likely a typo).
-	Warnings []string `json:"-"`
+	// connected (most likely a typo); Unchanged says that the pipeline was
+	// already so: nothing was written, the version stays.
+	Warnings  []string `json:"-"`
+	Unchanged bool     `json:"-"`
 }
 
 // DriverView is a driver as the server knows it.

@@ -41,6 +41,8 @@ type cli struct {
 	server         string
 	token          string
 	caCert         string
+	// rerun makes apply replace resources that are unchanged.
+	rerun bool
 }
 
 // clientCommands are the client subcommands and what they do.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/sdk"
 	"sigs.k8s.io/yaml"
 )
@@ -115,6 +116,7 @@ func (c *cli) apply(args []string) int {
 	file := fs.String("f", "", "file of ResourceDefinition, Pipeline and Resource documents (YAML or JSON); - reads standard input")
 	wait := fs.Bool("wait", false, "wait for the runs the resources start, showing their steps; exit 0 only if all succeeded")
 	timeout := fs.Duration("timeout", 10*time.Minute, "with --wait: how long to wait")
+	fs.BoolVar(&c.rerun, "rerun", false, "replace resources even when unchanged: a new version and a new run of their pipelines")
 	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
 		return code
 	}
@@ -165,10 +167,11 @@ func (c *cli) applyOne(d document) (string, int) {
 		if err := json.Unmarshal(d.Raw, &def); err != nil {
 			return "", c.fail("apply ResourceDefinition", err)
 		}
-		if _, err := c.client.ApplyDefinition(c.ctx, def); err != nil {
+		saved, err := c.client.ApplyDefinition(c.ctx, def)
+		if err != nil {
 			return "", c.fail("apply resourcedefinition/"+def.Name, err)
 		}
-		fmt.Fprintf(c.stdout, "resourcedefinition/%s applied\n", def.Name)
+		fmt.Fprintf(c.stdout, "resourcedefinition/%s %s\n", def.Name, appliedOr(saved.Unchanged))
 	case "Pipeline":
 		var p sdk.Pipeline
 		if err := json.Unmarshal(d.Raw, &p); err != nil {
@@ -178,7 +181,7 @@ func (c *cli) applyOne(d document) (string, int) {
 		if err != nil {
 			return "", c.fail("apply pipeline/"+p.Name, err)
 		}
-		fmt.Fprintf(c.stdout, "pipeline/%s applied\n", p.Name)
+		fmt.Fprintf(c.stdout, "pipeline/%s %s\n", p.Name, appliedOr(saved.Unchanged))
 		for _, w := range saved.Warnings {
 			fmt.Fprintf(c.stderr, "warning: pipeline/%s: %s\n", p.Name, w)
 		}
@@ -188,6 +191,12 @@ func (c *cli) applyOne(d document) (string, int) {
 			return "", c.fail("apply Resource", err)
 		}
 		what := "resource/" + r.Type + "/" + r.Name
+		if !c.rerun {
+			if cur, err := c.client.Resource(c.ctx, r.Type, r.Name); err == nil && sameResource(r, cur) {
+				fmt.Fprintf(c.stdout, "%s unchanged (version %s)\n", what, cur.Metadata["version"])
+				return "", exitOK
+			}
+		}
 		res, err := c.client.CreateResource(c.ctx, r)
 		verb := "created"
 		if errors.Is(err, sdk.ErrConflict) {
@@ -256,4 +265,28 @@ func messageNote(m string) string {
 		return ": " + m
 	}
 	return ""
+}
+
+func appliedOr(unchanged bool) string {
+	if unchanged {
+		return "unchanged"
+	}
+	return "applied"
+}
+
+// sameResource reports whether applying r over cur would change nothing:
+// the same spec, pipeline and client metadata (domain.Resource.SameAs).
+func sameResource(r, cur sdk.Resource) bool {
+	var a, b domain.Resource
+	if !convert(r, &a) || !convert(cur, &b) {
+		return false
+	}
+	return a.SameAs(b)
+}
+
+// convert moves v into out through its JSON, which the sdk's and the
+// domain's types share.
+func convert(v, out any) bool {
+	data, err := json.Marshal(v)
+	return err == nil && json.Unmarshal(data, out) == nil
 }

@@ -112,10 +112,22 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("events of the run: exit %d, want a header and 7 lines\n%s", code, out)
 	}
 
-	// Applying again updates the resource and starts a new run.
+	// Applying the same file again changes nothing: no event, no run.
+	s := server.client(t, "/conveyor")
+	before := s.lastSeq()
 	code, out, _ = cliRun(t, server, string(file), "apply", "-f", "-")
-	if code != 0 || !strings.Contains(out, "resource/build/app-1 updated (version 2") {
-		t.Errorf("second apply: exit %d\n%s", code, out)
+	for _, want := range []string{"resourcedefinition/build unchanged", "pipeline/ci unchanged", "resource/build/app-1 unchanged (version 1)"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("second apply: exit %d, lacks %q\n%s", code, want, out)
+		}
+	}
+	if after := s.lastSeq(); after != before {
+		t.Errorf("an unchanged apply appended to the log: sequence %d → %d", before, after)
+	}
+	// --rerun replaces the resource anyway: a new version and a new run.
+	code, out, _ = cliRun(t, server, string(file), "apply", "-f", "-", "--rerun")
+	if code != 0 || !strings.Contains(out, "resource/build/app-1 updated (version 2, run ") || strings.Contains(out, runID[1]) {
+		t.Errorf("apply --rerun: exit %d\n%s", code, out)
 	}
 }
 
