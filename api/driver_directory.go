@@ -64,7 +64,7 @@ func (s *Server) unseenDrivers(ctx context.Context, p domain.Pipeline) []string 
 	var warnings []string
 	for _, st := range p.Steps {
 		if st.Driver != "" && !s.drivers.Seen(ctx, st.Driver) {
-			warnings = append(warnings, "step "+st.ID+": driver "+quote(st.Driver)+" has never connected; its runs wait until it does")
+			warnings = append(warnings, "step "+st.ID+": driver "+quote(st.Driver)+" has never connected (its runs wait until it does)")
 		}
 	}
 	return warnings

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/sdk"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes of the client commands.
@@ -43,80 +43,50 @@ type cli struct {
 	caCert         string
 	// rerun makes apply replace resources that are unchanged.
 	rerun bool
+	// exit is the exit code of the command that ran.
+	exit int
 }
 
-// clientCommands are the client subcommands and what they do.
-var clientCommands = map[string]func(*cli, []string) int{
-	"apply":   (*cli).apply,
-	"get":     (*cli).get,
-	"delete":  (*cli).delete,
-	"runs":    (*cli).runs,
-	"run":     (*cli).run,
-	"logs":    (*cli).logs,
-	"events":  (*cli).events,
-	"trace":   (*cli).trace,
-	"tokens":  (*cli).tokens,
-	"drivers": (*cli).drivers,
-	"ready":   (*cli).ready,
-	"cancel":  (*cli).cancel,
-	"retry":   (*cli).retry,
-	"approve": (*cli).approve,
-	"reject":  (*cli).reject,
-}
-
-// runClient runs one client command with the process's streams.
-func runClient(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
-	return clientCommands[name](c, args)
-}
-
-// flags makes the flag set of a command, with the --server flag every
-// command has.
-func (c *cli) flags(name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("conveyor "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+// clientCommand makes a client command: its usage line (after the
+// command's name), a one-line summary, how many positional arguments it
+// takes (max -1: any), the flags every client command has, and run, which
+// gets the positional arguments once the flags are parsed and the client
+// connected, and returns the exit code.
+func (c *cli) clientCommand(use, short string, minArgs, maxArgs int, run func(pos []string) int) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.RangeArgs(minArgs, maxArgs),
+		Long: short + "\n\n" + exitCodesHelp + "\n" + tokenHelp}
+	switch {
+	case maxArgs < 0:
+		cmd.Args = cobra.MinimumNArgs(minArgs)
+	case minArgs == maxArgs:
+		cmd.Args = cobra.ExactArgs(minArgs)
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&c.server, "server", "", "server URL (default from CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT)")
 	fs.StringVar(&c.token, "token", "", "API token (default CONVEYOR_TOKEN, else a local server's admin token)")
 	fs.StringVar(&c.caCert, "ca-cert", "", "PEM CA certificate to trust for an https server (default CONVEYOR_CA_CERT)")
-	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "usage: conveyor %s %s\n\n", name, usage)
-		fs.PrintDefaults()
-		fmt.Fprintf(c.stderr, "\n%s\n%s\n", exitCodesHelp, tokenHelp)
+	cmd.Run = func(_ *cobra.Command, pos []string) {
+		if code := c.connect(); code >= 0 {
+			c.exit = code
+			return
+		}
+		c.exit = run(pos)
 	}
-	return fs
+	return cmd
 }
 
-// parse parses args, flags anywhere among the positional arguments, and
-// connects the client. It returns the positional arguments.
-func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, int) {
-	var flags, positional []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			positional = append(positional, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if f := fs.Lookup(name); f != nil && !strings.Contains(a, "=") && !isBoolFlag(f) && i+1 < len(args) {
-			flags = append(flags, args[i+1])
-			i++
-		}
-	}
-	if err := fs.Parse(flags); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, exitOK
-		}
-		return nil, exitUsage
-	}
-	if len(positional) < minArgs || (maxArgs >= 0 && len(positional) > maxArgs) {
-		fs.Usage()
-		return nil, exitUsage
-	}
+// outputFlag is the -o/--output flag of the commands that print objects.
+func outputFlag(cmd *cobra.Command) *string {
+	return cmd.Flags().StringP("output", "o", "table", "output: table, json or yaml")
+}
+
+// connect makes the client from the flags, the environment and the client
+// configuration file; it returns -1, or the exit code of a failure.
+func (c *cli) connect() int {
 	conf, err := loadClientConfig(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "conveyor: configuration: %v\n", err)
-		return nil, exitUsage
+		return exitUsage
 	}
 	switch {
 	case c.server != "":
@@ -139,15 +109,10 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]st
 	client, err := sdk.NewClient(opts...)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "conveyor: %v\n", err)
-		return nil, exitUsage
+		return exitUsage
 	}
 	c.client = client
-	return positional, -1
-}
-
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
+	return -1
 }
 
 // fail prints one line for err and returns the exit code it calls for.

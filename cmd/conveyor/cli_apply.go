@@ -13,6 +13,8 @@ import (
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/sdk"
 	"sigs.k8s.io/yaml"
+
+	"github.com/spf13/cobra"
 )
 
 // document is one object of an apply file: its kind and its fields.
@@ -111,53 +113,55 @@ func splitYAML(s string) []string {
 }
 
 // apply is `conveyor apply -f FILE|- [--wait]`.
-func (c *cli) apply(args []string) int {
-	fs := c.flags("apply", "-f FILE|- [--wait] [--timeout 10m]")
-	file := fs.String("f", "", "file of ResourceDefinition, Pipeline and Resource documents (YAML or JSON); - reads standard input")
+func (c *cli) applyCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("apply -f FILE|- [--wait] [--timeout 10m]", "create or update definitions, pipelines and resources from YAML or JSON", 0, 0, func(pos []string) int { return run(pos) })
+	fs := cmd.Flags()
+	file := fs.StringP("filename", "f", "", "file of ResourceDefinition, Pipeline and Resource documents (YAML or JSON); - reads standard input")
 	wait := fs.Bool("wait", false, "wait for the runs the resources start, showing their steps; exit 0 only if all succeeded")
 	timeout := fs.Duration("timeout", 10*time.Minute, "with --wait: how long to wait")
 	fs.BoolVar(&c.rerun, "rerun", false, "replace resources even when unchanged: a new version and a new run of their pipelines")
-	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
-		return code
-	}
-	if *file == "" {
-		fs.Usage()
-		return exitUsage
-	}
-	var data []byte
-	var err error
-	if *file == "-" {
-		data, err = io.ReadAll(c.stdin)
-	} else {
-		data, err = os.ReadFile(*file)
-	}
-	if err != nil {
-		fmt.Fprintf(c.stderr, "conveyor: apply: %v\n", err)
-		return exitUsage
-	}
-	docs, err := readDocuments(data)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "conveyor: apply %s: %v\n", *file, err)
-		return exitFailed
-	}
-	if len(docs) == 0 {
-		fmt.Fprintf(c.stderr, "conveyor: apply %s: nothing to apply\n", *file)
-		return exitOK
-	}
-	var runs []string
-	for _, d := range docs {
-		runID, code := c.applyOne(d)
-		if code != exitOK {
-			return code
+	run = func(pos []string) int {
+		if *file == "" {
+			c.usage(cmd)
+			return exitUsage
 		}
-		if runID != "" {
-			runs = append(runs, runID)
+		var data []byte
+		var err error
+		if *file == "-" {
+			data, err = io.ReadAll(c.stdin)
+		} else {
+			data, err = os.ReadFile(*file)
 		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "conveyor: apply: %v\n", err)
+			return exitUsage
+		}
+		docs, err := readDocuments(data)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "conveyor: apply %s: %v\n", *file, err)
+			return exitFailed
+		}
+		if len(docs) == 0 {
+			fmt.Fprintf(c.stderr, "conveyor: apply %s: nothing to apply\n", *file)
+			return exitOK
+		}
+		var runs []string
+		for _, d := range docs {
+			runID, code := c.applyOne(d)
+			if code != exitOK {
+				return code
+			}
+			if runID != "" {
+				runs = append(runs, runID)
+			}
+		}
+		if !*wait {
+			return exitOK
+		}
+		return c.waitRuns(runs, *timeout)
 	}
-	if !*wait {
-		return exitOK
-	}
-	return c.waitRuns(runs, *timeout)
+	return cmd
 }
 
 func (c *cli) applyOne(d document) (string, int) {

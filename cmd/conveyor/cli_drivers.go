@@ -4,34 +4,37 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 )
 
 // drivers is `conveyor drivers [-o table|json|yaml]`: the drivers the
 // server knows, connected or not; and `conveyor drivers credentials NAME
 // [--rotate]`: it issues the driver's credentials and prints the NATS URL
 // that carries them alone on stdout, for the driver's CONVEYOR_NATS_URL.
-func (c *cli) drivers(args []string) int {
-	fs := c.flags("drivers", "[-o table|json|yaml] | credentials NAME [--rotate]")
+func (c *cli) driversCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("drivers [-o table|json|yaml] | credentials NAME [--rotate]", "the drivers the server knows; their NATS credentials", 0, 2, func(pos []string) int { return run(pos) })
+	fs := cmd.Flags()
 	rotate := fs.Bool("rotate", false, "revoke the driver's credentials and issue new ones")
-	format := fs.String("o", "table", "output: table, json or yaml")
-	pos, code := c.parse(fs, args, 0, 2)
-	if code >= 0 {
-		return code
+	format := outputFlag(cmd)
+	run = func(pos []string) int {
+		if len(pos) == 0 {
+			return c.listDrivers(*format)
+		}
+		if pos[0] != "credentials" || len(pos) != 2 {
+			c.usage(cmd)
+			return exitUsage
+		}
+		cred, err := c.client.CreateDriverCredentials(c.ctx, pos[1], *rotate)
+		if err != nil {
+			return c.fail("driver credentials", err)
+		}
+		fmt.Fprintln(c.stdout, cred.NATSURL)
+		fmt.Fprintf(c.stderr, "credentials of driver %s: shown this once; start the driver with CONVEYOR_NATS_URL set to this URL\n", cred.Name)
+		return exitOK
 	}
-	if len(pos) == 0 {
-		return c.listDrivers(*format)
-	}
-	if pos[0] != "credentials" || len(pos) != 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	cred, err := c.client.CreateDriverCredentials(c.ctx, pos[1], *rotate)
-	if err != nil {
-		return c.fail("driver credentials", err)
-	}
-	fmt.Fprintln(c.stdout, cred.NATSURL)
-	fmt.Fprintf(c.stderr, "credentials of driver %s: shown this once; start the driver with CONVEYOR_NATS_URL set to this URL\n", cred.Name)
-	return exitOK
+	return cmd
 }
 
 func (c *cli) listDrivers(format string) int {

@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/conveyor/conveyor/sdk"
+
+	"github.com/spf13/cobra"
 )
 
 // kinds maps the names a user may type to a kind.
@@ -18,43 +20,45 @@ var kinds = map[string]string{
 }
 
 // get is `conveyor get KIND [NAME] [-o table|json|yaml] [--at TIME|POSITION]`.
-func (c *cli) get(args []string) int {
-	fs := c.flags("get", "definitions|pipelines|resources|runs [NAME] [-o table|json|yaml] [--at TIME|POSITION]\n\n"+
-		"NAME of a resource is TYPE/NAME, or TYPE for all of that type.\n"+
-		"--at reads one resource (TYPE/NAME) or one run as it was then.")
-	format := fs.String("o", "table", "output: table, json or yaml")
+func (c *cli) getCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("get definitions|pipelines|resources|runs [NAME] [-o table|json|yaml] [--at TIME|POSITION]",
+		"show definitions, pipelines, resources or runs", 1, 2, func(pos []string) int { return run(pos) })
+	cmd.Long = "NAME of a resource is TYPE/NAME, or TYPE for all of that type.\n" +
+		"--at reads one resource (TYPE/NAME) or one run as it was then.\n\n" + cmd.Long
+	fs := cmd.Flags()
+	format := outputFlag(cmd)
 	at := fs.String("at", "", "read one resource or run as it was then: an RFC 3339 time or a log position (see conveyor events)")
-	pos, code := c.parse(fs, args, 1, 2)
-	if code >= 0 {
-		return code
+	run = func(pos []string) int {
+		kind, ok := kinds[pos[0]]
+		if !ok {
+			fmt.Fprintf(c.stderr, "conveyor: get: unknown kind %q (definitions, pipelines, resources, runs)\n", pos[0])
+			return exitUsage
+		}
+		name := ""
+		if len(pos) == 2 {
+			name = pos[1]
+		}
+		if *at != "" && !(kind == "resource" && strings.Contains(name, "/")) && !(kind == "run" && name != "") {
+			fmt.Fprintln(c.stderr, "conveyor: get: --at reads one resource (resources TYPE/NAME) or one run (runs RUNID)")
+			return exitUsage
+		}
+		v, table, err := c.fetch(kind, name, *at)
+		if err != nil {
+			return c.fail("get "+strings.TrimSuffix(kind+"/"+name, "/"), err)
+		}
+		if k, ok := applyKinds[kind]; ok && (*format == "json" || *format == "yaml") {
+			err = writeDocuments(c.stdout, *format, k, v)
+		} else {
+			err = output(c.stdout, *format, v, table)
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "conveyor: get: %v\n", err)
+			return exitUsage
+		}
+		return exitOK
 	}
-	kind, ok := kinds[pos[0]]
-	if !ok {
-		fmt.Fprintf(c.stderr, "conveyor: get: unknown kind %q (definitions, pipelines, resources, runs)\n", pos[0])
-		return exitUsage
-	}
-	name := ""
-	if len(pos) == 2 {
-		name = pos[1]
-	}
-	if *at != "" && !(kind == "resource" && strings.Contains(name, "/")) && !(kind == "run" && name != "") {
-		fmt.Fprintln(c.stderr, "conveyor: get: --at reads one resource (resources TYPE/NAME) or one run (runs RUNID)")
-		return exitUsage
-	}
-	v, table, err := c.fetch(kind, name, *at)
-	if err != nil {
-		return c.fail("get "+strings.TrimSuffix(kind+"/"+name, "/"), err)
-	}
-	if k, ok := applyKinds[kind]; ok && (*format == "json" || *format == "yaml") {
-		err = writeDocuments(c.stdout, *format, k, v)
-	} else {
-		err = output(c.stdout, *format, v, table)
-	}
-	if err != nil {
-		fmt.Fprintf(c.stderr, "conveyor: get: %v\n", err)
-		return exitUsage
-	}
-	return exitOK
+	return cmd
 }
 
 // fetch reads one object or a list, and says how to show it as a table. at,
@@ -163,13 +167,14 @@ func one[T any](list []T, name string) any {
 	return list
 }
 
-// delete is `conveyor delete KIND NAME`.
-func (c *cli) delete(args []string) int {
-	fs := c.flags("delete", "definition|pipeline|resource NAME\n\nNAME of a resource is TYPE/NAME.")
-	pos, code := c.parse(fs, args, 2, 2)
-	if code >= 0 {
-		return code
-	}
+// deleteCommand is `conveyor delete KIND NAME`.
+func (c *cli) deleteCommand() *cobra.Command {
+	cmd := c.clientCommand("delete definition|pipeline|resource NAME", "delete a definition, pipeline or resource", 2, 2, c.delete)
+	cmd.Long = "NAME of a resource is TYPE/NAME.\n\n" + cmd.Long
+	return cmd
+}
+
+func (c *cli) delete(pos []string) int {
 	kind, name := kinds[pos[0]], pos[1]
 	var err error
 	switch kind {

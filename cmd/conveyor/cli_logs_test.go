@@ -42,14 +42,14 @@ func TestLogsInterrupted(t *testing.T) {
 	runID := m[1]
 	time.Sleep(300 * time.Millisecond) // into WaitRun
 	code, out, errOut := apply.interrupt(t)
-	if want := "conveyor: stopped following; run " + runID + " goes on\n"; code != exitInterrupted || errOut != want {
+	if want := "conveyor: stopped following; run " + runID + " goes on\n"; code != exitInterrupted || !strings.HasSuffix(errOut, want) {
 		t.Errorf("apply --wait interrupted: exit %d, stderr %q; want exit %d, stderr %q\nstdout:\n%s", code, errOut, exitInterrupted, want, out)
 	}
 
 	logs := cliStart(t, server, "", "logs", runID, "-f")
 	time.Sleep(time.Second) // past the run check, into the stream
 	code, out, errOut = logs.interrupt(t)
-	if want := "conveyor: stopped following; run " + runID + " goes on\n"; code != exitInterrupted || errOut != want {
+	if want := "conveyor: stopped following; run " + runID + " goes on\n"; code != exitInterrupted || !strings.HasSuffix(errOut, want) {
 		t.Errorf("logs -f interrupted: exit %d, stderr %q; want exit %d, stderr %q\nstdout:\n%s", code, errOut, exitInterrupted, want, out)
 	}
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/sdk"
+
+	"github.com/spf13/cobra"
 )
 
 func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
@@ -78,40 +80,43 @@ func stepStatus(r sdk.Run, s sdk.RunStep) string {
 }
 
 // runs is `conveyor runs [--resource T[/N]] [--pipeline P] [--status S]`.
-func (c *cli) runs(args []string) int {
-	fs := c.flags("runs", "[--resource TYPE[/NAME]] [--pipeline P] [--status running|succeeded|failed|cancelled] [-o table|json|yaml]")
+func (c *cli) runsCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("runs [--resource TYPE[/NAME]] [--pipeline P] [--status running|succeeded|failed|cancelled] [-o table|json|yaml]", "list runs, newest first", 0, 0, func(pos []string) int { return run(pos) })
+	fs := cmd.Flags()
 	var f sdk.RunFilter
 	fs.StringVar(&f.Resource, "resource", "", "only runs of this resource type or TYPE/NAME")
 	fs.StringVar(&f.Pipeline, "pipeline", "", "only runs of this pipeline")
 	fs.StringVar(&f.Status, "status", "", "only runs in this state")
-	format := fs.String("o", "table", "output: table, json or yaml")
-	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
-		return code
+	format := outputFlag(cmd)
+	run = func(pos []string) int {
+		runs, err := sdk.All(c.ctx, func(ctx context.Context, p sdk.Page) (sdk.List[sdk.Run], error) {
+			return c.client.Runs(ctx, f, p)
+		})
+		if err != nil {
+			return c.fail("runs", err)
+		}
+		return c.show(*format, runs, func(tw *tabwriter.Writer) { runsTable(tw, runs) })
 	}
-	runs, err := sdk.All(c.ctx, func(ctx context.Context, p sdk.Page) (sdk.List[sdk.Run], error) {
-		return c.client.Runs(ctx, f, p)
-	})
-	if err != nil {
-		return c.fail("runs", err)
-	}
-	return c.show(*format, runs, func(tw *tabwriter.Writer) { runsTable(tw, runs) })
+	return cmd
 }
 
 // run is `conveyor run RUNID [--at TIME|POSITION]`: its steps and status,
 // now or as they were then.
-func (c *cli) run(args []string) int {
-	fs := c.flags("run", "RUNID [-o table|json|yaml] [--at TIME|POSITION]")
-	format := fs.String("o", "table", "output: table, json or yaml")
+func (c *cli) runCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("run RUNID [-o table|json|yaml] [--at TIME|POSITION]", "a run's steps and status", 1, 1, func(pos []string) int { return run(pos) })
+	fs := cmd.Flags()
+	format := outputFlag(cmd)
 	at := fs.String("at", "", "the run as it was then: an RFC 3339 time or a log position (see conveyor events)")
-	pos, code := c.parse(fs, args, 1, 1)
-	if code >= 0 {
-		return code
+	run = func(pos []string) int {
+		r, err := c.client.RunAt(c.ctx, pos[0], *at)
+		if err != nil {
+			return c.fail("run "+pos[0], err)
+		}
+		return c.show(*format, r, func(tw *tabwriter.Writer) { runTable(tw, r) })
 	}
-	r, err := c.client.RunAt(c.ctx, pos[0], *at)
-	if err != nil {
-		return c.fail("run "+pos[0], err)
-	}
-	return c.show(*format, r, func(tw *tabwriter.Writer) { runTable(tw, r) })
+	return cmd
 }
 
 func (c *cli) show(format string, v any, table func(*tabwriter.Writer)) int {
@@ -128,47 +133,48 @@ func (c *cli) printLine(l sdk.LogLine) error {
 }
 
 // logs is `conveyor logs RUNID [-f] [--driver D]`.
-func (c *cli) logs(args []string) int {
-	fs := c.flags("logs", "RUNID [-f] [--driver D]")
-	follow := fs.Bool("f", false, "follow: keep printing new lines until the run has ended")
+func (c *cli) logsCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("logs RUNID [-f] [--driver D]", "a run's log; -f follows it live", 1, 1, func(pos []string) int { return run(pos) })
+	fs := cmd.Flags()
+	follow := fs.BoolP("follow", "f", false, "follow: keep printing new lines until the run has ended")
 	driver := fs.String("driver", "", "only this driver's lines")
-	pos, code := c.parse(fs, args, 1, 1)
-	if code >= 0 {
-		return code
-	}
-	runID := pos[0]
-	if *follow {
-		// The stream of a run that does not exist fails only after its
-		// handshake times out; asking for the run first answers at once.
-		if _, err := c.client.Run(c.ctx, runID); errors.Is(err, sdk.ErrNotFound) {
-			fmt.Fprintf(c.stderr, "conveyor: logs %s: run %s not found\n", runID, runID)
-			return exitFailed
-		} else if err != nil {
-			return c.fail("logs "+runID, err)
-		}
-		err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine)
-		if c.ctx.Err() != nil {
-			return c.stoppedFollowing(runID)
-		}
-		if err != nil {
-			return c.fail("logs "+runID, err)
-		}
-		return exitOK
-	}
-	var after uint64
-	for {
-		page, err := c.client.RunLogs(c.ctx, runID, *driver, after)
-		if err != nil {
-			return c.fail("logs "+runID, err)
-		}
-		for _, l := range page.Items {
-			_ = c.printLine(l)
-		}
-		if page.Next == 0 {
+	run = func(pos []string) int {
+		runID := pos[0]
+		if *follow {
+			// The stream of a run that does not exist fails only after its
+			// handshake times out; asking for the run first answers at once.
+			if _, err := c.client.Run(c.ctx, runID); errors.Is(err, sdk.ErrNotFound) {
+				fmt.Fprintf(c.stderr, "conveyor: logs %s: run %s not found\n", runID, runID)
+				return exitFailed
+			} else if err != nil {
+				return c.fail("logs "+runID, err)
+			}
+			err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine)
+			if c.ctx.Err() != nil {
+				return c.stoppedFollowing(runID)
+			}
+			if err != nil {
+				return c.fail("logs "+runID, err)
+			}
 			return exitOK
 		}
-		after = page.Next
+		var after uint64
+		for {
+			page, err := c.client.RunLogs(c.ctx, runID, *driver, after)
+			if err != nil {
+				return c.fail("logs "+runID, err)
+			}
+			for _, l := range page.Items {
+				_ = c.printLine(l)
+			}
+			if page.Next == 0 {
+				return exitOK
+			}
+			after = page.Next
+		}
 	}
+	return cmd
 }
 
 func (c *cli) printEvent(e sdk.Event) error {
@@ -193,62 +199,64 @@ func shortNote(corr string) string {
 }
 
 // events is `conveyor events [--follow] [--aggregate A] [--runid R] [--type T]`.
-func (c *cli) events(args []string) int {
-	fs := c.flags("events", "[--follow] [--aggregate KIND[/ID]] [--runid RUNID] [--type TYPE] [--after SEQ]")
+func (c *cli) eventsCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("events [--follow] [--aggregate KIND[/ID]] [--runid RUNID] [--type TYPE] [--after SEQ]", "the event log, for audits", 0, 0, func(pos []string) int { return run(pos) })
+	fs := cmd.Flags()
 	var f sdk.EventFilter
 	follow := fs.Bool("follow", false, "keep printing new events as they are appended")
 	fs.StringVar(&f.Aggregate, "aggregate", "", "only events of this aggregate kind, or KIND/ID")
 	fs.StringVar(&f.RunID, "runid", "", "only events of this run")
 	fs.StringVar(&f.Type, "type", "", "only events of this type, e.g. RunFailed.v1")
 	fs.Uint64Var(&f.After, "after", 0, "only events after this log sequence")
-	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
-		return code
-	}
-	fmt.Fprintf(c.stdout, "%6s  %-12s  %-28s %s  %s\n", "SEQ", "TIME", "EVENT", "AGGREGATE", "RUN / ACTOR")
-	if *follow {
-		if err := c.client.FollowEvents(c.ctx, f, c.printEvent); err != nil && c.ctx.Err() == nil {
-			return c.fail("events", err)
-		}
-		return exitOK
-	}
-	for {
-		page, err := c.client.Events(c.ctx, f)
-		if err != nil {
-			return c.fail("events", err)
-		}
-		for _, e := range page.Items {
-			_ = c.printEvent(e)
-		}
-		if page.Next == 0 {
+	run = func(pos []string) int {
+		fmt.Fprintf(c.stdout, "%6s  %-12s  %-28s %s  %s\n", "SEQ", "TIME", "EVENT", "AGGREGATE", "RUN / ACTOR")
+		if *follow {
+			if err := c.client.FollowEvents(c.ctx, f, c.printEvent); err != nil && c.ctx.Err() == nil {
+				return c.fail("events", err)
+			}
 			return exitOK
 		}
-		f.After = page.Next
+		for {
+			page, err := c.client.Events(c.ctx, f)
+			if err != nil {
+				return c.fail("events", err)
+			}
+			for _, e := range page.Items {
+				_ = c.printEvent(e)
+			}
+			if page.Next == 0 {
+				return exitOK
+			}
+			f.After = page.Next
+		}
 	}
+	return cmd
 }
 
 // trace is `conveyor trace RUNID`: the resource change, then each dispatch
 // and result, with event ids and causation links.
-func (c *cli) trace(args []string) int {
-	fs := c.flags("trace", "RUNID [-o table|json|yaml]")
-	format := fs.String("o", "table", "output: table, json or yaml")
-	pos, code := c.parse(fs, args, 1, 1)
-	if code >= 0 {
-		return code
-	}
-	t, err := c.client.Trace(c.ctx, pos[0])
-	if err != nil {
-		return c.fail("trace "+pos[0], err)
-	}
-	chain := t.Events
-	if t.Cause != nil {
-		chain = append([]sdk.Event{*t.Cause}, chain...)
-	}
-	return c.show(*format, t, func(tw *tabwriter.Writer) {
-		tableRow(tw, "SEQ", "TIME", "EVENT", "ID", "CAUSED BY", "ACTOR")
-		for _, e := range chain {
-			tableRow(tw, e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type+stepOf(e), short(e.ID), short(e.CausationID), e.Actor.String())
+func (c *cli) traceCommand() *cobra.Command {
+	var run func(pos []string) int
+	cmd := c.clientCommand("trace RUNID [-o table|json|yaml]", "why a run happened and what happened in it", 1, 1, func(pos []string) int { return run(pos) })
+	format := outputFlag(cmd)
+	run = func(pos []string) int {
+		t, err := c.client.Trace(c.ctx, pos[0])
+		if err != nil {
+			return c.fail("trace "+pos[0], err)
 		}
-	})
+		chain := t.Events
+		if t.Cause != nil {
+			chain = append([]sdk.Event{*t.Cause}, chain...)
+		}
+		return c.show(*format, t, func(tw *tabwriter.Writer) {
+			tableRow(tw, "SEQ", "TIME", "EVENT", "ID", "CAUSED BY", "ACTOR")
+			for _, e := range chain {
+				tableRow(tw, e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type+stepOf(e), short(e.ID), short(e.CausationID), e.Actor.String())
+			}
+		})
+	}
+	return cmd
 }
 
 // stepOf names the step an event is about, if any.

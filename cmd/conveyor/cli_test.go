@@ -146,7 +146,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"apply", "-f", "-"}, "kind: Resource\nname: r\nresource: nope\nspec: {}\n", 1, `resource definition "nope" does not exist`},
 		{[]string{"get", "resources", "build/none"}, "", 1, `not found`},
 		{[]string{"get", "widgets"}, "", 2, `unknown kind "widgets"`},
-		{[]string{"apply"}, "", 2, "usage: conveyor apply"},
+		{[]string{"apply"}, "", 2, "Usage:\n  conveyor apply -f FILE"},
 		{[]string{"get", "definitions", "--server", "http://127.0.0.1:1"}, "", 3, "unreachable"},
 	}
 	for _, tc := range cases {
@@ -168,8 +168,8 @@ func TestCLIErrors(t *testing.T) {
 	if code != 0 || out != "" || !strings.Contains(errOut, "nothing to apply") {
 		t.Errorf("apply of empty input: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	code, out, _ = cliRun(t, server, "", "completion", "bash")
-	if code != 0 || !strings.Contains(out, "apply") {
-		t.Errorf("completion: exit %d", code)
+	code, out, _ = cliRun(t, server, "", "__complete", "ap")
+	if code != 0 || !strings.Contains(out, "apply\t") {
+		t.Errorf("completion of ap: exit %d\n%s", code, out)
 	}
 }

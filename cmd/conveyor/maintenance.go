@@ -2,10 +2,7 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,55 +13,36 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/sdk"
+	"github.com/spf13/cobra"
 )
 
-// runProjections is `conveyor projections rebuild|verify|parked|unpark`: it
-// asks the server to rebuild its read models from the log (into a fresh
-// generation, switched to in one step while the API keeps serving), or to
-// replay the log and report every difference from them; it prints progress
-// and finishes with counts. parked lists the events consumers set aside;
-// unpark ID dismisses one. Exit codes: 0 done (verify: no difference), 1
-// failed or differences found, 2 usage, 3 server unreachable.
-func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && (args[0] == "parked" || args[0] == "unpark") {
-		c := &cli{ctx: ctx, stdout: stdout, stderr: stderr}
-		if args[0] == "parked" {
-			return c.parked(args[1:])
-		}
-		return c.unpark(args[1:])
-	}
-	fs := flag.NewFlagSet("conveyor projections", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	server := fs.String("server", "", "server URL (default from CONVEYOR_SERVER_HOST and CONVEYOR_SERVER_PORT)")
-	token := fs.String("token", "", "API token of an admin (default CONVEYOR_TOKEN, else a local server's admin token)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: conveyor projections rebuild|verify|parked|unpark ID [--server URL]")
-		fs.PrintDefaults()
-	}
-	if len(args) > 0 && isHelp(args[0]) {
-		fs.Usage()
-		return exitOK
-	}
-	if len(args) == 0 || (args[0] != "rebuild" && args[0] != "verify") {
-		fs.Usage()
-		return 2
-	}
-	job := args[0]
-	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return 2
-	}
-	base := *server
-	if base == "" {
-		base = sdk.BaseURLFromEnv(os.Getenv)
-	}
+// projectionsCommand is `conveyor projections rebuild|verify|parked|unpark`:
+// rebuild asks the server to rebuild its read models from the log (into a
+// fresh generation, switched to in one step while the API keeps serving);
+// verify to replay the log and report every difference from them; both
+// print progress and finish with counts. parked lists the events consumers
+// set aside; unpark ID dismisses one. Exit codes: 0 done (verify: no
+// difference), 1 failed or differences found, 2 usage, 3 server
+// unreachable.
+func (c *cli) projectionsCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "projections", Short: "rebuild or verify the read models; parked events"}
+	cmd.AddCommand(
+		c.clientCommand("rebuild", "rebuild the read models from the event log", 0, 0, func([]string) int { return c.projectionJob("rebuild") }),
+		c.clientCommand("verify", "replay the event log and report every difference from the read models", 0, 0, func([]string) int { return c.projectionJob("verify") }),
+		c.parkedCommand(), c.unparkCommand())
+	return cmd
+}
+
+// projectionJob runs the admin job rebuild or verify and follows its
+// progress.
+func (c *cli) projectionJob(job string) int {
+	ctx, base, stdout, stderr := c.ctx, c.server, c.stdout, c.stderr
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/admin/projections/"+job, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "conveyor: %v\n", err)
 		return 2
 	}
-	if t := resolveToken(*token, base, os.Getenv); t != "" {
+	if t := resolveToken(c.token, base, os.Getenv); t != "" {
 		req.Header.Set("Authorization", "Bearer "+t)
 	}
 	started := time.Now()
@@ -149,19 +127,21 @@ func reportJob(job string, result json.RawMessage, took time.Duration, stdout io
 	return 0
 }
 
-// parked is `conveyor projections parked [-o table|json|yaml]`: every event
-// a consumer of the log set aside, oldest first.
-func (c *cli) parked(args []string) int {
-	fs := c.flags("projections parked", "[-o table|json|yaml]")
-	format := fs.String("o", "table", "output: table, json or yaml")
-	if _, code := c.parse(fs, args, 0, 0); code >= 0 {
-		return code
-	}
+// parkedCommand is `conveyor projections parked [-o table|json|yaml]`:
+// every event a consumer of the log set aside, oldest first.
+func (c *cli) parkedCommand() *cobra.Command {
+	var format *string
+	cmd := c.clientCommand("parked [-o table|json|yaml]", "events the server's consumers could not handle and set aside", 0, 0, func([]string) int { return c.parked(*format) })
+	format = outputFlag(cmd)
+	return cmd
+}
+
+func (c *cli) parked(format string) int {
 	parked, err := sdk.All(c.ctx, c.client.ParkedEvents)
 	if err != nil {
 		return c.fail("parked events", err)
 	}
-	return c.show(*format, parked, func(tw *tabwriter.Writer) {
+	return c.show(format, parked, func(tw *tabwriter.Writer) {
 		tableRow(tw, "ID", "CONSUMER", "SEQUENCE", "TYPE", "AGGREGATE", "PARKED AT", "ERROR")
 		for _, p := range parked {
 			seq, aggregate := "", p.Aggregate
@@ -177,14 +157,13 @@ func (c *cli) parked(args []string) int {
 	})
 }
 
-// unpark is `conveyor projections unpark ID`: it dismisses a parked event
-// once its cause is dealt with.
-func (c *cli) unpark(args []string) int {
-	fs := c.flags("projections unpark", "ID")
-	pos, code := c.parse(fs, args, 1, 1)
-	if code >= 0 {
-		return code
-	}
+// unparkCommand is `conveyor projections unpark ID`: it dismisses a parked
+// event once its cause is dealt with.
+func (c *cli) unparkCommand() *cobra.Command {
+	return c.clientCommand("unpark ID", "dismiss a parked event once its cause is dealt with", 1, 1, c.unpark)
+}
+
+func (c *cli) unpark(pos []string) int {
 	id, err := strconv.ParseUint(pos[0], 10, 64)
 	if err != nil || id == 0 {
 		fmt.Fprintf(c.stderr, "conveyor: projections unpark: %q is not the ID of a parked event (a number, as `conveyor projections parked` lists)\n", pos[0])

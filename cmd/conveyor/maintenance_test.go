@@ -33,7 +33,7 @@ func generationDump(t *testing.T, s *testServer, gen int) string {
 func projectionsCmd(t *testing.T, s *testServer, job string) (int, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := runProjections(context.Background(), []string{job, "--server", s.at.API}, &out, &errOut)
+	code := runClient(context.Background(), "projections", []string{job, "--server", s.at.API}, strings.NewReader(""), &out, &errOut)
 	return code, out.String() + errOut.String()
 }
 

@@ -46,7 +46,7 @@ func parkedServer(t *testing.T, events ...projections.ParkedEvent) (string, *par
 func projectionsRun(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := runProjections(context.Background(), args, &out, &errOut)
+	code := runClient(context.Background(), "projections", args, strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
