@@ -71,6 +71,9 @@ var examples = map[string]string{
 	"TokenListOutputBody":   `{"items":[` + exampleToken + `]}`,
 	"DriverView":            exampleDriver,
 	"DriversOutputBody":     `{"items":[` + exampleDriver + `]}`,
+	"SecretInputBody":       `{"value":"s3cr3t"}`,
+	"SecretSetOutputBody":   `{"name":"registry-password","message":"secret set"}`,
+	"SecretListOutputBody":  `{"items":[{"name":"registry-password","changedAt":"2026-11-24T09:00:00Z"}]}`,
 	"CredentialsOutputBody": `{"name":"compiler","token":"cvy_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE","natsUrl":"nats://cvy_EXAMPLE@127.0.0.1:4222"}`,
 }
 

@@ -21,6 +21,7 @@ type stepBody struct {
 	Timeout string     `json:"timeout,omitempty" maxLength:"32" doc:"bounds each attempt, a Go duration such as 90s or 10m: an attempt with no result by then times out" example:"10m"`
 	Retry   *retryBody `json:"retry,omitempty" doc:"when and how often to try the step again"`
 	When    string     `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over resource, pipeline, run and the results of the steps this one needs: the step runs only if it is true when its needs are met, and is skipped otherwise" example:"resource.spec.ref == \"main\""`
+	Secrets []string   `json:"secrets,omitempty" maxItems:"64" doc:"names of the secrets the step's driver gets while it runs this step (PUT /secrets/{name})" example:"[\"registry-password\"]"`
 }
 
 type retryBody struct {
@@ -68,7 +69,7 @@ type pipelineReplacement struct {
 func (b pipelineBody) pipeline() domain.Pipeline {
 	steps := make([]domain.Step, len(b.Steps))
 	for i, st := range b.Steps {
-		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Type: st.Type, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy(), When: st.When}
+		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Type: st.Type, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy(), When: st.When, Secrets: st.Secrets}
 	}
 	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata,
 		Timeout: b.Timeout}.WithStepIDs()

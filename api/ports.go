@@ -87,6 +87,8 @@ type Deps struct {
 	// driver never seen, and says which run steps wait for a driver with
 	// no instance connected.
 	Drivers DriverDirectory
+	// Secrets, when set, serves /secrets.
+	Secrets SecretCatalog
 }
 
 // DriverDirectory knows which drivers exist and which are connected.

@@ -34,7 +34,7 @@ func accessOf(method, path string) access {
 		}
 	}
 	switch {
-	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/tokens"):
+	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/tokens"), strings.HasPrefix(path, "/secrets"):
 		return access{role: domain.RoleAdmin}
 	case read:
 		return access{role: domain.RoleViewer}

@@ -144,6 +144,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerDrivers(deps.LogWriter, deps.Broadcaster)
 	s.drivers = deps.Drivers
 	s.registerDriverDirectory()
+	s.registerSecrets(deps.Secrets)
 	annotatePatterns(s.api.OpenAPI())
 	addExamples(s.api.OpenAPI())
 	return s, nil

@@ -19,6 +19,7 @@ type Handler struct {
 	now        Clock
 	newID      IDs
 	conditions domain.Conditions
+	vault      SecretVault
 }
 
 // Deps are the ports a Handler needs; every field is required but
@@ -30,6 +31,8 @@ type Deps struct {
 	Now        Clock
 	NewID      IDs
 	Conditions domain.Conditions
+	// Secrets keeps secret values; without it, secret commands fail.
+	Secrets SecretVault
 }
 
 // Validate reports every missing port.
@@ -59,7 +62,7 @@ func New(deps Deps) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{store: deps.Store, schemas: deps.Schemas, resources: deps.Resources, now: deps.Now, newID: deps.NewID,
-		conditions: deps.Conditions}, nil
+		conditions: deps.Conditions, vault: deps.Secrets}, nil
 }
 
 // aggregate is what every domain aggregate offers to be loaded and saved.

@@ -38,6 +38,8 @@ type Step struct {
 	// When is a CEL condition: the step runs only if it is true when its
 	// needs are met, and is skipped otherwise.
 	When string `json:"when,omitempty"`
+	// Secrets names the secrets the step's driver gets while it runs it.
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // MarshalJSON keeps an empty Needs, which means "needs no step", apart from
@@ -125,6 +127,7 @@ func CheckPipeline(p Pipeline) error {
 		}
 	}
 	problems = append(problems, checkTimeouts(p)...)
+	problems = append(problems, checkSecrets(p)...)
 	if len(problems) == 0 {
 		problems = checkNeeds(p)
 	}

@@ -21,6 +21,9 @@ type Work struct {
 	// MessageID deduplicates a repeated dispatch: {run_id}.{step}.{attempt}
 	// for a step, the resource event's id for a fan-out.
 	MessageID string
+	// Secrets names the secrets the step is granted; the driver asks for
+	// their values while it runs the step. Never the values themselves.
+	Secrets []string
 }
 
 // Dispatcher publishes work to drivers. Dispatch must be idempotent for one

@@ -27,8 +27,12 @@ type Request struct {
 	RunID   string
 	Step    string
 	Attempt int
-	// Log writes lines into the run's log. It is an io.Writer too.
+	// Log writes lines into the run's log. It is an io.Writer too. A line
+	// holding the value of one of Secrets is stored with the value masked.
 	Log *Logger
+	// Secrets are the values of the secrets the pipeline grants this step,
+	// by name; empty for steps granted none.
+	Secrets map[string]string
 }
 
 // Result is what Reconcile reports.

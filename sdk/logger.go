@@ -30,6 +30,8 @@ type Logger struct {
 	// halted is set once the server stopped the work: later lines are
 	// not stored (see stop).
 	halted atomic.Bool
+	// secrets are values masked in every line.
+	secrets []string
 }
 
 // stop writes a last line saying why the work was stopped; lines logged
@@ -102,6 +104,7 @@ func (l *Logger) line(msg string) {
 	if l == nil {
 		return
 	}
+	msg = masked(msg, l.secrets)
 	l.local.Debug(msg, "run", l.runID, "driver", l.driver)
 	if l.js == nil || l.runID == "" || l.halted.Load() {
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -176,13 +177,24 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 		return
 	}
 	defer done()
+	var secrets map[string]string
+	if len(work.Secrets) > 0 {
+		if secrets, err = m.fetchSecrets(stepCtx, js.Conn(), work); err != nil {
+			log.Warn("secrets not received; the step fails", "run", work.RunID, "step", work.Step, "err", err)
+			m.finish(ctx, js, results, msg, work, resource, Result{Success: false, Message: "secrets: " + err.Error()}, isStep, log)
+			return
+		}
+		for _, v := range secrets {
+			logger.secrets = append(logger.secrets, v)
+		}
+	}
 	stopProgress := keepInProgress(msg, m.opts.ackWait/3)
 	stopBeats := func() {}
 	if isStep && work.Step != "" {
 		stopBeats = sendHeartbeats(js.Conn(), m.d.Name(), work, HeartbeatInterval)
 	}
 	result := m.reconcile(stepCtx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
-		Step: step, Attempt: work.Attempt, Log: logger})
+		Step: step, Attempt: work.Attempt, Log: logger, Secrets: secrets})
 	stopBeats()
 	stopProgress()
 	logger.Flush()
@@ -190,6 +202,13 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 		_ = msg.Nak() // shut down mid-work: another instance takes it
 		return
 	}
+	m.finish(ctx, js, results, msg, work, resource, result, isStep, log)
+}
+
+// finish publishes the result of a step and acknowledges its message; a
+// result that cannot be published leaves the message to come again.
+func (m *Manager) finish(ctx context.Context, js jetstream.JetStream, results string, msg jetstream.Msg, work workMessage,
+	resource Resource, result Result, isStep bool, log *slog.Logger) {
 	if isStep {
 		if err := m.publishResult(ctx, js, results, work, resource, result); err != nil {
 			log.Warn("result not published; the work comes again", "run", work.RunID, "err", err)

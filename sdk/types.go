@@ -85,6 +85,8 @@ type Step struct {
 	Retry   *RetryPolicy `json:"retry,omitempty"`
 	// When is a CEL condition; the step is skipped when it is false.
 	When string `json:"when,omitempty"`
+	// Secrets names the secrets the step's driver gets (Request.Secrets).
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // RetryPolicy says how often a step is tried: Attempts counts the first try;

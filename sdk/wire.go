@@ -38,6 +38,8 @@ type workMessage struct {
 	RunID   string `json:"run_id"`
 	Step    string `json:"step,omitempty"`
 	Attempt int    `json:"attempt,omitempty"`
+	// Secrets names the secrets the step is granted (an extension).
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // resultMessage is a driver's result; Step is an extension.

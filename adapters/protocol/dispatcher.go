@@ -20,6 +20,8 @@ type workMessage struct {
 	RunID   string `json:"run_id"`
 	Step    string `json:"step,omitempty"`
 	Attempt int    `json:"attempt,omitempty"`
+	// Secrets names the secrets the step is granted (an extension).
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // Dispatcher publishes the engine's work on the `messages` stream. Safe for
@@ -55,7 +57,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, w engine.Work) error {
 		return fmt.Errorf("encode resource: %w", err)
 	}
 	body, err := json.Marshal(workMessage{Event: w.Event, Payload: string(payload), ID: w.MessageID,
-		RunID: w.RunID, Step: w.Step, Attempt: w.Attempt})
+		RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Secrets: w.Secrets})
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ func DriverPermissions(driver string) (publish, subscribe []string) {
 		"$JS.ACK." + MessagesStream + "." + driver + ".>",
 		HeartbeatSubjectOf(driver),
 		PresenceSubjectOf(driver),
+		"conveyor.secrets." + driver,
 	}
 	subscribe = []string{DriverInbox(driver) + ".>", StopSubject(driver)}
 	return publish, subscribe

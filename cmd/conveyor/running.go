@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 
+	"github.com/conveyor/conveyor/adapters/secrets"
+	"github.com/conveyor/conveyor/api"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/engine"
 	"github.com/conveyor/conveyor/projections"
@@ -27,5 +29,17 @@ func runningRuns(q *projections.ReadModel) engine.RunningRuns {
 			}
 			page.Continue = next
 		}
+	}
+}
+
+// secretCatalog lists the vault's secrets for the API.
+func secretCatalog(v *secrets.Vault) api.SecretCatalog {
+	return func(ctx context.Context) ([]api.SecretEntry, error) {
+		entries, err := v.List(ctx)
+		out := make([]api.SecretEntry, len(entries))
+		for i, e := range entries {
+			out[i] = api.SecretEntry{Name: e.Name, ChangedAt: e.ChangedAt}
+		}
+		return out, err
 	}
 }

@@ -21,8 +21,10 @@ import (
 	"github.com/conveyor/conveyor/adapters/parking"
 	"github.com/conveyor/conveyor/adapters/protocol"
 	"github.com/conveyor/conveyor/adapters/schema"
+	"github.com/conveyor/conveyor/adapters/secrets"
 	"github.com/conveyor/conveyor/api"
 	"github.com/conveyor/conveyor/commands"
+	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/engine"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/conveyor/conveyor/sdk"
@@ -142,9 +144,17 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
+	secretsKey, err := secrets.LoadKey(os.Getenv, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("secrets key: %w", err)
+	}
+	vault, err := secrets.Open(ctx, js, secretsKey, cfg.Replicas)
+	if err != nil {
+		return err
+	}
 	handler, err := commands.New(commands.Deps{
 		Store: store, Schemas: schema.New(), Resources: readModel,
-		Now: time.Now, NewID: func() string { return uuid.NewString() }, Conditions: conds,
+		Now: time.Now, NewID: func() string { return uuid.NewString() }, Conditions: conds, Secrets: vault,
 	})
 	if err != nil {
 		return err
@@ -205,6 +215,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		LogWriter:   writer,
 		Broadcaster: writer,
 		Drivers:     directory,
+		Secrets:     secretCatalog(vault),
 	})
 	if err != nil {
 		return err
@@ -230,6 +241,12 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	})
 	g.Go(func() error { return protocol.ServeConsumers(gctx, in.nc, js, log.With("component", "consumers")) })
 	g.Go(func() error { return directory.Follow(gctx, in.nc) })
+	g.Go(func() error {
+		return secrets.Serve(gctx, in.nc, vault, func(ctx context.Context, id string) (domain.Run, error) {
+			st, err := handler.LoadRun(ctx, id)
+			return st.Run, err
+		})
+	})
 	g.Go(func() error {
 		return protocol.FollowHeartbeats(gctx, in.nc, func(_ string, hb protocol.Heartbeat, at time.Time) {
 			pm.Heartbeat(hb.RunID, hb.Step, hb.Attempt, at)

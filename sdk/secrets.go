@@ -1,0 +1,50 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// secretsSubject is where a driver asks the server for the secrets of the
+// step it runs: {secretsSubject}.{driver}.
+const secretsSubject = "conveyor.secrets"
+
+// fetchSecrets asks the server for the values of the secrets the step of w
+// is granted. The server answers only while the step's attempt is
+// dispatched to this driver.
+func (m *Manager) fetchSecrets(ctx context.Context, nc *nats.Conn, w workMessage) (map[string]string, error) {
+	body, _ := json.Marshal(map[string]any{"run_id": w.RunID, "step": w.Step, "attempt": w.Attempt})
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msg, err := nc.RequestWithContext(rctx, secretsSubject+"."+m.d.Name(), body)
+	if err != nil {
+		return nil, fmt.Errorf("ask the server for the step's secrets: %w", err)
+	}
+	var answer struct {
+		Secrets map[string]string `json:"secrets"`
+		Error   string            `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &answer); err != nil {
+		return nil, fmt.Errorf("the server's answer about secrets is not JSON: %w", err)
+	}
+	if answer.Error != "" {
+		return nil, errors.New(answer.Error)
+	}
+	return answer.Secrets, nil
+}
+
+// masked replaces every granted secret's value in line with ***.
+func masked(line string, values []string) string {
+	for _, v := range values {
+		if v != "" {
+			line = strings.ReplaceAll(line, v, "***")
+		}
+	}
+	return line
+}
