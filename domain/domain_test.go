@@ -162,6 +162,10 @@ func TestPipelineChecks(t *testing.T) {
 	if err := a.Create(p, cause("e1")); err != nil || a.State().Version != "1" {
 		t.Fatalf("create: %v %+v", err, a.State())
 	}
+	if err := a.Update(p, cause("same")); err != nil || a.State().Version != "1" || len(a.Changes()) != 1 {
+		t.Fatalf("an update that changes nothing: %v %+v, %d events", err, a.State(), len(a.Changes()))
+	}
+	p.Description = "now described"
 	if err := a.Update(p, cause("e2")); err != nil || a.State().Version != "2" {
 		t.Fatalf("update: %v %+v", err, a.State())
 	}

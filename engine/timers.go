@@ -19,8 +19,8 @@ import (
 
 // DefaultHeartbeatLease is how long a step's driver may be silent, once it
 // has sent a heartbeat, before its attempt ends as timed out. The SDK sends
-// one every second, so three in a row must go missing.
-const DefaultHeartbeatLease = 3 * time.Second
+// one every second, so four in a row must go missing.
+const DefaultHeartbeatLease = 4 * time.Second
 
 // RescanEvery is how often the engine reads the running runs to set timers
 // that another server, now gone, held.
@@ -51,21 +51,26 @@ type beats struct {
 type beat struct {
 	attempt int
 	at      time.Time
+	done    bool
 }
 
 // Heartbeat notes that the driver of a run's step, at attempt, was alive at
 // at. Once a step has sent one, silence longer than the lease ends its
-// attempt. Safe for concurrent use.
-func (e *Engine) Heartbeat(runID, step string, attempt int, at time.Time) {
+// attempt, unless its last heartbeat said done: the driver finished with it
+// (its result is stored, or it handed the work back to another instance).
+// Safe for concurrent use.
+func (e *Engine) Heartbeat(runID, step string, attempt int, at time.Time, done bool) {
 	e.beats.mu.Lock()
 	steps := e.beats.last[runID]
 	if steps == nil {
 		steps = map[string]beat{}
 		e.beats.last[runID] = steps
 	}
-	steps[step] = beat{attempt: attempt, at: at}
+	steps[step] = beat{attempt: attempt, at: at, done: done}
 	e.beats.mu.Unlock()
-	e.wakeAt(runID, at.Add(e.lease))
+	if !done {
+		e.wakeAt(runID, at.Add(e.lease))
+	}
 }
 
 // silent is the ids of the run's steps in flight whose drivers sent a
@@ -76,7 +81,7 @@ func (e *Engine) silent(run domain.Run, now time.Time) []string {
 	steps := e.beats.last[run.ID]
 	var out []string
 	for _, s := range run.InFlight() {
-		if b, ok := steps[s.ID]; ok && b.attempt == s.Attempt && now.Sub(b.at) >= e.lease {
+		if b, ok := steps[s.ID]; ok && !b.done && b.attempt == s.Attempt && now.Sub(b.at) >= e.lease {
 			out = append(out, s.ID)
 		}
 	}
@@ -90,7 +95,7 @@ func (e *Engine) leaseEnd(run domain.Run) (time.Time, bool) {
 	steps := e.beats.last[run.ID]
 	var end time.Time
 	for _, s := range run.InFlight() {
-		if b, ok := steps[s.ID]; ok && b.attempt == s.Attempt && (end.IsZero() || b.at.Add(e.lease).Before(end)) {
+		if b, ok := steps[s.ID]; ok && !b.done && b.attempt == s.Attempt && (end.IsZero() || b.at.Add(e.lease).Before(end)) {
 			end = b.at.Add(e.lease)
 		}
 	}

@@ -25,16 +25,23 @@ type heartbeatMessage struct {
 	Step    string `json:"step"`
 	Attempt int    `json:"attempt"`
 	Driver  string `json:"driver"`
+	// Done says the driver has finished with the step (its result is
+	// stored, or it handed the work back): its silence from now on means
+	// nothing.
+	Done bool `json:"done,omitempty"`
 }
 
 // sendHeartbeats sends a heartbeat for the step at once and then every
-// interval, until the returned stop is called. Heartbeats are best effort:
-// one lost on the way is made up by the next.
+// interval, until the returned stop is called, which sends a last one
+// marked done. Heartbeats are best effort: one lost on the way is made up
+// by the next.
 func sendHeartbeats(nc *nats.Conn, driver string, w workMessage, interval time.Duration) (stop func()) {
-	body, _ := json.Marshal(heartbeatMessage{RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Driver: driver})
+	beat := heartbeatMessage{RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Driver: driver}
+	body, _ := json.Marshal(beat)
 	subject := HeartbeatSubject + "." + driver
-	done := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(finished)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -46,5 +53,11 @@ func sendHeartbeats(nc *nats.Conn, driver string, w workMessage, interval time.D
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		<-finished
+		beat.Done = true
+		last, _ := json.Marshal(beat)
+		_ = nc.Publish(subject, last)
+	}
 }

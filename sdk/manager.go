@@ -193,9 +193,11 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 	if isStep && work.Step != "" {
 		stopBeats = sendHeartbeats(js.Conn(), m.d.Name(), work, HeartbeatInterval)
 	}
+	// The heartbeats go on until the result is stored or the work handed
+	// back: a result still on its way must not look like a dead driver.
+	defer stopBeats()
 	result := m.reconcile(stepCtx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
 		Step: step, Attempt: work.Attempt, Log: logger, Secrets: secrets})
-	stopBeats()
 	stopProgress()
 	logger.Flush()
 	if ctx.Err() != nil {

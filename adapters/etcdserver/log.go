@@ -37,6 +37,11 @@ var startNotices = map[string]bool{
 	"Running http and grpc server on single port. This is not recommended for production.": true,
 }
 
+// startCampaignNotice ends raft's warning, prefixed with the member's id,
+// that a new single member waits for its own configuration entry before it
+// campaigns; it does, a few milliseconds later.
+const startCampaignNotice = "since there are still pending configuration changes to apply"
+
 // slogCore writes zap entries at warn and above to a slog.Logger; etcd's
 // info lines (dozens at every start) are left out.
 type slogCore struct {
@@ -77,7 +82,7 @@ func (c *slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	}
 	slices.SortFunc(attrs, func(a, b slog.Attr) int { return strings.Compare(a.Key, b.Key) })
 	level := slogLevel(e.Level)
-	if startNotices[e.Message] {
+	if startNotices[e.Message] || strings.HasSuffix(e.Message, startCampaignNotice) {
 		level = slog.LevelDebug
 	}
 	c.log.LogAttrs(context.Background(), level, e.Message, attrs...)

@@ -22,6 +22,9 @@ type Heartbeat struct {
 	RunID   string `json:"run_id"`
 	Step    string `json:"step"`
 	Attempt int    `json:"attempt"`
+	// Done: the driver has finished with the step; its silence from now on
+	// means nothing.
+	Done bool `json:"done"`
 }
 
 // FollowHeartbeats hands every driver's heartbeats to note, with the time

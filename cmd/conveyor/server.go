@@ -249,7 +249,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	})
 	g.Go(func() error {
 		return protocol.FollowHeartbeats(gctx, in.nc, func(_ string, hb protocol.Heartbeat, at time.Time) {
-			pm.Heartbeat(hb.RunID, hb.Step, hb.Attempt, at)
+			pm.Heartbeat(hb.RunID, hb.Step, hb.Attempt, at, hb.Done)
 		})
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
