@@ -24,6 +24,7 @@ type benchConfig struct {
 	API, NATS  string
 	Creates    int
 	Runs       int
+	FanoutRuns int
 	Fill       int
 	Rebuild    bool
 	Ceilings   bool
@@ -43,6 +44,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.StringVar(&c.NATS, "nats", "", "NATS URL of that server, for the drivers")
 	fs.IntVar(&c.Creates, "creates", 2000, "resources created per concurrency level")
 	fs.IntVar(&c.Runs, "runs", 1000, "two-step pipeline runs")
+	fs.IntVar(&c.FanoutRuns, "fanout-runs", 1000, "runs of a ten-wide fan-out/fan-in pipeline (split, ten steps side by side, join)")
 	fs.IntVar(&c.Fill, "fill", 0, "resources created (at concurrency 64) before the replay, to make the log longer")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
 	fs.BoolVar(&c.Ceilings, "ceilings", true, "first measure this machine's ceilings: a bare guarded JetStream publish, and a bare HTTP create, --creates times each")
@@ -162,6 +164,14 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		}
 		created += c.Runs + idleRuns
 		sum.runs = &r
+		rows.print(r.rows()...)
+	}
+	if c.FanoutRuns > 0 {
+		r, err := benchFanout(ctx, client, c.NATS, typ, suffix, c.FanoutRuns)
+		if err != nil {
+			return err
+		}
+		created += c.FanoutRuns
 		rows.print(r.rows()...)
 	}
 	if c.Fill > 0 {

@@ -15,7 +15,7 @@ func TestBenchRunsEveryScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
-	out, err := exec.Command(conveyorBinary(t), "bench", "--creates", "5", "--runs", "5", "--fill", "5").CombinedOutput()
+	out, err := exec.Command(conveyorBinary(t), "bench", "--creates", "5", "--runs", "5", "--fanout-runs", "5", "--fill", "5").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)
 	}
@@ -24,7 +24,7 @@ func TestBenchRunsEveryScenario(t *testing.T) {
 		"ceiling: bare HTTP create, concurrency 1", "ceiling: bare HTTP create, concurrency 64",
 		"start-up", "create, concurrency 1", "create, concurrency 64", "5 two-step runs",
 		"step-to-step, idle", "step-to-step, under load", "fill: 5 more resources",
-		"memory after 45 resources", "replay: GET /events over", "rebuild:", "memory at the end",
+		"memory after 50 resources", "5 fan-out/fan-in runs (1 → 10 → 1)", "fan-in: last of ten results → join", "replay: GET /events over", "rebuild:", "memory at the end",
 		"goals", "p50 ≤ 0.45ms", "creates/s ≥ 7000", "creates/s ≥ 11000", "last step's work ≤ 0.5s",
 		"p50 ≤ 5ms", "p50 ≤ 1ms", "resident set ≤ 100 MB", "events/s ≥ 200000", "(bare HTTP",
 		"replay: the rebuild's", "until the new generation serves ≤ 30s",
