@@ -143,13 +143,7 @@ func TestFailedBranchSkipsItsDependantsWhileTheOtherFinishes(t *testing.T) {
 	if st := r.State(); st.Steps[1].Attempt != 2 || st.Steps[2].Status != domain.StepStatusPending || st.Steps[4].Status != domain.StepStatusSucceeded {
 		t.Errorf("after retry: %+v", st.Steps)
 	}
-	rebuilt := &domain.RunAggregate{}
-	for _, e := range r.Changes() {
-		rebuilt.Apply(e)
-	}
-	if diff := cmp.Diff(r.State(), rebuilt.State()); diff != "" {
-		t.Errorf("rebuilt from the events differs (-recorded +rebuilt):\n%s", diff)
-	}
+	sameWhenRebuilt(t, r)
 }
 
 func TestResultWithoutStepGoesToTheDriversWaitingStep(t *testing.T) {
@@ -217,4 +211,18 @@ func TestEmptyNeedsSurviveJSON(t *testing.T) {
 	if got := back.NeedsOf(1); len(got) != 0 {
 		t.Fatalf("b needs %v after a round trip, want none", got)
 	}
+}
+
+// sameWhenRebuilt folds r's recorded events into a new aggregate, fails the
+// test when its state differs from r's, and returns it.
+func sameWhenRebuilt(t *testing.T, r *domain.RunAggregate) *domain.RunAggregate {
+	t.Helper()
+	rebuilt := &domain.RunAggregate{}
+	for _, e := range r.Changes() {
+		rebuilt.Apply(e)
+	}
+	if diff := cmp.Diff(r.State(), rebuilt.State()); diff != "" {
+		t.Errorf("rebuilt from the events differs (-recorded +rebuilt):\n%s", diff)
+	}
+	return rebuilt
 }

@@ -69,13 +69,7 @@ func TestStepRetriedWithBackoffSucceedsOnItsThirdAttempt(t *testing.T) {
 	if st := r.State().Steps[0]; st.Attempt != 3 || st.Status != domain.StepStatusSucceeded {
 		t.Errorf("a: %+v", st)
 	}
-	rebuilt := &domain.RunAggregate{}
-	for _, e := range r.Changes() {
-		rebuilt.Apply(e)
-	}
-	if diff := cmp.Diff(r.State(), rebuilt.State()); diff != "" {
-		t.Errorf("rebuilt differs (-recorded +rebuilt):\n%s", diff)
-	}
+	sameWhenRebuilt(t, r)
 }
 
 func TestRetriesRunOut(t *testing.T) {

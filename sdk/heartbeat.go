@@ -39,25 +39,9 @@ func sendHeartbeats(nc *nats.Conn, driver string, w workMessage, interval time.D
 	beat := heartbeatMessage{RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Driver: driver}
 	body, _ := json.Marshal(beat)
 	subject := HeartbeatSubject + "." + driver
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			_ = nc.Publish(subject, body)
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
+	return repeat(interval, func() { _ = nc.Publish(subject, body) }, func() {
 		beat.Done = true
 		last, _ := json.Marshal(beat)
 		_ = nc.Publish(subject, last)
-	}
+	})
 }

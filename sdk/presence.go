@@ -40,27 +40,11 @@ func (m *Manager) announce(nc *nats.Conn, interval time.Duration) (stop func()) 
 		body, _ := json.Marshal(a)
 		_ = nc.Publish(subject, body)
 	}
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			send()
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
+	return repeat(interval, send, func() {
 		a.Leaving = true
 		send()
 		_ = nc.Flush()
-	}
+	})
 }
 
 // sdkVersion is the version of this module in the driver's build.

@@ -338,19 +338,11 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 		}
 		return sdk.Result{Success: true}
 	})
-	dctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, d := range []sdk.Driver{first, second} {
-		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
-		if err != nil {
-			stop()
-			return runsResult{}, err
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = m.Run(dctx) }()
+	stop, err := runBenchDrivers(ctx, natsURL, first, second)
+	if err != nil {
+		return runsResult{}, err
 	}
-	defer func() { stop(); wg.Wait() }()
-	time.Sleep(300 * time.Millisecond) // the drivers' consumers exist
+	defer stop()
 
 	// Idle step-to-step latency: one run at a time.
 	for i := range idleRuns {
@@ -404,6 +396,25 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	loaded := append([]time.Duration(nil), gaps...)
 	mu.Unlock()
 	return runsResult{n: n, took: elapsed, idle: idle, loaded: loaded}, nil
+}
+
+// runBenchDrivers runs the drivers, 64 reconciles at once each, until the
+// returned stop; it gives their consumers a moment to exist.
+func runBenchDrivers(ctx context.Context, natsURL string, drivers ...sdk.Driver) (stop func(), err error) {
+	dctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	stop = func() { cancel(); wg.Wait() }
+	for _, d := range drivers {
+		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = m.Run(dctx) }()
+	}
+	time.Sleep(300 * time.Millisecond) // the drivers' consumers exist
+	return stop, nil
 }
 
 // benchHTTPClient keeps a connection open for every concurrent request of

@@ -82,20 +82,12 @@ func benchFanout(ctx context.Context, client *sdk.Client, natsURL, typ, suffix s
 		}
 		return sdk.Result{Success: true}
 	}
-	dctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, d := range []sdk.Driver{sdk.NewDriver("bench-split-"+suffix, []string{typ}, ok),
-		sdk.NewDriver("bench-wide-"+suffix, []string{typ}, wide), sdk.NewDriver("bench-join-"+suffix, []string{typ}, join)} {
-		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
-		if err != nil {
-			stop()
-			return fanoutResult{}, err
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = m.Run(dctx) }()
+	stop, err := runBenchDrivers(ctx, natsURL, sdk.NewDriver("bench-split-"+suffix, []string{typ}, ok),
+		sdk.NewDriver("bench-wide-"+suffix, []string{typ}, wide), sdk.NewDriver("bench-join-"+suffix, []string{typ}, join))
+	if err != nil {
+		return fanoutResult{}, err
 	}
-	defer func() { stop(); wg.Wait() }()
-	time.Sleep(300 * time.Millisecond) // the drivers' consumers exist
+	defer stop()
 
 	start := time.Now()
 	if _, err := runLoad(ctx, n, 16, func(ctx context.Context, _, i int) error {
