@@ -3,7 +3,7 @@ GO      ?= go
 ARGS    ?=
 PKGS    ?= ./...
 
-.PHONY: run build test test-short test-reliability vet fmt-check bench cluster-up cluster-down clean
+.PHONY: run build test test-short test-reliability vet fmt-check bench cluster-up cluster-down clean ui-vendor
 
 ## run: Conveyor with embedded NATS and etcd, API on http://127.0.0.1:8080
 run: build
@@ -42,6 +42,14 @@ fmt-check:
 ## bench: the load generator against a server it starts itself
 bench:
 	$(GO) run ./cmd/conveyor bench $(ARGS)
+
+## ui-vendor: fetch the pinned API reference renderer from npm and check its sum (api/ui/static/VENDOR.md)
+REDOC_VERSION ?= 2.5.1
+REDOC_SHA256  ?= 2d8d13e94b5a21011cc6f8260d87ca475d0f6f2faed16dd12e7394dfa3bb05b8
+ui-vendor:
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent redoc@$(REDOC_VERSION) >/dev/null && tar xzf redoc-$(REDOC_VERSION).tgz && \
+	echo "$(REDOC_SHA256)  package/bundles/redoc.standalone.js" | sha256sum -c - && \
+	cp package/bundles/redoc.standalone.js package/bundles/redoc.standalone.js.LICENSE.txt $(CURDIR)/api/ui/static/ && rm -rf $$tmp
 
 ## cluster-up / cluster-down: separate NATS and etcd processes for the cluster-mode tests
 cluster-up:

@@ -14,9 +14,10 @@ type access struct {
 	role   domain.Role
 }
 
-// publicPaths are served to anyone: liveness, readiness and the API's own
-// description hold no data.
-var publicPaths = []string{"/health", "/ready", "/openapi", "/docs", "/schemas/"}
+// publicPaths are served to anyone: liveness, readiness, the API's own
+// description and the UI's files hold no data (the UI's pages read the API
+// with the token the user signs in with).
+var publicPaths = []string{"/health", "/ready", "/openapi", "/docs", "/schemas/", "/{$}", "/ui/"}
 
 // accessOf is the one rule of who may use a route, given its method and
 // path pattern as registered ("/runs/{id}/cancel"). Reads need viewer,

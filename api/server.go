@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/conveyor/conveyor/api/ui"
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/danielgtaylor/huma/v2"
@@ -106,6 +107,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	hc := huma.DefaultConfig("Conveyor API", cfg.Version)
 	hc.Info.Description = "Resource-driven CI/CD: resource definitions, resources, pipelines and runs."
 	hc.CreateHooks = nil // no $schema field or Link header in responses
+	hc.DocsPath = ""     // /docs is served offline by package ui
 	hc.Formats = map[string]huma.Format{"application/json": exactJSON, "json": exactJSON}
 	describeAPI(hc.OpenAPI, cfg.MaxBody)
 	if deps.Tokens != nil {
@@ -145,6 +147,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.drivers = deps.Drivers
 	s.registerDriverDirectory()
 	s.registerSecrets(deps.Secrets)
+	ui.Register(s.mux)
 	annotatePatterns(s.api.OpenAPI())
 	addExamples(s.api.OpenAPI())
 	return s, nil

@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/conveyor/conveyor/adapters/secrets"
 	"github.com/conveyor/conveyor/api"
@@ -42,4 +47,21 @@ func secretCatalog(v *secrets.Vault) api.SecretCatalog {
 		}
 		return out, err
 	}
+}
+
+// openVault opens the secrets' vault. Its key is CONVEYOR_SECRETS_KEY, else,
+// with embedded NATS and etcd, a file in the data directory. A server on
+// external clusters writes nothing into its data directory, and its
+// replicas must share one key: without the variable it keeps no secrets,
+// and says so.
+func openVault(ctx context.Context, cfg serverConfig, js jetstream.JetStream, log *slog.Logger) (*secrets.Vault, error) {
+	if cfg.NATSURL != "" && os.Getenv(secrets.EnvKey) == "" {
+		log.Warn("secrets are off: on external clusters every server needs the same key in " + secrets.EnvKey)
+		return nil, nil
+	}
+	key, err := secrets.LoadKey(os.Getenv, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("secrets key: %w", err)
+	}
+	return secrets.Open(ctx, js, key, cfg.Replicas)
 }

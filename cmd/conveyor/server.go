@@ -144,17 +144,18 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
-	secretsKey, err := secrets.LoadKey(os.Getenv, cfg.DataDir)
-	if err != nil {
-		return fmt.Errorf("secrets key: %w", err)
-	}
-	vault, err := secrets.Open(ctx, js, secretsKey, cfg.Replicas)
+	vault, err := openVault(ctx, cfg, js, log)
 	if err != nil {
 		return err
 	}
+	var vaultPort commands.SecretVault
+	var catalog api.SecretCatalog
+	if vault != nil {
+		vaultPort, catalog = vault, secretCatalog(vault)
+	}
 	handler, err := commands.New(commands.Deps{
 		Store: store, Schemas: schema.New(), Resources: readModel,
-		Now: time.Now, NewID: func() string { return uuid.NewString() }, Conditions: conds, Secrets: vault,
+		Now: time.Now, NewID: func() string { return uuid.NewString() }, Conditions: conds, Secrets: vaultPort,
 	})
 	if err != nil {
 		return err
@@ -215,7 +216,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		LogWriter:   writer,
 		Broadcaster: writer,
 		Drivers:     directory,
-		Secrets:     secretCatalog(vault),
+		Secrets:     catalog,
 	})
 	if err != nil {
 		return err
@@ -241,12 +242,14 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	})
 	g.Go(func() error { return protocol.ServeConsumers(gctx, in.nc, js, log.With("component", "consumers")) })
 	g.Go(func() error { return directory.Follow(gctx, in.nc) })
-	g.Go(func() error {
-		return secrets.Serve(gctx, in.nc, vault, func(ctx context.Context, id string) (domain.Run, error) {
-			st, err := handler.LoadRun(ctx, id)
-			return st.Run, err
+	if vault != nil {
+		g.Go(func() error {
+			return secrets.Serve(gctx, in.nc, vault, func(ctx context.Context, id string) (domain.Run, error) {
+				st, err := handler.LoadRun(ctx, id)
+				return st.Run, err
+			})
 		})
-	})
+	}
 	g.Go(func() error {
 		return protocol.FollowHeartbeats(gctx, in.nc, func(_ string, hb protocol.Heartbeat, at time.Time) {
 			pm.Heartbeat(hb.RunID, hb.Step, hb.Attempt, at, hb.Done)
