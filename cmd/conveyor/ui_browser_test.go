@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -189,4 +190,45 @@ func waitText(t *testing.T, ctx context.Context, want string) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// TestUIRunsFilterAndPaging: the runs page filters by resource and pages
+// through more runs than one page holds.
+func TestUIRunsFilterAndPaging(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
+	for i := range 55 {
+		s.must(http.StatusCreated, "POST", "/resources", buildResource(fmt.Sprintf("app-%d", i), "abc"))
+	}
+	signIn(t, ctx, s)
+	rows := func() int {
+		var n int
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#runs tr").length`, &n)); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitRows := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for rows() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d rows, want %d", rows(), want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitRows(50)
+	if err := chromedp.Run(ctx, chromedp.WaitVisible("#next-page", chromedp.ByID), chromedp.Click("#next-page", chromedp.ByID)); err != nil {
+		t.Fatalf("next page: %v", err)
+	}
+	waitRows(5)
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.at.API+"/#/runs?resource=build/app-7")); err != nil {
+		t.Fatal(err)
+	}
+	waitRows(1)
+	waitText(t, ctx, "build/app-7")
+	screenshot(t, ctx, "runs-filtered")
 }
