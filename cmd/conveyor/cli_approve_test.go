@@ -51,7 +51,7 @@ steps:
 	runID := s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "app", "resource": "build", "pipeline": "ci", "spec": map[string]any{}})["runid"].(string)
 	s.waitStep(runID, "gate", "waiting")
 	code, out, _ = cliRun(t, server, "", "run", runID)
-	if code != 0 || !regexp.MustCompile(`(?m)^gate +compile +\(approval\) +waiting +1 +waits for approval *$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`(?m)^└ gate +compile +\(approval\) +waiting +1 +waits for approval *$`).MatchString(out) {
 		t.Errorf("run while the approval waits:\n%s", out)
 	}
 	code, out, errOut = cliRun(t, server, "", "approve", runID, "gate", "-m", "ship it")

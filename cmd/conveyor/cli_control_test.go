@@ -63,7 +63,7 @@ func TestCLICancelRetry(t *testing.T) {
 		t.Fatalf("apply --wait of a failing run: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = cliRun(t, server, "", "run", failed[1])
-	if !regexp.MustCompile(`(?m)^upload +compile +uploader +skipped `).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^└ upload +compile +uploader +skipped `).MatchString(out) {
 		t.Errorf("run of a failed run: the step after the failed one is not skipped\n%s", out)
 	}
 	code, out, errOut = cliRun(t, server, "", "retry", failed[1])

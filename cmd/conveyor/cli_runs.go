@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,15 +34,57 @@ func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
 // side by side.
 func runTable(tw *tabwriter.Writer, r sdk.Run) {
 	tableRow(tw, "STEP", "NEEDS", "DRIVER", "STATUS", "ATTEMPT", "MESSAGE")
-	for i, s := range r.Steps {
+	depth := stepDepths(r.Pipeline)
+	order := make([]int, len(r.Steps))
+	for i := range order {
+		order[i] = i
+	}
+	// Level by level: the steps that start the run, then those that need
+	// only them, and so on; steps on one level may run side by side.
+	sort.SliceStable(order, func(a, b int) bool { return depth[order[a]] < depth[order[b]] })
+	for _, i := range order {
+		s := r.Steps[i]
 		driver := s.Driver
 		if driver == "" {
 			driver = "(approval)"
 		}
-		tableRow(tw, s.ID, strings.Join(needsOf(r.Pipeline, i), ","), driver, stepStatus(r, s), s.Attempt, stepNote(s))
+		name := s.ID
+		if depth[i] > 0 {
+			name = strings.Repeat("  ", depth[i]-1) + "└ " + s.ID
+		}
+		tableRow(tw, name, strings.Join(needsOf(r.Pipeline, i), ","), driver, stepStatus(r, s), s.Attempt, stepNote(s))
 	}
 	fmt.Fprintf(tw, "\nrun %s of %s/%s (pipeline %s): %s%s\n", r.ID, r.Resource.Type, r.Resource.Name, r.Pipeline.Name,
 		r.Status, messageNote(r.Message))
+}
+
+// stepDepths is each step's level in the graph: 0 for a step that needs
+// none, else one more than the deepest step it needs.
+func stepDepths(p sdk.Pipeline) []int {
+	at := map[string]int{}
+	for i, s := range p.Steps {
+		at[s.ID] = i
+	}
+	depth := make([]int, len(p.Steps))
+	done := make([]bool, len(p.Steps))
+	var of func(i, guard int) int
+	of = func(i, guard int) int {
+		if done[i] || guard > len(p.Steps) {
+			return depth[i]
+		}
+		d := 0
+		for _, need := range needsOf(p, i) {
+			if j, ok := at[need]; ok {
+				d = max(d, of(j, guard+1)+1)
+			}
+		}
+		depth[i], done[i] = d, true
+		return d
+	}
+	for i := range p.Steps {
+		of(i, 0)
+	}
+	return depth
 }
 
 // needsOf is what step i of p needs: its needs, or the step before it.
