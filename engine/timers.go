@@ -51,7 +51,6 @@ type beats struct {
 type beat struct {
 	attempt int
 	at      time.Time
-	done    bool
 }
 
 // Heartbeat notes that the driver of a run's step, at attempt, was alive at
@@ -62,15 +61,23 @@ type beat struct {
 func (e *Engine) Heartbeat(runID, step string, attempt int, at time.Time, done bool) {
 	e.beats.mu.Lock()
 	steps := e.beats.last[runID]
+	if done {
+		// Nothing more to watch: forgetting the step also keeps the table
+		// from growing with runs that ended before their last heartbeat.
+		delete(steps, step)
+		if len(steps) == 0 {
+			delete(e.beats.last, runID)
+		}
+		e.beats.mu.Unlock()
+		return
+	}
 	if steps == nil {
 		steps = map[string]beat{}
 		e.beats.last[runID] = steps
 	}
-	steps[step] = beat{attempt: attempt, at: at, done: done}
+	steps[step] = beat{attempt: attempt, at: at}
 	e.beats.mu.Unlock()
-	if !done {
-		e.wakeAt(runID, at.Add(e.lease))
-	}
+	e.wakeAt(runID, at.Add(e.lease))
 }
 
 // silent is the ids of the run's steps in flight whose drivers sent a
@@ -81,7 +88,7 @@ func (e *Engine) silent(run domain.Run, now time.Time) []string {
 	steps := e.beats.last[run.ID]
 	var out []string
 	for _, s := range run.InFlight() {
-		if b, ok := steps[s.ID]; ok && !b.done && b.attempt == s.Attempt && now.Sub(b.at) >= e.lease {
+		if b, ok := steps[s.ID]; ok && b.attempt == s.Attempt && now.Sub(b.at) >= e.lease {
 			out = append(out, s.ID)
 		}
 	}
@@ -95,7 +102,7 @@ func (e *Engine) leaseEnd(run domain.Run) (time.Time, bool) {
 	steps := e.beats.last[run.ID]
 	var end time.Time
 	for _, s := range run.InFlight() {
-		if b, ok := steps[s.ID]; ok && !b.done && b.attempt == s.Attempt && (end.IsZero() || b.at.Add(e.lease).Before(end)) {
+		if b, ok := steps[s.ID]; ok && b.attempt == s.Attempt && (end.IsZero() || b.at.Add(e.lease).Before(end)) {
 			end = b.at.Add(e.lease)
 		}
 	}
