@@ -13,7 +13,7 @@ import (
 )
 
 // fullDisk mounts a small tmpfs at dir, for a test to fill. It skips the
-// test where mounting is not permitted (not root, or a sandbox without
+// test where mounting is not permitted (not root, or a container without
 // CAP_SYS_ADMIN), saying so.
 func fullDisk(t *testing.T, dir string, size string) {
 	t.Helper()
