@@ -66,7 +66,7 @@ var examples = map[string]string{
 	"Readiness":             `{"status":"ready","checks":{"nats":"ok","etcd":"ok","projector":"ok"}}`,
 	"ListParkedEvent":       `{"items":[{"id":1,"consumer":"projector","sequence":1042,"type":"ResourceCreated.v1","aggregate":"resource","aggregateId":"build/app-1","error":"read model store: value too large","parkedAt":"2026-11-24T09:00:00Z"}]}`,
 	"TokenIssueInputBody":   `{"name":"ci","role":"operator"}`,
-	"TokenIssued":           `{"token":"cvy_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE"}`,
+	"TokenIssued":           `{"name":"ci","id":"3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d","role":"operator","token":"cvy_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE"}`,
 	"TokenView":             exampleToken,
 	"TokenListOutputBody":   `{"items":[` + exampleToken + `]}`,
 	"DriverView":            exampleDriver,

@@ -17,15 +17,16 @@ type tokenIssueInput struct {
 	}
 }
 
-// tokenView is a token as the API shows it: never its hash.
-type tokenView struct {
+// TokenView is a token as the API shows it: never its hash. It is exported
+// because huma documents the fields of embedded structs only when they are.
+type TokenView struct {
 	Name string      `json:"name"`
 	ID   string      `json:"id"`
 	Role domain.Role `json:"role"`
 }
 
 type tokenIssued struct {
-	tokenView
+	TokenView
 	Token string `json:"token" doc:"the secret: shown this once, stored only hashed"`
 }
 
@@ -35,7 +36,7 @@ type tokenIssueOutput struct {
 
 type tokenListOutput struct {
 	Body struct {
-		Items []tokenView `json:"items"`
+		Items []TokenView `json:"items"`
 	}
 }
 
@@ -44,10 +45,10 @@ type tokenPath struct {
 }
 
 type tokenRevokeOutput struct {
-	Body tokenView
+	Body TokenView
 }
 
-func viewOf(t domain.Token) tokenView { return tokenView{Name: t.Name, ID: t.ID, Role: t.Role} }
+func viewOf(t domain.Token) TokenView { return TokenView{Name: t.Name, ID: t.ID, Role: t.Role} }
 
 // registerTokens serves /tokens when authentication is on.
 func (s *Server) registerTokens() {
@@ -64,14 +65,14 @@ func (s *Server) registerTokens() {
 			return nil, s.problem(ctx, err)
 		}
 		s.applyToken(ctx, tok.Name)
-		return &tokenIssueOutput{Body: tokenIssued{tokenView: viewOf(tok), Token: secret}}, nil
+		return &tokenIssueOutput{Body: tokenIssued{TokenView: viewOf(tok), Token: secret}}, nil
 	})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/tokens", "list-tokens", "The active tokens (never their secrets)",
 		"The active tokens: names, ids and roles, never their secrets.", tag),
 		func(ctx context.Context, _ *struct{}) (*tokenListOutput, error) {
 			out := &tokenListOutput{}
-			out.Body.Items = []tokenView{}
+			out.Body.Items = []TokenView{}
 			for _, t := range s.tokens.Active() {
 				out.Body.Items = append(out.Body.Items, viewOf(t))
 			}
