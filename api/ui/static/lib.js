@@ -1,0 +1,72 @@
+// Shared helpers of the UI's pages: the API call with the signed-in token,
+// element building, and small formatting.
+
+export const main = document.getElementById("main");
+export const nav = document.getElementById("nav");
+const tokenKey = "conveyor-token";
+let timers = [];
+
+// stopTimers ends the polling of the page being left.
+export function stopTimers() { timers.forEach(clearInterval); timers = []; }
+
+export function token() { return sessionStorage.getItem(tokenKey) || ""; }
+
+// api calls the REST API; a problem answer becomes an Error with its detail.
+export async function api(method, path, body) {
+  const headers = { "Authorization": "Bearer " + token() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (resp.status === 401) { signOut(); throw new Error("sign in again: the token was refused"); }
+  const text = await resp.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!resp.ok) throw new Error((data && (data.detail || data.title)) || resp.statusText);
+  return data;
+}
+
+// el builds an element: el("td", {class: "x"}, "text", child).
+export function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "onclick") e.addEventListener("click", v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) e.append(c instanceof Node ? c : document.createTextNode(c ?? ""));
+  return e;
+}
+
+export function status(s) { return el("span", { class: "status status-" + s }, s); }
+export function shortID(id) { return id.slice(0, 8); }
+export function when(t) { return t ? new Date(t).toLocaleString() : ""; }
+export function duration(a, b) {
+  if (!a) return "";
+  const ms = (b ? new Date(b) : new Date()) - new Date(a);
+  return ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s";
+}
+export function every(ms, f) { f(); timers.push(setInterval(f, ms)); }
+export function show(...children) { main.replaceChildren(...children); }
+export function failure(err) { return el("p", { class: "error", role: "alert" }, String(err.message || err)); }
+
+export function signOut() {
+  sessionStorage.removeItem(tokenKey);
+  location.hash = "#/signin";
+}
+
+export function signIn() {
+  nav.hidden = true;
+  // No name: a form submitted without this script would not carry the token
+  // into a URL.
+  const input = el("input", { type: "password", id: "token", autocomplete: "off", placeholder: "cvy_…", size: 40 });
+  const msg = el("p", { class: "error", role: "alert" });
+  const form = el("form", {}, el("h1", {}, "Sign in"),
+    el("p", { class: "muted" }, "An API token: the server's admin.token, or one from ", el("code", {}, "conveyor tokens create NAME --role viewer"), "."),
+    el("label", { for: "token" }, "Token "), input, " ", el("button", { type: "submit", id: "signin" }, "Sign in"), msg);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(tokenKey, input.value.trim());
+    try { await api("GET", "/runs?limit=1"); location.hash = "#/runs"; }
+    catch (err) { sessionStorage.removeItem(tokenKey); msg.textContent = err.message; }
+  });
+  show(form);
+  input.focus();
+}
+

@@ -1,0 +1,48 @@
+// The runs page: a live list with filters and paging.
+
+import { api, el, status, shortID, when, duration, every, show, failure } from "./lib.js";
+
+export function runsView(params) {
+  const filter = el("select", { id: "status-filter", "aria-label": "status" },
+    ["", "running", "succeeded", "failed", "cancelled"].map(s => el("option", { value: s }, s || "any status")));
+  const resource = el("input", { id: "resource-filter", "aria-label": "resource", placeholder: "resource TYPE[/NAME]", size: 22 });
+  const pipeline = el("input", { id: "pipeline-filter", "aria-label": "pipeline", placeholder: "pipeline", size: 14 });
+  filter.value = params.get("status") || "";
+  resource.value = params.get("resource") || "";
+  pipeline.value = params.get("pipeline") || "";
+  const apply = () => {
+    const q = new URLSearchParams();
+    for (const [k, v] of [["status", filter.value], ["resource", resource.value.trim()], ["pipeline", pipeline.value.trim()]]) if (v) q.set(k, v);
+    location.hash = "#/runs" + (q.toString() ? "?" + q : "");
+  };
+  filter.addEventListener("change", apply);
+  for (const input of [resource, pipeline]) input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") apply(); });
+  // Paging: the first page follows new runs; a later page stays where it is.
+  const cont = params.get("continue") || "";
+  const next = el("a", { id: "next-page", hidden: true }, "Older runs →");
+  const first = el("a", { href: "#/runs" + (() => { const q = new URLSearchParams(params); q.delete("continue"); return q.toString() ? "?" + q : ""; })(), hidden: !cont }, "← Newest");
+  const body = el("tbody", { id: "runs" });
+  const err = el("div");
+  show(el("h1", {}, "Runs"), el("div", { class: "toolbar" }, filter, resource, pipeline),
+    el("table", {}, el("thead", {}, el("tr", {}, ["Run", "Pipeline", "Resource", "Status", "Started"].map(h => el("th", { class: h === "Started" ? "wide" : null }, h)))), body),
+    el("div", { class: "toolbar" }, first, next), err);
+  every(2000, async () => {
+    try {
+      const q = new URLSearchParams({ limit: "50" });
+      for (const k of ["status", "resource", "pipeline", "continue"]) if (params.get(k)) q.set(k, params.get(k));
+      const page = await api("GET", "/runs?" + q);
+      body.replaceChildren(...page.items.map(r => el("tr", { "data-run": r.id },
+        el("td", { class: "mono" }, el("a", { href: "#/runs/" + r.id }, shortID(r.id))),
+        el("td", {}, r.pipeline.name), el("td", {}, r.resource.resource + "/" + r.resource.name),
+        el("td", {}, status(r.status)), el("td", { class: "wide" }, when(r.startedAt)))));
+      if (page.continue) {
+        const q2 = new URLSearchParams(params);
+        q2.set("continue", page.continue);
+        next.setAttribute("href", "#/runs?" + q2);
+        next.hidden = false;
+      } else next.hidden = true;
+      err.replaceChildren();
+    } catch (e) { err.replaceChildren(failure(e)); }
+  });
+}
+
