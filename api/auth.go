@@ -44,6 +44,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		secret, ok := bearer(r)
 		if !ok {
+			secret, ok = subprotocolBearer(r)
+		}
+		if !ok {
 			w.Header().Set("WWW-Authenticate", challenge)
 			writeProblem(w, http.StatusUnauthorized, "authentication required: send the header Authorization: Bearer TOKEN (conveyor tokens create prints one)")
 			return
@@ -64,7 +67,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// bearer is the token of an Authorization: Bearer header.
+// bearer is the token of an Authorization: Bearer header (for a WebSocket
+// handshake, see also subprotocolBearer).
 func bearer(r *http.Request) (string, bool) {
 	scheme, secret, found := strings.Cut(r.Header.Get("Authorization"), " ")
 	secret = strings.TrimSpace(secret)

@@ -151,7 +151,7 @@ func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
 // serveWebSocket upgrades the request and sends what produce makes, through
 // pump, then closes with a reason (normal when produce ended by itself).
 func serveWebSocket(w http.ResponseWriter, r *http.Request, normal string, produce func(context.Context, func([]byte) error) error) {
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsProtocol}})
 	if err != nil {
 		return
 	}
