@@ -141,6 +141,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerAdmin()
 	s.registerParked()
 	s.registerTokens()
+	s.registerMe()
 	s.registerFallback()
 	s.registerCredentials()
 	s.registerDrivers(deps.LogWriter, deps.Broadcaster)

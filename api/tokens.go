@@ -44,7 +44,7 @@ type tokenPath struct {
 	Name string `path:"name"`
 }
 
-type tokenRevokeOutput struct {
+type tokenViewOutput struct {
 	Body TokenView
 }
 
@@ -81,13 +81,13 @@ func (s *Server) registerTokens() {
 
 	huma.Register(s.api, s.op(http.MethodDelete, "/tokens/{name}", "revoke-token", "Revoke a token: it authenticates no one from now on",
 		"Revokes the token of that name: it authenticates no one from now on.", tag),
-		func(ctx context.Context, in *tokenPath) (*tokenRevokeOutput, error) {
+		func(ctx context.Context, in *tokenPath) (*tokenViewOutput, error) {
 			tok, err := s.cmd.RevokeToken(ctx, commands.RevokeToken{Name: in.Name})
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
 			s.applyToken(ctx, in.Name)
-			return &tokenRevokeOutput{Body: viewOf(tok)}, nil
+			return &tokenViewOutput{Body: viewOf(tok)}, nil
 		})
 }
 

@@ -105,6 +105,23 @@ func TestRoles(t *testing.T) {
 	}
 }
 
+// TestMeAnswersTheTokensRole: GET /me tells each token its own name and
+// role (never a secret), and asks for a token like every other read.
+func TestMeAnswersTheTokensRole(t *testing.T) {
+	s := startServer(t, nil)
+	for name, role := range map[string]string{"dashboard": "viewer", "ci": "operator", "compiler": "driver"} {
+		status, _, body := s.callAs(s.issue(name, role), "GET", "/me", nil)
+		var me map[string]any
+		_ = json.Unmarshal([]byte(body), &me)
+		if status != http.StatusOK || me["name"] != name || me["role"] != role || me["id"] == "" || strings.Contains(body, "cvy_") {
+			t.Errorf("GET /me as %s (%s): %d %s", name, role, status, body)
+		}
+	}
+	if status, _, _ := s.callAs("", "GET", "/me", nil); status != http.StatusUnauthorized {
+		t.Errorf("GET /me without a token: %d, want 401", status)
+	}
+}
+
 // TestRevokedTokenRefused: a revoked token is refused at once on the
 // server that revoked it, and the events of both record who did it.
 func TestRevokedTokenRefused(t *testing.T) {

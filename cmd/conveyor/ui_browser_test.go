@@ -64,10 +64,16 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // signIn opens the UI and signs in with the server's admin token.
 func signIn(t *testing.T, ctx context.Context, s *testServer) {
 	t.Helper()
+	signInAs(t, ctx, s, s.token)
+}
+
+// signInAs opens the UI and signs in with secret.
+func signInAs(t *testing.T, ctx context.Context, s *testServer, secret string) {
+	t.Helper()
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(s.at.API+"/#/signin"),
 		chromedp.WaitVisible("#token", chromedp.ByID),
-		chromedp.SendKeys("#token", s.token, chromedp.ByID),
+		chromedp.SendKeys("#token", secret, chromedp.ByID),
 		chromedp.Click("#signin", chromedp.ByID),
 		chromedp.WaitReady("#runs", chromedp.ByID),
 	); err != nil {

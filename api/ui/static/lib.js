@@ -4,10 +4,20 @@
 export const main = document.getElementById("main");
 export const nav = document.getElementById("nav");
 const tokenKey = "conveyor-token";
+const roleKey = "conveyor-role";
 let timers = [];
+let leaving = [];
 
-// stopTimers ends the polling of the page being left.
-export function stopTimers() { timers.forEach(clearInterval); timers = []; }
+// stopTimers ends the polling and the streams of the page being left.
+export function stopTimers() {
+  timers.forEach(clearInterval);
+  timers = [];
+  leaving.forEach(f => f());
+  leaving = [];
+}
+
+// onLeave runs f when the user leaves the page.
+export function onLeave(f) { leaving.push(f); }
 
 export function token() { return sessionStorage.getItem(tokenKey) || ""; }
 
@@ -48,6 +58,7 @@ export function failure(err) { return el("p", { class: "error", role: "alert" },
 
 export function signOut() {
   sessionStorage.removeItem(tokenKey);
+  sessionStorage.removeItem(roleKey);
   location.hash = "#/signin";
 }
 
@@ -63,10 +74,62 @@ export function signIn() {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     sessionStorage.setItem(tokenKey, input.value.trim());
-    try { await api("GET", "/runs?limit=1"); location.hash = "#/runs"; }
-    catch (err) { sessionStorage.removeItem(tokenKey); msg.textContent = err.message; }
+    try {
+      await api("GET", "/runs?limit=1");
+      await learnRole();
+      location.hash = "#/runs";
+    } catch (err) { sessionStorage.removeItem(tokenKey); msg.textContent = err.message; }
   });
   show(form);
   input.focus();
 }
 
+
+// b64url is text in unpadded base64url (the token's form in a WebSocket
+// subprotocol).
+function b64url(text) {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// follow opens a WebSocket stream of the API at path (ending in "after=") with the signed-in token in its
+// subprotocols (a browser cannot set headers there) and hands each message,
+// parsed, to onMessage. After a drop it opens the stream again from where it
+// was, with from(); a normal close (1000: the run ended) ends it. It ends
+// too when the user leaves the page.
+export function follow(path, from, onMessage, onEnd) {
+  let ws = null, done = false, retry = null;
+  const open = () => {
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path + from();
+    ws = new WebSocket(url, ["conveyor.v1", "conveyor.bearer." + b64url(token())]);
+    ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+    ws.onclose = (ev) => {
+      if (done) return;
+      if (ev.code === 1000) { done = true; if (onEnd) onEnd(); return; }
+      retry = setTimeout(open, 1000);
+    };
+  };
+  onLeave(() => { done = true; clearTimeout(retry); if (ws) ws.close(1000); });
+  open();
+}
+
+// json is a value as indented JSON in a pre.
+export function json(v) { return el("pre", { class: "json" }, JSON.stringify(v, null, 2)); }
+
+// learnRole asks the server for the signed-in token's role (GET /me) and
+// keeps it for the tab. A server without authentication has no /me: every
+// action is open there.
+export async function learnRole() {
+  let role = "admin";
+  try { role = (await api("GET", "/me")).role; } catch (e) { /* no authentication: everything is allowed */ }
+  sessionStorage.setItem(roleKey, role);
+}
+
+// may says whether the signed-in role may do what needs role; pages hide
+// the buttons it may not use. The server decides anyway (403).
+export function may(role) {
+  const mine = sessionStorage.getItem(roleKey) || "admin";
+  return mine === "admin" || mine === role || (role === "viewer" && (mine === "operator" || mine === "driver"));
+}
+
+// knowsRole says whether the role of the signed-in token is known.
+export function knowsRole() { return sessionStorage.getItem(roleKey) !== null; }
