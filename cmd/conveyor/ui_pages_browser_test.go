@@ -21,7 +21,9 @@ func count(t *testing.T, ctx context.Context, selector string) int {
 	return n
 }
 
-func jsString(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
 
 // TestUIRetryLinkTraceAndRoles: a failed run is retried from its button and
 // succeeds; a link to a log line marks that line; the trace lists the
