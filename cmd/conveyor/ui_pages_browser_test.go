@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,15 +16,12 @@ import (
 func count(t *testing.T, ctx context.Context, selector string) int {
 	t.Helper()
 	var n int
-	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll(`+jsString(selector)+`).length`, &n)); err != nil {
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll(`+strconv.Quote(selector)+`).length`, &n)); err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func jsString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
 
 // TestUIRetryLinkTraceAndRoles: a failed run is retried from its button and
 // succeeds; a link to a log line marks that line; the trace lists the

@@ -1,66 +1,12 @@
 // A run's page: steps, actions and the log.
 
-import { api, el, status, shortID, when, duration, every, show, failure, follow, json, may } from "./lib.js";
-
-// ansi renders a log line's SGR colours as spans; everything else is text.
-function ansi(text) {
-  const out = [];
-  let classes = [];
-  const re = /\x1b\[([0-9;]*)m/g;
-  let last = 0, m;
-  const push = (s) => { if (s) out.push(classes.length ? el("span", { class: classes.join(" ") }, s) : document.createTextNode(s)); };
-  while ((m = re.exec(text)) !== null) {
-    push(text.slice(last, m.index));
-    last = re.lastIndex;
-    for (const code of (m[1] || "0").split(";").map(Number)) {
-      if (code === 0) classes = [];
-      else if (code === 1) classes.push("ansi-bold");
-      else if (code === 39) classes = classes.filter(c => !/^ansi-\d/.test(c));
-      else if ((code >= 30 && code <= 37) || (code >= 90 && code <= 97)) {
-        classes = classes.filter(c => !/^ansi-\d/.test(c));
-        classes.push("ansi-" + (code >= 90 ? code - 60 : code));
-      }
-    }
-  }
-  push(text.slice(last).replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""));
-  return out;
-}
+import { api, el, status, shortID, when, duration, every, show, failure, json, may } from "./lib.js";
+import { logLines } from "./log.js";
 
 function needsOf(p, i) {
   const s = p.steps[i];
   if (s && s.needs) return s.needs;
   return i > 0 ? [p.steps[i - 1].id] : [];
-}
-
-export // logLines shows a run's log in pre: the history, then each line as the
-// server stores it, over the WebSocket stream (one ordered reader on the
-// server: no gap, no duplicate; after a drop it reconnects from the last
-// line it has). Lines go into chunks of 500, and the browser lays out only
-// the chunks on screen (content-visibility in app.css), so 100,000 lines
-// stay fast. A line linked to (?line=N) is scrolled to and marked.
-function logLines(id, log, params) {
-  let after = 0, chunk = null, inChunk = 0, queue = [], scheduled = false;
-  const target = params.get("line");
-  const flush = () => {
-    scheduled = false;
-    for (const l of queue) {
-      if (!chunk || inChunk === 500) { chunk = el("div", { class: "log-chunk" }); log.append(chunk); inChunk = 0; }
-      const line = el("div", { class: "log-line", id: "L" + l.sequence },
-        el("a", { href: "#/runs/" + id + "?line=" + l.sequence }, String(l.sequence)),
-        el("span", { class: "muted" }, l.driver + " "), ...ansi(l.message));
-      chunk.append(line);
-      inChunk++;
-      if (String(l.sequence) === target) { line.classList.add("log-target"); line.scrollIntoView({ block: "center" }); }
-    }
-    queue = [];
-    log.dataset.lines = String(after);
-  };
-  follow("/runs/" + id + "/logs/stream?after=", () => after, (l) => {
-    if (l.sequence <= after) return;
-    after = l.sequence;
-    queue.push(l);
-    if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
-  }, () => { log.dataset.ended = "true"; });
 }
 
 // traceList shows the run's causal chain: the resource change that caused

@@ -31,6 +31,7 @@ export function runsView(params) {
       const q = new URLSearchParams({ limit: "50" });
       for (const k of ["status", "resource", "pipeline", "continue"]) if (params.get(k)) q.set(k, params.get(k));
       const page = await api("GET", "/runs?" + q);
+      const first = !body.hasChildNodes();
       body.replaceChildren(...page.items.map(r => el("tr", { "data-run": r.id },
         el("td", { class: "mono" }, el("a", { href: "#/runs/" + r.id }, shortID(r.id))),
         el("td", {}, r.pipeline.name), el("td", {}, r.resource.resource + "/" + r.resource.name),
@@ -41,6 +42,8 @@ export function runsView(params) {
         next.setAttribute("href", "#/runs?" + q2);
         next.hidden = false;
       } else next.hidden = true;
+      // A mark for measuring: when the first page of runs is on screen.
+      if (first) requestAnimationFrame(() => performance.mark("conveyor:runs-shown"));
       err.replaceChildren();
     } catch (e) { err.replaceChildren(failure(e)); }
   });

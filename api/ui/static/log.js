@@ -1,0 +1,102 @@
+// A run's log on its page: the history, then each line as the server stores
+// it, over the WebSocket stream (one ordered reader on the server: no gap,
+// no duplicate; after a drop it reconnects from the last line it has).
+//
+// A log may hold 100,000 lines. They are kept as data in chunks of 200, and
+// a chunk is drawn only while it is near the visible part of the log; a
+// chunk away from it keeps its height and drops its elements. So the page
+// holds a few hundred line elements however long the log is. (The browser's
+// find-in-page sees only the drawn lines.)
+
+import { el, follow } from "./lib.js";
+
+const chunkSize = 200;
+
+// ansi renders a log line's SGR colours as spans; everything else is text.
+export function ansi(text) {
+  const out = [];
+  let classes = [];
+  const re = /\x1b\[([0-9;]*)m/g;
+  let last = 0, m;
+  const push = (s) => { if (s) out.push(classes.length ? el("span", { class: classes.join(" ") }, s) : document.createTextNode(s)); };
+  while ((m = re.exec(text)) !== null) {
+    push(text.slice(last, m.index));
+    last = re.lastIndex;
+    for (const code of (m[1] || "0").split(";").map(Number)) {
+      if (code === 0) classes = [];
+      else if (code === 1) classes.push("ansi-bold");
+      else if (code === 39) classes = classes.filter(c => !/^ansi-\d/.test(c));
+      else if ((code >= 30 && code <= 37) || (code >= 90 && code <= 97)) {
+        classes = classes.filter(c => !/^ansi-\d/.test(c));
+        classes.push("ansi-" + (code >= 90 ? code - 60 : code));
+      }
+    }
+  }
+  push(text.slice(last).replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""));
+  return out;
+}
+
+// logLines follows run id's log into pre. A line linked to (?line=N) is
+// drawn, scrolled to and marked; otherwise the view stays at the newest
+// line while the reader is there.
+export function logLines(id, pre, params) {
+  const target = params.get("line");
+  const chunks = [];
+  let after = 0, queue = [], scheduled = false, lineHeight = 21;
+  const line = (l) => {
+    const e = el("div", { class: "log-line", id: "L" + l.sequence },
+      el("a", { href: "#/runs/" + id + "?line=" + l.sequence }, String(l.sequence)),
+      el("span", { class: "muted" }, l.driver + " "), ...ansi(l.message));
+    if (String(l.sequence) === target) e.classList.add("log-target");
+    return e;
+  };
+  const draw = (c) => {
+    if (c.drawn) return;
+    c.drawn = true;
+    c.el.replaceChildren(...c.lines.map(line));
+    c.el.style.height = "";
+  };
+  const undraw = (c) => {
+    if (!c.drawn) return;
+    c.el.style.height = c.el.offsetHeight + "px";
+    c.drawn = false;
+    c.el.replaceChildren();
+  };
+  const seen = new IntersectionObserver((entries) => {
+    for (const e of entries) (e.isIntersecting ? draw : undraw)(e.target.chunk);
+  }, { root: pre, rootMargin: "1500px 0px" });
+  const flush = () => {
+    scheduled = false;
+    const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+    let marked = null;
+    for (const l of queue) {
+      let c = chunks[chunks.length - 1];
+      if (!c || c.lines.length === chunkSize) {
+        c = { lines: [], el: el("div", { class: "log-chunk" }), drawn: false };
+        c.el.chunk = c;
+        chunks.push(c);
+        pre.append(c.el);
+        // Drawn at once (it is the newest); the observer undraws it once
+        // it is far from view.
+        c.drawn = true;
+        seen.observe(c.el);
+      }
+      c.lines.push(l);
+      if (c.drawn) c.el.append(line(l));
+      else c.el.style.height = (c.lines.length * lineHeight) + "px";
+      if (String(l.sequence) === target) { draw(c); marked = document.getElementById("L" + l.sequence); }
+    }
+    queue = [];
+    const first = pre.querySelector(".log-line");
+    if (first && first.offsetHeight) lineHeight = first.offsetHeight;
+    pre.dataset.lines = String(after);
+    if (marked) marked.scrollIntoView({ block: "center" });
+    else if (atEnd && !target) pre.scrollTop = pre.scrollHeight;
+  };
+  follow("/runs/" + id + "/logs/stream?after=", () => after, (l) => {
+    if (l.sequence <= after) return;
+    after = l.sequence;
+    queue.push(l);
+    if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
+  }, () => { pre.dataset.ended = "true"; });
+}
