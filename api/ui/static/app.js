@@ -6,12 +6,17 @@ import { nav, token, signIn, signOut, stopTimers } from "./lib.js";
 import { runsView } from "./runs.js";
 import { runView } from "./run.js";
 import { driversView } from "./drivers.js";
+import { resourcesView } from "./resources.js";
+import { definitionsView, pipelinesView } from "./defs.js";
 
 // routes maps the first part of the address after "#/" to its page; a page
 // gets the remaining parts and the query.
 const routes = {
   runs: (parts, params) => parts[1] ? runView(parts[1], params) : runsView(params),
   drivers: () => driversView(),
+  resources: (parts, params) => resourcesView(parts, params),
+  definitions: (parts) => definitionsView(parts),
+  pipelines: (parts) => pipelinesView(parts),
 };
 
 function route() {
