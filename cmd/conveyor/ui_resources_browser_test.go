@@ -1,0 +1,233 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// counterDefinition is a type whose schema the form is built from.
+var counterDefinition = map[string]any{
+	"name": "counter",
+	"schema": map[string]any{"type": "object", "required": []string{"n"},
+		"properties": map[string]any{
+			"n":      map[string]any{"type": "integer", "minimum": 1},
+			"branch": map[string]any{"type": "string"},
+		}},
+}
+
+// pick chooses value in the select sel as a user does: the value, then the
+// change event the page listens to.
+func pick(sel, value string) chromedp.Action {
+	return chromedp.Evaluate(`(() => { const s = document.querySelector(`+quoteJS(sel)+`); s.value = `+quoteJS(value)+`;
+		s.dispatchEvent(new Event("change", { bubbles: true })); return s.value; })()`, nil)
+}
+
+func quoteJS(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+
+// TestUIResourceFormShowsTheErrorAtTheField: the form built from the
+// definition's schema sends what the user typed; the server's refusal is
+// shown at the field it names, nothing is written, and the corrected form
+// creates the resource.
+func TestUIResourceFormShowsTheErrorAtTheField(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", counterDefinition)
+	signIn(t, ctx, s)
+
+	const nInput, nError = `[data-location="body.spec.n"]`, `#f-body-spec-n-error`
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/resources/counter/new"),
+		chromedp.WaitVisible(`[data-location="body.name"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-location="body.spec.branch"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the form: %v", err)
+	}
+	var nType string
+	if err := chromedp.Run(ctx, chromedp.AttributeValue(nInput, "type", &nType, nil, chromedp.ByQuery)); err != nil || nType != "number" {
+		t.Fatalf("the input of the integer n is of type %q (%v), want number", nType, err)
+	}
+	before := s.snapshot()
+	var shown, invalid, describedBy, top string
+	var ok bool
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys(`[data-location="body.name"]`, "c-1", chromedp.ByQuery),
+		chromedp.SendKeys(nInput, "0", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-location="body.spec.branch"]`, "main", chromedp.ByQuery),
+		chromedp.Click("#save", chromedp.ByID),
+		chromedp.WaitVisible(nError, chromedp.ByQuery),
+		chromedp.Text(nError, &shown, chromedp.ByQuery),
+		chromedp.AttributeValue(nInput, "aria-invalid", &invalid, &ok, chromedp.ByQuery),
+		chromedp.AttributeValue(nInput, "aria-describedby", &describedBy, nil, chromedp.ByQuery),
+		chromedp.Text("#form-problem", &top, chromedp.ByID),
+	); err != nil {
+		t.Fatalf("the refusal at the field: %v", err)
+	}
+	screenshot(t, ctx, "resource-form-refused")
+
+	// The message is the server's own: the same body through the API is
+	// refused with it, at body.spec.n.
+	status, problem := s.call("POST", "/resources", map[string]any{"name": "c-1", "resource": "counter", "spec": map[string]any{"n": 0, "branch": "main"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("the API answered %d to n = 0: %v", status, problem)
+	}
+	want := ""
+	for _, e := range problem["errors"].([]any) {
+		if d := e.(map[string]any); d["location"] == "body.spec.n" {
+			want = d["message"].(string)
+		}
+	}
+	if want == "" || strings.TrimSpace(shown) != want {
+		t.Errorf("next to n the page shows %q, the server says %q", shown, want)
+	}
+	if !ok || invalid != "true" {
+		t.Errorf("the n input has aria-invalid=%q (present: %v), want true", invalid, ok)
+	}
+	if describedBy != strings.TrimPrefix(nError, "#") {
+		t.Errorf("the n input is described by %q, not its error", describedBy)
+	}
+	if !strings.Contains(top, problem["detail"].(string)) {
+		t.Errorf("the top of the form shows %q, not the problem's detail %q", top, problem["detail"])
+	}
+	if st, _ := s.call("GET", "/resources/counter/c-1", nil); st != http.StatusNotFound {
+		t.Errorf("after the refused submit, GET of the resource answers %d, want 404", st)
+	}
+	s.unchanged(before, "the refused submit")
+
+	// Corrected, the form creates it and shows its page.
+	var spec string
+	if err := chromedp.Run(ctx,
+		chromedp.Clear(nInput, chromedp.ByQuery),
+		chromedp.SendKeys(nInput, "3", chromedp.ByQuery),
+		chromedp.Click("#save", chromedp.ByID),
+		chromedp.WaitVisible("#spec", chromedp.ByID),
+		chromedp.Text("#spec", &spec, chromedp.ByID),
+	); err != nil {
+		t.Fatalf("the corrected submit: %v", err)
+	}
+	if !strings.Contains(spec, `"n": 3`) || !strings.Contains(spec, `"branch": "main"`) {
+		t.Errorf("the resource page shows the spec %q", spec)
+	}
+	got := s.must(http.StatusOK, "GET", "/resources/counter/c-1", nil)
+	if sp := got["spec"].(map[string]any); sp["n"] != float64(3) || sp["branch"] != "main" {
+		t.Errorf("stored spec: %v", sp)
+	}
+	screenshot(t, ctx, "resource-created")
+}
+
+// TestUIResourceHistoryAndDiff: a resource replaced once shows two
+// versions, the first linked to the run it started, and the line diff of
+// any two of them.
+func TestUIResourceHistoryAndDiff(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
+	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "v1"))["runid"].(string)
+	s.must(http.StatusOK, "PUT", "/resources/build/app-1", buildResource("app-1", "v2"), "If-Match", `"1"`)
+	signIn(t, ctx, s)
+
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/resources/build/app-1"),
+		chromedp.WaitVisible(`#versions tr[data-version="2"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#versions tr[data-version="1"] a[href="#/runs/`+runID+`"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the versions: %v", err)
+	}
+	var rows int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#versions tr").length`, &rows)); err != nil || rows != 2 {
+		t.Fatalf("%d version rows (%v), want 2", rows, err)
+	}
+	diffOf := func(class string) string {
+		t.Helper()
+		var lines []string
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("#diff .`+class+`")].map(e => e.textContent)`, &lines)); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "\n")
+	}
+	// Backwards first: from version 2 to version 1.
+	if err := chromedp.Run(ctx, pick("#diff-from", "2"), pick("#diff-to", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if add, del := diffOf("diff-add"), diffOf("diff-del"); !strings.Contains(add, `"ref": "v1"`) || !strings.Contains(del, `"ref": "v2"`) {
+		t.Errorf("diff 2 → 1: added %q, removed %q", add, del)
+	}
+	if err := chromedp.Run(ctx, pick("#diff-from", "1"), pick("#diff-to", "2")); err != nil {
+		t.Fatal(err)
+	}
+	add, del, same := diffOf("diff-add"), diffOf("diff-del"), diffOf("diff-same")
+	if !strings.HasPrefix(add, "+") || !strings.Contains(add, `"ref": "v2"`) || strings.Contains(add, "repo") {
+		t.Errorf("diff 1 → 2 added %q, want only the new ref", add)
+	}
+	if !strings.HasPrefix(del, "-") || !strings.Contains(del, `"ref": "v1"`) || strings.Contains(del, "repo") {
+		t.Errorf("diff 1 → 2 removed %q, want only the old ref", del)
+	}
+	if !strings.Contains(same, `"repo": "https://example.com/app.git"`) {
+		t.Errorf("the unchanged lines are %q", same)
+	}
+	screenshot(t, ctx, "resource-diff")
+	// The same version on both sides: nothing changed.
+	if err := chromedp.Run(ctx, pick("#diff-from", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if add, del := diffOf("diff-add"), diffOf("diff-del"); add != "" || del != "" {
+		t.Errorf("a version against itself: added %q, removed %q", add, del)
+	}
+}
+
+// TestUIPipelineDrawn: a diamond (a; b and c need a; d needs both) is
+// drawn in three columns, b and c side by side in the middle one.
+func TestUIPipelineDrawn(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "diamond", "resource": "build",
+		"steps": []map[string]any{
+			{"id": "a", "driver": "compiler"},
+			{"id": "b", "driver": "tester", "needs": []string{"a"}, "timeout": "5m"},
+			{"id": "c", "driver": "linter", "needs": []string{"a"}, "retry": map[string]any{"attempts": 3}},
+			{"id": "d", "type": "approval", "needs": []string{"b", "c"}},
+		}})
+	signIn(t, ctx, s)
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/pipelines/diamond"),
+		chromedp.WaitVisible(`.step-box[data-step="d"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the graph: %v", err)
+	}
+	type box struct {
+		Level string
+		X, Y  float64
+		Text  string
+	}
+	var boxes map[string]box
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`Object.fromEntries([...document.querySelectorAll("#graph .step-box")].map(b => {
+		const r = b.getBoundingClientRect();
+		return [b.dataset.step, { level: b.closest(".level").dataset.level, x: r.left, y: r.top, text: b.innerText }];
+	}))`, &boxes)); err != nil {
+		t.Fatal(err)
+	}
+	if len(boxes) != 4 {
+		t.Fatalf("boxes: %v", boxes)
+	}
+	a, b, c, d := boxes["a"], boxes["b"], boxes["c"], boxes["d"]
+	if a.Level != "0" || b.Level != "1" || c.Level != "1" || d.Level != "2" {
+		t.Errorf("levels a %s, b %s, c %s, d %s; want 0, 1, 1, 2", a.Level, b.Level, c.Level, d.Level)
+	}
+	if !(a.X < b.X && b.X == c.X && c.X < d.X) || b.Y == c.Y {
+		t.Errorf("positions a %v, b %v, c %v, d %v: want b and c in one column between a and d", a, b, c, d)
+	}
+	if !strings.Contains(d.Text, "approval") || !strings.Contains(b.Text, "timeout 5m") || !strings.Contains(c.Text, "retry 3") || !strings.Contains(d.Text, "needs b, c") {
+		t.Errorf("box texts: a %q, b %q, c %q, d %q", a.Text, b.Text, c.Text, d.Text)
+	}
+	screenshot(t, ctx, "pipeline")
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	screenshot(t, ctx, "pipeline-narrow")
+}
