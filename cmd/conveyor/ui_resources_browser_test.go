@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,11 +24,15 @@ var counterDefinition = map[string]any{
 // pick chooses value in the select sel as a user does: the value, then the
 // change event the page listens to.
 func pick(sel, value string) chromedp.Action {
-	return chromedp.Evaluate(`(() => { const s = document.querySelector(`+quoteJS(sel)+`); s.value = `+quoteJS(value)+`;
+	return chromedp.Evaluate(`(() => { const s = document.querySelector(`+strconv.Quote(sel)+`); s.value = `+strconv.Quote(value)+`;
 		s.dispatchEvent(new Event("change", { bubbles: true })); return s.value; })()`, nil)
 }
 
-func quoteJS(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+// emptyInput empties the input sel, as selecting its text and deleting it does.
+func emptyInput(sel string) chromedp.Action {
+	return chromedp.Evaluate(`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`); e.value = "";
+		e.dispatchEvent(new Event("input", { bubbles: true })); return e.value; })()`, nil)
+}
 
 // TestUIResourceFormShowsTheErrorAtTheField: the form built from the
 // definition's schema sends what the user typed; the server's refusal is
@@ -100,7 +106,7 @@ func TestUIResourceFormShowsTheErrorAtTheField(t *testing.T) {
 	// Corrected, the form creates it and shows its page.
 	var spec string
 	if err := chromedp.Run(ctx,
-		chromedp.Clear(nInput, chromedp.ByQuery),
+		emptyInput(nInput),
 		chromedp.SendKeys(nInput, "3", chromedp.ByQuery),
 		chromedp.Click("#save", chromedp.ByID),
 		chromedp.WaitVisible("#spec", chromedp.ByID),
@@ -176,6 +182,100 @@ func TestUIResourceHistoryAndDiff(t *testing.T) {
 	}
 	if add, del := diffOf("diff-add"), diffOf("diff-del"); add != "" || del != "" {
 		t.Errorf("a version against itself: added %q, removed %q", add, del)
+	}
+
+	// Edit: the form holds the spec read; saving replaces it with a third
+	// version, guarded by the version read.
+	const ref = `[data-location="body.spec.ref"]`
+	var value string
+	if err := chromedp.Run(ctx,
+		chromedp.Click("#edit", chromedp.ByID),
+		chromedp.WaitVisible(ref, chromedp.ByQuery),
+		chromedp.Value(ref, &value, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the edit form: %v", err)
+	}
+	if value != "v2" {
+		t.Errorf("the edit form holds ref %q, want v2", value)
+	}
+	if err := chromedp.Run(ctx,
+		emptyInput(ref),
+		chromedp.SendKeys(ref, "v3", chromedp.ByQuery),
+		chromedp.Click("#save", chromedp.ByID),
+		chromedp.WaitVisible(`#versions tr[data-version="3"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("saving the edit: %v", err)
+	}
+	got := s.must(http.StatusOK, "GET", "/resources/build/app-1", nil)
+	if got["spec"].(map[string]any)["ref"] != "v3" || got["pipeline"] != "ci" || got["metadata"].(map[string]any)["version"] != "3" {
+		t.Errorf("after the edit: %v", got)
+	}
+}
+
+// TestUIDefinitionAndResourceList: a definition's page lists its properties,
+// nested ones under their parent; the resources of a type are listed a
+// page at a time.
+func TestUIDefinitionAndResourceList(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "deploy", "description": "A deployment",
+		"schema": map[string]any{"type": "object", "required": []string{"env"},
+			"properties": map[string]any{
+				"env":  map[string]any{"type": "string", "enum": []string{"staging", "production"}},
+				"opts": map[string]any{"type": "object", "properties": map[string]any{"depth": map[string]any{"type": "integer", "minimum": 1, "description": "how deep"}}},
+				"tags": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			}}})
+	for i := range 27 {
+		s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": fmt.Sprintf("d-%02d", i), "resource": "deploy",
+			"spec": map[string]any{"env": "staging"}})
+	}
+	signIn(t, ctx, s)
+	var cells []string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/definitions/deploy"),
+		chromedp.WaitVisible(`#properties tr[data-property="opts.depth"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll("#properties tbody tr")].map(r => [...r.cells].map(c => c.innerText).join("|"))`, &cells),
+	); err != nil {
+		t.Fatalf("the definition page: %v", err)
+	}
+	joined := strings.Join(cells, "\n")
+	for _, want := range []string{"env|string|yes|", "one of: \"staging\", \"production\"", "opts|object||", "opts.depth|integer||how deep", "minimum 1", "tags|array of string||"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the properties table lacks %q:\n%s", want, joined)
+		}
+	}
+	var indent [2]float64
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`[document.querySelector('tr[data-property="opts"] td'), document.querySelector('tr[data-property="opts.depth"] td')].map(c => parseFloat(getComputedStyle(c).paddingLeft))`, &indent)); err != nil {
+		t.Fatal(err)
+	}
+	if indent[1] <= indent[0] {
+		t.Errorf("opts.depth is indented %vpx, its parent %vpx", indent[1], indent[0])
+	}
+	screenshot(t, ctx, "definition")
+
+	rows := func() int {
+		var n int
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#resources tr[data-resource]").length`, &n)); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.at.API+"/#/resources/deploy"), chromedp.WaitVisible(`tr[data-resource="d-00"]`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("the resources of deploy: %v", err)
+	}
+	if n := rows(); n != 25 {
+		t.Errorf("the first page has %d rows, want 25", n)
+	}
+	screenshot(t, ctx, "resources")
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible("#next-page", chromedp.ByID),
+		chromedp.Click("#next-page", chromedp.ByID),
+		chromedp.WaitVisible(`tr[data-resource="d-26"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the next page: %v", err)
+	}
+	if n := rows(); n != 2 {
+		t.Errorf("the second page has %d rows, want 2", n)
 	}
 }
 
