@@ -153,7 +153,7 @@ function stepBox(steps, i) {
   if (s.timeout) lines.push(el("div", { class: "small" }, "timeout " + s.timeout));
   const needs = needsOf(steps, i);
   if (needs.length) lines.push(el("div", { class: "small muted" }, "needs " + needs.join(", ")));
-  return el("div", { class: "step-box", "data-step": s.id, tabindex: "0" }, lines);
+  return el("div", { class: "step-box", "data-step": s.id }, lines);
 }
 
 async function pipelineView(name) {
