@@ -57,14 +57,27 @@ func TestUIResourceFormShowsTheErrorAtTheField(t *testing.T) {
 		t.Fatalf("the input of the integer n is of type %q (%v), want number", nType, err)
 	}
 	before := s.snapshot()
+	// Without n: the server names the missing property at body.spec; the
+	// page shows it at n's input.
+	var missing string
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys(`[data-location="body.name"]`, "c-1", chromedp.ByQuery),
+		chromedp.Click("#save", chromedp.ByID),
+		chromedp.WaitVisible(nError, chromedp.ByQuery),
+		chromedp.Text(nError, &missing, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the refusal of a spec without n: %v", err)
+	}
+	if !strings.Contains(missing, "missing property 'n'") {
+		t.Errorf("without n, next to n the page shows %q", missing)
+	}
 	var shown, invalid, describedBy, top string
 	var ok bool
 	if err := chromedp.Run(ctx,
-		chromedp.SendKeys(`[data-location="body.name"]`, "c-1", chromedp.ByQuery),
 		chromedp.SendKeys(nInput, "0", chromedp.ByQuery),
 		chromedp.SendKeys(`[data-location="body.spec.branch"]`, "main", chromedp.ByQuery),
 		chromedp.Click("#save", chromedp.ByID),
-		chromedp.WaitVisible(nError, chromedp.ByQuery),
+		chromedp.Poll(`!document.querySelector("`+nError+`").hidden && !document.querySelector("`+nError+`").textContent.includes("missing")`, nil),
 		chromedp.Text(nError, &shown, chromedp.ByQuery),
 		chromedp.AttributeValue(nInput, "aria-invalid", &invalid, &ok, chromedp.ByQuery),
 		chromedp.AttributeValue(nInput, "aria-describedby", &describedBy, nil, chromedp.ByQuery),
