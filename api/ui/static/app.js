@@ -8,6 +8,8 @@ import { runView } from "./run.js";
 import { driversView } from "./drivers.js";
 import { eventsView } from "./events.js";
 import { maintenanceView } from "./maintenance.js";
+import { resourcesView } from "./resources.js";
+import { definitionsView, pipelinesView } from "./defs.js";
 
 // routes maps the first part of the address after "#/" to its page; a page
 // gets the remaining parts and the query.
@@ -16,6 +18,9 @@ const routes = {
   drivers: () => driversView(),
   events: (parts, params) => eventsView(params),
   maintenance: () => maintenanceView(),
+  resources: (parts, params) => resourcesView(parts, params),
+  definitions: (parts) => definitionsView(parts),
+  pipelines: (parts) => pipelinesView(parts),
 };
 
 async function route() {

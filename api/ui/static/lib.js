@@ -21,15 +21,22 @@ export function onLeave(f) { leaving.push(f); }
 
 export function token() { return sessionStorage.getItem(tokenKey) || ""; }
 
-// api calls the REST API; a problem answer becomes an Error with its detail.
-export async function api(method, path, body) {
-  const headers = { "Authorization": "Bearer " + token() };
+// api calls the REST API; a problem answer becomes an Error with its detail,
+// its status and the whole problem (with its errors array) as err.problem.
+// extra adds request headers (If-Match).
+export async function api(method, path, body, extra) {
+  const headers = { ...(extra || {}), "Authorization": "Bearer " + token() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (resp.status === 401) { signOut(); throw new Error("sign in again: the token was refused"); }
   const text = await resp.text();
   const data = text ? JSON.parse(text) : null;
-  if (!resp.ok) throw new Error((data && (data.detail || data.title)) || resp.statusText);
+  if (!resp.ok) {
+    const err = new Error((data && (data.detail || data.title)) || resp.statusText);
+    err.status = resp.status;
+    err.problem = data || {};
+    throw err;
+  }
   return data;
 }
 
@@ -43,6 +50,11 @@ export function el(tag, attrs, ...children) {
   for (const c of children.flat()) e.append(c instanceof Node ? c : document.createTextNode(c ?? ""));
   return e;
 }
+
+// pretty is JSON indented for reading (and for the line diff).
+export function pretty(v) { return JSON.stringify(v, null, 2); }
+// enc escapes one part of an address.
+export const enc = encodeURIComponent;
 
 export function status(s) { return el("span", { class: "status status-" + s }, s); }
 export function shortID(id) { return id.slice(0, 8); }
