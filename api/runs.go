@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
@@ -19,18 +20,21 @@ type runOutput struct {
 }
 
 type runsInput struct {
-	Resource string `query:"resource" doc:"only runs of this resource: TYPE or TYPE/NAME"`
-	Pipeline string `query:"pipeline" doc:"only runs of this pipeline"`
-	Status   string `query:"status" enum:"running,succeeded,failed,cancelled" doc:"only runs in this state"`
+	Resource string    `query:"resource" doc:"only runs of this resource: TYPE or TYPE/NAME"`
+	Pipeline string    `query:"pipeline" doc:"only runs of this pipeline"`
+	Status   string    `query:"status" enum:"running,succeeded,failed,cancelled" doc:"only runs in this state"`
+	Since    time.Time `query:"since" doc:"only runs started at or after this time (RFC 3339)"`
+	Until    time.Time `query:"until" doc:"only runs started at or before this time (RFC 3339)"`
 	PageInput
 }
 
 func (s *Server) registerRuns() {
 	const tag = "runs"
 	huma.Register(s.api, s.op(http.MethodGet, "/runs", "list-runs", "List runs, newest first",
-		"Runs, newest first, optionally only those of a resource, a pipeline or a status, a page at a time.", tag),
+		"Runs, newest first, optionally only those of a resource, a pipeline, a status or a time span, a page at a time.", tag),
 		func(ctx context.Context, in *runsInput) (*listOutput[domain.Run], error) {
-			views, next, err := s.q.Runs(ctx, projections.RunFilter{Resource: in.Resource, Pipeline: in.Pipeline, Status: in.Status}, in.page())
+			views, next, err := s.q.Runs(ctx, projections.RunFilter{Resource: in.Resource, Pipeline: in.Pipeline, Status: in.Status,
+				Since: in.Since, Until: in.Until}, in.page())
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}

@@ -37,7 +37,7 @@ func aggregateKey(aggregate, id string) string { return aggregatesPrefix + aggre
 
 // Run indexes sort newest first: the key holds the start time counted down.
 func runIndexKeys(id string, started time.Time, resourceType, resourceName, pipeline string) []string {
-	order := fmt.Sprintf("%020d-%s", math.MaxInt64-started.UnixNano(), id)
+	order := runOrderBound(started) + "-" + id
 	return []string{
 		runIndexPrefix + "all/" + order,
 		runIndexPrefix + "type/" + resourceType + "/" + order,
@@ -45,6 +45,10 @@ func runIndexKeys(id string, started time.Time, resourceType, resourceName, pipe
 		runIndexPrefix + "pipeline/" + pipeline + "/" + order,
 	}
 }
+
+// runOrderBound is the part of a run index key that orders runs started at
+// t, newest first: every key of a run started then begins with it.
+func runOrderBound(t time.Time) string { return fmt.Sprintf("%020d", math.MaxInt64-t.UnixNano()) }
 
 // runIndex is the index a run filter walks.
 func runIndex(f RunFilter) string {

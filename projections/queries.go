@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -60,6 +61,9 @@ type (
 // RunFilter narrows a list of runs. Resource is "TYPE" or "TYPE/NAME".
 type RunFilter struct {
 	Resource, Pipeline, Status string
+	// Since and Until, when set, keep the runs started in that time, both
+	// ends included.
+	Since, Until time.Time
 }
 
 // ReadModel answers queries from the read models. Safe for concurrent use.
@@ -212,6 +216,12 @@ func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, s
 		return nil, "", err
 	}
 	limit := p.limit()
+	// The index is ordered newest first: a run started at or before Until
+	// comes after its bound, and the walk ends at the first run started
+	// before Since.
+	if !f.Until.IsZero() && after < runOrderBound(f.Until) {
+		after = runOrderBound(f.Until)
+	}
 	var out []RunView
 	for {
 		kvs, more, err := q.store.List(ctx, index, after, limit)
@@ -220,6 +230,9 @@ func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, s
 		}
 		for i, kv := range kvs {
 			after = strings.TrimPrefix(kv.Key, index)
+			if !f.Since.IsZero() && after > runOrderBound(f.Since)+"~" {
+				return out, "", nil
+			}
 			r, err := q.Run(ctx, string(kv.Value))
 			if err != nil {
 				return nil, "", err

@@ -210,6 +210,8 @@ func (c *Client) DeletePipeline(ctx context.Context, name string) error {
 // RunFilter narrows a list of runs; Resource is "TYPE" or "TYPE/NAME".
 type RunFilter struct {
 	Resource, Pipeline, Status string
+	// Since and Until, when set, keep the runs started in that span.
+	Since, Until time.Time
 }
 
 // Runs lists runs, newest first.
@@ -218,6 +220,11 @@ func (c *Client) Runs(ctx context.Context, f RunFilter, p Page) (List[Run], erro
 	for k, v := range map[string]string{"resource": f.Resource, "pipeline": f.Pipeline, "status": f.Status} {
 		if v != "" {
 			q.Set(k, v)
+		}
+	}
+	for k, t := range map[string]time.Time{"since": f.Since, "until": f.Until} {
+		if !t.IsZero() {
+			q.Set(k, t.Format(time.RFC3339Nano))
 		}
 	}
 	var out List[Run]

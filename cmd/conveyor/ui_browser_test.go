@@ -244,4 +244,18 @@ func TestUIRunsFilterAndPaging(t *testing.T) {
 	waitRows(1)
 	waitText(t, ctx, "build/app-7")
 	screenshot(t, ctx, "runs-filtered")
+	// A time span: every run started after 2000, none before.
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.at.API+"/#/runs?since=2000-01-01T00:00"), chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitRows(50)
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/runs?until=2000-01-01T00:00"), chromedp.Reload(),
+		chromedp.Poll(`performance.getEntriesByName("conveyor:runs-shown").length > 0`, nil),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows(); n != 0 {
+		t.Errorf("%d runs started before 2000", n)
+	}
 }

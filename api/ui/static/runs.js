@@ -7,15 +7,22 @@ export function runsView(params) {
     ["", "running", "succeeded", "failed", "cancelled"].map(s => el("option", { value: s }, s || "any status")));
   const resource = el("input", { id: "resource-filter", "aria-label": "resource", placeholder: "resource TYPE[/NAME]", size: 22 });
   const pipeline = el("input", { id: "pipeline-filter", "aria-label": "pipeline", placeholder: "pipeline", size: 14 });
+  // The time span is kept in the address as the local time the inputs
+  // show; the API gets it as an instant.
+  const since = el("input", { id: "since-filter", type: "datetime-local", step: 1, "aria-label": "started since" });
+  const until = el("input", { id: "until-filter", type: "datetime-local", step: 1, "aria-label": "started until" });
+  since.value = params.get("since") || "";
+  until.value = params.get("until") || "";
   filter.value = params.get("status") || "";
   resource.value = params.get("resource") || "";
   pipeline.value = params.get("pipeline") || "";
   const apply = () => {
     const q = new URLSearchParams();
-    for (const [k, v] of [["status", filter.value], ["resource", resource.value.trim()], ["pipeline", pipeline.value.trim()]]) if (v) q.set(k, v);
+    for (const [k, v] of [["status", filter.value], ["resource", resource.value.trim()], ["pipeline", pipeline.value.trim()],
+      ["since", since.value], ["until", until.value]]) if (v) q.set(k, v);
     location.hash = "#/runs" + (q.toString() ? "?" + q : "");
   };
-  filter.addEventListener("change", apply);
+  for (const input of [filter, since, until]) input.addEventListener("change", apply);
   for (const input of [resource, pipeline]) input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") apply(); });
   // Paging: the first page follows new runs; a later page stays where it is.
   const cont = params.get("continue") || "";
@@ -23,13 +30,15 @@ export function runsView(params) {
   const first = el("a", { href: "#/runs" + (() => { const q = new URLSearchParams(params); q.delete("continue"); return q.toString() ? "?" + q : ""; })(), hidden: !cont }, "← Newest");
   const body = el("tbody", { id: "runs" });
   const err = el("div");
-  show(el("h1", {}, "Runs"), el("div", { class: "toolbar" }, filter, resource, pipeline),
+  show(el("h1", {}, "Runs"), el("div", { class: "toolbar" }, filter, resource, pipeline,
+      el("label", {}, "since ", since), el("label", {}, "until ", until)),
     el("table", {}, el("thead", {}, el("tr", {}, ["Run", "Pipeline", "Resource", "Status", "Started"].map(h => el("th", { class: h === "Started" ? "wide" : null }, h)))), body),
     el("div", { class: "toolbar" }, first, next), err);
   every(2000, async () => {
     try {
       const q = new URLSearchParams({ limit: "50" });
       for (const k of ["status", "resource", "pipeline", "continue"]) if (params.get(k)) q.set(k, params.get(k));
+      for (const k of ["since", "until"]) if (params.get(k)) q.set(k, new Date(params.get(k)).toISOString());
       const page = await api("GET", "/runs?" + q);
       const first = !body.hasChildNodes();
       body.replaceChildren(...page.items.map(r => el("tr", { "data-run": r.id },
