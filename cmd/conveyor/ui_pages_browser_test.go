@@ -22,7 +22,6 @@ func count(t *testing.T, ctx context.Context, selector string) int {
 	return n
 }
 
-
 // TestUIRetryLinkTraceAndRoles: a failed run is retried from its button and
 // succeeds; a link to a log line marks that line; the trace lists the
 // resource change and the run's events; a viewer's page has no buttons.
