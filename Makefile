@@ -39,9 +39,11 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: the load generator against a server it starts itself
+## bench: the load generator against a server it starts itself, then the web UI's figures in a
+## real browser (TestUIFigures)
 bench:
 	$(GO) run ./cmd/conveyor bench $(ARGS)
+	CONVEYOR_UI_FIGURES=1 $(GO) test -count=1 -run '^TestUIFigures$$' -v ./cmd/conveyor
 
 ## ui-vendor: fetch the pinned API reference renderer from npm and check its sum (api/ui/static/VENDOR.md)
 REDOC_VERSION ?= 2.5.1
