@@ -86,8 +86,11 @@ func (s *Server) runEnded(ctx context.Context, runID string) func() bool {
 // returns the first error of either. Once the client is too slow, what is
 // still queued is dropped: the client's last message is the one in flight,
 // and the caller's next word to it is why.
+//
+// With gather above 1, each write carries up to gather messages already
+// queued, as one JSON array of them (the messages are JSON values).
 func pump(ctx context.Context, produce func(ctx context.Context, send func([]byte) error) error,
-	write func(ctx context.Context, msg []byte) error) error {
+	write func(ctx context.Context, msg []byte) error, gather int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make(chan []byte, streamBuffer)
@@ -110,6 +113,9 @@ func pump(ctx context.Context, produce func(ctx context.Context, send func([]byt
 		if behind.Load() {
 			break
 		}
+		if gather > 1 {
+			msg = gathered(msg, out, gather)
+		}
 		wctx, wcancel := context.WithTimeout(ctx, stallLimit)
 		err = write(wctx, msg)
 		wcancel()
@@ -124,6 +130,36 @@ func pump(ctx context.Context, produce func(ctx context.Context, send func([]byt
 		err = perr
 	}
 	return err
+}
+
+// gathered is first and up to n-1 more messages already waiting on out, as
+// one JSON array.
+func gathered(first []byte, out <-chan []byte, n int) []byte {
+	buf := append(append(make([]byte, 0, len(first)*4+2), '['), first...)
+	for range n - 1 {
+		select {
+		case msg, ok := <-out:
+			if !ok {
+				return append(buf, ']')
+			}
+			buf = append(append(buf, ','), msg...)
+		default:
+			return append(buf, ']')
+		}
+	}
+	return append(buf, ']')
+}
+
+// batchSize is how many lines or events one message of a stream asked with
+// batch=true carries at most.
+const batchSize = 500
+
+// batched is the gather of a stream request: batchSize with ?batch=true.
+func batched(r *http.Request) int {
+	if ok, _ := strconv.ParseBool(r.URL.Query().Get("batch")); ok {
+		return batchSize
+	}
+	return 1
 }
 
 // streamRunLogs is GET /runs/{id}/logs/stream: a WebSocket that sends the
@@ -151,13 +187,14 @@ func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
 // serveWebSocket upgrades the request and sends what produce makes, through
 // pump, then closes with a reason (normal when produce ended by itself).
 func serveWebSocket(w http.ResponseWriter, r *http.Request, normal string, produce func(context.Context, func([]byte) error) error) {
+	gather := batched(r)
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsProtocol}})
 	if err != nil {
 		return
 	}
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
-	err = pump(ctx, produce, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) })
+	err = pump(ctx, produce, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) }, gather)
 	closeStream(c, err, normal)
 }
 
@@ -225,7 +262,7 @@ func (s *Server) sseLogs(w http.ResponseWriter, r *http.Request, runID, driver s
 			return err
 		}
 		return rc.Flush()
-	})
+	}, 1)
 }
 
 func writeProblem(w http.ResponseWriter, status int, detail string) {

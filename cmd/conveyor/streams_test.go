@@ -296,3 +296,63 @@ func TestSSEAnswersBeforeTheFirstLine(t *testing.T) {
 		t.Fatalf("the run logged %d lines: the test proves nothing", len(lines))
 	}
 }
+
+// TestLogStreamBatched: asked with batch=true, the log stream sends JSON
+// arrays of lines, several to a message when they are waiting (a history
+// arriving at once), with every line once and in order.
+func TestLogStreamBatched(t *testing.T) {
+	s := startServer(t, nil)
+	runDriver(t, s, "compiler", chatty(300, 0))
+	runDriver(t, s, "uploader", chatty(300, 0))
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
+	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, run := s.call("GET", "/runs/"+runID, nil); run["status"] == "succeeded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run did not succeed")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, wsURL(s, "/runs/"+runID+"/logs/stream?batch=true"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(4 << 20)
+	var lines, messages int
+	var last uint64
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			if status := websocket.CloseStatus(err); status != websocket.StatusNormalClosure {
+				t.Fatalf("stream ended with %v (status %d)", err, status)
+			}
+			break
+		}
+		messages++
+		var batch []struct {
+			Sequence uint64 `json:"sequence"`
+		}
+		if err := json.Unmarshal(data, &batch); err != nil || len(batch) == 0 {
+			t.Fatalf("message %d is not a non-empty array of lines: %v %.80s", messages, err, data)
+		}
+		for _, l := range batch {
+			if l.Sequence <= last {
+				t.Fatalf("line %d after %d: out of order or twice", l.Sequence, last)
+			}
+			last = l.Sequence
+			lines++
+		}
+	}
+	if lines != 600 {
+		t.Errorf("%d lines streamed, want 600", lines)
+	}
+	if messages >= lines {
+		t.Errorf("%d messages for %d lines: nothing was batched", messages, lines)
+	}
+	t.Logf("%d lines in %d messages", lines, messages)
+}

@@ -67,7 +67,7 @@ export function eventsView(params) {
     if (!live.checked || following) return;
     following = true;
     more.hidden = true;
-    follow("/events/stream?" + filters + (filters.toString() ? "&" : "") + "after=", () => last, (e) => {
+    follow("/events/stream?batch=true&" + filters + (filters.toString() ? "&" : "") + "after=", () => last, (e) => {
       if (e.sequence <= last) return;
       last = e.sequence;
       list.append(eventItem(e));

@@ -103,21 +103,27 @@ function b64url(text) {
   return btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-// follow opens a WebSocket stream of the API at path (ending in "after=") with the signed-in token in its
+// follow opens a WebSocket stream of the API at path (asking batch=true,
+// ending in "after=") with the signed-in token in its
 // subprotocols (a browser cannot set headers there) and hands each message,
 // parsed, to onMessage. After a drop it opens the stream again from where it
 // was, with from(); a normal close (1000: the run ended) ends it. It ends
-// too when the user leaves the page.
-export function follow(path, from, onMessage, onEnd) {
+// too when the user leaves the page. onDrop, when given, hears each drop.
+export function follow(path, from, onMessage, onEnd, onDrop) {
   let ws = null, done = false, retry = null;
   const open = () => {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path + from();
     ws = new WebSocket(url, ["conveyor.v1", "conveyor.bearer." + b64url(token())]);
-    ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+    // Asked with batch=true, each message is an array of lines or events.
+    ws.onmessage = (ev) => { for (const m of JSON.parse(ev.data)) onMessage(m); };
     ws.onclose = (ev) => {
       if (done) return;
       if (ev.code === 1000) { done = true; if (onEnd) onEnd(); return; }
-      retry = setTimeout(open, 1000);
+      if (onDrop) onDrop(ev.code);
+      // 1008: this page fell too far behind (a long history arriving at
+      // once); it goes on at once from where it was. Anything else waits a
+      // second, so that a server away is not asked without pause.
+      retry = setTimeout(open, ev.code === 1008 ? 0 : 1000);
     };
   };
   onLeave(() => { done = true; clearTimeout(retry); if (ws) ws.close(1000); });

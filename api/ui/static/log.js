@@ -50,11 +50,19 @@ export function logLines(id, pre, params) {
     if (String(l.sequence) === target) e.classList.add("log-target");
     return e;
   };
+  // following: the view stays at the newest line, until the reader
+  // scrolls away from it (and again once they scroll back to it).
+  let following = !target, userScroll = false;
+  const atEnd = () => pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+  const toEnd = () => { if (following) pre.scrollTop = pre.scrollHeight; };
+  for (const ev of ["wheel", "touchmove", "keydown", "mousedown"]) pre.addEventListener(ev, () => { userScroll = true; }, { passive: true });
+  pre.addEventListener("scroll", () => { if (userScroll) { userScroll = false; following = atEnd(); } });
   const draw = (c) => {
     if (c.drawn) return;
     c.drawn = true;
     c.el.replaceChildren(...c.lines.map(line));
     c.el.style.height = "";
+    toEnd();
   };
   const undraw = (c) => {
     if (!c.drawn) return;
@@ -67,36 +75,37 @@ export function logLines(id, pre, params) {
   }, { root: pre, rootMargin: "1500px 0px" });
   const flush = () => {
     scheduled = false;
-    const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+    const touched = new Set();
     let marked = null;
     for (const l of queue) {
       let c = chunks[chunks.length - 1];
       if (!c || c.lines.length === chunkSize) {
+        // A new chunk starts as its height only; the observer draws it if
+        // it is near the view. A history arriving at once thus makes
+        // elements for the lines on screen, not for all of them.
         c = { lines: [], el: el("div", { class: "log-chunk" }), drawn: false };
         c.el.chunk = c;
         chunks.push(c);
         pre.append(c.el);
-        // Drawn at once (it is the newest); the observer undraws it once
-        // it is far from view.
-        c.drawn = true;
         seen.observe(c.el);
       }
       c.lines.push(l);
       if (c.drawn) c.el.append(line(l));
-      else c.el.style.height = (c.lines.length * lineHeight) + "px";
-      if (String(l.sequence) === target) { draw(c); marked = document.getElementById("L" + l.sequence); }
+      else touched.add(c);
+      if (String(l.sequence) === target) marked = c;
     }
     queue = [];
+    for (const c of touched) if (!c.drawn) c.el.style.height = (c.lines.length * lineHeight) + "px";
     const first = pre.querySelector(".log-line");
     if (first && first.offsetHeight) lineHeight = first.offsetHeight;
     pre.dataset.lines = String(after);
-    if (marked) marked.scrollIntoView({ block: "center" });
-    else if (atEnd && !target) pre.scrollTop = pre.scrollHeight;
+    if (marked) { draw(marked); document.getElementById("L" + target).scrollIntoView({ block: "center" }); }
+    else toEnd();
   };
-  follow("/runs/" + id + "/logs/stream?after=", () => after, (l) => {
+  follow("/runs/" + id + "/logs/stream?batch=true&after=", () => after, (l) => {
     if (l.sequence <= after) return;
     after = l.sequence;
     queue.push(l);
     if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
-  }, () => { pre.dataset.ended = "true"; });
+  }, () => { pre.dataset.ended = "true"; }, () => { pre.dataset.drops = String(Number(pre.dataset.drops || 0) + 1); });
 }

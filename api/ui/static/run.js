@@ -24,7 +24,7 @@ export function runView(id, params) {
   const head = el("div");
   const steps = el("tbody", { id: "steps" });
   const actions = el("div", { class: "toolbar" });
-  const log = el("pre", { class: "log", id: "log", "aria-live": "polite" });
+  const log = el("pre", { class: "log", id: "log", tabindex: 0, "aria-label": "log" });
   const trace = el("div");
   const err = el("div");
   show(head, actions, err,
