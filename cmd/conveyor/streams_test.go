@@ -70,14 +70,7 @@ func TestLogStreamJoinedMidRun(t *testing.T) {
 	defer c.CloseNow()
 	var got []string
 	var last uint64
-	for {
-		_, data, err := c.Read(ctx)
-		if err != nil {
-			if status := websocket.CloseStatus(err); status != websocket.StatusNormalClosure {
-				t.Fatalf("stream ended with %v (status %d)", err, status)
-			}
-			break
-		}
+	readUntilClosed(t, ctx, c, func(data []byte) {
 		var line struct {
 			Sequence uint64 `json:"sequence"`
 			Step     string `json:"step"`
@@ -91,7 +84,7 @@ func TestLogStreamJoinedMidRun(t *testing.T) {
 		}
 		last = line.Sequence
 		got = append(got, line.Message)
-	}
+	})
 	var want []string
 	for _, step := range []string{"compile", "upload"} {
 		for i := range 40 {
@@ -325,14 +318,7 @@ func TestLogStreamBatched(t *testing.T) {
 	c.SetReadLimit(4 << 20)
 	var lines, messages int
 	var last uint64
-	for {
-		_, data, err := c.Read(ctx)
-		if err != nil {
-			if status := websocket.CloseStatus(err); status != websocket.StatusNormalClosure {
-				t.Fatalf("stream ended with %v (status %d)", err, status)
-			}
-			break
-		}
+	readUntilClosed(t, ctx, c, func(data []byte) {
 		messages++
 		var batch []struct {
 			Sequence uint64 `json:"sequence"`
@@ -347,7 +333,7 @@ func TestLogStreamBatched(t *testing.T) {
 			last = l.Sequence
 			lines++
 		}
-	}
+	})
 	if lines != 600 {
 		t.Errorf("%d lines streamed, want 600", lines)
 	}
@@ -355,4 +341,20 @@ func TestLogStreamBatched(t *testing.T) {
 		t.Errorf("%d messages for %d lines: nothing was batched", messages, lines)
 	}
 	t.Logf("%d lines in %d messages", lines, messages)
+}
+
+// readUntilClosed hands each message of c to each until the server closes
+// the stream normally; any other end fails the test.
+func readUntilClosed(t *testing.T, ctx context.Context, c *websocket.Conn, each func([]byte)) {
+	t.Helper()
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			if status := websocket.CloseStatus(err); status != websocket.StatusNormalClosure {
+				t.Fatalf("stream ended with %v (status %d)", err, status)
+			}
+			return
+		}
+		each(data)
+	}
 }

@@ -3,28 +3,31 @@
 // is an ES module, and this one routes between them.
 
 import { nav, token, signIn, signOut, stopTimers, learnRole, knowsRole } from "./lib.js";
-import { runsView } from "./runs.js";
-import { runView } from "./run.js";
-import { driversView } from "./drivers.js";
-import { eventsView } from "./events.js";
-import { maintenanceView } from "./maintenance.js";
-import { resourcesView } from "./resources.js";
-import { definitionsView, pipelinesView } from "./defs.js";
+
+// shown counts the pages routed to: a page whose module arrives after the
+// user moved on is not drawn.
+let shown = 0;
 
 // routes maps the first part of the address after "#/" to its page; a page
-// gets the remaining parts and the query.
+// gets the remaining parts and the query. Each page's module is loaded when
+// it is first shown, so the runs page needs three files, not every page's.
+const page = (file, name) => (...args) => {
+  const mine = shown;
+  return import(file).then(m => { if (mine === shown) m[name](...args); });
+};
 const routes = {
-  runs: (parts, params) => parts[1] ? runView(parts[1], params) : runsView(params),
-  drivers: () => driversView(),
-  events: (parts, params) => eventsView(params),
-  maintenance: () => maintenanceView(),
-  resources: (parts, params) => resourcesView(parts, params),
-  definitions: (parts) => definitionsView(parts),
-  pipelines: (parts) => pipelinesView(parts),
+  runs: (parts, params) => parts[1] ? page("./run.js", "runView")(parts[1], params) : page("./runs.js", "runsView")(params),
+  drivers: page("./drivers.js", "driversView"),
+  events: (parts, params) => page("./events.js", "eventsView")(params),
+  maintenance: page("./maintenance.js", "maintenanceView"),
+  resources: page("./resources.js", "resourcesView"),
+  definitions: page("./defs.js", "definitionsView"),
+  pipelines: page("./defs.js", "pipelinesView"),
 };
 
 async function route() {
   stopTimers();
+  shown++;
   const [path, query] = (location.hash.slice(1) || "/runs").split("?");
   const params = new URLSearchParams(query || "");
   if (!token() || path === "/signin") return signIn();
