@@ -107,7 +107,7 @@ func TestUIFigures(t *testing.T) {
 	}
 	var got int
 	for deadline := time.Now().Add(5 * time.Minute); got < lines; {
-		if err := chromedp.Run(ctx, chromedp.Evaluate(`Number(document.getElementById("log").dataset.lines || 0)`, &got)); err != nil {
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`Number((document.getElementById("log") || {dataset: {}}).dataset.lines || 0)`, &got)); err != nil {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
