@@ -42,7 +42,7 @@ export function ansi(text) {
 export function logLines(id, pre, params) {
   const target = params.get("line");
   const chunks = [];
-  let after = 0, queue = [], scheduled = false, lineHeight = 21;
+  let after = 0, queue = [], scheduled = false, lineHeight = 0;
   const line = (l) => {
     const e = el("div", { class: "log-line", id: "L" + l.sequence },
       el("a", { href: "#/runs/" + id + "?line=" + l.sequence }, String(l.sequence)),
@@ -54,7 +54,14 @@ export function logLines(id, pre, params) {
   // scrolls away from it (and again once they scroll back to it).
   let following = !target, userScroll = false;
   const atEnd = () => pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
-  const toEnd = () => { if (following) pre.scrollTop = pre.scrollHeight; };
+  // toEnd keeps a following view at the newest line: once a frame at most,
+  // since setting the scroll position makes the browser lay the log out.
+  let endWanted = false;
+  const toEnd = () => {
+    if (!following || endWanted) return;
+    endWanted = true;
+    requestAnimationFrame(() => { endWanted = false; if (following) pre.scrollTop = pre.scrollHeight; });
+  };
   for (const ev of ["wheel", "touchmove", "keydown", "mousedown"]) pre.addEventListener(ev, () => { userScroll = true; }, { passive: true });
   pre.addEventListener("scroll", () => { if (userScroll) { userScroll = false; following = atEnd(); } });
   const draw = (c) => {
@@ -64,14 +71,19 @@ export function logLines(id, pre, params) {
     c.el.style.height = "";
     toEnd();
   };
-  const undraw = (c) => {
+  // undraw keeps the chunk's height as the observer measured it (reading
+  // it from the element would make the browser lay the log out again).
+  const undraw = (c, height) => {
     if (!c.drawn) return;
-    c.el.style.height = c.el.offsetHeight + "px";
+    c.el.style.height = height + "px";
     c.drawn = false;
     c.el.replaceChildren();
   };
   const seen = new IntersectionObserver((entries) => {
-    for (const e of entries) (e.isIntersecting ? draw : undraw)(e.target.chunk);
+    for (const e of entries) {
+      if (e.isIntersecting) draw(e.target.chunk);
+      else undraw(e.target.chunk, e.boundingClientRect.height);
+    }
   }, { root: pre, rootMargin: "1500px 0px" });
   const flush = () => {
     scheduled = false;
@@ -95,9 +107,11 @@ export function logLines(id, pre, params) {
       if (String(l.sequence) === target) marked = c;
     }
     queue = [];
-    for (const c of touched) if (!c.drawn) c.el.style.height = (c.lines.length * lineHeight) + "px";
-    const first = pre.querySelector(".log-line");
-    if (first && first.offsetHeight) lineHeight = first.offsetHeight;
+    if (!lineHeight) {
+      const first = pre.querySelector(".log-line");
+      lineHeight = (first && first.offsetHeight) || 0;
+    }
+    for (const c of touched) if (!c.drawn) c.el.style.height = (c.lines.length * (lineHeight || 21)) + "px";
     pre.dataset.lines = String(after);
     if (marked) { draw(marked); document.getElementById("L" + target).scrollIntoView({ block: "center" }); }
     else toEnd();
