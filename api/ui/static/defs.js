@@ -1,7 +1,7 @@
 // The definitions and pipelines pages: a definition's schema as a table of
 // its properties, and a pipeline's steps drawn by levels of what they need.
 
-import { api, el, show, failure, pretty, enc } from "./lib.js";
+import { api, el, show, failure, pretty, enc, needsOf } from "./lib.js";
 
 async function allItems(path) {
   const items = [];
@@ -113,13 +113,6 @@ async function pipelineList() {
         el("td", {}, String(p.steps.length)), el("td", {}, p.version || ""), el("td", {}, p.description || ""))),
       "No pipelines yet."));
   } catch (e) { err.replaceChildren(failure(e)); }
-}
-
-// needsOf is what step i waits for: its needs, or without them the step
-// before it (an empty list: nothing).
-function needsOf(steps, i) {
-  if (steps[i].needs) return steps[i].needs;
-  return i > 0 ? [steps[i - 1].id] : [];
 }
 
 // levels puts each step one level after the last of those it needs; a

@@ -151,3 +151,10 @@ export function may(role) {
 
 // knowsRole says whether the role of the signed-in token is known.
 export function knowsRole() { return sessionStorage.getItem(roleKey) !== null; }
+
+// needsOf is what step i of a pipeline's steps waits for: its needs, or
+// without them the step before it (an empty list: nothing).
+export function needsOf(steps, i) {
+  if (steps[i].needs) return steps[i].needs;
+  return i > 0 ? [steps[i - 1].id] : [];
+}

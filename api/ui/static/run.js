@@ -1,13 +1,7 @@
 // A run's page: steps, actions and the log.
 
-import { api, el, status, shortID, when, duration, every, show, failure, json, may } from "./lib.js";
+import { api, el, status, shortID, when, duration, every, show, failure, json, may, needsOf } from "./lib.js";
 import { logLines } from "./log.js";
-
-function needsOf(p, i) {
-  const s = p.steps[i];
-  if (s && s.needs) return s.needs;
-  return i > 0 ? [p.steps[i - 1].id] : [];
-}
 
 // traceList shows the run's causal chain: the resource change that caused
 // it, then each of its events, each with its JSON.
@@ -43,7 +37,7 @@ export function runView(id, params) {
           el("a", { href: "#/resources/" + r.resource.resource + "/" + r.resource.name }, r.resource.resource + "/" + r.resource.name),
           " (" + r.trigger + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")));
       steps.replaceChildren(...r.steps.map((s, i) => el("tr", { "data-step": s.id },
-        el("td", {}, s.id), el("td", {}, needsOf(r.pipeline, i).join(", ")), el("td", {}, s.driver || "(approval)"),
+        el("td", {}, s.id), el("td", {}, needsOf(r.pipeline.steps, i).join(", ")), el("td", {}, s.driver || "(approval)"),
         el("td", {}, status(s.status)), el("td", {}, String(s.attempt)), el("td", { class: "wide" }, when(s.dispatchedAt)),
         el("td", {}, duration(s.dispatchedAt, s.finishedAt)),
         el("td", {}, s.waiting || (s.result && s.result.message) || s.reason || "",
