@@ -45,11 +45,25 @@ func browserWithin(t *testing.T, limit time.Duration) context.Context {
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1280, 900))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
+	// Chromium now and then exits before it says where its DevTools listen
+	// ("chrome failed to start"), seen about once in a few dozen starts on a
+	// loaded machine: a start is tried three times.
+	for attempt := 1; ; attempt++ {
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx)
+		if err := chromedp.Run(ctx); err != nil {
+			cancel()
+			cancelAlloc()
+			if attempt == 3 {
+				t.Fatalf("chromium did not start, three times: %v", err)
+			}
+			t.Logf("chromium did not start (attempt %d of 3): %v", attempt, err)
+			continue
+		}
+		ctx, cancelTimeout := context.WithTimeout(ctx, limit)
+		t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+		return ctx
+	}
 }
 
 // screenshot saves the page next to the test's output and logs where.
