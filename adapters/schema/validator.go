@@ -193,7 +193,9 @@ func leaves(root string, e *jsonschema.ValidationError) domain.ValidationErrors 
 			field += "/" + strings.Join(e.InstanceLocation, "/")
 		}
 		rule := clean(e.ErrorKind.LocalizedString(printer))
-		if path := e.ErrorKind.KeywordPath(); len(path) > 0 {
+		// The keyword leads the message, once: some of the library's
+		// messages already start with it ("minimum: got 0, want 1").
+		if path := e.ErrorKind.KeywordPath(); len(path) > 0 && !strings.HasPrefix(rule, path[len(path)-1]+":") {
 			rule = path[len(path)-1] + ": " + rule
 		}
 		out = append(out, domain.Invalid(field, rule))

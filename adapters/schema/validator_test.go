@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 		{"wrong type", `{"repo": 5, "ref": "x"}`, "spec/repo", "type: got number, want string"},
 		{"missing required", `{"repo": "r"}`, "spec", "required: missing property 'ref'"},
 		{"additional property", `{"repo": "r", "ref": "x", "extra": 1}`, "spec", "additionalProperties"},
-		{"nested location", `{"repo": "r", "ref": "x", "opts": {"depth": 0}}`, "spec/opts/depth", "minimum"},
+		{"nested location", `{"repo": "r", "ref": "x", "opts": {"depth": 0}}`, "spec/opts/depth", "minimum: got 0, want 1"},
 		{"array", `[1, 2]`, "spec", "must be a JSON object"},
 		{"string", `"text"`, "spec", "must be a JSON object"},
 		{"null", `null`, "spec", "must be a JSON object"},
@@ -64,6 +64,9 @@ func TestValidate(t *testing.T) {
 			list := problems(t, err)
 			if list[0].Field != tc.field || !strings.Contains(list[0].Rule, tc.rule) {
 				t.Errorf("got %v, want field %q with rule containing %q", list, tc.field, tc.rule)
+			}
+			if keyword, rest, ok := strings.Cut(list[0].Rule, ": "); ok && strings.HasPrefix(rest, keyword+":") {
+				t.Errorf("rule %q names its keyword twice", list[0].Rule)
 			}
 		})
 	}
