@@ -300,13 +300,8 @@ func TestLogStreamBatched(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
 	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, run := s.call("GET", "/runs/"+runID, nil); run["status"] == "succeeded" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the run did not succeed")
-		}
+	if run := s.waitRun(runID); run["status"] != "succeeded" {
+		t.Fatalf("the run ended %v", run["status"])
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
