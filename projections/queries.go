@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/domain"
+	"golang.org/x/sync/errgroup"
 )
 
 // Page asks for one page of a list. Limit 0 means DefaultLimit; at most
@@ -208,6 +209,17 @@ func (q *ReadModel) Run(ctx context.Context, id string) (RunView, error) {
 	return runView(r), err
 }
 
+// runsScanLimit bounds the index entries one page of runs examines when a
+// filter skips runs the index holds (a status, or a pipeline over a
+// resource's index): such a page may hold fewer runs than asked, or none,
+// with a continue token to go on from where it stopped. Without it, a
+// status few runs have would read every run there is, on every page.
+const runsScanLimit = 5000
+
+// runsReadAtOnce is how many runs of a page are read from the store at the
+// same time.
+const runsReadAtOnce = 16
+
 // Runs lists runs newest first, filtered by f.
 func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, string, error) {
 	index := runIndex(f)
@@ -222,21 +234,31 @@ func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, s
 	if !f.Until.IsZero() && after < runOrderBound(f.Until) {
 		after = runOrderBound(f.Until)
 	}
+	skips := f.Status != "" || (f.Pipeline != "" && !strings.HasPrefix(index, runIndexPrefix+"pipeline/"))
+	batch := limit
+	if skips {
+		batch = max(limit, 500)
+	}
 	var out []RunView
-	for {
-		kvs, more, err := q.store.List(ctx, index, after, limit)
+	for examined := 0; ; {
+		kvs, more, err := q.store.List(ctx, index, after, batch)
 		if err != nil {
 			return nil, "", err
 		}
-		for i, kv := range kvs {
-			after = strings.TrimPrefix(kv.Key, index)
-			if !f.Since.IsZero() && after > runOrderBound(f.Since)+"~" {
-				return out, "", nil
+		if !f.Since.IsZero() {
+			for i, kv := range kvs {
+				if strings.TrimPrefix(kv.Key, index) > runOrderBound(f.Since)+"~" {
+					kvs, more = kvs[:i], false
+					break
+				}
 			}
-			r, err := q.Run(ctx, string(kv.Value))
-			if err != nil {
-				return nil, "", err
-			}
+		}
+		runs, err := q.runsOf(ctx, kvs)
+		if err != nil {
+			return nil, "", err
+		}
+		for i, r := range runs {
+			after = strings.TrimPrefix(kvs[i].Key, index)
 			if (f.Status == "" || r.Status == f.Status) && (f.Pipeline == "" || r.Pipeline.Name == f.Pipeline) {
 				out = append(out, r)
 			}
@@ -250,5 +272,24 @@ func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, s
 		if !more {
 			return out, "", nil
 		}
+		if examined += len(kvs); examined >= runsScanLimit {
+			return out, continueToken(after), nil
+		}
 	}
+}
+
+// runsOf reads the runs an index page names, several at a time, in its
+// order.
+func (q *ReadModel) runsOf(ctx context.Context, kvs []KV) ([]RunView, error) {
+	runs := make([]RunView, len(kvs))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runsReadAtOnce)
+	for i, kv := range kvs {
+		g.Go(func() error {
+			r, err := q.Run(ctx, string(kv.Value))
+			runs[i] = r
+			return err
+		})
+	}
+	return runs, g.Wait()
 }

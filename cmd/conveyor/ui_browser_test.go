@@ -232,7 +232,7 @@ func TestUIRunsFilterAndPaging(t *testing.T) {
 	signIn(t, ctx, s)
 	rows := func() int {
 		var n int
-		if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#runs tr").length`, &n)); err != nil {
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#runs tr[data-run]").length`, &n)); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -45,6 +45,12 @@ export function runsView(params) {
         el("td", { class: "mono" }, el("a", { href: "#/runs/" + r.id }, shortID(r.id))),
         el("td", {}, r.pipeline.name), el("td", {}, r.resource.resource + "/" + r.resource.name),
         el("td", {}, status(r.status)), el("td", { class: "wide" }, when(r.startedAt)))));
+      // A status filter examines a bounded stretch of runs per page (see
+      // docs/api.md): a page can be short, or empty, and still go on.
+      if (page.items.length === 0) {
+        body.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted" },
+          page.continue ? "None in this stretch of runs; older runs may match." : "No runs.")));
+      }
       if (page.continue) {
         const q2 = new URLSearchParams(params);
         q2.set("continue", page.continue);
