@@ -21,6 +21,7 @@ type LogLine struct {
 	Driver   string    `json:"driver"`
 	Pipeline string    `json:"pipeline,omitempty"`
 	Step     string    `json:"step,omitempty"`
+	Attempt  int       `json:"attempt,omitempty"`
 	Time     time.Time `json:"time"`
 	Message  string    `json:"message"`
 }

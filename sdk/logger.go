@@ -22,6 +22,7 @@ import (
 type Logger struct {
 	js                            jetstream.JetStream
 	runID, driver, pipeline, step string
+	attempt                       int
 	local                         *slog.Logger
 
 	mu      sync.Mutex
@@ -45,8 +46,8 @@ func (l *Logger) stop(reason string) {
 	l.halted.Store(true)
 }
 
-func newLogger(js jetstream.JetStream, runID, driver, pipeline, step string, local *slog.Logger) *Logger {
-	return &Logger{js: js, runID: runID, driver: driver, pipeline: pipeline, step: step, local: local}
+func newLogger(js jetstream.JetStream, runID, driver, pipeline, step string, attempt int, local *slog.Logger) *Logger {
+	return &Logger{js: js, runID: runID, driver: driver, pipeline: pipeline, step: step, attempt: attempt, local: local}
 }
 
 // Printf writes one formatted line.
@@ -112,7 +113,7 @@ func (l *Logger) line(msg string) {
 	now := time.Now()
 	body, _ := json.Marshal(logLine{RunID: l.runID, Driver: l.driver, Pipeline: l.pipeline,
 		Timestamp: strconv.FormatInt(now.Unix(), 10), Message: msg, Labels: map[string]string{},
-		Time: now.UTC().Format(time.RFC3339Nano), Step: l.step})
+		Time: now.UTC().Format(time.RFC3339Nano), Step: l.step, Attempt: l.attempt})
 	ack, err := l.js.PublishAsync("logs."+l.runID, body)
 	if err != nil {
 		l.drop(err)

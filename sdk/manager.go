@@ -169,7 +169,7 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 	}
 	step := work.Step
 	isStep := strings.HasPrefix(msg.Subject(), "drivers.")
-	logger := newLogger(js, work.RunID, m.d.Name(), resource.Pipeline, step, log)
+	logger := newLogger(js, work.RunID, m.d.Name(), resource.Pipeline, step, work.Attempt, log)
 	stepCtx, done, reason, ok := m.work.start(ctx, workKey(work.RunID, work.Step, work.Attempt), logger)
 	if !ok {
 		log.Info("work not started: "+reason, "run", work.RunID, "step", work.Step)

@@ -68,6 +68,7 @@ type logLine struct {
 	Labels    map[string]string `json:"labels"`
 	Time      string            `json:"time"`
 	Step      string            `json:"step,omitempty"`
+	Attempt   int               `json:"attempt,omitempty"`
 }
 
 func decodeWork(data []byte) (workMessage, Resource, error) {

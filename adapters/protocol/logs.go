@@ -76,6 +76,7 @@ func decodeLine(msg jetstream.Msg) (projections.LogLine, bool) {
 		Driver    string            `json:"driver"`
 		Pipeline  string            `json:"pipeline"`
 		Step      string            `json:"step"`
+		Attempt   int               `json:"attempt"`
 		Timestamp json.RawMessage   `json:"timestamp"`
 		Time      string            `json:"time"`
 		Message   string            `json:"message"`
@@ -97,5 +98,5 @@ func decodeLine(msg jetstream.Msg) (projections.LogLine, bool) {
 		at = meta.Timestamp
 	}
 	return projections.LogLine{Sequence: meta.Sequence.Stream, RunID: raw.RunID, Driver: raw.Driver, Pipeline: raw.Pipeline,
-		Step: raw.Step, Timestamp: ts, Time: at, Message: raw.Message, Labels: raw.Labels}, true
+		Step: raw.Step, Attempt: raw.Attempt, Timestamp: ts, Time: at, Message: raw.Message, Labels: raw.Labels}, true
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -66,6 +67,7 @@ func TestStepRetriedWithBackoffSucceedsOnItsThirdAttempt(t *testing.T) {
 	attempts := make(chan int, 10)
 	runDriver(t, s, "flaky", func(ctx context.Context, req sdk.Request) sdk.Result {
 		attempts <- req.Attempt
+		req.Log.Printf("trying")
 		if req.Attempt < 3 {
 			return sdk.Result{Success: false, Message: "network blip"}
 		}
@@ -87,6 +89,14 @@ func TestStepRetriedWithBackoffSucceedsOnItsThirdAttempt(t *testing.T) {
 	}
 	if len(seen) != 3 || seen[0] != 1 || seen[2] != 3 {
 		t.Errorf("the driver saw attempts %v, want 1 2 3", seen)
+	}
+	// Each attempt's log line says which attempt wrote it.
+	var logged []any
+	for _, l := range s.must(http.StatusOK, "GET", "/runs/"+runID+"/logs?step=flaky", nil)["items"].([]any) {
+		logged = append(logged, l.(map[string]any)["attempt"])
+	}
+	if fmt.Sprint(logged) != "[1 2 3]" {
+		t.Errorf("the flaky step's log lines carry attempts %v, want [1 2 3]", logged)
 	}
 	events := s.runEvents(runID)
 	retries := eventsOfType(events, domain.TypeStepRetryScheduled)

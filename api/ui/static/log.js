@@ -46,7 +46,7 @@ export function logLines(id, pre, params) {
   const line = (l) => {
     const e = el("div", { class: "log-line", id: "L" + l.sequence },
       el("a", { href: "#/runs/" + id + "?line=" + l.sequence }, String(l.sequence)),
-      el("span", { class: "muted" }, l.driver + " "), ...ansi(l.message));
+      el("span", { class: "muted" }, l.driver + (l.attempt > 1 ? " #" + l.attempt : "") + " "), ...ansi(l.message));
     if (String(l.sequence) === target) e.classList.add("log-target");
     return e;
   };
