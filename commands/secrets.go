@@ -28,14 +28,8 @@ type SetSecret struct {
 // the answer is an error and a retry records the change: the value is never
 // in the log, and the log does not claim a change the vault does not have.
 func (h *Handler) SetSecret(ctx context.Context, c SetSecret) error {
-	if h.vault == nil {
-		return ErrNoVault
-	}
-	if err := domain.CheckName("name", c.Name); err != nil {
-		return err
-	}
 	var agg domain.SecretAggregate
-	l, err := h.load(ctx, domain.AggregateSecret, c.Name, &agg)
+	l, err := h.loadSecret(ctx, c.Name, &agg)
 	if err != nil {
 		return err
 	}
@@ -55,14 +49,8 @@ type DeleteSecret struct {
 
 // DeleteSecret records SecretDeleted, then removes the value.
 func (h *Handler) DeleteSecret(ctx context.Context, c DeleteSecret) error {
-	if h.vault == nil {
-		return ErrNoVault
-	}
-	if err := domain.CheckName("name", c.Name); err != nil {
-		return err
-	}
 	var agg domain.SecretAggregate
-	l, err := h.load(ctx, domain.AggregateSecret, c.Name, &agg)
+	l, err := h.loadSecret(ctx, c.Name, &agg)
 	if err != nil {
 		return err
 	}
@@ -73,4 +61,16 @@ func (h *Handler) DeleteSecret(ctx context.Context, c DeleteSecret) error {
 		return err
 	}
 	return h.vault.Delete(ctx, c.Name)
+}
+
+// loadSecret loads the secret name into agg, once the vault is there and
+// the name keeps the rules.
+func (h *Handler) loadSecret(ctx context.Context, name string, agg *domain.SecretAggregate) (loaded, error) {
+	if h.vault == nil {
+		return loaded{}, ErrNoVault
+	}
+	if err := domain.CheckName("name", name); err != nil {
+		return loaded{}, err
+	}
+	return h.load(ctx, domain.AggregateSecret, name, agg)
 }

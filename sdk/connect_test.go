@@ -1,12 +1,10 @@
 package sdk_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +14,8 @@ import (
 	"github.com/conveyor/conveyor/sdk"
 )
 
-// syncBuffer is a log sink safe for the manager's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) waitFor(t *testing.T, want string) {
+// waitForLog waits until b holds want.
+func waitForLog(t *testing.T, b *embedtest.LogBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(b.String(), want) {
@@ -59,7 +40,7 @@ func TestDriverLogsItsConnection(t *testing.T) {
 	if err := protocol.EnsureStreams(context.Background(), js, protocol.StreamsConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &embedtest.LogBuffer{}
 	d := sdk.NewDriver("watcher", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result { return sdk.Result{Success: true} })
 	m, err := sdk.NewManager(d, sdk.WithNATSURL(first.ClientURL()), sdk.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	if err != nil {
@@ -76,9 +57,9 @@ func TestDriverLogsItsConnection(t *testing.T) {
 		}
 	})
 
-	logs.waitFor(t, `msg="connected to NATS" driver=watcher`)
+	waitForLog(t, logs, `msg="connected to NATS" driver=watcher`)
 	first.Close()
-	logs.waitFor(t, `msg="lost the connection to NATS; reconnecting" driver=watcher`)
+	waitForLog(t, logs, `msg="lost the connection to NATS; reconnecting" driver=watcher`)
 	select {
 	case err := <-done:
 		t.Fatalf("the manager returned when NATS went away: %v", err)
@@ -91,5 +72,5 @@ func TestDriverLogsItsConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(second.Close)
-	logs.waitFor(t, `msg="reconnected to NATS" driver=watcher`)
+	waitForLog(t, logs, `msg="reconnected to NATS" driver=watcher`)
 }

@@ -1,7 +1,6 @@
 package eventbus_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,27 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/embedtest"
 	"github.com/conveyor/conveyor/adapters/eventbus"
 	"github.com/conveyor/conveyor/domain"
 )
-
-// syncBuffer is a log destination read while the consumer writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // A conflict that a retry settles is an ordinary event of optimistic
 // concurrency: it is not logged at error. A real failure still is.
@@ -50,7 +32,7 @@ func TestConflictsAreNotLoggedAsErrors(t *testing.T) {
 		}
 		return nil
 	}
-	out := &syncBuffer{}
+	out := &embedtest.LogBuffer{}
 	poison := &poisonQueue{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
