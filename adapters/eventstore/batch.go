@@ -75,7 +75,12 @@ func (s *Store) readBatch(ctx context.Context, req batchRequest, fn func(storedM
 	defer cancel()
 	nc := s.js.Conn()
 	inbox := nc.NewRespInbox()
-	sub, err := nc.SubscribeSync(inbox)
+	// The answer is at most Batch messages and the status that ends them: a
+	// channel of that size never drops one, and costs far less than a
+	// synchronous subscription, whose queue is allocated at its full
+	// default length (half a megabyte) for every batch.
+	answers := make(chan *nats.Msg, max(req.Batch, 0)+2)
+	sub, err := nc.ChanSubscribe(inbox, answers)
 	if err != nil {
 		return batchEnd{}, unavailable(err)
 	}
@@ -88,9 +93,11 @@ func (s *Store) readBatch(ctx context.Context, req batchRequest, fn func(storedM
 		return batchEnd{}, unavailable(err)
 	}
 	for {
-		msg, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return batchEnd{}, fmt.Errorf("read the log from %d: %w", from, unavailable(err))
+		var msg *nats.Msg
+		select {
+		case msg = <-answers:
+		case <-ctx.Done():
+			return batchEnd{}, fmt.Errorf("read the log from %d: %w", from, unavailable(ctx.Err()))
 		}
 		switch msg.Header.Get("Status") {
 		case "":
