@@ -86,14 +86,17 @@ func (p *Projector) NewBatch() *Batch { return &Batch{p: p, pending: map[string]
 // is kept, and none that a later delete of its prefix covers.
 func (b *Batch) Ops() []Op {
 	last := make(map[string]int, len(b.ops))
+	var prefixes []int // positions of the prefix deletes
 	for i, op := range b.ops {
-		if !op.Prefix {
+		if op.Prefix {
+			prefixes = append(prefixes, i)
+		} else {
 			last[op.Key] = i
 		}
 	}
-	out := make([]Op, 0, len(last)+len(b.dropped))
+	out := make([]Op, 0, len(last)+len(prefixes))
 	for i, op := range b.ops {
-		if !op.Prefix && (last[op.Key] != i || b.droppedAfter(op.Key, i)) {
+		if !op.Prefix && (last[op.Key] != i || b.droppedAfter(op.Key, i, prefixes)) {
 			continue
 		}
 		out = append(out, op)
@@ -101,10 +104,11 @@ func (b *Batch) Ops() []Op {
 	return out
 }
 
-// droppedAfter reports whether a delete of a prefix of key follows op i.
-func (b *Batch) droppedAfter(key string, i int) bool {
-	for _, op := range b.ops[i+1:] {
-		if op.Prefix && strings.HasPrefix(key, op.Key) {
+// droppedAfter reports whether one of the prefix deletes at positions
+// prefixes, after op i, covers key.
+func (b *Batch) droppedAfter(key string, i int, prefixes []int) bool {
+	for _, p := range prefixes {
+		if p > i && strings.HasPrefix(key, b.ops[p].Key) {
 			return true
 		}
 	}
