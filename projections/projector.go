@@ -274,13 +274,16 @@ func (c *change) apply(ctx context.Context, e domain.Event) error {
 	return nil
 }
 
+// putResource writes r as its resource's current version. Only versions
+// a newer one replaced are kept under their own keys (resourceUpdated moves
+// them there): the current one is read from the resource's key, so that a
+// create writes one key, not two.
 func (c *change) putResource(r domain.Resource, m *domain.Meta) {
-	v := encode(r, m)
-	c.put(resourceKey(r.Type, r.Name), v)
-	c.put(resourceVersionKey(r.Type, r.Name, r.Version()), v)
+	c.put(resourceKey(r.Type, r.Name), encode(r, m))
 }
 
-// resourceUpdated keeps the driver results the stored resource has.
+// resourceUpdated keeps the version it replaces under that version's key,
+// and keeps the driver results the stored resource has.
 func (c *change) resourceUpdated(ctx context.Context, e *domain.ResourceUpdated) error {
 	r := e.Resource
 	kv, ok, err := c.get(ctx, resourceKey(r.Type, r.Name))
@@ -291,6 +294,9 @@ func (c *change) resourceUpdated(ctx context.Context, e *domain.ResourceUpdated)
 		old, err := decode[domain.Resource](kv)
 		if err != nil {
 			return err
+		}
+		if v := old.Value.Version(); v != r.Version() {
+			c.put(resourceVersionKey(r.Type, r.Name, v), kv.Value)
 		}
 		r.Metadata = keepResults(r.Metadata, old.Value.Metadata)
 	}

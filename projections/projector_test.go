@@ -147,3 +147,59 @@ func TestReadModelQueries(t *testing.T) {
 		t.Errorf("failed runs: %+v", runs)
 	}
 }
+
+// A resource's current version is its own key; only replaced versions
+// have keys of their own. Paged one at a time, the versions still come
+// oldest first, each once, the current one last; a read model written when
+// the current version had a version key too lists it once.
+func TestResourceVersionsPagedAndOnce(t *testing.T) {
+	c := embedtest.Etcd(t)
+	store := etcdstore.New(c, "/v")
+	feed(t, projections.NewProjector(store), history(t))
+	q := projections.NewReadModel(store)
+	ctx := context.Background()
+
+	pageAll := func() []int {
+		var got []int
+		page := projections.Page{Limit: 1}
+		for range 5 {
+			vs, next, err := q.ResourceVersions(ctx, "build", "app-1", page)
+			must(t, err)
+			for _, v := range vs {
+				got = append(got, v.Version())
+			}
+			if next == "" {
+				return got
+			}
+			page.Continue = next
+		}
+		t.Fatalf("versions never end: %v", got)
+		return nil
+	}
+	if diff := cmp.Diff([]int{1, 2}, pageAll()); diff != "" {
+		t.Errorf("versions of app-1 a page at a time (-want +got):\n%s", diff)
+	}
+	if keys, err := c.Get(ctx, "/v/resource-versions/build/app-1/", clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil || keys.Count != 1 {
+		t.Errorf("version keys of app-1: %v %v, want only the replaced version's", keys, err)
+	}
+	for _, v := range []int{1, 2} {
+		r, err := q.ResourceVersion(ctx, "build", "app-1", v)
+		if err != nil || r.Version() != v {
+			t.Errorf("version %d: %+v %v", v, r.Resource, err)
+		}
+	}
+	if _, err := q.ResourceVersion(ctx, "build", "app-1", 3); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("version 3: %v, want ErrNotFound", err)
+	}
+
+	current, err := c.Get(ctx, "/v/resources/build/app-1")
+	must(t, err)
+	if len(current.Kvs) != 1 {
+		t.Fatalf("the resource's key: %v", current.Kvs)
+	}
+	_, err = c.Put(ctx, fmt.Sprintf("/v/resource-versions/build/app-1/%020d", 2), string(current.Kvs[0].Value))
+	must(t, err)
+	if diff := cmp.Diff([]int{1, 2}, pageAll()); diff != "" {
+		t.Errorf("versions with the current one under its version key too (-want +got):\n%s", diff)
+	}
+}

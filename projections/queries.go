@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -173,16 +174,44 @@ func (q *ReadModel) Resources(ctx context.Context, typ string, p Page) ([]Resour
 	return views(rs, next, err, resourceView)
 }
 
-// ResourceVersions lists the versions of a resource, oldest first.
+// ResourceVersions lists the versions of a resource, oldest first: those a
+// newer one replaced, each under its own key, then the current one, which
+// is the resource itself.
 func (q *ReadModel) ResourceVersions(ctx context.Context, typ, name string, p Page) ([]ResourceView, string, error) {
-	rs, next, err := list[domain.Resource](ctx, q.store, resourceVersionsOf(typ, name), p)
-	return views(rs, next, err, resourceView)
+	prefix := resourceVersionsOf(typ, name)
+	rs, next, err := list[domain.Resource](ctx, q.store, prefix, p)
+	if err != nil || next != "" {
+		return views(rs, next, err, resourceView)
+	}
+	current, err := get[domain.Resource](ctx, q.store, resourceKey(typ, name), "")
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return views(rs, "", nil, resourceView)
+	case err != nil:
+		return nil, "", err
+	case len(rs) > 0 && rs[len(rs)-1].Value.Version() >= current.Value.Version():
+		// Read models written before the current version moved to the
+		// resource's key hold it under its version key too.
+		return views(rs, "", nil, resourceView)
+	case len(rs) == p.limit():
+		// The page is full: the current version is the next page.
+		return views(rs, continueToken(resourceVersionKey(typ, name, rs[len(rs)-1].Value.Version())[len(prefix):]), nil, resourceView)
+	}
+	return views(append(rs, current), "", nil, resourceView)
 }
 
-// ResourceVersion reads one version of a resource.
+// ResourceVersion reads one version of a resource: the resource itself when
+// it is the current one.
 func (q *ReadModel) ResourceVersion(ctx context.Context, typ, name string, version int) (ResourceView, error) {
-	r, err := get[domain.Resource](ctx, q.store, resourceVersionKey(typ, name, version),
-		fmt.Sprintf("version %d of resource %q", version, domain.ResourceKey(typ, name)))
+	what := fmt.Sprintf("version %d of resource %q", version, domain.ResourceKey(typ, name))
+	current, err := get[domain.Resource](ctx, q.store, resourceKey(typ, name), what)
+	switch {
+	case err != nil && !errors.Is(err, domain.ErrNotFound):
+		return ResourceView{}, err
+	case err == nil && current.Value.Version() == version:
+		return resourceView(current), nil
+	}
+	r, err := get[domain.Resource](ctx, q.store, resourceVersionKey(typ, name, version), what)
 	return resourceView(r), err
 }
 

@@ -148,7 +148,7 @@ func TestRunnerParksWhatItCannotApplyAndGoesOn(t *testing.T) {
 	// the domain refuses such a spec today, so the event is one an older
 	// server wrote.
 	big := domain.Resource{ID: "r-huge", Name: "huge", Type: "build", Metadata: map[string]string{"version": "1"},
-		Spec: json.RawMessage(`{"blob":"` + strings.Repeat("x", 900<<10) + `"}`)}
+		Spec: json.RawMessage(`{"blob":"` + strings.Repeat("x", 1600<<10) + `"}`)}
 	huge := &domain.ResourceCreated{Meta: domain.Meta{ID: "big", Type: domain.TypeResourceCreated, Aggregate: domain.AggregateResource,
 		AggregateID: big.Key(), Version: 1, Time: time.Unix(2e9, 0).UTC(), CorrelationID: "c", CausationID: "c"}, Resource: big}
 	hugeSeq := log.append(t, huge)

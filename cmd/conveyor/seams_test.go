@@ -139,7 +139,7 @@ func TestAnEventTheReadModelsCannotHoldIsParked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, _ := json.Marshal(map[string]any{"data": strings.Repeat("x", 800<<10)})
+	spec, _ := json.Marshal(map[string]any{"data": strings.Repeat("x", 1600<<10)})
 	huge := &domain.ResourceCreated{
 		Meta: domain.Meta{ID: uuid.NewString(), Type: domain.TypeResourceCreated, Aggregate: domain.AggregateResource,
 			AggregateID: "blob/huge", Version: 1, Time: time.Now().UTC()},
@@ -147,7 +147,7 @@ func TestAnEventTheReadModelsCannotHoldIsParked(t *testing.T) {
 	}
 	seq, err := store.Append(context.Background(), []domain.Event{huge}, 0)
 	if err != nil {
-		t.Fatalf("append an 800 KB spec: %v", err)
+		t.Fatalf("append a 1.6 MB spec: %v", err)
 	}
 	hugeAt := strconv.FormatUint(seq, 10)
 	if err := s.stop(); err != nil {
