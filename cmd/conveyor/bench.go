@@ -47,7 +47,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.IntVar(&c.FanoutRuns, "fanout-runs", 1000, "runs of a ten-wide fan-out/fan-in pipeline (split, ten steps side by side, join)")
 	fs.IntVar(&c.Fill, "fill", 0, "resources created (at concurrency 64) before the replay, to make the log longer")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
-	fs.BoolVar(&c.Ceilings, "ceilings", true, "first measure this machine's ceilings: a bare guarded JetStream publish, and a bare HTTP create, --creates times each")
+	fs.BoolVar(&c.Ceilings, "ceilings", true, "first measure this machine's ceilings: a bare guarded JetStream publish and a bare HTTP create, --creates times each, and a bare read of the log")
 	fs.StringVar(&c.ServerArgs, "server-args", "", "more flags for the server it starts, e.g. --sync-always")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (profile the server with --server-args=--debug-addr=HOST:PORT)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/conveyor/conveyor/adapters/natsserver"
 	"github.com/conveyor/conveyor/sdk"
@@ -17,10 +18,12 @@ import (
 
 // ceilings are this machine's own limits for what a create must do at the
 // least: one guarded JetStream publish, and that publish behind a bare
-// net/http handler. A create of the server cannot be faster than these.
+// net/http handler. A create of the server cannot be faster than these; a
+// replay cannot read the log faster than read, a bare read of a stream.
 type ceilings struct {
 	publish1, publish64 loadResult
 	http1, http64       loadResult
+	read                replayResult
 }
 
 // benchCeilings measures the ceilings with n operations at concurrency 1
@@ -69,6 +72,12 @@ func benchCeilings(ctx context.Context, n int, rows table) (ceilings, error) {
 		}
 	}
 
+	if c.read, err = ceilingRead(ctx, js, max(10*n, readCeilingMessages)); err != nil {
+		return c, fmt.Errorf("ceiling read: %w", err)
+	}
+	rows.print(row{fmt.Sprintf("ceiling: bare read of %d messages", c.read.events), "messages/s",
+		fmt.Sprintf("%.0f (%v)", c.read.perSecond(), c.read.took.Round(time.Millisecond))})
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return c, err
@@ -113,6 +122,56 @@ func ceilingPublish(ctx context.Context, js jetstream.JetStream, n, conc int) (l
 		return nil
 	})
 }
+
+// readCeilingMessages is the least number of messages the read ceiling
+// reads: enough that the consumer's start does not count.
+const readCeilingMessages = 50000
+
+// ceilingRead appends n messages of an event's size to a stream of their
+// own, then reads them all, in order, with one ordered consumer on the
+// whole stream, decoding nothing: the fastest a replay could read the log
+// from this NATS server. (A consumer filtered to part of a stream that
+// holds other subjects too reads at a third of that speed.)
+func ceilingRead(ctx context.Context, js jetstream.JetStream, n int) (replayResult, error) {
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: "CEILING_READ", Subjects: []string{"ceiling-read.>"}, Retention: jetstream.LimitsPolicy,
+		Storage: jetstream.FileStorage, Discard: jetstream.DiscardOld, AllowDirect: true,
+	})
+	if err != nil {
+		return replayResult{}, err
+	}
+	payload := []byte(`{"id":"` + strings.Repeat("x", 480) + `"}`)
+	for i := range n {
+		if _, err := js.PublishAsync(fmt.Sprintf("ceiling-read.%d", i%1000), payload); err != nil {
+			return replayResult{}, err
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		return replayResult{}, ctx.Err()
+	}
+	start := time.Now()
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return replayResult{}, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(replayBatchSize))
+	if err != nil {
+		return replayResult{}, err
+	}
+	defer it.Stop()
+	for range n {
+		if _, err := it.Next(); err != nil {
+			return replayResult{}, err
+		}
+	}
+	return replayResult{events: n, took: time.Since(start)}, nil
+}
+
+// replayBatchSize is how many messages the read ceiling asks for at once,
+// as many as a page of GET /events holds.
+const replayBatchSize = 1000
 
 // bareCreate decodes a resource and appends it to a subject of its own name,
 // guarded to be that subject's first message, then answers 201: the least a

@@ -51,11 +51,12 @@ func (s summary) rows() []row {
 	} else {
 		rows = append(rows, row{"memory", "resident set ≤ 100 MB at ~16000", "not measured (a server the bench did not start)"})
 	}
+	bareRead := func(c ceilings) string { return fmt.Sprintf("bare read %.0f/s", c.read.perSecond()) }
 	rows = append(rows, s.goal(fmt.Sprintf("replay: GET /events over %d events", s.replay.events), "events/s ≥ 200000",
-		fmt.Sprintf("%.0f", s.replay.perSecond()), s.replay.perSecond() >= 200000, nil))
+		fmt.Sprintf("%.0f", s.replay.perSecond()), s.replay.perSecond() >= 200000, bareRead))
 	if r := s.rebuild; r != nil {
 		rows = append(rows, s.goal(fmt.Sprintf("replay: the rebuild's, of %d events", r.replayed), "events/s ≥ 200000",
-			fmt.Sprintf("%.0f", r.replayPerSecond()), r.replayPerSecond() >= 200000, nil))
+			fmt.Sprintf("%.0f", r.replayPerSecond()), r.replayPerSecond() >= 200000, bareRead))
 		if r.events >= 1e6 {
 			rows = append(rows, s.goal(fmt.Sprintf("rebuild of %d events", r.events), "until the new generation serves ≤ 30s for 1,000,000",
 				r.serving.Round(time.Millisecond).String(), r.serving <= 30*time.Second, nil))

@@ -21,12 +21,12 @@ func TestBenchRunsEveryScenario(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ceiling: guarded publish, concurrency 1", "ceiling: guarded publish, concurrency 64",
-		"ceiling: bare HTTP create, concurrency 1", "ceiling: bare HTTP create, concurrency 64",
+		"ceiling: bare HTTP create, concurrency 1", "ceiling: bare HTTP create, concurrency 64", "ceiling: bare read of 50000 messages",
 		"start-up", "create, concurrency 1", "create, concurrency 64", "5 two-step runs",
 		"step-to-step, idle", "step-to-step, under load", "fill: 5 more resources",
 		"memory after 50 resources", "5 fan-out/fan-in runs (1 → 10 → 1)", "fan-in: last of ten results → join", "replay: GET /events over", "rebuild:", "memory at the end",
 		"goals", "p50 ≤ 0.45ms", "creates/s ≥ 7000", "creates/s ≥ 11000", "last step's work ≤ 0.5s",
-		"p50 ≤ 5ms", "p50 ≤ 1ms", "resident set ≤ 100 MB", "events/s ≥ 200000", "(bare HTTP",
+		"p50 ≤ 5ms", "p50 ≤ 1ms", "resident set ≤ 100 MB", "events/s ≥ 200000", "(bare HTTP", "(bare read",
 		"replay: the rebuild's", "until the new generation serves ≤ 30s",
 	} {
 		if !strings.Contains(string(out), want) {
