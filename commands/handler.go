@@ -20,6 +20,10 @@ type Handler struct {
 	newID      IDs
 	conditions domain.Conditions
 	vault      SecretVault
+	// heads is the store when it offers HeadReader (nil otherwise).
+	heads     HeadReader
+	defs      checked[definitionState]
+	pipelines checked[pipelineState]
 }
 
 // Deps are the ports a Handler needs; every field is required but
@@ -61,8 +65,9 @@ func New(deps Deps) (*Handler, error) {
 	if err := deps.Validate(); err != nil {
 		return nil, err
 	}
+	heads, _ := deps.Store.(HeadReader)
 	return &Handler{store: deps.Store, schemas: deps.Schemas, resources: deps.Resources, now: deps.Now, newID: deps.NewID,
-		conditions: deps.Conditions, vault: deps.Secrets}, nil
+		conditions: deps.Conditions, vault: deps.Secrets, heads: heads}, nil
 }
 
 // aggregate is what every domain aggregate offers to be loaded and saved.

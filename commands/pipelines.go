@@ -81,12 +81,38 @@ func (h *Handler) definition(ctx context.Context, field, typ string) (domain.Res
 	if err := domain.CheckName(field, typ); err != nil {
 		return domain.ResourceDefinition{}, err
 	}
-	var def domain.Definition
-	if _, err := h.load(ctx, domain.AggregateDefinition, typ, &def); err != nil {
+	d, err := h.defs.get(ctx, h.heads, domain.AggregateDefinition, typ, func() (definitionState, uint64, error) {
+		var def domain.Definition
+		l, err := h.load(ctx, domain.AggregateDefinition, typ, &def)
+		return definitionState{def: def.State(), exists: def.Exists()}, l.lastSeq, err
+	})
+	if err != nil {
 		return domain.ResourceDefinition{}, err
 	}
-	if !def.Exists() {
+	if !d.exists {
 		return domain.ResourceDefinition{}, domain.Invalid(field, fmt.Sprintf("resource definition %q does not exist", typ))
 	}
-	return def.State(), nil
+	return d.def, nil
+}
+
+// definitionState is what a resource is checked against: its definition.
+type definitionState struct {
+	def    domain.ResourceDefinition
+	exists bool
+}
+
+// pipelineState is what a resource is checked against: whether the
+// pipeline it names exists, and the type of resource it runs over.
+type pipelineState struct {
+	exists   bool
+	resource string
+}
+
+// pipelineOf is the state of the pipeline name as a resource is checked.
+func (h *Handler) pipelineOf(ctx context.Context, name string) (pipelineState, error) {
+	return h.pipelines.get(ctx, h.heads, domain.AggregatePipeline, name, func() (pipelineState, uint64, error) {
+		var p domain.PipelineAggregate
+		l, err := h.load(ctx, domain.AggregatePipeline, name, &p)
+		return pipelineState{exists: p.Exists(), resource: p.State().Resource}, l.lastSeq, err
+	})
 }

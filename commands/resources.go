@@ -76,16 +76,16 @@ func (h *Handler) checkResource(ctx context.Context, r domain.Resource) error {
 		return err
 	}
 	if r.Pipeline != "" {
-		var p domain.PipelineAggregate
-		if _, err := h.load(ctx, domain.AggregatePipeline, r.Pipeline, &p); err != nil {
+		p, err := h.pipelineOf(ctx, r.Pipeline)
+		if err != nil {
 			return err
 		}
-		if !p.Exists() {
+		if !p.exists {
 			return domain.Invalid("pipeline", fmt.Sprintf("pipeline %q does not exist", r.Pipeline))
 		}
-		if p.State().Resource != r.Type {
+		if p.resource != r.Type {
 			return domain.Invalid("pipeline", fmt.Sprintf("pipeline %q runs over resources of type %q, not %q",
-				r.Pipeline, p.State().Resource, r.Type))
+				r.Pipeline, p.resource, r.Type))
 		}
 	}
 	return h.schemas.Validate(def, r.Spec)

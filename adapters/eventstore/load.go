@@ -120,3 +120,24 @@ func (s *Store) forget(subject string) {
 	}
 	s.chains.drop(subject)
 }
+
+// Head implements commands.HeadReader: the log position of the last event
+// of an aggregate, 0 when it has none; without a request when this store is
+// the sole writer and so knows it.
+func (s *Store) Head(ctx context.Context, aggregate, id string) (uint64, error) {
+	if err := s.available(); err != nil {
+		return 0, err
+	}
+	subject := s.Subject(aggregate, id)
+	if s.index != nil {
+		seq, exists := s.index.lookup(subject)
+		if !exists || seq != 0 {
+			return seq, nil
+		}
+	}
+	last, err := s.lastMessage(ctx, subject)
+	if err != nil || last == nil {
+		return 0, err
+	}
+	return last.seq, nil
+}
