@@ -87,14 +87,21 @@ func NewEvent(typ string) (Event, error) {
 	return newEvent(), nil
 }
 
+// Unmarshal decodes JSON into a value as encoding/json's Unmarshal does;
+// DecodeEventsAtWith takes another that reads this package's JSON the same
+// way, faster.
+type Unmarshal func(data []byte, v any) error
+
 // DecodeEvent decodes the JSON form of any registered event.
-func DecodeEvent(data []byte) (Event, error) {
+func DecodeEvent(data []byte) (Event, error) { return decodeEvent(data, json.Unmarshal) }
+
+func decodeEvent(data []byte, unmarshal Unmarshal) (Event, error) {
 	typ, ok := peekType(data)
 	if !ok {
 		var head struct {
 			Type string `json:"type"`
 		}
-		if err := json.Unmarshal(data, &head); err != nil {
+		if err := unmarshal(data, &head); err != nil {
 			return nil, fmt.Errorf("decode event: %w", err)
 		}
 		typ = head.Type
@@ -103,7 +110,7 @@ func DecodeEvent(data []byte) (Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(data, e); err != nil {
+	if err := unmarshal(data, e); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
 	return e, nil
@@ -153,14 +160,16 @@ func EncodeEvents(events []Event) ([]byte, error) {
 func IsEnvelope(data []byte) bool { return bytes.HasPrefix(data, []byte(envelopePrefix)) }
 
 // SplitEvents returns the JSON of each event in a stored message, in order.
-func SplitEvents(data []byte) ([]json.RawMessage, error) {
+func SplitEvents(data []byte) ([]json.RawMessage, error) { return splitEvents(data, json.Unmarshal) }
+
+func splitEvents(data []byte, unmarshal Unmarshal) ([]json.RawMessage, error) {
 	if !IsEnvelope(data) {
 		return []json.RawMessage{data}, nil
 	}
 	var env struct {
 		Events []json.RawMessage `json:"events"`
 	}
-	if err := json.Unmarshal(data, &env); err != nil {
+	if err := unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("decode envelope: %w", err)
 	}
 	if len(env.Events) == 0 {
@@ -172,7 +181,13 @@ func SplitEvents(data []byte) ([]json.RawMessage, error) {
 // DecodeEventsAt decodes a stored message as DecodeEvents does and gives
 // every event the message's log position seq.
 func DecodeEventsAt(data []byte, seq uint64) ([]Event, error) {
-	events, err := DecodeEvents(data)
+	return DecodeEventsAtWith(data, seq, json.Unmarshal)
+}
+
+// DecodeEventsAtWith is DecodeEventsAt with unmarshal in place of
+// encoding/json's Unmarshal.
+func DecodeEventsAtWith(data []byte, seq uint64, unmarshal Unmarshal) ([]Event, error) {
+	events, err := decodeEvents(data, unmarshal)
 	for _, e := range events {
 		e.EventMeta().Sequence = seq
 	}
@@ -181,14 +196,16 @@ func DecodeEventsAt(data []byte, seq uint64) ([]Event, error) {
 
 // DecodeEvents decodes a stored message: one event, or the events of an
 // envelope in order.
-func DecodeEvents(data []byte) ([]Event, error) {
-	raws, err := SplitEvents(data)
+func DecodeEvents(data []byte) ([]Event, error) { return decodeEvents(data, json.Unmarshal) }
+
+func decodeEvents(data []byte, unmarshal Unmarshal) ([]Event, error) {
+	raws, err := splitEvents(data, unmarshal)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Event, len(raws))
 	for i, raw := range raws {
-		if out[i], err = DecodeEvent(raw); err != nil {
+		if out[i], err = decodeEvent(raw, unmarshal); err != nil {
 			return nil, err
 		}
 	}

@@ -52,6 +52,10 @@ type RunnerConfig struct {
 	// within etcd's default limits of 128 operations and 1.5 MiB).
 	MaxOps, MaxBytes int
 	Logger           *slog.Logger
+	// Decode decodes a message of the log at its position (default
+	// domain.DecodeEventsAt); a faster decoder that reads the same may take
+	// its place.
+	Decode func(data []byte, seq uint64) ([]domain.Event, error)
 }
 
 func (c *RunnerConfig) setDefaults() {
@@ -69,6 +73,9 @@ func (c *RunnerConfig) setDefaults() {
 	}
 	if c.Position == nil {
 		c.Position = NewPosition()
+	}
+	if c.Decode == nil {
+		c.Decode = domain.DecodeEventsAt
 	}
 }
 
@@ -247,7 +254,7 @@ func (r *Runner) apply(ctx context.Context, p *Projector, cp checkpoint, msgs []
 		if m.Sequence <= cp.seq {
 			continue
 		}
-		events, err := domain.DecodeEventsAt(m.Data, m.Sequence)
+		events, err := r.cfg.Decode(m.Data, m.Sequence)
 		if err == nil {
 			err = b.Add(ctx, m.Sequence, events)
 			if errors.Is(err, ErrFlush) {
@@ -295,7 +302,7 @@ func (r *Runner) commitOrSplit(ctx context.Context, p *Projector, cp checkpoint,
 			continue
 		}
 		one := p.NewBatch()
-		events, derr := domain.DecodeEventsAt(m.Data, m.Sequence)
+		events, derr := r.cfg.Decode(m.Data, m.Sequence)
 		if derr == nil {
 			derr = one.Add(ctx, m.Sequence, events)
 		}

@@ -14,6 +14,7 @@ import (
 	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/conveyor/conveyor/adapters/eventjson"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -282,7 +283,7 @@ func addMiddleware(router *message.Router, cfg Config, logger watermill.LoggerAd
 func handlerOf(h Handler) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		seq, _ := strconv.ParseUint(msg.Metadata.Get(metaSequence), 10, 64)
-		events, err := domain.DecodeEventsAt(msg.Payload, seq)
+		events, err := eventjson.DecodeAt(msg.Payload, seq)
 		if err != nil {
 			return fmt.Errorf("eventbus: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/conveyor/conveyor/adapters/eventjson"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -57,7 +58,7 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	s.chains.put(subject, chain)
 	events := make([]domain.Event, 0, len(chain))
 	for _, l := range chain {
-		es, err := domain.DecodeEventsAt(l.data, l.seq)
+		es, err := eventjson.DecodeAt(l.data, l.seq)
 		if err != nil {
 			return nil, fmt.Errorf("event at sequence %d: %w", l.seq, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/conveyor/conveyor/adapters/eventjson"
 	"github.com/conveyor/conveyor/domain"
 	"golang.org/x/sync/errgroup"
 )
@@ -96,7 +97,7 @@ func (b *replayed) decode() {
 	defer close(b.decoded)
 	b.events = make([][]domain.Event, len(b.msgs))
 	for i, m := range b.msgs {
-		events, err := domain.DecodeEventsAt(m.Data, m.Sequence)
+		events, err := eventjson.DecodeAt(m.Data, m.Sequence)
 		if err != nil {
 			b.err = fmt.Errorf("event at sequence %d: %w", m.Sequence, err)
 			return

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/eventjson"
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
@@ -240,7 +241,7 @@ func decode(msg jetstream.Msg) ([]domain.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return domain.DecodeEventsAt(msg.Data(), meta.Sequence.Stream)
+	return eventjson.DecodeAt(msg.Data(), meta.Sequence.Stream)
 }
 
 // LastSequence is the sequence of the last event in the log (0 when empty).

@@ -16,6 +16,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/conditions"
 	"github.com/conveyor/conveyor/adapters/etcdstore"
 	"github.com/conveyor/conveyor/adapters/eventbus"
+	"github.com/conveyor/conveyor/adapters/eventjson"
 	"github.com/conveyor/conveyor/adapters/eventstore"
 	"github.com/conveyor/conveyor/adapters/natsserver"
 	"github.com/conveyor/conveyor/adapters/parking"
@@ -169,7 +170,8 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	projector, err := projections.NewRunner(projections.RunnerConfig{
 		Log: store, Store: kv, Position: position, Wake: wake, Parking: parked, Logger: log.With("component", "projector"),
-		Lead: func(ctx context.Context) (context.Context, error) { return kv.Lead(ctx, "projector") },
+		Decode: eventjson.DecodeAt,
+		Lead:   func(ctx context.Context) (context.Context, error) { return kv.Lead(ctx, "projector") },
 	})
 	if err != nil {
 		return err
