@@ -30,9 +30,11 @@ func encodeRecord[T any](r record[T]) []byte {
 	return data
 }
 
-func decode[T any](kv KV) (record[T], error) {
+func decode[T any](kv KV) (record[T], error) { return decodeWith[T](kv, json.Unmarshal) }
+
+func decodeWith[T any](kv KV, unmarshal domain.Unmarshal) (record[T], error) {
 	var r record[T]
-	if err := json.Unmarshal(kv.Value, &r); err != nil {
+	if err := unmarshal(kv.Value, &r); err != nil {
 		return r, fmt.Errorf("read model %s is corrupt: %w", kv.Key, err)
 	}
 	return r, nil
@@ -49,8 +51,9 @@ const knownLimit = 20000
 // concurrent use: the Runner is its one user, and forgets what it knows
 // whenever it is no longer sure to be the only writer.
 type Projector struct {
-	store Store
-	known map[string]value
+	store     Store
+	known     map[string]value
+	unmarshal domain.Unmarshal
 }
 
 // value is a key as the projector knows it: its bytes, or absent.
@@ -60,7 +63,17 @@ type value struct {
 }
 
 // NewProjector returns a projector over store.
-func NewProjector(store Store) *Projector { return &Projector{store: store, known: map[string]value{}} }
+func NewProjector(store Store) *Projector { return NewProjectorWith(store, nil) }
+
+// NewProjectorWith is NewProjector with unmarshal, when not nil, in place of
+// encoding/json's Unmarshal to decode the values it reads back (a run, a
+// resource): a faster decoder that reads the same.
+func NewProjectorWith(store Store, unmarshal domain.Unmarshal) *Projector {
+	if unmarshal == nil {
+		unmarshal = json.Unmarshal
+	}
+	return &Projector{store: store, known: map[string]value{}, unmarshal: unmarshal}
+}
 
 // Forget drops everything the projector remembers.
 func (p *Projector) Forget() { clear(p.known) }
@@ -291,7 +304,7 @@ func (c *change) resourceUpdated(ctx context.Context, e *domain.ResourceUpdated)
 		return err
 	}
 	if ok {
-		old, err := decode[domain.Resource](kv)
+		old, err := decodeWith[domain.Resource](kv, c.b.p.unmarshal)
 		if err != nil {
 			return err
 		}

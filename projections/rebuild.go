@@ -22,23 +22,23 @@ type Log interface {
 // Progress reports how far a rebuild or verify got.
 type Progress func(phase string, done, total uint64)
 
-// Build projects the log from sequence from into store, in order, and
+// Build projects the log from sequence from into p's store, in order, and
 // returns the sequence of the last event applied; the store's checkpoint
 // then names it. Into a MemStore it commits many events at once, each key
 // once per commit; into any other store one event per transaction, so that
-// no transaction outgrows what the store takes. No one else may write store
-// meanwhile. An event that cannot be applied is skipped (and reported as the
-// phase "skipped"), as the projector parks it.
-func Build(ctx context.Context, log Log, store Store, from uint64, progress Progress) (uint64, error) {
+// no transaction outgrows what the store takes. No one else may write the
+// store meanwhile. An event that cannot be applied is skipped (and reported
+// as the phase "skipped"), as the projector parks it.
+func Build(ctx context.Context, log Log, p *Projector, from uint64, progress Progress) (uint64, error) {
 	total, err := log.LastSequence(ctx)
 	if err != nil {
 		return 0, err
 	}
+	store := p.store
 	perCommit := 1
 	if _, ok := store.(*MemStore); ok {
 		perCommit = memBatchEvents
 	}
-	p := NewProjector(store)
 	b, events := p.NewBatch(), 0
 	commit := func() error {
 		_, _, err := store.Commit(ctx, nil, b.Ops())
@@ -112,6 +112,9 @@ type Generations interface {
 type Maintenance struct {
 	Log         Log
 	Generations Generations
+	// Unmarshal, when set, decodes the values the projection reads back
+	// (see NewProjectorWith).
+	Unmarshal domain.Unmarshal
 }
 
 // RebuildReport says what a rebuild did.
@@ -148,7 +151,7 @@ func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildRep
 	g.Go(func() error {
 		defer close(built)
 		var err error
-		last, err = Build(gctx, m.Log, mem, 1, progress)
+		last, err = Build(gctx, m.Log, NewProjectorWith(mem, m.Unmarshal), 1, progress)
 		return err
 	})
 	g.Go(func() error { return m.writeChanges(gctx, to, mem, built, progress) })
@@ -157,7 +160,7 @@ func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildRep
 	}
 	r.Keys = mem.Len()
 	target := m.Generations.At(to)
-	last, err := catchUp(ctx, m.Log, target, last)
+	last, err := catchUp(ctx, m.Log, NewProjectorWith(target, m.Unmarshal), last)
 	if err != nil {
 		return r, err
 	}
@@ -204,8 +207,8 @@ func (m Maintenance) writeChanges(ctx context.Context, gen int, mem *MemStore, b
 // last write took less.
 const writePause = 100 * time.Millisecond
 
-// catchUp projects the events after sequence last into store.
-func catchUp(ctx context.Context, log Log, store Store, last uint64) (uint64, error) {
-	n, err := Build(ctx, log, store, last+1, nil)
+// catchUp projects the events after sequence last into p's store.
+func catchUp(ctx context.Context, log Log, p *Projector, last uint64) (uint64, error) {
+	n, err := Build(ctx, log, p, last+1, nil)
 	return max(n, last), err
 }

@@ -56,6 +56,9 @@ type RunnerConfig struct {
 	// domain.DecodeEventsAt); a faster decoder that reads the same may take
 	// its place.
 	Decode func(data []byte, seq uint64) ([]domain.Event, error)
+	// Unmarshal decodes the values the projection reads back (default
+	// encoding/json's; see NewProjectorWith).
+	Unmarshal domain.Unmarshal
 }
 
 func (c *RunnerConfig) setDefaults() {
@@ -188,7 +191,7 @@ const readBatch = 512
 
 // lead projects while ctx lasts. Transient failures wait and try again.
 func (r *Runner) lead(ctx context.Context) error {
-	p := NewProjector(r.cfg.Store)
+	p := NewProjectorWith(r.cfg.Store, r.cfg.Unmarshal)
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		cp, err := r.readCheckpoint(ctx)

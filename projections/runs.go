@@ -31,7 +31,7 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 	if !ok {
 		return fmt.Errorf("run %s has no RunStarted before it", m.AggregateID)
 	}
-	stored, err := decode[domain.Run](kv)
+	stored, err := decodeWith[domain.Run](kv, c.b.p.unmarshal)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (c *change) resultIntoResource(ctx context.Context, run domain.Run, r *doma
 		if !ok {
 			continue
 		}
-		stored, err := decode[domain.Resource](kv)
+		stored, err := decodeWith[domain.Resource](kv, c.b.p.unmarshal)
 		if err != nil {
 			return err
 		}

@@ -168,3 +168,27 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// The values the read models hold (a run with its steps, a resource, a
+// definition, a pipeline), every field set, read back by Unmarshal as
+// encoding/json reads them.
+func TestUnmarshalsReadModelValuesAsEncodingJSON(t *testing.T) {
+	for _, v := range []any{&domain.Run{}, &domain.Resource{}, &domain.ResourceDefinition{}, &domain.Pipeline{}} {
+		fill(reflect.ValueOf(v).Elem(), 0)
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := reflect.New(reflect.TypeOf(v).Elem()).Interface()
+		got := reflect.New(reflect.TypeOf(v).Elem()).Interface()
+		if err := json.Unmarshal(data, want); err != nil {
+			t.Fatalf("%T: %v", v, err)
+		}
+		if err := eventjson.Unmarshal(data, got); err != nil {
+			t.Fatalf("%T: %v", v, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%T (-encoding/json +eventjson):\n%s", v, diff)
+		}
+	}
+}

@@ -85,7 +85,7 @@ func BenchmarkBuildIntoMemory(b *testing.B) {
 	b.ResetTimer()
 	var read uint64
 	for range b.N {
-		last, err := projections.Build(ctx, s, projections.NewMemStore(), 1, nil)
+		last, err := projections.Build(ctx, s, projections.NewProjector(projections.NewMemStore()), 1, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -170,8 +170,8 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	projector, err := projections.NewRunner(projections.RunnerConfig{
 		Log: store, Store: kv, Position: position, Wake: wake, Parking: parked, Logger: log.With("component", "projector"),
-		Decode: eventjson.DecodeAt,
-		Lead:   func(ctx context.Context) (context.Context, error) { return kv.Lead(ctx, "projector") },
+		Decode: eventjson.DecodeAt, Unmarshal: eventjson.Unmarshal,
+		Lead: func(ctx context.Context) (context.Context, error) { return kv.Lead(ctx, "projector") },
 	})
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	writer := protocol.NewWriter(js)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
-		Maintenance: projections.Maintenance{Log: store, Generations: kv},
+		Maintenance: projections.Maintenance{Log: store, Generations: kv, Unmarshal: eventjson.Unmarshal},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 		Position:    position,
 		Parked:      parked,
