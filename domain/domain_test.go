@@ -385,3 +385,47 @@ func TestCheckSender(t *testing.T) {
 		t.Errorf("a run that does not exist: %v", err)
 	}
 }
+
+// Apply changes a clone of a run, never the run it was cloned from, for
+// every kind of run event and every state a step can be in when it comes:
+// the projector keeps runs decoded and applies the next event to a clone.
+func TestApplyLeavesTheClonedRunAlone(t *testing.T) {
+	at := time.Date(2026, 12, 5, 15, 0, 0, 0, time.UTC)
+	meta := func(typ string) domain.Meta { return domain.Meta{Type: typ, Time: at} }
+	result := domain.DriverResult{Success: false, Message: "no", Data: json.RawMessage(`{"k":1}`), Driver: "d"}
+	events := []domain.Event{
+		&domain.StepDispatched{Meta: meta(domain.TypeStepDispatched), Step: "one", Driver: "d", Attempt: 1},
+		&domain.DriverResultRecorded{Meta: meta(domain.TypeDriverResultRecorded), Step: "one", Result: result},
+		&domain.StepRetryScheduled{Meta: meta(domain.TypeStepRetryScheduled), Step: "one", Attempt: 1, At: at.Add(time.Minute)},
+		&domain.StepDispatched{Meta: meta(domain.TypeStepDispatched), Step: "one", Driver: "d", Attempt: 2},
+		&domain.StepTimedOut{Meta: meta(domain.TypeStepTimedOut), Step: "one", Attempt: 2, Reason: "late"},
+		&domain.ApprovalRequested{Meta: meta(domain.TypeApprovalRequested), Step: "two"},
+		&domain.StepApproved{Meta: meta(domain.TypeStepApproved), Step: "two", By: "ann"},
+		&domain.StepRejected{Meta: meta(domain.TypeStepRejected), Step: "two", By: "bob"},
+		&domain.StepSkipped{Meta: meta(domain.TypeStepSkipped), Step: "two", Reason: "when"},
+		&domain.ConditionFailed{Meta: meta(domain.TypeConditionFailed), Step: "one", Reason: "bad"},
+		&domain.RunFailed{Meta: meta(domain.TypeRunFailed), Step: "one", Message: "failed"},
+		&domain.RunRetried{Meta: meta(domain.TypeRunRetried), Step: "one", Attempt: 3},
+		&domain.DriverResultRecorded{Meta: meta(domain.TypeDriverResultRecorded), Step: "two", Result: domain.DriverResult{Success: true, Driver: "d"}},
+		&domain.RunCancelled{Meta: meta(domain.TypeRunCancelled), Reason: "stop"},
+		&domain.RunSucceeded{Meta: meta(domain.TypeRunSucceeded)},
+	}
+	cur := run(t)
+	for _, e := range events {
+		before, err := json.Marshal(cur.State())
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := domain.RestoreRun(cur.State().Clone(), cur.Version())
+		next.Apply(e)
+		after, _ := json.Marshal(cur.State())
+		if string(before) != string(after) {
+			t.Fatalf("%s applied to a clone changed the original:\nbefore %s\nafter  %s", e.EventMeta().Type, before, after)
+		}
+		changed, _ := json.Marshal(next.State())
+		if string(changed) == string(before) {
+			t.Errorf("%s changed nothing: the test does not exercise it", e.EventMeta().Type)
+		}
+		cur = next
+	}
+}

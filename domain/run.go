@@ -73,6 +73,14 @@ type StepState struct {
 	Waiting string `json:"waiting,omitempty"`
 }
 
+// Clone is a copy of r that Apply can change without changing r: Apply
+// changes the steps in place (it only ever replaces what their pointers
+// point to), nothing else a run shares.
+func (r Run) Clone() Run {
+	r.Steps = slices.Clone(r.Steps)
+	return r
+}
+
 // Ended reports whether the run is in a terminal state.
 func (r Run) Ended() bool { return r.Status != RunStatusRunning && r.Status != "" }
 

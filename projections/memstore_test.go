@@ -2,10 +2,13 @@ package projections_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // A copy that takes a store's changes after every few events, as a rebuild
@@ -46,5 +49,44 @@ func TestTakeChangesKeepsACopyEqual(t *testing.T) {
 	}
 	if ops := mem.TakeChanges(); len(ops) != 0 {
 		t.Errorf("changes left after the last take: %v", ops)
+	}
+}
+
+// A projector that keeps runs decoded between events, in one batch and
+// across batches, writes what projectors that decode every run from its
+// stored bytes write.
+func TestKeptRunsProjectAsStoredOnes(t *testing.T) {
+	ctx := context.Background()
+	events := history(t)
+	kept := projections.NewMemStore()
+	p := projections.NewProjector(kept)
+	b := p.NewBatch()
+	for i, e := range events {
+		must(t, b.Add(ctx, e.EventMeta().Sequence, []domain.Event{e}))
+		if i%2 == 1 { // some events of a run in one batch, some in the next
+			_, _, err := kept.Commit(ctx, nil, b.Ops())
+			must(t, err)
+			p.Committed(b)
+			b = p.NewBatch()
+		}
+	}
+	_, _, err := kept.Commit(ctx, nil, b.Ops())
+	must(t, err)
+
+	fresh := projections.NewMemStore()
+	for _, e := range events {
+		feed(t, projections.NewProjector(fresh), []domain.Event{e})
+	}
+	if diff := cmp.Diff(fresh.All(), kept.All(), cmpopts.IgnoreFields(projections.KV{}, "ModRevision")); diff != "" {
+		t.Errorf("read models (-decoded each time +kept decoded):\n%s", diff)
+	}
+	runs := 0
+	for _, kv := range kept.All() {
+		if strings.HasPrefix(kv.Key, "runs/") {
+			runs++
+		}
+	}
+	if runs == 0 {
+		t.Fatal("the history holds no run: the case tests nothing")
 	}
 }

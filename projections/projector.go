@@ -56,10 +56,21 @@ type Projector struct {
 	unmarshal domain.Unmarshal
 }
 
-// value is a key as the projector knows it: its bytes, or absent.
+// value is a key as the projector knows it: its bytes, or absent. A run
+// is also kept decoded, so that its next event is applied without decoding
+// it again; once committed, only the decoded run is remembered.
 type value struct {
 	data    []byte
 	present bool
+	run     *record[domain.Run]
+}
+
+// bytes are the stored form of v.
+func (v value) bytes() []byte {
+	if v.data == nil && v.run != nil {
+		return encodeRecord(*v.run)
+	}
+	return v.data
 }
 
 // NewProjector returns a projector over store.
@@ -177,6 +188,9 @@ func (p *Projector) Committed(b *Batch) {
 		}
 	}
 	for k, v := range b.pending {
+		if v.run != nil {
+			v.data = nil
+		}
 		p.known[k] = v
 	}
 }
@@ -234,27 +248,37 @@ func (c *change) dropPrefix(prefix string) {
 // get reads a key as it is after everything applied so far: this message,
 // the batch, what the projector remembers, else the store.
 func (c *change) get(ctx context.Context, key string) (KV, bool, error) {
+	v, err := c.lookup(ctx, key)
+	if err != nil {
+		return KV{Key: key}, false, err
+	}
+	return KV{Key: key, Value: v.bytes()}, v.present, nil
+}
+
+// lookup is get's value, with the decoded run when one is kept.
+func (c *change) lookup(ctx context.Context, key string) (value, error) {
 	for _, m := range []map[string]value{c.pending, c.b.pending} {
 		if v, ok := m[key]; ok {
-			return KV{Key: key, Value: v.data}, v.present, nil
+			return v, nil
 		}
 	}
 	for _, d := range [][]string{c.dropped, c.b.dropped} {
 		for _, prefix := range d {
 			if strings.HasPrefix(key, prefix) {
-				return KV{Key: key}, false, nil
+				return value{}, nil
 			}
 		}
 	}
 	if v, ok := c.b.p.known[key]; ok {
-		return KV{Key: key, Value: v.data}, v.present, nil
+		return v, nil
 	}
 	kv, ok, err := c.b.p.store.Get(ctx, key)
 	if err != nil {
-		return kv, false, err
+		return value{}, err
 	}
-	c.b.p.known[key] = value{data: kv.Value, present: ok}
-	return kv, ok, nil
+	v := value{data: kv.Value, present: ok}
+	c.b.p.known[key] = v
+	return v, nil
 }
 
 func (c *change) apply(ctx context.Context, e domain.Event) error {

@@ -18,26 +18,30 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 		run := domain.RunAggregate{}
 		run.Apply(started)
 		state := run.State()
-		c.put(key, encode(state, m))
+		c.putRun(key, record[domain.Run]{Value: state, AggregateVersion: m.Version, Sequence: m.Sequence})
 		for _, k := range runIndexKeys(state.ID, state.StartedAt, state.Resource.Type, state.Resource.Name, state.Pipeline.Name) {
 			c.put(k, []byte(state.ID))
 		}
 		return nil
 	}
-	kv, ok, err := c.get(ctx, key)
+	v, err := c.lookup(ctx, key)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !v.present {
 		return fmt.Errorf("run %s has no RunStarted before it", m.AggregateID)
 	}
-	stored, err := decodeWith[domain.Run](kv, c.b.p.unmarshal)
-	if err != nil {
+	var stored record[domain.Run]
+	if v.run != nil {
+		stored = *v.run
+	} else if stored, err = decodeWith[domain.Run](KV{Key: key, Value: v.data}, c.b.p.unmarshal); err != nil {
 		return err
 	}
-	run := domain.RestoreRun(stored.Value, stored.AggregateVersion)
+	// Apply changes the steps in place: it works on a copy, so that the
+	// run kept decoded stays as it was stored.
+	run := domain.RestoreRun(stored.Value.Clone(), stored.AggregateVersion)
 	run.Apply(e)
-	c.put(key, encode(run.State(), m))
+	c.putRun(key, record[domain.Run]{Value: run.State(), AggregateVersion: m.Version, Sequence: m.Sequence})
 	if r, ok := e.(*domain.DriverResultRecorded); ok && r.Ignored == "" {
 		return c.resultIntoResource(ctx, run.State(), r)
 	}
@@ -70,4 +74,11 @@ func (c *change) resultIntoResource(ctx context.Context, run domain.Run, r *doma
 		c.put(key, encodeRecord(stored))
 	}
 	return nil
+}
+
+// putRun writes a run, and keeps it decoded for its next event.
+func (c *change) putRun(key string, r record[domain.Run]) {
+	data := encodeRecord(r)
+	c.ops = append(c.ops, Op{Key: key, Value: data})
+	c.pending[key] = value{data: data, present: true, run: &r}
 }
