@@ -100,10 +100,22 @@ type Batch struct {
 	bytes   int
 	// Last is the log sequence of the last message added.
 	Last uint64
+	// unsized: a run written is encoded once, by Ops, not at each of its
+	// events, and Size does not count it (see NewUnsizedBatch).
+	unsized bool
 }
 
 // NewBatch starts an empty batch.
 func (p *Projector) NewBatch() *Batch { return &Batch{p: p, pending: map[string]value{}} }
+
+// NewUnsizedBatch starts a batch for a store without limits on a
+// transaction (a MemStore): a run is encoded once, when Ops is called,
+// however many of its events the batch holds, and Size leaves runs out.
+func (p *Projector) NewUnsizedBatch() *Batch {
+	b := p.NewBatch()
+	b.unsized = true
+	return b
+}
 
 // Ops are the batch's writes as one transaction takes them: etcd refuses a
 // key written twice in one transaction, so only the last write of each key
@@ -122,6 +134,9 @@ func (b *Batch) Ops() []Op {
 	for i, op := range b.ops {
 		if !op.Prefix && (last[op.Key] != i || b.droppedAfter(op.Key, i, prefixes)) {
 			continue
+		}
+		if op.Value == nil && !op.Delete {
+			op.Value = b.pending[op.Key].bytes() // a run not encoded yet
 		}
 		out = append(out, op)
 	}

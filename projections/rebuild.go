@@ -35,17 +35,17 @@ func Build(ctx context.Context, log Log, p *Projector, from uint64, progress Pro
 		return 0, err
 	}
 	store := p.store
-	perCommit := 1
+	perCommit, newBatch := 1, p.NewBatch
 	if _, ok := store.(*MemStore); ok {
-		perCommit = memBatchEvents
+		perCommit, newBatch = memBatchEvents, p.NewUnsizedBatch
 	}
-	b, events := p.NewBatch(), 0
+	b, events := newBatch(), 0
 	commit := func() error {
 		_, _, err := store.Commit(ctx, nil, b.Ops())
 		if err == nil {
 			p.Committed(b)
 		}
-		b, events = p.NewBatch(), 0
+		b, events = newBatch(), 0
 		return err
 	}
 	var last uint64

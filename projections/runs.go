@@ -76,9 +76,13 @@ func (c *change) resultIntoResource(ctx context.Context, run domain.Run, r *doma
 	return nil
 }
 
-// putRun writes a run, and keeps it decoded for its next event.
+// putRun writes a run, and keeps it decoded for its next event. In an
+// unsized batch it is encoded by Ops, once.
 func (c *change) putRun(key string, r record[domain.Run]) {
-	data := encodeRecord(r)
+	var data []byte
+	if !c.b.unsized {
+		data = encodeRecord(r)
+	}
 	c.ops = append(c.ops, Op{Key: key, Value: data})
 	c.pending[key] = value{data: data, present: true, run: &r}
 }
