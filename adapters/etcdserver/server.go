@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -78,20 +80,40 @@ func (f *failure) report(err error) {
 }
 
 // Start starts etcd and returns once it serves clients. Free ports are
-// found by binding port 0 and releasing it; another process could take the
-// port in between, in which case Start fails and may be called again.
+// found by binding port 0 and releasing it; another process can take such
+// a port before etcd binds it, so a start on ports it chose that fails
+// because one is in use is tried again on others, up to three times.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	chosen := cfg.ClientURL == "" || cfg.PeerURL == ""
+	for attempt := 1; ; attempt++ {
+		s, err := startOn(ctx, cfg)
+		if err == nil || !chosen || attempt == freePortAttempts || !inUse(err) {
+			return s, err
+		}
+	}
+}
+
+// freePortAttempts is how many sets of free ports Start tries.
+const freePortAttempts = 3
+
+// inUse reports whether err is a listener's address being taken.
+func inUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
+}
+
+// startOn starts etcd on cfg's URLs, choosing free ports for those unset.
+func startOn(ctx context.Context, cfg Config) (*Server, error) {
 	var err error
 	if cfg.ClientURL == "" {
-		if cfg.ClientURL, err = freeURL(); err != nil {
+		if cfg.ClientURL, err = pickFreeURL(); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.PeerURL == "" {
-		if cfg.PeerURL, err = freeURL(); err != nil {
+		if cfg.PeerURL, err = pickFreeURL(); err != nil {
 			return nil, err
 		}
 	}
@@ -167,6 +189,9 @@ func (s *Server) watch() {
 	case <-s.closing:
 	}
 }
+
+// pickFreeURL finds a free port; a test makes it hand out a taken one.
+var pickFreeURL = freeURL
 
 func freeURL() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,5 +104,39 @@ func TestCloseIsNoFailure(t *testing.T) {
 	}
 	if out.String() != "" {
 		t.Errorf("etcd logged:\n%s", out.String())
+	}
+}
+
+// A port chosen free but taken before etcd binds it makes Start try
+// other ports; a port the caller named that is in use fails at once.
+func TestStartTriesOtherPortsWhenAChosenOneIsTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenURL := "http://" + taken.Addr().String()
+	var picks atomic.Int32
+	pickFreeURL = func() (string, error) {
+		if picks.Add(1) == 1 {
+			return takenURL, nil // another process got there first
+		}
+		return freeURL()
+	}
+	defer func() { pickFreeURL = freeURL }()
+
+	out := &lines{}
+	s := start(t, out)
+	if n := picks.Load(); n < 4 {
+		t.Errorf("%d ports picked: the taken one was not given up", n)
+	}
+	if s.Endpoints()[0] == takenURL {
+		t.Errorf("serves on the taken port %s", takenURL)
+	}
+
+	_, err = Start(context.Background(), Config{Dir: filepath.Join(t.TempDir(), "etcd"), UnsafeNoFsync: true, ClientURL: takenURL,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("start on a named port in use: %v, want that it is in use", err)
 	}
 }
