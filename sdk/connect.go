@@ -75,10 +75,10 @@ func (m *Manager) consumer(ctx context.Context, nc *nats.Conn, js jetstream.JetS
 	}
 	var reply consumerReply
 	if err := json.Unmarshal(answer.Data, &reply); err != nil {
-		return nil, "", fmt.Errorf("the server's answer is not JSON: %w", err)
+		return nil, "", permanentError{fmt.Errorf("the server's answer is not JSON: %w", err)}
 	}
 	if !reply.OK {
-		return nil, "", fmt.Errorf("the server refused the consumer: %s", reply.Error)
+		return nil, "", permanentError{fmt.Errorf("the server refused the consumer: %s", reply.Error)}
 	}
 	cons, err := js.Consumer(ctx, messagesStream, name)
 	return cons, driverResultSubject(name), err

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -83,10 +84,19 @@ func Subjects(d Driver) []string {
 // (an older one, or none in open mode) leaves it to the manager: it creates
 // the consumer itself and publishes results on pipelines.driver.result.
 func (m *Manager) Run(ctx context.Context) error {
+	log := m.opts.logger.With("driver", m.d.Name())
 	nc := m.opts.conn
 	if nc == nil {
 		var err error
-		nc, err = m.connect()
+		// Until a NATS server answers at the URL; a refusal of the
+		// credentials is final.
+		nc, err = untilUp(ctx, log, "connecting to NATS", m.connect, func(err error) bool { return !errors.Is(err, nats.ErrNoServers) })
+		if ctx.Err() != nil {
+			if nc != nil {
+				nc.Close()
+			}
+			return nil // stopped before it began
+		}
 		if err != nil {
 			return err
 		}
@@ -96,7 +106,17 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cons, results, err := m.consumer(ctx, nc, js)
+	// Until the server answers (it may be starting, or restarting), unless
+	// it refuses.
+	type consumerAndSubject struct {
+		cons    jetstream.Consumer
+		results string
+	}
+	got, err := untilUp(ctx, log, "asking for the driver's consumer", func() (consumerAndSubject, error) {
+		cons, results, err := m.consumer(ctx, nc, js)
+		return consumerAndSubject{cons, results}, err
+	}, isPermanent)
+	cons, results := got.cons, got.results
 	if ctx.Err() != nil {
 		return nil // stopped before it began: nothing taken, nothing to finish
 	}
