@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/conveyor/conveyor/adapters/embedtest"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,7 +137,15 @@ func TestAnEventTheReadModelsCannotHoldIsParked(t *testing.T) {
 	sameDir := func(c *serverConfig) { c.DataDir = dir }
 	s := startServer(t, sameDir)
 	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "blob", "schema": map[string]any{"type": "object"}})
-	store, err := eventstore.New(context.Background(), s.js, eventstore.Config{})
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// The server is stopped: its log is opened alone, so that nothing else
+	// changes the stream while the store sets it up (the NATS server races
+	// a stream update with a consumer being created).
+	alone := embedtest.NATS(t, filepath.Join(dir, "nats"))
+	_, js := embedtest.JetStream(t, alone)
+	store, err := eventstore.New(context.Background(), js, eventstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,9 +160,8 @@ func TestAnEventTheReadModelsCannotHoldIsParked(t *testing.T) {
 		t.Fatalf("append a 1.6 MB spec: %v", err)
 	}
 	hugeAt := strconv.FormatUint(seq, 10)
-	if err := s.stop(); err != nil {
-		t.Fatal(err)
-	}
+	js.Conn().Close()
+	alone.Close()
 	s = startServer(t, sameDir)
 	s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "after", "resource": "blob", "spec": map[string]any{}})
 	s.must(http.StatusOK, "GET", "/resources/blob/after", nil)
