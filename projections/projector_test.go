@@ -93,11 +93,18 @@ func feed(t *testing.T, p *projections.Projector, events []domain.Event) {
 	}
 }
 
-func TestReadModelQueries(t *testing.T) {
+// historyReadModel projects history into etcd under prefix and returns
+// the client and the queries over it.
+func historyReadModel(t *testing.T, prefix string) (*clientv3.Client, *projections.ReadModel) {
+	t.Helper()
 	c := embedtest.Etcd(t)
-	store := etcdstore.New(c, "/q")
+	store := etcdstore.New(c, prefix)
 	feed(t, projections.NewProjector(store), history(t))
-	q := projections.NewReadModel(store)
+	return c, projections.NewReadModel(store)
+}
+
+func TestReadModelQueries(t *testing.T) {
+	_, q := historyReadModel(t, "/q")
 	ctx := context.Background()
 
 	r, err := q.Resource(ctx, "build", "app-0")
@@ -153,10 +160,7 @@ func TestReadModelQueries(t *testing.T) {
 // oldest first, each once, the current one last; a read model written when
 // the current version had a version key too lists it once.
 func TestResourceVersionsPagedAndOnce(t *testing.T) {
-	c := embedtest.Etcd(t)
-	store := etcdstore.New(c, "/v")
-	feed(t, projections.NewProjector(store), history(t))
-	q := projections.NewReadModel(store)
+	c, q := historyReadModel(t, "/v")
 	ctx := context.Background()
 
 	pageAll := func() []int {

@@ -83,6 +83,6 @@ func (c *change) putRun(key string, r record[domain.Run]) {
 	if !c.b.unsized {
 		data = encodeRecord(r)
 	}
-	c.ops = append(c.ops, Op{Key: key, Value: data})
+	c.put(key, data)
 	c.pending[key] = value{data: data, present: true, run: &r}
 }

@@ -1,12 +1,10 @@
 package sdk_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +13,6 @@ import (
 	"github.com/conveyor/conveyor/adapters/protocol"
 	"github.com/conveyor/conveyor/sdk"
 )
-
-// syncBuffer is a log destination the test reads while the driver writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // A driver started while no server answers (before it, or while it
 // restarts) waits for it, then takes its work: it does not exit.
@@ -44,7 +24,7 @@ func TestDriverStartedBeforeTheServerWaitsForIt(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 
-	logs := &syncBuffer{}
+	logs := &embedtest.LogBuffer{}
 	seen := make(chan sdk.Request, 1)
 	m, err := sdk.NewManager(sdk.NewDriver("compiler", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
 		seen <- req

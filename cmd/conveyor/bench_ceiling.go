@@ -130,8 +130,7 @@ const readCeilingMessages = 50000
 // ceilingRead appends n messages of an event's size to a stream of their
 // own, then reads them all, in order, with one ordered consumer on the
 // whole stream, decoding nothing: the fastest a replay could read the log
-// from this NATS server. (A consumer filtered to part of a stream that
-// holds other subjects too reads at a third of that speed.)
+// from this NATS server.
 func ceilingRead(ctx context.Context, js jetstream.JetStream, n int) (replayResult, error) {
 	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: "CEILING_READ", Subjects: []string{"ceiling-read.>"}, Retention: jetstream.LimitsPolicy,

@@ -29,14 +29,28 @@ func fullDisk(t *testing.T, dir string, size string) {
 // fill takes all the free space of the file system at dir.
 func fill(t *testing.T, dir string) {
 	t.Helper()
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
+	// etcd may take space meanwhile (it preallocates its next WAL segment
+	// in the background): a fill that finds less room than it measured
+	// measures again.
+	var out []byte
+	var err error
+	for attempt := range 5 {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(dir, &st); err != nil {
+			t.Fatal(err)
+		}
+		free := int64(st.Bavail) * st.Bsize
+		if free == 0 {
+			return
+		}
+		filler := filepath.Join(dir, "filler-"+strconv.Itoa(attempt))
+		if out, err = exec.Command("fallocate", "-l", strconv.FormatInt(free, 10), filler).CombinedOutput(); err == nil {
+			return
+		}
+		_ = os.Remove(filler)
+		time.Sleep(50 * time.Millisecond)
 	}
-	free := int64(st.Bavail) * st.Bsize
-	if out, err := exec.Command("fallocate", "-l", strconv.FormatInt(free, 10), filepath.Join(dir, "filler")).CombinedOutput(); err != nil {
-		t.Fatalf("fallocate: %v: %s", err, out)
-	}
+	t.Fatalf("fallocate: %v: %s", err, out)
 }
 
 // TestEmbeddedEtcdFatalErrorEndsTheProcessWithAMessage: the embedded etcd's
