@@ -35,7 +35,7 @@ type Engine struct {
 	timers         timers
 	beats          beats
 	lease          time.Duration
-	running        RunningRuns
+	due            DueRuns
 }
 
 type task struct {
@@ -94,11 +94,11 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // WithTimers lets the engine find, at start and from time to time, the
-// running runs whose timeouts and retries it must keep timers for, and sets
+// runs due soon whose timeouts and retries it must keep timers for, and sets
 // how long a driver may be silent after a heartbeat (0: the default). Call
 // it before Run.
-func (e *Engine) WithTimers(running RunningRuns, lease time.Duration) *Engine {
-	e.running = running
+func (e *Engine) WithTimers(due DueRuns, lease time.Duration) *Engine {
+	e.due = due
 	if lease > 0 {
 		e.lease = lease
 	}

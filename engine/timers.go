@@ -13,22 +13,23 @@ import (
 // a driver that stopped sending heartbeats. Nothing in the log wakes the
 // engine for these, so it keeps a timer per run at the run's next due time
 // and decides then. Timers live in memory: at start, and every RescanEvery
-// after, the engine reads the running runs and sets the timers of those that
-// have a due time, so a restart, or another server's crash in a cluster,
-// loses none.
+// after, the engine reads the runs due within the next two RescanEvery (the
+// read models index runs by their next due time) and sets their timers, so
+// a restart, or another server's crash in a cluster, loses none. What it
+// reads follows the runs due soon, never the runs ever made.
 
 // DefaultHeartbeatLease is how long a step's driver may be silent, once it
 // has sent a heartbeat, before its attempt ends as timed out. The SDK sends
 // one every second, so four in a row must go missing.
 const DefaultHeartbeatLease = 4 * time.Second
 
-// RescanEvery is how often the engine reads the running runs to set timers
+// RescanEvery is how often the engine reads the runs due soon to set timers
 // that another server, now gone, held.
 const RescanEvery = 30 * time.Second
 
-// RunningRuns lists the runs that have not ended, as the read models have
-// them.
-type RunningRuns func(ctx context.Context) ([]domain.Run, error)
+// DueRuns lists the runs that have not ended and are due at or before until,
+// as the read models have them.
+type DueRuns func(ctx context.Context, until time.Time) ([]domain.Run, error)
 
 // timers are the pending wake-ups, by run.
 type timers struct {
@@ -188,9 +189,9 @@ func (e *Engine) decideNow(ctx context.Context, runID string) error {
 	return e.publishOutstanding(ctx, out.State)
 }
 
-// rescan sets the timers of the running runs that have a due time.
-func (e *Engine) rescan(ctx context.Context, running RunningRuns) {
-	runs, err := running(ctx)
+// rescan sets the timers of the runs due before the rescan after next.
+func (e *Engine) rescan(ctx context.Context, due DueRuns) {
+	runs, err := due(ctx, time.Now().Add(2*RescanEvery))
 	if err != nil {
 		return // the next rescan tries again
 	}
@@ -205,13 +206,13 @@ func (e *Engine) watchTimers(ctx context.Context) {
 	e.timers.mu.Lock()
 	e.timers.ctx = ctx
 	e.timers.mu.Unlock()
-	if e.running == nil {
+	if e.due == nil {
 		return
 	}
 	tick := time.NewTicker(RescanEvery)
 	defer tick.Stop()
 	for {
-		e.rescan(ctx, e.running)
+		e.rescan(ctx, e.due)
 		select {
 		case <-ctx.Done():
 			return

@@ -16,6 +16,10 @@ const (
 	runsPrefix             = "runs/"
 	runIndexPrefix         = "run-index/"
 	checkpointsPrefix      = "checkpoints/"
+	// runDeadlinesPrefix holds a key per run that has not ended and has a
+	// next due time (a step or run timeout, a retry's wait), ordered by that
+	// time: what the engine's timers read, without reading any other run.
+	runDeadlinesPrefix = "run-deadlines/"
 	// aggregatesPrefix holds, per aggregate, the last aggregate version
 	// applied: the guard that makes projecting idempotent and ordered.
 	aggregatesPrefix = "aggregates/"
@@ -46,6 +50,26 @@ func runIndexKeys(id string, started time.Time, resourceType, resourceName, pipe
 	}
 }
 
+// runStatusIndex is the index of the runs in one status, newest first.
+func runStatusIndex(status string) string { return runIndexPrefix + "status/" + status + "/" }
+
+// runStatusKey is a run's key in the index of its status.
+func runStatusKey(id string, started time.Time, status string) string {
+	return runStatusIndex(status) + runOrderBound(started) + "-" + id
+}
+
+// runDeadlineKey is a run's key in the deadline index: its next due time,
+// earliest first.
+func runDeadlineKey(id string, due time.Time) string {
+	return runDeadlinePrefixUntil(due) + "-" + id
+}
+
+// runDeadlinePrefixUntil is the part of a deadline key that orders runs due
+// at t: every key of a run due at or before t sorts at or before it.
+func runDeadlinePrefixUntil(t time.Time) string {
+	return runDeadlinesPrefix + fmt.Sprintf("%020d", max(t.UnixNano(), 0))
+}
+
 // runOrderBound is the part of a run index key that orders runs started at
 // t, newest first: every key of a run started then begins with it.
 func runOrderBound(t time.Time) string { return fmt.Sprintf("%020d", math.MaxInt64-t.UnixNano()) }
@@ -59,6 +83,8 @@ func runIndex(f RunFilter) string {
 		return runIndexPrefix + "type/" + strings.Trim(f.Resource, "/") + "/"
 	case f.Pipeline != "":
 		return runIndexPrefix + "pipeline/" + f.Pipeline + "/"
+	case f.Status != "":
+		return runStatusIndex(f.Status)
 	default:
 		return runIndexPrefix + "all/"
 	}

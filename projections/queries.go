@@ -263,7 +263,8 @@ func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, s
 	if !f.Until.IsZero() && after < runOrderBound(f.Until) {
 		after = runOrderBound(f.Until)
 	}
-	skips := f.Status != "" || (f.Pipeline != "" && !strings.HasPrefix(index, runIndexPrefix+"pipeline/"))
+	byStatus := strings.HasPrefix(index, runIndexPrefix+"status/")
+	skips := (f.Status != "" && !byStatus) || (f.Pipeline != "" && !strings.HasPrefix(index, runIndexPrefix+"pipeline/"))
 	batch := limit
 	if skips {
 		batch = max(limit, 500)
@@ -305,6 +306,33 @@ func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, s
 			return out, continueToken(after), nil
 		}
 	}
+}
+
+// RunsDue lists the runs that have not ended and are due at or before
+// until (a step's or the run's timeout, a retry's wait), earliest first, one
+// page at a time. It reads the deadline index and the runs it names,
+// nothing else: its cost follows the runs due, not the runs there are.
+func (q *ReadModel) RunsDue(ctx context.Context, until time.Time, p Page) ([]RunView, string, error) {
+	after, err := token(p.Continue)
+	if err != nil {
+		return nil, "", err
+	}
+	bound := strings.TrimPrefix(runDeadlinePrefixUntil(until), runDeadlinesPrefix) + "~" // after every key due at until
+	kvs, more, err := q.store.List(ctx, runDeadlinesPrefix, after, p.limit())
+	if err != nil {
+		return nil, "", err
+	}
+	for i, kv := range kvs {
+		if strings.TrimPrefix(kv.Key, runDeadlinesPrefix) > bound {
+			kvs, more = kvs[:i], false
+			break
+		}
+	}
+	runs, err := q.runsOf(ctx, kvs)
+	if err != nil || !more || len(kvs) == 0 {
+		return runs, "", err
+	}
+	return runs, continueToken(strings.TrimPrefix(kvs[len(kvs)-1].Key, runDeadlinesPrefix)), nil
 }
 
 // runsOf reads the runs an index page names, several at a time, in its

@@ -86,7 +86,7 @@ func Build(ctx context.Context, log Log, p *Projector, from uint64, progress Pro
 		progress("replay", last, total)
 	}
 	if err == nil && last >= from {
-		_, _, err = store.Commit(ctx, nil, []Op{{Key: CheckpointKey, Value: []byte(strconv.FormatUint(last, 10))}})
+		_, _, err = store.Commit(ctx, nil, []Op{{Key: CheckpointKey, Value: []byte(strconv.FormatUint(last, 10))}, layoutOp()})
 	}
 	return last, err
 }

@@ -196,6 +196,9 @@ func (r *Runner) lead(ctx context.Context) error {
 	for ctx.Err() == nil {
 		cp, err := r.readCheckpoint(ctx)
 		if err == nil {
+			err = r.upgradeLayout(ctx, cp)
+		}
+		if err == nil {
 			r.cfg.Position.SetIn(cp.gen, cp.seq)
 			err = r.follow(ctx, p, cp)
 		}

@@ -109,7 +109,11 @@ func TestRunnerAppliesTheLogInBatchesAsOneEventAtATimeWould(t *testing.T) {
 	if want := fmt.Sprint(len(events)); got[projections.CheckpointKey] != want {
 		t.Errorf("checkpoint = %q, want %s", got[projections.CheckpointKey], want)
 	}
+	if got[projections.LayoutKey] == "" {
+		t.Errorf("the runner did not note the layout it writes under %s", projections.LayoutKey)
+	}
 	delete(got, projections.CheckpointKey)
+	delete(got, projections.LayoutKey)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("runner (-one event at a time +runner):\n%s", diff)
 	}

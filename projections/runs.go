@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -22,6 +23,7 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 		for _, k := range runIndexKeys(state.ID, state.StartedAt, state.Resource.Type, state.Resource.Name, state.Pipeline.Name) {
 			c.put(k, []byte(state.ID))
 		}
+		c.moveRunIndexes(nil, state)
 		return nil
 	}
 	v, err := c.lookup(ctx, key)
@@ -42,10 +44,48 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 	run := domain.RestoreRun(stored.Value.Clone(), stored.AggregateVersion)
 	run.Apply(e)
 	c.putRun(key, record[domain.Run]{Value: run.State(), AggregateVersion: m.Version, Sequence: m.Sequence})
+	c.moveRunIndexes(&stored.Value, run.State())
 	if r, ok := e.(*domain.DriverResultRecorded); ok && r.Ignored == "" {
 		return c.resultIntoResource(ctx, run.State(), r)
 	}
 	return nil
+}
+
+// moveRunIndexes keeps the run's keys in the status and deadline indexes
+// in step with the event that changed it from before (nil: it just started)
+// to after: a key moves only when its status or next due time changed.
+func (c *change) moveRunIndexes(before *domain.Run, after domain.Run) {
+	for _, op := range runIndexMoves(before, after) {
+		if op.Delete {
+			c.del(op.Key)
+		} else {
+			c.put(op.Key, op.Value)
+		}
+	}
+}
+
+// runIndexMoves are the writes that take a run's status and deadline keys
+// from before (nil: none yet) to after.
+func runIndexMoves(before *domain.Run, after domain.Run) []Op {
+	var ops []Op
+	if before == nil || before.Status != after.Status {
+		if before != nil {
+			ops = append(ops, Op{Key: runStatusKey(before.ID, before.StartedAt, before.Status), Delete: true})
+		}
+		ops = append(ops, Op{Key: runStatusKey(after.ID, after.StartedAt, after.Status), Value: []byte(after.ID)})
+	}
+	var was *time.Time
+	if before != nil {
+		was = before.NextDue()
+	}
+	due := after.NextDue()
+	if was != nil && (due == nil || !was.Equal(*due)) {
+		ops = append(ops, Op{Key: runDeadlineKey(after.ID, *was), Delete: true})
+	}
+	if due != nil && (was == nil || !was.Equal(*due)) {
+		ops = append(ops, Op{Key: runDeadlineKey(after.ID, *due), Value: []byte(after.ID)})
+	}
+	return ops
 }
 
 func (c *change) resultIntoResource(ctx context.Context, run domain.Run, r *domain.DriverResultRecorded) error {

@@ -11,9 +11,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// TestRunsStatusFilterStopsAtItsScanLimit: 6,000 runs, one in a thousand
-// succeeded. A page of succeeded runs examines at most 5,000 entries of
-// the run index: the first page holds the five it found there and a
+// TestRunsStatusFilterStopsAtItsScanLimit: 6,000 runs of one resource
+// type, one in a thousand succeeded. A page of that type's succeeded runs
+// examines at most 5,000 entries of the type's run index: the first page holds the five it found there and a
 // continue token, the next one the last; together every succeeded run,
 // newest first, once.
 func TestRunsStatusFilterStopsAtItsScanLimit(t *testing.T) {
@@ -47,7 +47,7 @@ func TestRunsStatusFilterStopsAtItsScanLimit(t *testing.T) {
 	var sizes []int
 	page := projections.Page{Limit: 50}
 	for range 10 {
-		runs, next, err := q.Runs(context.Background(), projections.RunFilter{Status: domain.RunStatusSucceeded}, page)
+		runs, next, err := q.Runs(context.Background(), projections.RunFilter{Resource: "build", Status: domain.RunStatusSucceeded}, page)
 		must(t, err)
 		sizes = append(sizes, len(runs))
 		for _, r := range runs {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/conveyor/conveyor/adapters/eventjson"
+	"github.com/conveyor/conveyor/adapters/eventstore"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -36,8 +38,12 @@ type Subscription struct {
 	// Name names the durable consumer; it must stay stable. Renaming it
 	// re-consumes every event of the log.
 	Name string
-	// Aggregates limits the subscription to these aggregate kinds; empty
-	// means every event.
+	// Aggregates limits what reaches Handle to events of these aggregate
+	// kinds; empty means every event. The durable consumer itself has one
+	// filter subject (the aggregate's, when there is one, else the whole
+	// log): with several, nats-server intersects them with every subject of
+	// the stream, one per run, so each delivery would cost more as the
+	// history grows. Messages of other aggregates are acknowledged unread.
 	Aggregates []string
 	Handle     Handler
 	// Workers is how many events of this subscription are handled at once
@@ -167,7 +173,7 @@ func runOnce(ctx context.Context, connect Connect, cfg Config, subs []Subscripti
 				nc.Close()
 				return err
 			}
-			router.AddNoPublisherHandler(name, name, newSafeSubscriber(sub, nc), handlerOf(s.Handle))
+			router.AddNoPublisherHandler(name, name, newSafeSubscriber(sub, nc), handlerOf(s.Handle, s.Aggregates))
 		}
 	}
 	if err := router.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -221,18 +227,23 @@ func durable(cfg Config, s Subscription) wmjs.ResourceInitializer {
 			Durable: s.Name, AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
 			DeliverPolicy: jetstream.DeliverAllPolicy, MaxDeliver: -1, MaxAckPending: 1000,
 		}
-		if len(s.Aggregates) == 0 {
-			cc.FilterSubject = cfg.SubjectPrefix + ".>"
-		}
-		for _, a := range s.Aggregates {
-			cc.FilterSubjects = append(cc.FilterSubjects, cfg.SubjectPrefix+"."+a+".>")
-		}
+		cc.FilterSubject = FilterSubject(cfg.SubjectPrefix, s.Aggregates)
 		cons, err := js.CreateOrUpdateConsumer(ctx, cfg.Stream, cc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("durable consumer %s: %w", s.Name, err)
 		}
 		return cons, nil, nil
 	}
+}
+
+// FilterSubject is the one filter subject of a subscription to the
+// aggregates' events under prefix: the aggregate's subjects when there is
+// one, else the whole log.
+func FilterSubject(prefix string, aggregates []string) string {
+	if len(aggregates) == 1 {
+		return prefix + "." + aggregates[0] + ".>"
+	}
+	return prefix + ".>"
 }
 
 // unmarshaler is watermill-nats's default, plus the stream sequence.
@@ -279,9 +290,13 @@ func addMiddleware(router *message.Router, cfg Config, logger watermill.LoggerAd
 	return nil
 }
 
-// handlerOf decodes a message's events and hands them to h.
-func handlerOf(h Handler) message.NoPublishHandlerFunc {
+// handlerOf decodes a message's events and hands them to h, when they are
+// of one of the aggregates (any when none are named).
+func handlerOf(h Handler, aggregates []string) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
+		if a := msg.Metadata.Get(eventstore.HeaderAggregate); len(aggregates) > 0 && a != "" && !slices.Contains(aggregates, a) {
+			return nil
+		}
 		seq, _ := strconv.ParseUint(msg.Metadata.Get(metaSequence), 10, 64)
 		events, err := eventjson.DecodeAt(msg.Payload, seq)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -15,14 +16,15 @@ import (
 	"github.com/conveyor/conveyor/projections"
 )
 
-// runningRuns lists every run that has not ended, page by page, for the
-// engine's timers.
-func runningRuns(q *projections.ReadModel) engine.RunningRuns {
-	return func(ctx context.Context) ([]domain.Run, error) {
+// dueRuns lists the runs due by a time, page by page, for the engine's
+// timers: from the read models' deadline index, so that it reads the runs
+// due, never the finished ones.
+func dueRuns(q *projections.ReadModel) engine.DueRuns {
+	return func(ctx context.Context, until time.Time) ([]domain.Run, error) {
 		var out []domain.Run
 		page := projections.Page{Limit: projections.MaxLimit}
 		for {
-			views, next, err := q.Runs(ctx, projections.RunFilter{Status: domain.RunStatusRunning}, page)
+			views, next, err := q.RunsDue(ctx, until, page)
 			if err != nil {
 				return out, err
 			}

@@ -204,7 +204,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		driverNATS = in.natsURL
 	}
 	directory := protocol.NewDirectory(js)
-	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers).WithTimers(runningRuns(readModel), cfg.HeartbeatLease)
+	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers).WithTimers(dueRuns(readModel), cfg.HeartbeatLease)
 	writer := protocol.NewWriter(js)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
