@@ -1,15 +1,15 @@
 package engine
 
 import (
-	"sync"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
 )
 
-// runCacheSize bounds the runs the engine remembers; when full it starts
-// over (a forgotten run is read from the log again when next needed).
-const runCacheSize = 8192
+// runCacheSize bounds the runs the engine remembers; past it, the run used
+// least recently is forgotten (read from the log again when next needed).
+const runCacheSize = 4096
 
 // known is what the engine remembers of one run: its state up to a log
 // position, and whether the work of its current step was published by this
@@ -20,21 +20,24 @@ type known struct {
 	published bool
 }
 
-// runCache holds the runs this engine decided or read. Safe for concurrent
-// use; each run is only ever touched by the one worker it belongs to.
+// runCache holds the runs this engine decided or read, at most runCacheSize
+// of them. Safe for concurrent use; each run is only ever touched by the one
+// worker it belongs to.
 type runCache struct {
-	mu   sync.Mutex
-	runs map[string]known
+	runs *lru.Cache[string, known]
 }
 
-func newRunCache() *runCache { return &runCache{runs: map[string]known{}} }
+func newRunCache() *runCache { return newRunCacheOf(runCacheSize) }
 
-func (c *runCache) get(id string) (known, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.runs[id]
-	return k, ok
+func newRunCacheOf(size int) *runCache {
+	runs, err := lru.New[string, known](size)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &runCache{runs: runs}
 }
+
+func (c *runCache) get(id string) (known, bool) { return c.runs.Get(id) }
 
 // put remembers st, or only its position once the run ended.
 func (c *runCache) put(st *commands.RunState, published bool) {
@@ -45,19 +48,13 @@ func (c *runCache) put(st *commands.RunState, published bool) {
 	if st.Run.Ended() {
 		k.state = nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.runs) >= runCacheSize {
-		clear(c.runs)
-	}
-	c.runs[st.Run.ID] = k
+	c.runs.Add(st.Run.ID, k)
 }
 
-func (c *runCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.runs, id)
-}
+func (c *runCache) forget(id string) { c.runs.Remove(id) }
+
+// len is how many runs the cache holds.
+func (c *runCache) len() int { return c.runs.Len() }
 
 // outstanding is the work of the run's steps that were dispatched and wait
 // for their results; none when the run ended.

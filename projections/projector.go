@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/conveyor/conveyor/domain"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // record is how every read model value is stored: the value with the
@@ -40,9 +41,14 @@ func decodeWith[T any](kv KV, unmarshal domain.Unmarshal) (record[T], error) {
 	return r, nil
 }
 
-// knownLimit bounds the values a Projector remembers; when full it starts
-// over.
-const knownLimit = 20000
+// KnownLimit bounds the values a Projector remembers: past it, the one used
+// least recently is forgotten. Values bigger than knownMaxBytes, and runs
+// that ended, are not kept: a run that ended rarely has another event, and
+// what the projector holds follows the work in flight, not the history.
+const (
+	KnownLimit    = 2048
+	knownMaxBytes = 64 << 10
+)
 
 // Projector turns events, applied in log order by one writer, into the
 // writes of the read models. It remembers the values it wrote, so that an
@@ -52,7 +58,7 @@ const knownLimit = 20000
 // whenever it is no longer sure to be the only writer.
 type Projector struct {
 	store     Store
-	known     map[string]value
+	known     *simplelru.LRU[string, value]
 	unmarshal domain.Unmarshal
 }
 
@@ -83,11 +89,29 @@ func NewProjectorWith(store Store, unmarshal domain.Unmarshal) *Projector {
 	if unmarshal == nil {
 		unmarshal = json.Unmarshal
 	}
-	return &Projector{store: store, known: map[string]value{}, unmarshal: unmarshal}
+	known, err := simplelru.NewLRU[string, value](KnownLimit, nil)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &Projector{store: store, known: known, unmarshal: unmarshal}
 }
 
 // Forget drops everything the projector remembers.
-func (p *Projector) Forget() { clear(p.known) }
+func (p *Projector) Forget() { p.known.Purge() }
+
+// Remembered is how many values the projector remembers.
+func (p *Projector) Remembered() int { return p.known.Len() }
+
+// remember keeps v for key, unless it is not worth keeping (see KnownLimit)
+// or a key the projector never reads back (an index entry).
+func (p *Projector) remember(key string, v value) {
+	readBack := strings.HasPrefix(key, runsPrefix) || strings.HasPrefix(key, resourcesPrefix) || strings.HasPrefix(key, resourceVersionsPrefix)
+	if !readBack || (v.run != nil && v.run.Value.Ended()) || len(v.data) > knownMaxBytes {
+		p.known.Remove(key)
+		return
+	}
+	p.known.Add(key, v)
+}
 
 // Batch is the writes of several messages, committed in one transaction.
 type Batch struct {
@@ -192,13 +216,10 @@ func (b *Batch) Add(ctx context.Context, seq uint64, events []domain.Event) erro
 
 // Committed tells the projector that the batch is stored.
 func (p *Projector) Committed(b *Batch) {
-	if len(p.known)+len(b.pending) > knownLimit {
-		clear(p.known)
-	}
 	for _, prefix := range b.dropped {
-		for k := range p.known {
+		for _, k := range p.known.Keys() {
 			if strings.HasPrefix(k, prefix) {
-				delete(p.known, k)
+				p.known.Remove(k)
 			}
 		}
 	}
@@ -206,7 +227,7 @@ func (p *Projector) Committed(b *Batch) {
 		if v.run != nil {
 			v.data = nil
 		}
-		p.known[k] = v
+		p.remember(k, v)
 	}
 }
 
@@ -284,7 +305,7 @@ func (c *change) lookup(ctx context.Context, key string) (value, error) {
 			}
 		}
 	}
-	if v, ok := c.b.p.known[key]; ok {
+	if v, ok := c.b.p.known.Get(key); ok {
 		return v, nil
 	}
 	kv, ok, err := c.b.p.store.Get(ctx, key)
@@ -292,7 +313,7 @@ func (c *change) lookup(ctx context.Context, key string) (value, error) {
 		return value{}, err
 	}
 	v := value{data: kv.Value, present: ok}
-	c.b.p.known[key] = v
+	c.b.p.remember(key, v)
 	return v, nil
 }
 

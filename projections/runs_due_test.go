@@ -139,3 +139,24 @@ func ids(runs []projections.RunView) []string {
 	}
 	return out
 }
+
+// What the projector remembers follows the runs in flight: after 3,000
+// finished runs it holds none of them (nor more than a few other values),
+// and after 3,000 runs still going it holds no more than its bound.
+func TestTheProjectorRemembersRunsInFlightOnlyAndWithinItsBound(t *testing.T) {
+	p := projections.NewProjector(projections.NewMemStore())
+	h := &runHistory{p: p}
+	start := time.Unix(1.7e9, 0)
+	for i := range 3000 {
+		h.run(t, "", true, start.Add(time.Duration(i)*time.Second))
+	}
+	if n := p.Remembered(); n > 10 {
+		t.Errorf("after 3,000 finished runs the projector remembers %d values, want none of the runs", n)
+	}
+	for i := range 3000 {
+		h.run(t, "", false, start.Add(time.Hour+time.Duration(i)*time.Second))
+	}
+	if n, bound := p.Remembered(), projections.KnownLimit; n > bound || n < bound/2 {
+		t.Errorf("after 3,000 runs in flight the projector remembers %d values, want at most its bound, %d (and most of it used)", n, bound)
+	}
+}

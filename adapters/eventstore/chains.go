@@ -2,14 +2,15 @@ package eventstore
 
 import (
 	"strconv"
-	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // chainCacheSize bounds the aggregates whose stored events Load remembers;
-// when full, the cache starts over.
-const chainCacheSize = 4096
+// past it, the one used least recently is forgotten.
+const chainCacheSize = 2048
 
 // chains remembers the stored messages of recently loaded aggregates, in
 // log order, by subject. The log is append-only and every event names the
@@ -17,10 +18,9 @@ const chainCacheSize = 4096
 // aggregate's last event and fetches only what was appended after the chain
 // it remembers. It keeps each event's stored JSON, not decoded events, so
 // that no caller can change what another one loads, and not the message's
-// headers, which cost more memory than the event.
+// headers, which cost more memory than the event. Safe for concurrent use.
 type chains struct {
-	mu sync.Mutex
-	m  map[string][]link
+	m *lru.Cache[string, []link]
 }
 
 // link is one stored event of a chain: its log sequence, the sequence of
@@ -36,28 +36,27 @@ func linkOf(raw *jetstream.RawStreamMsg) link {
 	return link{seq: raw.Sequence, prev: prev, data: raw.Data}
 }
 
-func newChains() *chains { return &chains{m: map[string][]link{}} }
+func newChains() *chains { return newChainsOf(chainCacheSize) }
+
+func newChainsOf(size int) *chains {
+	m, err := lru.New[string, []link](size)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &chains{m: m}
+}
 
 // get returns the remembered chain of subject (nil when none).
 func (c *chains) get(subject string) []link {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[subject]
+	chain, _ := c.m.Get(subject)
+	return chain
 }
 
 // put remembers chain as the whole of subject's stream.
-func (c *chains) put(subject string, chain []link) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= chainCacheSize {
-		clear(c.m)
-	}
-	c.m[subject] = chain
-}
+func (c *chains) put(subject string, chain []link) { c.m.Add(subject, chain) }
 
 // drop forgets subject's chain.
-func (c *chains) drop(subject string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, subject)
-}
+func (c *chains) drop(subject string) { c.m.Remove(subject) }
+
+// len is how many aggregates' chains are remembered.
+func (c *chains) len() int { return c.m.Len() }

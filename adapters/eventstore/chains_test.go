@@ -1,0 +1,24 @@
+package eventstore
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The chain cache holds at most its bound: the aggregates used least
+// recently are forgotten first.
+func TestChainsStayWithinTheirBound(t *testing.T) {
+	c := newChainsOf(50)
+	for i := range 200 {
+		c.put(fmt.Sprintf("conveyor.events.run.%d", i), []link{{seq: uint64(i + 1), data: []byte(`{}`)}})
+		if i > 100 {
+			c.get("conveyor.events.run.100") // in use
+		}
+	}
+	if n := c.len(); n != 50 {
+		t.Errorf("%d chains held after 200, want the bound, 50", n)
+	}
+	if c.get("conveyor.events.run.0") != nil || c.get("conveyor.events.run.100") == nil || c.get("conveyor.events.run.199") == nil {
+		t.Error("want the oldest forgotten, the one in use and the newest held")
+	}
+}
