@@ -240,7 +240,7 @@ func (p *Projector) Project(ctx context.Context, events ...domain.Event) error {
 		if err := b.Add(ctx, e.EventMeta().Sequence, []domain.Event{e}); err != nil {
 			return err
 		}
-		if _, _, err := p.store.Commit(ctx, nil, b.Ops()); err != nil {
+		if _, _, err := p.store.Commit(ctx, nil, append(b.Ops(), layoutOp())); err != nil {
 			return err
 		}
 		p.Committed(b)

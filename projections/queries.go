@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/conveyor/conveyor/domain"
@@ -71,6 +73,27 @@ type RunFilter struct {
 // ReadModel answers queries from the read models. Safe for concurrent use.
 type ReadModel struct {
 	store Store
+	// indexed is set once the read models are known to hold the run
+	// indexes by status and due time (see LayoutKey).
+	indexed atomic.Bool
+}
+
+// indexedByStatus reports whether the read models hold the run indexes by
+// status and due time. Until a server of this version brought read models
+// of the last layout up to date (once, when it first projects), queries
+// walk the run index by time instead, as that version did.
+func (q *ReadModel) indexedByStatus(ctx context.Context) (bool, error) {
+	if q.indexed.Load() {
+		return true, nil
+	}
+	kv, ok, err := q.store.Get(ctx, LayoutKey)
+	if err != nil {
+		return false, err
+	}
+	if v, _ := strconv.Atoi(string(kv.Value)); ok && v >= layoutVersion {
+		q.indexed.Store(true)
+	}
+	return q.indexed.Load(), nil
 }
 
 // NewReadModel returns the queries over store.
@@ -252,6 +275,15 @@ const runsReadAtOnce = 16
 // Runs lists runs newest first, filtered by f.
 func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, string, error) {
 	index := runIndex(f)
+	if strings.HasPrefix(index, runIndexPrefix+"status/") {
+		indexed, err := q.indexedByStatus(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if !indexed {
+			index = runIndexPrefix + "all/"
+		}
+	}
 	after, err := token(p.Continue)
 	if err != nil {
 		return nil, "", err
@@ -313,6 +345,13 @@ func (q *ReadModel) Runs(ctx context.Context, f RunFilter, p Page) ([]RunView, s
 // page at a time. It reads the deadline index and the runs it names,
 // nothing else: its cost follows the runs due, not the runs there are.
 func (q *ReadModel) RunsDue(ctx context.Context, until time.Time, p Page) ([]RunView, string, error) {
+	indexed, err := q.indexedByStatus(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !indexed {
+		return q.runsDueByScan(ctx, until, p)
+	}
 	after, err := token(p.Continue)
 	if err != nil {
 		return nil, "", err
@@ -333,6 +372,19 @@ func (q *ReadModel) RunsDue(ctx context.Context, until time.Time, p Page) ([]Run
 		return runs, "", err
 	}
 	return runs, continueToken(strings.TrimPrefix(kvs[len(kvs)-1].Key, runDeadlinesPrefix)), nil
+}
+
+// runsDueByScan is RunsDue over read models without the deadline index: a
+// page of the running runs, those due by until kept.
+func (q *ReadModel) runsDueByScan(ctx context.Context, until time.Time, p Page) ([]RunView, string, error) {
+	running, next, err := q.Runs(ctx, RunFilter{Status: domain.RunStatusRunning}, p)
+	due := running[:0]
+	for _, r := range running {
+		if d := r.NextDue(); d != nil && !d.After(until) {
+			due = append(due, r)
+		}
+	}
+	return due, next, err
 }
 
 // runsOf reads the runs an index page names, several at a time, in its
