@@ -22,3 +22,22 @@ func TestChainsStayWithinTheirBound(t *testing.T) {
 		t.Error("want the oldest forgotten, the one in use and the newest held")
 	}
 }
+
+// The sole writer's index of last sequences holds at most its bound, and
+// never moves a subject back.
+func TestIndexStaysWithinItsBound(t *testing.T) {
+	ix := newIndexOf(50)
+	for i := range 200 {
+		ix.moved(fmt.Sprintf("conveyor.events.run.%d", i), uint64(i+1))
+	}
+	if n := ix.len(); n != 50 {
+		t.Errorf("%d subjects known after 200, want the bound, 50", n)
+	}
+	if _, ok := ix.lookup("conveyor.events.run.0"); ok {
+		t.Error("the oldest subject is still known")
+	}
+	ix.moved("conveyor.events.run.199", 7)
+	if seq, ok := ix.lookup("conveyor.events.run.199"); !ok || seq != 200 {
+		t.Errorf("subject moved back to %d (%v), want 200", seq, ok)
+	}
+}

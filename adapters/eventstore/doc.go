@@ -5,5 +5,7 @@
 // (optimistic concurrency) and the first event's id as Nats-Msg-Id (a
 // retried append is stored once). It reads aggregates and the whole log back
 // in order, remembers the aggregates it loaded or wrote, and, as the log's
-// sole writer, knows every aggregate's last sequence without asking.
+// sole writer, knows the last sequence of those it used recently without
+// asking. What it keeps in memory is bounded: it follows the work, never the
+// number of aggregates in the log.
 package eventstore

@@ -1,66 +1,50 @@
 package eventstore
 
 import (
-	"context"
-	"fmt"
-	"sync"
-	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// index is the last log sequence of every aggregate's subject, for a store
-// that is the log's only writer (Config.SoleWriter): filled from the stream
-// at start, then moved by every append of this store. With it, loading an
-// aggregate whose events the chain cache holds costs no request, and an
-// aggregate that does not exist is known absent without asking.
+// indexSize bounds the aggregates whose last sequence a sole writer keeps.
+const indexSize = 65536
+
+// index is the last log sequence of recently used aggregates' subjects, for
+// a store that is the log's only writer (Config.SoleWriter): learnt as they
+// are loaded, found absent or appended to, and moved by every append of this
+// store. With it, loading an aggregate whose events the chain cache holds
+// costs no request, and an aggregate once found absent is known absent
+// until this store appends to it. It holds the aggregates used most
+// recently, not every aggregate of the log: an aggregate it forgot is asked
+// of the stream, so that its memory and the server's start-up follow the
+// work, not the history. Safe for concurrent use.
 type index struct {
-	mu   sync.RWMutex
-	last map[string]uint64 // 0: the subject exists, its last sequence is not known yet
+	last *lru.Cache[string, uint64] // 0: the subject holds no message
 }
 
-// indexTimeout bounds listing the log's subjects: a log of a million
-// aggregates takes seconds to list, longer than a JetStream request's
-// default timeout when the machine is busy.
-const indexTimeout = 2 * time.Minute
+func newIndex() *index { return newIndexOf(indexSize) }
 
-// loadIndex lists every subject of the log. The subjects' last sequences
-// are learnt as they are loaded or appended to.
-func loadIndex(ctx context.Context, stream jetstream.Stream, prefix string) (*index, error) {
-	ctx, cancel := context.WithTimeout(ctx, indexTimeout)
-	defer cancel()
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(prefix+".>"))
+func newIndexOf(size int) *index {
+	last, err := lru.New[string, uint64](size)
 	if err != nil {
-		return nil, fmt.Errorf("list the log's aggregates: %w", err)
+		panic(err) // only for a size below 1
 	}
-	ix := &index{last: make(map[string]uint64, len(info.State.Subjects))}
-	for subject := range info.State.Subjects {
-		ix.last[subject] = 0
-	}
-	return ix, nil
+	return &index{last: last}
 }
 
-// lookup returns the last sequence of subject (0 when not known yet) and
-// whether the subject exists.
-func (ix *index) lookup(subject string) (uint64, bool) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	seq, ok := ix.last[subject]
-	return seq, ok
-}
+// lookup returns the last sequence of subject (0: it holds no message) and
+// whether the index knows it.
+func (ix *index) lookup(subject string) (uint64, bool) { return ix.last.Get(subject) }
 
-// moved records that subject's last message is at seq (never moving back).
+// moved records that subject's last message is at seq (0: it has none);
+// a sequence it knows is never moved back.
 func (ix *index) moved(subject string, seq uint64) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if seq > ix.last[subject] {
-		ix.last[subject] = seq
+	if known, ok := ix.last.Peek(subject); ok && known > seq {
+		return
 	}
+	ix.last.Add(subject, seq)
 }
 
-// unknown records that subject exists (or may) at a sequence not known.
-func (ix *index) unknown(subject string) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.last[subject] = 0
-}
+// unknown forgets subject's last sequence: the next load asks the stream.
+func (ix *index) unknown(subject string) { ix.last.Remove(subject) }
+
+// len is how many subjects the index knows.
+func (ix *index) len() int { return ix.last.Len() }

@@ -45,3 +45,29 @@ func TestSoleWriterLoadsFromWhatItKnows(t *testing.T) {
 		t.Errorf("append on a stale sequence: %v, want ErrConflict", err)
 	}
 }
+
+// A sole writer that forgot an aggregate (more were used since than it
+// keeps) asks the stream: the aggregate loads whole and a guard on its true
+// last sequence holds.
+func TestSoleWriterAsksForWhatItForgot(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	ctx := context.Background()
+	s, err := eventstore.New(ctx, js, eventstore.Config{SoleWriter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.Append(ctx, []domain.Event{definitionEvent(t, "first", 1)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ForgetAll()
+	if events, err := s.Load(ctx, domain.AggregateDefinition, "first"); err != nil || len(events) != 1 {
+		t.Fatalf("load after forgetting: %d events, %v", len(events), err)
+	}
+	if head, err := s.Head(ctx, domain.AggregateDefinition, "first"); err != nil || head != first {
+		t.Errorf("head %d, %v; want %d", head, err, first)
+	}
+	if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, "first", 2)}, first); err != nil {
+		t.Errorf("append on the last sequence: %v", err)
+	}
+}

@@ -72,17 +72,20 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 // current, else read from the stream.
 func (s *Store) lastMessage(ctx context.Context, subject string) (*link, error) {
 	if s.index != nil {
-		seq, exists := s.index.lookup(subject)
-		if !exists {
+		seq, known := s.index.lookup(subject)
+		if known && seq == 0 {
 			return nil, nil
 		}
-		if chain := s.chains.get(subject); seq != 0 && len(chain) > 0 && chain[len(chain)-1].seq == seq {
+		if chain := s.chains.get(subject); known && len(chain) > 0 && chain[len(chain)-1].seq == seq {
 			l := chain[len(chain)-1]
 			return &l, nil
 		}
 	}
 	raw, err := s.stream.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		if s.index != nil {
+			s.index.moved(subject, 0)
+		}
 		return nil, nil
 	}
 	if err != nil {
@@ -131,8 +134,7 @@ func (s *Store) Head(ctx context.Context, aggregate, id string) (uint64, error) 
 	}
 	subject := s.Subject(aggregate, id)
 	if s.index != nil {
-		seq, exists := s.index.lookup(subject)
-		if !exists || seq != 0 {
+		if seq, known := s.index.lookup(subject); known {
 			return seq, nil
 		}
 	}

@@ -23,9 +23,9 @@ type Config struct {
 	Replicas        int           // default 1
 	DuplicateWindow time.Duration // default 2 minutes
 	// SoleWriter says that this store is the only writer of the log (a
-	// server with its own embedded NATS): it then knows each aggregate's
-	// last sequence without asking the stream. Never set it when other
-	// servers append to the same stream.
+	// server with its own embedded NATS): it then knows the last sequence
+	// of the aggregates it used recently without asking the stream. Never
+	// set it when other servers append to the same stream.
 	SoleWriter bool
 }
 
@@ -106,9 +106,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error
 	}
 	st := &Store{js: js, stream: stream, cfg: cfg, chains: newChains()}
 	if cfg.SoleWriter {
-		if st.index, err = loadIndex(ctx, stream, cfg.SubjectPrefix); err != nil {
-			return nil, err
-		}
+		st.index = newIndex()
 	}
 	return st, nil
 }
