@@ -313,7 +313,10 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	var mu sync.Mutex
 	finished := map[string]time.Time{}
 	var gaps []time.Duration
+	// ended counts the second steps' work of the idle runs, then, once
+	// underLoad is set (after every idle run's arrived), of the n runs.
 	var ended atomic.Int64
+	var underLoad atomic.Bool
 	allDone := make(chan struct{})
 	first := sdk.NewDriver("bench-first-"+suffix, []string{typ}, func(ctx context.Context, req sdk.Request) sdk.Result {
 		if req.Step == "" {
@@ -333,7 +336,7 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 			gaps = append(gaps, time.Since(t))
 		}
 		mu.Unlock()
-		if ended.Add(1) == int64(n) {
+		if ended.Add(1) == int64(n) && underLoad.Load() {
 			close(allDone)
 		}
 		return sdk.Result{Success: true}
@@ -358,6 +361,7 @@ func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, 
 	gaps = gaps[:0]
 	mu.Unlock()
 	ended.Store(0)
+	underLoad.Store(true)
 
 	start := time.Now()
 	var next atomic.Int64
