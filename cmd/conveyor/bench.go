@@ -29,6 +29,13 @@ type benchConfig struct {
 	Rebuild    bool
 	Ceilings   bool
 	ServerArgs string
+	// History, when > 0, runs the scale scenario instead of the others:
+	// the same figures on an empty server and with History finished runs
+	// behind it, then with InFlight runs waiting; Idle is how long each
+	// idle CPU is measured.
+	History  int
+	InFlight int
+	Idle     time.Duration
 	// Token is the API token the load is sent with.
 	Token string
 }
@@ -49,6 +56,9 @@ func runBench(ctx context.Context, args []string) int {
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
 	fs.BoolVar(&c.Ceilings, "ceilings", true, "first measure this machine's ceilings: a bare guarded JetStream publish and a bare HTTP create, --creates times each, and a bare read of the log")
 	fs.StringVar(&c.ServerArgs, "server-args", "", "more flags for the server it starts, e.g. --sync-always")
+	fs.IntVar(&c.History, "history", 0, "run the scale scenario instead: runs, fan-out, idle CPU and memory on an empty server, then again with this many finished runs of history, with disk size and restart time (needs a server it starts)")
+	fs.IntVar(&c.InFlight, "inflight", 0, "with --history: then this many runs waiting for a driver that never connects, for idle CPU and memory per run in flight")
+	fs.DurationVar(&c.Idle, "idle", 60*time.Second, "with --history: how long each idle server's CPU is measured")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (profile the server with --server-args=--debug-addr=HOST:PORT)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -57,6 +67,10 @@ func runBench(ctx context.Context, args []string) int {
 	}
 	if (c.API == "") != (c.NATS == "") {
 		fmt.Fprintln(os.Stderr, "conveyor bench: give both --api and --nats, or neither")
+		return 2
+	}
+	if err := c.validateScale(); err != nil {
+		fmt.Fprintln(os.Stderr, "conveyor bench:", err)
 		return 2
 	}
 	if *cpuProfile != "" {
@@ -72,7 +86,13 @@ func runBench(ctx context.Context, args []string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := bench(ctx, c, os.Stdout); err != nil {
+	run := bench
+	if c.History > 0 {
+		run = func(ctx context.Context, c benchConfig, out io.Writer) error {
+			return benchScale(ctx, c, out, os.Stderr)
+		}
+	}
+	if err := run(ctx, c, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "conveyor bench:", err)
 		return 1
 	}
@@ -115,12 +135,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		}
 		defer srv.stop()
 		c.API, c.NATS, serverPID = srv.api, srv.nats, srv.cmd.Process.Pid
-		c.Token = resolveToken("", c.API, func(name string) string {
-			if name == "CONVEYOR_DATA_DIR" {
-				return srv.dir
-			}
-			return ""
-		})
+		c.Token = srv.adminToken()
 		// Its drivers connect to NATS with the admin token, which NATS takes
 		// for an operator's: the bench measures the server, not permissions.
 		c.NATS = natsWithToken(c.NATS, c.Token)
@@ -134,8 +149,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	}
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1e9)
 	typ, pipeline := "bench-"+suffix, "bench-"+suffix
-	if _, err := client.CreateDefinition(ctx, sdk.ResourceDefinition{Name: typ,
-		Schema: []byte(`{"type":"object","properties":{"n":{"type":"integer"}}}`)}); err != nil {
+	if _, err := client.CreateDefinition(ctx, benchDefinition(typ)); err != nil {
 		return err
 	}
 	created := 0
@@ -153,8 +167,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		return err
 	}
 	rows.print(authRows...)
-	if _, err := client.CreatePipeline(ctx, sdk.Pipeline{Name: pipeline, Resource: typ,
-		Steps: []sdk.Step{{ID: "first", Driver: "bench-first-" + suffix}, {ID: "second", Driver: "bench-second-" + suffix}}}); err != nil {
+	if _, err := client.CreatePipeline(ctx, twoStepPipeline(pipeline, typ, suffix)); err != nil {
 		return err
 	}
 	if c.Runs > 0 {
@@ -208,6 +221,11 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	fmt.Fprintln(out)
 	rows.print(sum.rows()...)
 	return nil
+}
+
+// benchDefinition is the resource type the bench creates its resources of.
+func benchDefinition(typ string) sdk.ResourceDefinition {
+	return sdk.ResourceDefinition{Name: typ, Schema: []byte(`{"type":"object","properties":{"n":{"type":"integer"}}}`)}
 }
 
 // loadResult is what one load run measured: n operations in elapsed, and
@@ -282,143 +300,6 @@ func percentile(d []time.Duration, p int) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	i := (len(s)*p + 99) / 100
 	return s[max(0, min(i, len(s))-1)].Round(10 * time.Microsecond)
-}
-
-// idleRuns is how many runs measure the step-to-step latency when idle.
-const idleRuns = 20
-
-// runsResult is what benchRuns measured: n runs until every second step's
-// work arrived, and the gaps from a first step's result to the second step's
-// work, one run at a time (idle) and under the n runs.
-type runsResult struct {
-	n            int
-	took         time.Duration
-	idle, loaded []time.Duration
-}
-
-func (r runsResult) rows() []row {
-	name := fmt.Sprintf("%d two-step runs", r.n)
-	return []row{
-		{name, "until the last step's work arrived", r.took.Round(time.Millisecond).String()},
-		{name, "runs/s", fmt.Sprintf("%.0f", float64(r.n)/r.took.Seconds())},
-		{"step-to-step, idle", "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.idle, 50), percentile(r.idle, 99))},
-		{"step-to-step, under load", "p50 / p99", fmt.Sprintf("%v / %v", percentile(r.loaded, 50), percentile(r.loaded, 99))},
-	}
-}
-
-// benchRuns starts n two-step runs with two sdk drivers and measures the
-// time until every run ended, and the gap between a first step's result and
-// the second step's work reaching its driver.
-func benchRuns(ctx context.Context, client *sdk.Client, natsURL, typ, pipeline, suffix string, n int) (runsResult, error) {
-	var mu sync.Mutex
-	finished := map[string]time.Time{}
-	var gaps []time.Duration
-	// ended counts the second steps' work of the idle runs, then, once
-	// underLoad is set (after every idle run's arrived), of the n runs.
-	var ended atomic.Int64
-	var underLoad atomic.Bool
-	allDone := make(chan struct{})
-	first := sdk.NewDriver("bench-first-"+suffix, []string{typ}, func(ctx context.Context, req sdk.Request) sdk.Result {
-		if req.Step == "" {
-			return sdk.Result{Success: true} // fan-out of the resources created before: not a run
-		}
-		mu.Lock()
-		finished[req.RunID] = time.Now()
-		mu.Unlock()
-		return sdk.Result{Success: true}
-	})
-	second := sdk.NewDriver("bench-second-"+suffix, []string{typ}, func(ctx context.Context, req sdk.Request) sdk.Result {
-		if req.Step == "" {
-			return sdk.Result{Success: true}
-		}
-		mu.Lock()
-		if t, ok := finished[req.RunID]; ok {
-			gaps = append(gaps, time.Since(t))
-		}
-		mu.Unlock()
-		if ended.Add(1) == int64(n) && underLoad.Load() {
-			close(allDone)
-		}
-		return sdk.Result{Success: true}
-	})
-	stop, err := runBenchDrivers(ctx, natsURL, first, second)
-	if err != nil {
-		return runsResult{}, err
-	}
-	defer stop()
-
-	// Idle step-to-step latency: one run at a time.
-	for i := range idleRuns {
-		if _, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("idle-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)}); err != nil {
-			return runsResult{}, err
-		}
-		for ended.Load() < int64(i+1) {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	mu.Lock()
-	idle := append([]time.Duration(nil), gaps...)
-	gaps = gaps[:0]
-	mu.Unlock()
-	ended.Store(0)
-	underLoad.Store(true)
-
-	start := time.Now()
-	var next atomic.Int64
-	var cwg sync.WaitGroup
-	errs := make(chan error, 16)
-	for range 16 {
-		cwg.Add(1)
-		go func() {
-			defer cwg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				if _, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("run-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	cwg.Wait()
-	select {
-	case err := <-errs:
-		return runsResult{}, err
-	default:
-	}
-	select {
-	case <-allDone:
-	case <-time.After(5 * time.Minute):
-		return runsResult{}, errors.New("runs did not end within 5 minutes")
-	}
-	// The second step's driver got its work; its result ends the run a moment later.
-	elapsed := time.Since(start)
-	mu.Lock()
-	loaded := append([]time.Duration(nil), gaps...)
-	mu.Unlock()
-	return runsResult{n: n, took: elapsed, idle: idle, loaded: loaded}, nil
-}
-
-// runBenchDrivers runs the drivers, 64 reconciles at once each, until the
-// returned stop; it gives their consumers a moment to exist.
-func runBenchDrivers(ctx context.Context, natsURL string, drivers ...sdk.Driver) (stop func(), err error) {
-	dctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	stop = func() { cancel(); wg.Wait() }
-	for _, d := range drivers {
-		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
-		if err != nil {
-			stop()
-			return nil, err
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = m.Run(dctx) }()
-	}
-	time.Sleep(300 * time.Millisecond) // the drivers' consumers exist
-	return stop, nil
 }
 
 // benchHTTPClient keeps a connection open for every concurrent request of

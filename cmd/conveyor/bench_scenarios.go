@@ -21,17 +21,29 @@ type ownServer struct {
 	cmd       *exec.Cmd
 	dir       string
 	api, nats string
-	startup   time.Duration
+	started   time.Time     // when the process was started
+	startup   time.Duration // from started to its ready line
 }
 
-// startOwnServer runs this binary as a server in a temporary directory and
-// waits for its ready line.
+// startOwnServer runs this binary as a server in a new temporary directory
+// and waits for its ready line.
 func startOwnServer(ctx context.Context, extra ...string) (*ownServer, error) {
-	self, err := os.Executable()
+	dir, err := os.MkdirTemp("", "conveyor-bench-")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "conveyor-bench-")
+	s, err := startServerIn(ctx, dir, extra...)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// startServerIn runs this binary as a server on the data directory dir,
+// new or left by a server halted before, and waits for its ready line.
+func startServerIn(ctx context.Context, dir string, extra ...string) (*ownServer, error) {
+	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +57,7 @@ func startOwnServer(ctx context.Context, extra ...string) (*ownServer, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &ownServer{cmd: cmd, dir: dir}
+	s := &ownServer{cmd: cmd, dir: dir, started: started}
 	ready := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -60,12 +72,24 @@ func startOwnServer(ctx context.Context, extra ...string) (*ownServer, error) {
 		s.startup, s.api, s.nats = time.Since(started), m[1], m[2]
 		return s, nil
 	case <-time.After(30 * time.Second):
-		s.stop()
+		s.halt()
 		return nil, errors.New("the server was not ready within 30s")
 	}
 }
 
-func (s *ownServer) stop() {
+// adminToken is the admin token the server keeps in its data directory.
+func (s *ownServer) adminToken() string {
+	return resolveToken("", s.api, func(name string) string {
+		if name == "CONVEYOR_DATA_DIR" {
+			return s.dir
+		}
+		return ""
+	})
+}
+
+// halt interrupts the server, as an operator's Ctrl-C would, and waits for
+// it to exit (killing it after 15s). Its data directory stays.
+func (s *ownServer) halt() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -75,6 +99,11 @@ func (s *ownServer) stop() {
 		_ = s.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// stop halts the server and removes its data directory.
+func (s *ownServer) stop() {
+	s.halt()
 	os.RemoveAll(s.dir)
 }
 
