@@ -7,35 +7,42 @@ import (
 	"sync"
 
 	"github.com/conveyor/conveyor/engine"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// sentCacheSize bounds the message positions a dispatcher remembers; when
-// full it starts over (a forgotten position is looked up in the stream).
-const sentCacheSize = 8192
+// sentCacheSize bounds the message positions a dispatcher remembers: past
+// it, the one stored longest ago is forgotten (and looked up in the stream
+// if it is ever withdrawn). It is sized for a burst of fan-outs, whose work
+// waits by the tens of thousands: a forgotten position costs a walk of the
+// driver's subject.
+const sentCacheSize = 65536
 
 // sent remembers where this process stored each step's work, by message id,
 // so that withdrawing it needs no search. Safe for concurrent use.
 type sent struct {
-	mu   sync.Mutex
-	seqs map[string]uint64
+	once sync.Once
+	seqs *lru.Cache[string, uint64]
 }
 
-func (s *sent) put(id string, seq uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.seqs == nil || len(s.seqs) >= sentCacheSize {
-		s.seqs = map[string]uint64{}
-	}
-	s.seqs[id] = seq
+func (s *sent) cache() *lru.Cache[string, uint64] {
+	s.once.Do(func() {
+		var err error
+		if s.seqs, err = lru.New[string, uint64](sentCacheSize); err != nil {
+			panic(err) // only for a size below 1
+		}
+	})
+	return s.seqs
 }
+
+func (s *sent) put(id string, seq uint64) { s.cache().Add(id, seq) }
 
 func (s *sent) take(id string) (uint64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seq, ok := s.seqs[id]
-	delete(s.seqs, id)
+	seq, ok := s.cache().Get(id)
+	if ok {
+		s.cache().Remove(id)
+	}
 	return seq, ok
 }
 
