@@ -125,7 +125,11 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{*client}, []url.URL{*client}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
 	ec.InitialCluster = ec.Name + "=" + peer.String()
-	ec.TickMs, ec.ElectionMs = 10, 100
+	// A single member elects itself within a few ticks. Raft ticks go on
+	// while the server idles: at 10 ms they were a third of an idle
+	// server's CPU (2.4 % of a core); at 50 ms it idles at 1.1 %, and
+	// still starts in 80–250 ms.
+	ec.TickMs, ec.ElectionMs = 50, 250
 	// Read models are rewritten all the time: keep five minutes of history,
 	// not all of it, and room for large ones.
 	ec.AutoCompactionMode, ec.AutoCompactionRetention = "periodic", "5m"
