@@ -64,9 +64,24 @@ func (s *Store) use(gen int) {
 }
 
 // follow switches to the generation the pointer names whenever it changes.
+// A watch that lost the revisions after rev to a compaction reads the
+// pointer again and goes on from there.
 func (s *Store) follow(ctx context.Context, rev int64) {
 	for ctx.Err() == nil {
 		for resp := range s.c.Watch(clientv3.WithRequireLeader(ctx), pointerKey(s.base), clientv3.WithRev(rev+1)) {
+			if resp.CompactRevision != 0 {
+				gen, now, err := s.current(ctx)
+				if err != nil {
+					select { // etcd is away: look again in a moment
+					case <-ctx.Done():
+					case <-time.After(time.Second):
+					}
+					break
+				}
+				s.use(gen)
+				rev = now
+				break
+			}
 			for _, ev := range resp.Events {
 				if gen, err := strconv.Atoi(string(ev.Kv.Value)); err == nil && gen > 0 {
 					s.use(gen)

@@ -5,7 +5,7 @@ import (
 )
 
 // indexSize bounds the aggregates whose last sequence a sole writer keeps.
-const indexSize = 65536
+const indexSize = 16384
 
 // index is the last log sequence of recently used aggregates' subjects, for
 // a store that is the log's only writer (Config.SoleWriter): learnt as they
