@@ -1,0 +1,65 @@
+package etcdserver
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/server/v3/storage/mvcc"
+)
+
+// Compaction by the work done, not by the clock. etcd keeps every revision
+// of every key, in its key index and in its file, until a compaction; and a
+// compaction walks the whole key index, every key ever written. On a clock
+// (etcd's periodic mode) an idle server with a long history pays that walk
+// every period for nothing, and a busy one piles up revisions between two.
+// So the embedded etcd compacts when compactAfter revisions were written
+// since the last compaction, keeping the last compactKeep: never while
+// nothing is written, and often enough under load that old revisions do not
+// pile up. (A revision is one transaction: the projector writes many keys
+// in each.)
+const (
+	compactEvery = 5 * time.Second
+	compactAfter = 10000
+	compactKeep  = 1000
+)
+
+// compact compacts as described above until the server closes.
+func (s *Server) compact() {
+	defer close(s.compacted)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.closing
+		cancel()
+	}()
+	tick := time.NewTicker(compactEvery)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		last = s.compactIfDue(ctx, last, compactAfter, compactKeep)
+	}
+}
+
+// compactIfDue compacts to the current revision less keep when at least
+// after revisions were written since last, and returns the revision it
+// compacted at (last when it did not).
+func (s *Server) compactIfDue(ctx context.Context, last, after, keep int64) int64 {
+	rev := s.e.Server.KV().Rev()
+	if rev-last < after || rev <= keep {
+		return last
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	_, err := s.e.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev - keep})
+	if err != nil && !errors.Is(err, mvcc.ErrCompacted) {
+		return last // tried again at the next tick
+	}
+	return rev
+}
