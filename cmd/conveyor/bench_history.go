@@ -183,10 +183,10 @@ func describeRun(r sdk.Run) string {
 // driver that never connects, dispatched within took; the server's resident
 // set before and with them, and its CPU meanwhile, idle.
 type inFlightResult struct {
-	n           int
-	took        time.Duration
-	before, rss int64
-	cpu         cpuShare
+	n             int
+	took, settled time.Duration
+	before, rss   int64
+	cpu           cpuShare
 }
 
 func (r inFlightResult) perRun() int64 { return (r.rss - r.before) / int64(r.n) }
@@ -195,6 +195,7 @@ func (r inFlightResult) rows(idle time.Duration) []row {
 	name := fmt.Sprintf("in flight: %d runs", r.n)
 	return []row{
 		{name, "until every first step was dispatched", r.took.Round(time.Millisecond).String()},
+		{name, "then no message left to handle after", r.settled.Round(time.Millisecond).String()},
 		{fmt.Sprintf("in flight: idle for %v", idle), "server CPU, % of one core", r.cpu.String()},
 		{name, "server resident set", fmt.Sprintf("%s (%s before they were created)", megabytes(r.rss), megabytes(r.before))},
 		{name, "bytes per run in flight", fmt.Sprintf("%d B", r.perRun())},
@@ -238,6 +239,9 @@ func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, toke
 		return r, err
 	}
 	r.took = time.Since(start)
+	if r.settled, err = settle(ctx, natsWithToken(srv.nats, token)); err != nil {
+		return r, err
+	}
 	if r.cpu, err = idleCPU(ctx, pid, idle); err != nil {
 		return r, err
 	}

@@ -144,7 +144,7 @@ func measurePhase(ctx context.Context, c benchConfig, s scaleServer, label, suff
 	if err := waitRunsEnded(ctx, s.client, fillStall); err != nil {
 		return p, err
 	}
-	p.idle, err = measureIdle(ctx, s.pid(), c.Idle, label, rows)
+	p.idle, err = measureIdle(ctx, s, c.Idle, label, rows)
 	return p, err
 }
 
@@ -214,7 +214,7 @@ func measureRestart(ctx context.Context, c benchConfig, s scaleServer, rows tabl
 		row{name, "process start to ready", r.ready.Round(time.Millisecond).String()},
 		row{name, "process start to first GET /runs", r.serving.Round(time.Millisecond).String()},
 		row{name, "server resident set right after ready", megabytes(r.rss)})
-	r.idle, err = measureIdle(ctx, s.pid(), c.Idle, "restarted", rows)
+	r.idle, err = measureIdle(ctx, s, c.Idle, "restarted", rows)
 	return r, err
 }
 
@@ -245,9 +245,14 @@ type idleResult struct {
 	rss int64
 }
 
-func measureIdle(ctx context.Context, pid int, d time.Duration, label string, rows table) (idleResult, error) {
+func measureIdle(ctx context.Context, s scaleServer, d time.Duration, label string, rows table) (idleResult, error) {
 	var r idleResult
-	var err error
+	settled, err := settle(ctx, s.nats)
+	if err != nil {
+		return r, err
+	}
+	rows.print(row{label + ": settled", "no message left to handle after", settled.Round(time.Millisecond).String()})
+	pid := s.pid()
 	if r.cpu, err = idleCPU(ctx, pid, d); err != nil {
 		return r, err
 	}
