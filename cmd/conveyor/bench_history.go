@@ -239,7 +239,7 @@ func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, toke
 		return r, err
 	}
 	r.took = time.Since(start)
-	if r.settled, err = settle(ctx, natsWithToken(srv.nats, token)); err != nil {
+	if r.settled, err = settle(ctx, natsWithToken(srv.nats, token), srv.api, token); err != nil {
 		return r, err
 	}
 	if r.cpu, err = idleCPU(ctx, pid, idle); err != nil {
@@ -255,6 +255,12 @@ const stepsDispatchedMetric = "conveyor_engine_steps_dispatched_total"
 
 // serverStepsDispatched reads stepsDispatchedMetric from GET /metrics.
 func serverStepsDispatched(ctx context.Context, api, token string) (int, error) {
+	f, err := serverMetric(ctx, api, token, stepsDispatchedMetric)
+	return int(f), err
+}
+
+// serverMetric reads one metric without labels from GET /metrics.
+func serverMetric(ctx context.Context, api, token, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+"/metrics", nil)
 	if err != nil {
 		return 0, err
@@ -270,13 +276,12 @@ func serverStepsDispatched(ctx context.Context, api, token string) (int, error) 
 	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), stepsDispatchedMetric+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			return int(f), err
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(v, 64)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return 0, err
 	}
-	return 0, fmt.Errorf("GET /metrics has no %s", stepsDispatchedMetric)
+	return 0, fmt.Errorf("GET /metrics has no %s", name)
 }

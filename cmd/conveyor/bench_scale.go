@@ -247,7 +247,7 @@ type idleResult struct {
 
 func measureIdle(ctx context.Context, s scaleServer, d time.Duration, label string, rows table) (idleResult, error) {
 	var r idleResult
-	settled, err := settle(ctx, s.nats)
+	settled, err := settle(ctx, s.nats, s.api, s.token)
 	if err != nil {
 		return r, err
 	}

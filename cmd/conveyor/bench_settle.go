@@ -17,10 +17,11 @@ const settleWithin = 3 * time.Minute
 
 // settle waits until the server has no work left that it was handed: the
 // engine's consumer of the log and the intake of the drivers' results hold
-// no message it has not acknowledged, twice in a row 200 ms apart. An idle
+// no message it has not acknowledged, and the read models have reached the
+// end of the log, twice in a row 200 ms apart. An idle
 // server is one with nothing to do; the time it took is reported beside
 // its idle CPU, so the tail of the work before is not hidden.
-func settle(ctx context.Context, natsURL string) (time.Duration, error) {
+func settle(ctx context.Context, natsURL, api, token string) (time.Duration, error) {
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		return 0, fmt.Errorf("settle: %w", err)
@@ -45,12 +46,20 @@ func settle(ctx context.Context, natsURL string) (time.Duration, error) {
 		if err != nil {
 			return 0, err
 		}
+		lag, err := serverMetric(ctx, api, token, projectorLagMetric)
+		if err != nil {
+			return 0, err
+		}
+		busy = busy || lag > 0
 		if quiet++; busy {
 			quiet = 0
 		}
 	}
 	return time.Since(start), nil
 }
+
+// projectorLagMetric is how far the read models are behind the log.
+const projectorLagMetric = "conveyor_projector_lag_events"
 
 // consumersBusy reports whether the engine's consumers hold messages not
 // yet handled.
