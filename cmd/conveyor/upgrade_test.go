@@ -37,12 +37,20 @@ func TestADataDirectoryOfTheLastVersionStarts(t *testing.T) {
 	untar(t, filepath.Join("testdata", "datadir-fd12e04.tgz"), dir)
 	s := startServer(t, func(c *serverConfig) { c.NATSAuth = false; c.DataDir = dir })
 
-	cons, err := s.js.Consumer(context.Background(), "CONVEYOR_EVENTS", engineConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg := cons.CachedInfo().Config; cfg.FilterSubject != "conveyor.events.>" || len(cfg.FilterSubjects) != 0 {
-		t.Errorf("engine consumer filters %q and %q, want one filter subject", cfg.FilterSubject, cfg.FilterSubjects)
+	// The engine's consumers start beside the API: its durable consumer is
+	// updated a moment after the server is ready.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		cons, err := s.js.Consumer(context.Background(), "CONVEYOR_EVENTS", engineConsumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := cons.CachedInfo().Config
+		if cfg.FilterSubject == "conveyor.events.>" && len(cfg.FilterSubjects) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("engine consumer filters %q and %q after 20s, want one filter subject", cfg.FilterSubject, cfg.FilterSubjects)
+		}
 	}
 	if run := s.waitRun(oldTimedRun); run["status"] != "failed" {
 		t.Errorf("the overdue run ended %v, want failed", run["status"])
