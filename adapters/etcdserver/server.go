@@ -127,16 +127,16 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
 	ec.InitialCluster = ec.Name + "=" + peer.String()
 	// A single member elects itself within a few ticks. Raft ticks go on
-	// while the server idles: at 10 ms they were a third of an idle
-	// server's CPU (2.4 % of a core); at 50 ms it idles at 1.1 %, and
-	// still starts in 80–250 ms.
+	// while the server idles: at 10 ms they were a third of the samples
+	// of an idle server's CPU profile; at 50 ms a single member still
+	// elects itself at once.
 	ec.TickMs, ec.ElectionMs = 50, 250
 	// Read models are rewritten all the time (a run at each of its events):
 	// the server compacts by the revisions written (compact.go), not by
 	// etcd's clock. With five minutes of periodic retention, 700 runs/s
 	// piled up a gigabyte of file after 100,000 runs and each compaction
 	// stalled the runs of the moment; with one minute, an idle server with
-	// that history spent 3 % of a core walking its key index every minute.
+	// that history walked its whole key index every minute (BENCHMARKS.md).
 	ec.QuotaBackendBytes = 8 << 30
 	// A single member has no follower to catch up: keep few raft entries in
 	// memory (each can be a projector batch of up to 1 MiB), where the

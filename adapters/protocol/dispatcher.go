@@ -37,7 +37,7 @@ type Dispatcher struct {
 var _ engine.Dispatcher = (*Dispatcher)(nil)
 
 // NewDispatcher returns a dispatcher publishing with js.
-func NewDispatcher(js jetstream.JetStream) *Dispatcher { return &Dispatcher{js: js} }
+func NewDispatcher(js jetstream.JetStream) *Dispatcher { return &Dispatcher{js: js, sent: newSent()} }
 
 // WorkSubject is where work goes: drivers.{driver}.resources.{type} for a
 // pipeline step, resources.{type} for a fan-out to every driver of the type.

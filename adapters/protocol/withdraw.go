@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/conveyor/conveyor/engine"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -21,27 +20,22 @@ const sentCacheSize = 65536
 
 // sent remembers where this process stored each step's work, by message id,
 // so that withdrawing it needs no search. Safe for concurrent use.
-type sent struct {
-	once sync.Once
-	seqs *lru.Cache[string, uint64]
+type sent struct{ seqs *lru.Cache[string, uint64] }
+
+func newSent() sent {
+	seqs, err := lru.New[string, uint64](sentCacheSize)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return sent{seqs: seqs}
 }
 
-func (s *sent) cache() *lru.Cache[string, uint64] {
-	s.once.Do(func() {
-		var err error
-		if s.seqs, err = lru.New[string, uint64](sentCacheSize); err != nil {
-			panic(err) // only for a size below 1
-		}
-	})
-	return s.seqs
-}
+func (s sent) put(id string, seq uint64) { s.seqs.Add(id, seq) }
 
-func (s *sent) put(id string, seq uint64) { s.cache().Add(id, seq) }
-
-func (s *sent) take(id string) (uint64, bool) {
-	seq, ok := s.cache().Get(id)
+func (s sent) take(id string) (uint64, bool) {
+	seq, ok := s.seqs.Peek(id)
 	if ok {
-		s.cache().Remove(id)
+		s.seqs.Remove(id)
 	}
 	return seq, ok
 }

@@ -292,6 +292,15 @@ func benchCreates(ctx context.Context, client *sdk.Client, typ, prefix string, n
 	})
 }
 
+// createRuns creates n resources of typ that name pipeline, prefix0 to
+// prefix{n-1}, with conc concurrent clients: n runs.
+func createRuns(ctx context.Context, client *sdk.Client, typ, pipeline, prefix string, n, conc int) (loadResult, error) {
+	return runLoad(ctx, n, conc, func(ctx context.Context, _, i int) error {
+		_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("%s%d", prefix, i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)})
+		return err
+	})
+}
+
 func percentile(d []time.Duration, p int) time.Duration {
 	if len(d) == 0 {
 		return 0

@@ -90,10 +90,7 @@ func benchFanout(ctx context.Context, client *sdk.Client, natsURL, typ, suffix s
 	defer stop()
 
 	start := time.Now()
-	if _, err := runLoad(ctx, n, 16, func(ctx context.Context, _, i int) error {
-		_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("fan-%d", i), Type: typ, Pipeline: name, Spec: []byte(`{}`)})
-		return err
-	}); err != nil {
+	if _, err := createRuns(ctx, client, typ, name, "fan-", n, 16); err != nil {
 		return fanoutResult{}, err
 	}
 	select {

@@ -108,10 +108,7 @@ func benchHistoryFill(ctx context.Context, client *sdk.Client, natsURL, typ, pip
 	}
 	defer stop()
 	start := got.begin()
-	if _, err := runLoad(ctx, n, 64, func(ctx context.Context, _, i int) error {
-		_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("hist-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)})
-		return err
-	}); err != nil {
+	if _, err := createRuns(ctx, client, typ, pipeline, "hist-", n, 64); err != nil {
 		return fillResult{}, err
 	}
 	if err := waitCount(ctx, n, "history fill: runs whose last step's work arrived", got.count); err != nil {
@@ -222,10 +219,7 @@ func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, toke
 		return r, err
 	}
 	start := time.Now()
-	if _, err := runLoad(ctx, n, 64, func(ctx context.Context, _, i int) error {
-		_, err := client.CreateResource(ctx, sdk.Resource{Name: fmt.Sprintf("wait-%d", i), Type: typ, Pipeline: pipeline, Spec: []byte(`{}`)})
-		return err
-	}); err != nil {
+	if _, err := createRuns(ctx, client, typ, pipeline, "wait-", n, 64); err != nil {
 		return r, err
 	}
 	// The engine's counter, not GET /drivers or the runs, tells when the
