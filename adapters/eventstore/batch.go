@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/follow"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/nats-io/nats.go"
 )
@@ -22,19 +23,11 @@ type storedMsg struct {
 	Data     []byte
 }
 
-// batchRequest is JetStream's direct get of up to Batch messages from
-// sequence Seq on, those on subject NextFor only when it is set.
-// NoHeaders leaves out every message's headers, its sequence among them.
-type batchRequest struct {
-	Seq       uint64 `json:"seq"`
-	Batch     int    `json:"batch"`
-	NextFor   string `json:"next_by_subj,omitempty"`
-	NoHeaders bool   `json:"no_hdr,omitempty"`
-}
+// batchRequest is JetStream's direct get of a batch (see follow.BatchRequest).
+type batchRequest = follow.BatchRequest
 
-// batchEnd is what the end of a batch reports: how many messages on the
-// filter follow the last one sent, and that one's sequence.
-type batchEnd struct{ pending, last uint64 }
+// batchEnd is what the end of a batch reports (see follow.BatchEnd).
+type batchEnd = follow.BatchEnd
 
 // readRun reads up to n events of the whole log from sequence from on. The
 // log is append-only, so its sequences run without gaps: the messages are
@@ -51,7 +44,7 @@ func (s *Store) readRun(ctx context.Context, from uint64, n int) ([]storedMsg, e
 		msgs = append(msgs, m)
 		return nil
 	})
-	if err != nil || len(msgs) == 0 || end.last == from+uint64(len(msgs))-1 {
+	if err != nil || len(msgs) == 0 || end.Last == from+uint64(len(msgs))-1 {
 		return msgs, err
 	}
 	msgs = msgs[:0]
@@ -67,59 +60,22 @@ func (s *Store) readRun(ctx context.Context, from uint64, n int) ([]storedMsg, e
 // request: the stream's replicas answer from their store without a
 // consumer. Without headers, a message's Sequence is 0.
 func (s *Store) readBatch(ctx context.Context, req batchRequest, fn func(storedMsg) error) (batchEnd, error) {
-	from := req.Seq
 	if err := s.available(); err != nil {
 		return batchEnd{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
-	nc := s.js.Conn()
-	inbox := nc.NewRespInbox()
-	// The answer is at most Batch messages and the status that ends them: a
-	// channel of that size never drops one, and costs far less than a
-	// synchronous subscription, whose queue is allocated at its full
-	// default length (half a megabyte) for every batch.
-	answers := make(chan *nats.Msg, max(req.Batch, 0)+2)
-	sub, err := nc.ChanSubscribe(inbox, answers)
-	if err != nil {
-		return batchEnd{}, unavailable(err)
-	}
-	defer sub.Unsubscribe() //nolint:errcheck // the inbox is never used again
-	body, err := json.Marshal(req)
-	if err != nil {
-		return batchEnd{}, err
-	}
-	if err := nc.PublishRequest("$JS.API.DIRECT.GET."+s.cfg.Stream, inbox, body); err != nil {
-		return batchEnd{}, unavailable(err)
-	}
-	for {
-		var msg *nats.Msg
-		select {
-		case msg = <-answers:
-		case <-ctx.Done():
-			return batchEnd{}, fmt.Errorf("read the log from %d: %w", from, unavailable(ctx.Err()))
-		}
-		switch msg.Header.Get("Status") {
-		case "":
-		case "404": // nothing at or after from
-			return batchEnd{}, nil
-		case "204": // end of the batch
-			pending, _ := strconv.ParseUint(msg.Header.Get("Nats-Num-Pending"), 10, 64)
-			last, _ := strconv.ParseUint(msg.Header.Get(nats.JSLastSequence), 10, 64)
-			return batchEnd{pending: pending, last: last}, nil
-		default:
-			return batchEnd{}, fmt.Errorf("read the log from %d: %s %s", from, msg.Header.Get("Status"), msg.Header.Get("Description"))
-		}
+	end, err := follow.ReadBatch(ctx, s.js.Conn(), s.cfg.Stream, req, func(msg *nats.Msg) error {
 		var seq uint64
 		if !req.NoHeaders {
+			var err error
 			if seq, err = strconv.ParseUint(msg.Header.Get(nats.JSSequence), 10, 64); err != nil {
-				return batchEnd{}, fmt.Errorf("read the log from %d: a message without its sequence", from)
+				return fmt.Errorf("read the log from %d: a message without its sequence", req.Seq)
 			}
 		}
-		if err := fn(storedMsg{Sequence: seq, Header: msg.Header, Data: msg.Data}); err != nil {
-			return batchEnd{}, err
-		}
-	}
+		return fn(storedMsg{Sequence: seq, Header: msg.Header, Data: msg.Data})
+	})
+	return end, unavailable(err)
 }
 
 // withSequence is the stored JSON of each event of a message with its log

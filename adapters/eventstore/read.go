@@ -85,9 +85,9 @@ func (s *Store) Events(ctx context.Context, q projections.EventQuery) ([]json.Ra
 		switch {
 		case err != nil:
 			return nil, 0, err
-		case next != 0 && (more || end.pending > 0):
+		case next != 0 && (more || end.Pending > 0):
 			return out, next, nil
-		case next != 0 || last == 0 || end.pending == 0:
+		case next != 0 || last == 0 || end.Pending == 0:
 			return out, 0, nil
 		}
 		from = last + 1
@@ -111,10 +111,10 @@ func (s *Store) eventBatch(ctx context.Context, q projections.EventQuery, from u
 		}
 	}
 	if err != nil || len(msgs) == 0 || len(msgs) > q.Limit {
-		return batchEnd{pending: uint64(len(msgs) / (q.Limit + 1))}, err
+		return batchEnd{Pending: uint64(len(msgs) / (q.Limit + 1))}, err
 	}
 	after, err := s.readRun(ctx, msgs[len(msgs)-1].Sequence+1, 1)
-	return batchEnd{pending: uint64(len(after))}, err
+	return batchEnd{Pending: uint64(len(after))}, err
 }
 
 // Follow calls fn for every event matching q after q.After, in order: those
@@ -127,13 +127,18 @@ func (s *Store) Follow(ctx context.Context, q projections.EventQuery, fn func(do
 		if err != nil {
 			return err
 		}
-		for _, e := range events {
-			if matches(q, e) {
-				if err := fn(e); err != nil {
-					return err
-				}
+		return deliver(q, events, fn)
+	})
+}
+
+// deliver calls fn with each of events that matches q.
+func deliver(q projections.EventQuery, events []domain.Event, fn func(domain.Event) error) error {
+	for _, e := range events {
+		if matches(q, e) {
+			if err := fn(e); err != nil {
+				return err
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }

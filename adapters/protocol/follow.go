@@ -16,7 +16,7 @@ import (
 // an error. idle, when not nil, is called whenever the stored lines are all
 // delivered; returning true ends the follow (the run has ended) once every
 // line of the run is delivered. The follow holds one consumer on the `logs`
-// stream, gone when it returns.
+// stream, gone when it returns; through a shared tail (Tailed), none.
 func (r *LogReader) FollowLogs(ctx context.Context, runID string, after uint64,
 	fn func(projections.LogLine) error, idle func() bool) error {
 	stream, err := r.js.Stream(ctx, LogsStream)
@@ -32,6 +32,14 @@ func (r *LogReader) FollowLogs(ctx context.Context, runID string, after uint64,
 		cfg.Idle = func(ctx context.Context, last uint64) bool {
 			return idle() && lastLine(ctx, stream, subject) <= last
 		}
+	}
+	if r.tail != nil {
+		return r.tail.Follow(ctx, cfg, func(m follow.Msg) error {
+			if line, ok := decodeStored(m.Data, m.Sequence, m.Time); ok {
+				return fn(line)
+			}
+			return nil
+		})
 	}
 	return follow.Run(ctx, stream, cfg, func(msg jetstream.Msg) error {
 		if line, ok := decodeLine(msg); ok {

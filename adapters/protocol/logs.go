@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/follow"
 	"github.com/conveyor/conveyor/projections"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,7 +17,13 @@ import (
 // LogReader reads stored log lines from the `logs` stream.
 type LogReader struct {
 	js jetstream.JetStream
+	// tail, when set, is the shared tail FollowLogs reads through.
+	tail *follow.Tail
 }
+
+// Tailed returns the reader whose FollowLogs goes through tail, a tail of
+// the `logs` stream shared by every follower (see follow.Tail).
+func (r *LogReader) Tailed(tail *follow.Tail) *LogReader { return &LogReader{js: r.js, tail: tail} }
 
 // NewLogReader returns a reader using js.
 func NewLogReader(js jetstream.JetStream) *LogReader { return &LogReader{js: js} }
@@ -71,6 +78,15 @@ func (r *LogReader) RunLogs(ctx context.Context, q projections.LogQuery) ([]proj
 }
 
 func decodeLine(msg jetstream.Msg) (projections.LogLine, bool) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		return projections.LogLine{}, false
+	}
+	return decodeStored(msg.Data(), meta.Sequence.Stream, meta.Timestamp)
+}
+
+// decodeStored is the line stored at seq at the time stored.
+func decodeStored(data []byte, seq uint64, stored time.Time) (projections.LogLine, bool) {
 	var raw struct {
 		RunID     string            `json:"runid"`
 		Driver    string            `json:"driver"`
@@ -82,11 +98,7 @@ func decodeLine(msg jetstream.Msg) (projections.LogLine, bool) {
 		Message   string            `json:"message"`
 		Labels    map[string]string `json:"labels"`
 	}
-	if err := json.Unmarshal(msg.Data(), &raw); err != nil {
-		return projections.LogLine{}, false
-	}
-	meta, err := msg.Metadata()
-	if err != nil {
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return projections.LogLine{}, false
 	}
 	ts, _ := strconv.Unquote(string(raw.Timestamp))
@@ -95,8 +107,8 @@ func decodeLine(msg jetstream.Msg) (projections.LogLine, bool) {
 	}
 	at, err := time.Parse(time.RFC3339Nano, raw.Time)
 	if err != nil {
-		at = meta.Timestamp
+		at = stored
 	}
-	return projections.LogLine{Sequence: meta.Sequence.Stream, RunID: raw.RunID, Driver: raw.Driver, Pipeline: raw.Pipeline,
+	return projections.LogLine{Sequence: seq, RunID: raw.RunID, Driver: raw.Driver, Pipeline: raw.Pipeline,
 		Step: raw.Step, Attempt: raw.Attempt, Timestamp: ts, Time: at, Message: raw.Message, Labels: raw.Labels}, true
 }

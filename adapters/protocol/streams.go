@@ -68,7 +68,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamsConfi
 			Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Replicas: cfg.Replicas},
 		{Name: LogsStream, Subjects: []string{"logs.>"},
 			Retention: jetstream.LimitsPolicy, MaxAge: cfg.LogsMaxAge, MaxBytes: cfg.LogsMaxBytes,
-			Storage: jetstream.FileStorage, Replicas: cfg.Replicas},
+			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+			// The API's log streams read stored lines with direct gets,
+			// without a consumer each (follow.Tail).
+			AllowDirect: true},
 	}
 	for _, sc := range streams {
 		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
