@@ -31,7 +31,7 @@ type TailConfig struct {
 	Messages int
 	Bytes    int
 	// Readers is how many followers may read stored messages at once
-	// (default 8): with a thousand streams replaying the log together, the
+	// (default 4): with a thousand streams replaying the log together, the
 	// answers in flight stay a few megabytes, however many ask.
 	Readers int
 	Logger  *slog.Logger
@@ -45,7 +45,7 @@ func (c *TailConfig) setDefaults() {
 		c.Bytes = 8 << 20
 	}
 	if c.Readers <= 0 {
-		c.Readers = 8
+		c.Readers = 4
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
