@@ -19,6 +19,16 @@
 // published, so a crash redelivers it; a panic in Reconcile is a failed
 // result; long work keeps its message with in-progress acknowledgements.
 //
+// Delivery is at least once, and once per process: Request.IdempotencyKey
+// names a step's attempt ({run_id}.{step}.{attempt}). The Manager does not
+// run a key it is running, nor one whose result it stored recently (a
+// server that crashed can hand the same message out again); it acknowledges
+// such a delivery and writes a line into the run's log. A result that
+// cannot be published while the server is away is tried again for two
+// minutes before the work is handed back. Work runs again with the same key
+// only when it was not finished: key side effects by it
+// (docs/durability.md).
+//
 // While a reconcile of a pipeline step runs, the Manager sends a heartbeat
 // every second, so that the server notices within seconds when the driver
 // dies mid-step. When the server stops a step's work (its run was

@@ -27,6 +27,14 @@ type Request struct {
 	RunID   string
 	Step    string
 	Attempt int
+	// IdempotencyKey names this attempt of this step,
+	// {run_id}.{step}.{attempt} (for work outside a pipeline, the message
+	// id of the resource change). A process does not run the same key
+	// twice at once, nor again once its result is stored. The key comes to
+	// Reconcile again only for work that was not finished: the server or
+	// the driver crashed while it ran, or it was handed back (at-least-once,
+	// docs/durability.md). Key side effects by it to make them idempotent.
+	IdempotencyKey string
 	// Log writes lines into the run's log. It is an io.Writer too. A line
 	// holding the value of one of Secrets is stored with the value masked.
 	Log *Logger

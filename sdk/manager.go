@@ -190,25 +190,34 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 	step := work.Step
 	isStep := strings.HasPrefix(msg.Subject(), "drivers.")
 	logger := newLogger(js, work.RunID, m.d.Name(), resource.Pipeline, step, work.Attempt, log)
-	stepCtx, done, reason, ok := m.work.start(ctx, workKey(work.RunID, work.Step, work.Attempt), logger)
-	if !ok {
-		log.Info("work not started: "+reason, "run", work.RunID, "step", work.Step)
+	key := idempotencyKey(work)
+	adm := m.work.begin(ctx, key, logger)
+	switch {
+	case adm.stopped != "":
+		log.Info("work not started: "+adm.stopped, "run", work.RunID, "step", work.Step)
 		_ = msg.Ack() // the server withdrew it; its result would be ignored
 		return
+	case adm.earlier != nil:
+		m.settleAgain(ctx, msg, adm.earlier, logger, key, log)
+		return
 	}
-	defer done()
+	acked := false
+	defer func() { adm.end(acked) }()
+	stepCtx := adm.ctx
 	var secrets map[string]string
 	if len(work.Secrets) > 0 {
 		if secrets, err = m.fetchSecrets(stepCtx, js.Conn(), work); err != nil {
 			log.Warn("secrets not received; the step fails", "run", work.RunID, "step", work.Step, "err", err)
-			m.finish(ctx, js, results, msg, work, resource, Result{Success: false, Message: "secrets: " + err.Error()}, isStep, log)
+			acked = m.finish(ctx, js, results, msg, work, resource, Result{Success: false, Message: "secrets: " + err.Error()}, isStep, log)
 			return
 		}
 		for _, v := range secrets {
 			logger.secrets = append(logger.secrets, v)
 		}
 	}
-	stopProgress := keepInProgress(msg, m.opts.ackWait/3)
+	// In progress until the message is settled: publishing the result may
+	// wait for a server that is restarting.
+	defer keepInProgress(msg, m.opts.ackWait/3)()
 	stopBeats := func() {}
 	if isStep && work.Step != "" {
 		stopBeats = sendHeartbeats(js.Conn(), m.d.Name(), work, HeartbeatInterval)
@@ -217,30 +226,34 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 	// back: a result still on its way must not look like a dead driver.
 	defer stopBeats()
 	result := m.reconcile(stepCtx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
-		Step: step, Attempt: work.Attempt, Log: logger, Secrets: secrets})
-	stopProgress()
+		Step: step, Attempt: work.Attempt, IdempotencyKey: key, Log: logger, Secrets: secrets})
 	logger.Flush()
 	if ctx.Err() != nil {
 		_ = msg.Nak() // shut down mid-work: another instance takes it
 		return
 	}
-	m.finish(ctx, js, results, msg, work, resource, result, isStep, log)
+	acked = m.finish(ctx, js, results, msg, work, resource, result, isStep, log)
 }
 
-// finish publishes the result of a step and acknowledges its message; a
-// result that cannot be published leaves the message to come again.
+// finish publishes the result of a step and acknowledges its message; it
+// reports whether the message was acknowledged. A result that cannot be
+// published, even after waiting for the server, leaves the message to come
+// again.
 func (m *Manager) finish(ctx context.Context, js jetstream.JetStream, results string, msg jetstream.Msg, work workMessage,
-	resource Resource, result Result, isStep bool, log *slog.Logger) {
+	resource Resource, result Result, isStep bool, log *slog.Logger) bool {
 	if isStep {
-		if err := m.publishResult(ctx, js, results, work, resource, result); err != nil {
+		if err := m.publishResultPatiently(ctx, js, results, work, resource, result, log); err != nil {
 			log.Warn("result not published; the work comes again", "run", work.RunID, "err", err)
 			_ = msg.NakWithDelay(m.backoff(msg))
-			return
+			return false
 		}
 	}
 	if err := msg.DoubleAck(ctx); err != nil {
+		// The result is stored: should the work come again, it is
+		// recognised and acknowledged without running.
 		log.Warn("ack failed; the work may come again", "err", err)
 	}
+	return true
 }
 
 // reconcile calls the driver; a panic becomes a failed result.
