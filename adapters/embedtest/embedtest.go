@@ -56,7 +56,7 @@ func Etcd(t testing.TB) *clientv3.Client {
 		t.Fatalf("start etcd: %v", err)
 	}
 	t.Cleanup(s.Close)
-	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), TLS: s.ClientTLS(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatalf("etcd client: %v", err)
 	}

@@ -2,6 +2,7 @@ package etcdserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,8 +27,11 @@ const MaxTxnOps = 4096
 
 // Config configures the embedded etcd server.
 type Config struct {
-	Dir           string // data directory; required
-	ClientURL     string // e.g. "http://127.0.0.1:2379"; empty picks a free loopback port
+	Dir string // data directory; required
+	// ClientURL is e.g. "https://127.0.0.1:2379"; empty picks a free
+	// loopback port. Both URLs are served with mutual TLS (tls.go): an
+	// "http" scheme is taken as "https".
+	ClientURL     string
 	PeerURL       string // empty picks a free loopback port
 	UnsafeNoFsync bool   // tests only: skip fsync
 	// Logger receives etcd's warnings and errors; nil discards them. A
@@ -56,6 +60,7 @@ func (c Config) Validate() error {
 type Server struct {
 	e         *embed.Etcd
 	endpoints []string
+	clientTLS *tls.Config
 	failure   *failure
 	closing   chan struct{}
 	compacted chan struct{} // closed when the compactor stopped
@@ -118,14 +123,18 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	client, _ := url.Parse(cfg.ClientURL)
-	peer, _ := url.Parse(cfg.PeerURL)
+	client, peer := secureURL(cfg.ClientURL), secureURL(cfg.PeerURL)
+	certs, err := writeCertificates(TLSDir(cfg.Dir), []string{"127.0.0.1", "::1", "localhost", client.Hostname(), peer.Hostname()})
+	if err != nil {
+		return nil, err
+	}
 	ec := embed.NewConfig()
 	ec.Dir = cfg.Dir
 	ec.Name = "conveyor"
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{*client}, []url.URL{*client}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
 	ec.InitialCluster = ec.Name + "=" + peer.String()
+	ec.ClientTLSInfo, ec.PeerTLSInfo = certs.member, certs.member
 	// A single member elects itself within a few ticks. Raft ticks go on
 	// while the server idles: at 10 ms they were a third of the samples
 	// of an idle server's CPU profile; at 50 ms a single member still
@@ -176,7 +185,7 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 		e.Close()
 		return nil, errors.New("etcdserver: not ready within 30s")
 	}
-	s := &Server{e: e, endpoints: []string{client.String()}, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet}
+	s := &Server{e: e, endpoints: []string{client.String()}, clientTLS: certs.client, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet}
 	go s.watch()
 	go s.compact()
 	return s, nil
@@ -208,11 +217,22 @@ func freeURL() (string, error) {
 		return "", fmt.Errorf("etcdserver: find a free port: %w", err)
 	}
 	defer l.Close()
-	return "http://" + l.Addr().String(), nil
+	return "https://" + l.Addr().String(), nil
+}
+
+// secureURL is u (validated) with the scheme https.
+func secureURL(u string) *url.URL {
+	parsed, _ := url.Parse(u)
+	parsed.Scheme = "https"
+	return parsed
 }
 
 // Endpoints are the client URLs.
 func (s *Server) Endpoints() []string { return s.endpoints }
+
+// ClientTLS is what a client of this server presents and trusts: without
+// it, the server refuses the connection. Do not modify it.
+func (s *Server) ClientTLS() *tls.Config { return s.clientTLS }
 
 // Err delivers the error etcd failed with while serving: an error of its
 // listeners, a fatal error it logged, or its stopping on its own. It

@@ -115,7 +115,7 @@ func TestStartTriesOtherPortsWhenAChosenOneIsTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	takenURL := "http://" + taken.Addr().String()
+	takenURL := "https://" + taken.Addr().String()
 	var picks atomic.Int32
 	pickFreeURL = func() (string, error) {
 		if picks.Add(1) == 1 {

@@ -54,7 +54,7 @@ func benchStore(b *testing.B) *Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	c, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), Logger: zap.NewNop()})
+	c, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), TLS: srv.ClientTLS(), Logger: zap.NewNop()})
 	if err != nil {
 		b.Fatal(err)
 	}

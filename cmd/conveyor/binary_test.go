@@ -26,6 +26,9 @@ type process struct {
 	done chan error
 	// token is the server's admin token ("" with authentication off).
 	token string
+	// dataDir is its --data-dir, where the embedded etcd's client
+	// certificate is.
+	dataDir string
 }
 
 // startBinary runs `conveyor server args...` and waits for its ready line.
@@ -48,7 +51,8 @@ func startProcess(t *testing.T, cmd *exec.Cmd, tokenFile string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, logs: &strings.Builder{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
+	p := &process{cmd: cmd, logs: &strings.Builder{}, mu: &sync.Mutex{}, done: make(chan error, 1),
+		dataDir: flagArg(cmd.Args, cmd.Env, "data-dir")}
 	ready := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -105,7 +109,7 @@ func (p *process) kill() {
 
 // client is a testServer view of a process, for its request helpers.
 func (p *process) client(t *testing.T, prefix string) *testServer {
-	s := &testServer{t: t, at: p.at, cfg: serverConfig{EtcdPrefix: prefix}, proc: p, token: p.token}
+	s := &testServer{t: t, at: p.at, cfg: serverConfig{EtcdPrefix: prefix, DataDir: p.dataDir}, proc: p, token: p.token}
 	s.connect()
 	return s
 }

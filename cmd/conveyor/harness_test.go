@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/etcdserver"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -90,7 +92,14 @@ func (s *testServer) connect() {
 	if s.js, err = jetstream.New(nc); err != nil {
 		s.t.Fatal(err)
 	}
-	s.etcd, err = clientv3.New(clientv3.Config{Endpoints: s.at.Etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	etcdCfg := clientv3.Config{Endpoints: s.at.Etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
+	if embedded := len(s.at.Etcd) > 0 && strings.HasPrefix(s.at.Etcd[0], "https://"); embedded && s.cfg.DataDir != "" {
+		// The embedded etcd takes only clients with its certificate.
+		if etcdCfg.TLS, err = etcdserver.ClientTLS(filepath.Join(s.cfg.DataDir, "etcd")); err != nil {
+			s.t.Fatalf("etcd client certificate: %v", err)
+		}
+	}
+	s.etcd, err = clientv3.New(etcdCfg)
 	if err != nil {
 		s.t.Fatalf("connect etcd: %v", err)
 	}

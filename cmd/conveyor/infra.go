@@ -103,8 +103,12 @@ func (in *infra) connect(ctx context.Context, endpoints []string, etcdUser strin
 	if etcdUser != "" { // --etcd-user wins over credentials in the endpoints
 		in.etcdUser, in.etcdPassword, _ = strings.Cut(etcdUser, ":")
 	}
-	in.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, Username: in.etcdUser, Password: in.etcdPassword,
-		DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop()})
+	etcdCfg := clientv3.Config{Endpoints: endpoints, Username: in.etcdUser, Password: in.etcdPassword,
+		DialTimeout: 5 * time.Second, Context: ctx, Logger: zap.NewNop()}
+	if in.embEtcd != nil { // it takes only clients with its certificate
+		etcdCfg.TLS = in.embEtcd.ClientTLS()
+	}
+	in.etcd, err = clientv3.New(etcdCfg)
 	if err != nil {
 		return fmt.Errorf("connect to etcd %v: %w", endpoints, err)
 	}
