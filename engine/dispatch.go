@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/conveyor/conveyor/domain"
 )
@@ -21,13 +22,19 @@ type Work struct {
 	// MessageID deduplicates a repeated dispatch: {run_id}.{step}.{attempt}
 	// for a step, the resource event's id for a fan-out.
 	MessageID string
+	// DispatchedAt is when the step's dispatch was recorded (zero for a
+	// fan-out): once the stream's duplicate window has passed since, a
+	// repeat of the publish is no longer deduplicated by MessageID.
+	DispatchedAt time.Time
 	// Secrets names the secrets the step is granted; the driver asks for
 	// their values while it runs the step. Never the values themselves.
 	Secrets []string
 }
 
 // Dispatcher publishes work to drivers. Dispatch must be idempotent for one
-// MessageID: the engine dispatches again after a crash.
+// MessageID, however long after the first: the engine publishes a step's
+// work again whenever it looks at a run whose step waits (after a crash, on
+// every timer of the run), and a driver must be handed it once.
 //
 // Withdraw removes the work of a step that no longer waits for it (its
 // result is recorded, or its run was cancelled), so that a driver whose

@@ -261,17 +261,22 @@ func (e *Engine) fanOut(ctx context.Context, m *domain.Meta, r domain.Resource, 
 // publishOutstanding remembers the run and publishes the work of each of its
 // steps that waits for its driver. The message id is the step's, so a second
 // publish (after a crash, or by another server) within the stream's
-// duplicate window is stored once.
+// duplicate window is stored once; past the window, the dispatcher finds the
+// message it stored before (Dispatcher).
 func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) error {
 	if st == nil {
 		return nil
 	}
 	var errs []error
 	for _, step := range outstanding(st.Run) {
+		var dispatchedAt time.Time
+		if step.DispatchedAt != nil {
+			dispatchedAt = *step.DispatchedAt
+		}
 		err := e.dispatch.Dispatch(ctx, Work{
 			Driver: step.Driver, Event: st.Run.WorkEvent(step.ID), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
 			Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
-			Secrets: st.Run.GrantedSecrets(step.ID),
+			DispatchedAt: dispatchedAt, Secrets: st.Run.GrantedSecrets(step.ID),
 		})
 		if err != nil {
 			errs = append(errs, err)

@@ -17,6 +17,11 @@ const (
 	ResultSubject  = "pipelines.driver.result"
 )
 
+// DuplicateWindow is how long the `messages` stream remembers a message id
+// to store a repeated publish once. Past it, a repeat is stored again: the
+// dispatcher looks for the message itself (Dispatcher.Dispatch).
+const DuplicateWindow = 2 * time.Minute
+
 // StreamsConfig sizes the protocol's streams.
 type StreamsConfig struct {
 	Replicas       int           // default 1
@@ -60,13 +65,16 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamsConfi
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// Log lines come in masked (log_masking.go) and are stored where
+	// drivers published them, logs.{run_id}.
+	maskedLogs := &jetstream.SubjectTransformConfig{Source: maskedLogsPrefix + ".*", Destination: "logs.{{wildcard(1)}}"}
 	streams := []jetstream.StreamConfig{
 		{Name: MessagesStream, Subjects: []string{"resources.>", "drivers.>", "events.>"},
 			Retention: jetstream.LimitsPolicy, MaxAge: cfg.MessagesMaxAge, Storage: jetstream.FileStorage,
-			Replicas: cfg.Replicas, Duplicates: 2 * time.Minute},
+			Replicas: cfg.Replicas, Duplicates: DuplicateWindow},
 		{Name: EngineStream, Subjects: []string{"pipelines.>"},
 			Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Replicas: cfg.Replicas},
-		{Name: LogsStream, Subjects: []string{"logs.>"},
+		{Name: LogsStream, Subjects: []string{maskedLogsPrefix + ".*"}, SubjectTransform: maskedLogs,
 			Retention: jetstream.LimitsPolicy, MaxAge: cfg.LogsMaxAge, MaxBytes: cfg.LogsMaxBytes,
 			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 			// The API's log streams read stored lines with direct gets,

@@ -32,6 +32,8 @@ func newSent() sent {
 
 func (s sent) put(id string, seq uint64) { s.seqs.Add(id, seq) }
 
+func (s sent) has(id string) bool { return s.seqs.Contains(id) }
+
 func (s sent) take(id string) (uint64, bool) {
 	seq, ok := s.seqs.Peek(id)
 	if ok {
