@@ -29,7 +29,14 @@ var printer = message.NewPrinter(language.English)
 // Validator compiles schemas and validates specs. Safe for concurrent use.
 type Validator struct {
 	mu    sync.Mutex
-	cache map[cacheKey]*jsonschema.Schema
+	cache map[cacheKey]*compiled
+}
+
+// compiled is a schema ready to validate with, and the schemas its dynamic
+// references may resolve to, which the cost checks need.
+type compiled struct {
+	schema  *jsonschema.Schema
+	anchors anchors
 }
 
 // cacheKey names a compiled schema: the schema's hash and whether format
@@ -40,7 +47,7 @@ type cacheKey struct {
 }
 
 // New returns a validator with an empty cache.
-func New() *Validator { return &Validator{cache: map[cacheKey]*jsonschema.Schema{}} }
+func New() *Validator { return &Validator{cache: map[cacheKey]*compiled{}} }
 
 // MaxSchemaObjects bounds the JSON objects in a schema. Compiling time grows
 // with the schema (BenchmarkCompileProperties prints it up to the bound), so
@@ -78,16 +85,30 @@ func (refuse) Load(string) (any, error) {
 	return nil, errors.New("$ref to external documents is not allowed")
 }
 
-// Compile checks that the schema of def compiles. Errors are domain
-// validation errors on the field "schema".
+// Compile checks that the schema of def compiles and that validating a
+// spec against it cannot take more than MaxValidationWork steps at one
+// level of the spec. Errors are domain validation errors on the field
+// "schema".
 func (v *Validator) Compile(def domain.ResourceDefinition) error {
-	_, err := v.compile(def)
-	return err
+	c, err := v.compile(def)
+	if err != nil {
+		return err
+	}
+	worst, err := newWorstCase(c.anchors, c.schema)
+	if err != nil {
+		return domain.Invalid("schema", err.Error())
+	}
+	if work := worst.perLevel(c.schema, MaxValidationWork); work > MaxValidationWork {
+		return domain.Invalid("schema", printer.Sprintf("can make validating one spec take more than %d steps "+
+			"(subschemas applied to one level of the spec): references and combinators (anyOf, oneOf, allOf, "+
+			"if/then/else) that reach the same subschemas multiply the work; share less or nest fewer of them", MaxValidationWork))
+	}
+	return nil
 }
 
 // compile compiles def's schema; "format" is an annotation only (the
 // default of draft 2020-12) unless def.FormatAssertion asks to assert it.
-func (v *Validator) compile(def domain.ResourceDefinition) (*jsonschema.Schema, error) {
+func (v *Validator) compile(def domain.ResourceDefinition) (*compiled, error) {
 	schema := def.Schema
 	key := cacheKey{sum: sha256.Sum256(schema), assertFormat: def.FormatAssertion}
 	v.mu.Lock()
@@ -117,13 +138,14 @@ func (v *Validator) compile(def domain.ResourceDefinition) (*jsonschema.Schema, 
 	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, domain.Invalid("schema", clean(err.Error()))
 	}
-	sch, err = c.Compile(schemaURL)
+	root, err := c.Compile(schemaURL)
 	if err != nil {
 		return nil, compileError(err)
 	}
+	sch = &compiled{schema: root, anchors: findAnchors(c, doc)}
 	v.mu.Lock()
 	if len(v.cache) >= cacheSize {
-		v.cache = map[cacheKey]*jsonschema.Schema{}
+		v.cache = map[cacheKey]*compiled{}
 	}
 	v.cache[key] = sch
 	v.mu.Unlock()
@@ -145,7 +167,13 @@ func (v *Validator) Validate(def domain.ResourceDefinition, doc json.RawMessage)
 	if _, ok := inst.(map[string]any); !ok {
 		return domain.Invalid("spec", "must be a JSON object")
 	}
-	err = sch.Validate(inst)
+	// A definition written before its schema's cost was checked, or a
+	// spec of many values, may still need too much work: measured first.
+	if !fits(sch.anchors, sch.schema, inst, MaxValidationWork) {
+		return domain.Invalid("spec", printer.Sprintf("takes more than %d steps to validate against the schema "+
+			"of its definition (subschemas applied to its values); send a smaller spec or simplify the schema", MaxValidationWork))
+	}
+	err = sch.schema.Validate(inst)
 	var verr *jsonschema.ValidationError
 	if err == nil {
 		return nil
@@ -177,7 +205,8 @@ func compileError(err error) error {
 }
 
 // leaves turns the innermost causes of a validation error into domain
-// validation errors on root plus their instance location, sorted by field.
+// validation errors on root plus their instance location, sorted by field,
+// at most MaxProblems of them and a count of the rest.
 func leaves(root string, e *jsonschema.ValidationError) domain.ValidationErrors {
 	var out domain.ValidationErrors
 	var walk func(*jsonschema.ValidationError)
@@ -202,8 +231,18 @@ func leaves(root string, e *jsonschema.ValidationError) domain.ValidationErrors 
 	}
 	walk(e)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	if len(out) > MaxProblems {
+		more := len(out) - MaxProblems
+		out = append(out[:MaxProblems:MaxProblems], domain.Invalid(root, printer.Sprintf("%d more problems are not listed", more)))
+	}
 	return out
 }
+
+// MaxProblems bounds the problems one answer lists: a schema whose
+// branches all fail can find one problem per branch, tens of thousands
+// within MaxValidationWork, and an answer listing all of them helps nobody.
+// The rest are counted in one last problem.
+const MaxProblems = 50
 
 // clean removes the internal schema URL from a message.
 func clean(msg string) string {

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// doublingSchema is a schema of depth levels, each an anyOf of two
+// references to the level below: validating one spec against it would
+// apply the bottom level 2^depth times.
+func doublingSchema(depth int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"$ref":"#/$defs/d%d","$defs":{"d0":{"type":"string"}`, depth)
+	for i := 1; i <= depth; i++ {
+		fmt.Fprintf(&b, `,"d%[1]d":{"anyOf":[{"$ref":"#/$defs/d%[2]d"},{"$ref":"#/$defs/d%[2]d"}]}`, i, i-1)
+	}
+	return b.String() + "}}"
+}
+
+// TestCostlySchemaRefused: a definition whose schema would make validating
+// one spec exhaust the server is refused when written, with a 422 that says
+// why; nothing is written. A spec with hundreds of violations answers a
+// bounded list of them.
+func TestCostlySchemaRefused(t *testing.T) {
+	s := startServer(t, nil)
+	for _, depth := range []int{22, 30} {
+		t.Run(fmt.Sprintf("%d levels", depth), func(t *testing.T) {
+			before := s.snapshot()
+			body := fmt.Sprintf(`{"name":"deep","schema":%s}`, doublingSchema(depth))
+			status, problem := s.call("POST", "/resource-definitions", body)
+			if status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422: %v", status, problem)
+			}
+			if all := fmt.Sprint(problem["detail"], problem["errors"]); !strings.Contains(all, "more than 200,000 steps") {
+				t.Errorf("problem %v does not name the bound", problem)
+			}
+			s.unchanged(before, "a costly schema")
+		})
+	}
+
+	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "lists",
+		"schema": map[string]any{"properties": map[string]any{"list": map[string]any{"items": map[string]any{"type": "string"}}}}})
+	before := s.snapshot()
+	list := make([]int, 5000)
+	status, raw := s.callRaw("POST", "/resources", map[string]any{"name": "l", "resource": "lists", "spec": map[string]any{"list": list}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("5,000 violations: status %d: %.300s", status, raw)
+	}
+	if !strings.Contains(string(raw), "4,950 more problems are not listed") || len(raw) > 16<<10 {
+		t.Errorf("5,000 violations: %d bytes of answer, want a bounded list and a count: %.300s", len(raw), raw)
+	}
+	s.unchanged(before, "a spec of 5,000 violations")
+}
