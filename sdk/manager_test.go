@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -24,8 +25,20 @@ func wire(t *testing.T) (*nats.Conn, jetstream.JetStream) {
 	if err := protocol.EnsureStreams(context.Background(), js, protocol.StreamsConfig{}); err != nil {
 		t.Fatal(err)
 	}
+	// The server takes log lines in and stores them (masked); here there
+	// are no secrets to mask.
+	logs, err := protocol.MaskLogs(nc, unmasked{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = logs.Drain() })
 	return nc, js
 }
+
+// unmasked stores log lines as they are.
+type unmasked struct{}
+
+func (unmasked) Line(_ context.Context, _, _, line string) (string, error) { return line, nil }
 
 func publishWork(t *testing.T, js jetstream.JetStream, subject, runID, step string, r sdk.Resource) {
 	t.Helper()

@@ -228,6 +228,14 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpServer := newHTTPServer(cfg, apiServer.Handler(), apiTLS, log)
+	stopMasking, err := maskLogs(in, func(ctx context.Context, id string) (domain.Run, error) {
+		st, err := handler.LoadRun(ctx, id)
+		return st.Run, err
+	}, vault, log)
+	if err != nil {
+		return err
+	}
+	defer stopMasking()
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return in.watch(gctx) })

@@ -1,0 +1,34 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// RunValues is the value of every secret a step of run is granted: what a
+// driver of the run may print, so what the server masks in its log lines
+// (adapters/logmask). A secret deleted since is left out.
+func (v *Vault) RunValues(ctx context.Context, run domain.Run) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, step := range run.Pipeline.Steps {
+		for _, name := range step.Secrets {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			value, err := v.Get(ctx, name)
+			if errors.Is(err, domain.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("secret %s: %w", name, err)
+			}
+			out = append(out, string(value))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/conveyor/conveyor/adapters/logmask"
+	"github.com/conveyor/conveyor/adapters/protocol"
+	"github.com/conveyor/conveyor/adapters/secrets"
+	"github.com/conveyor/conveyor/domain"
+)
+
+// runLoader reads a run as the event log has it.
+type runLoader func(ctx context.Context, runID string) (domain.Run, error)
+
+// maskLogs starts masking the secrets of each run in the log lines stored
+// for it (protocol.MaskLogs), on a NATS connection of its own, so a burst
+// of lines does not queue before the server's own work. stop drains it.
+func maskLogs(in *infra, load runLoader, vault *secrets.Vault, log *slog.Logger) (stop func(), err error) {
+	values := func(context.Context, string) ([]string, error) { return nil, nil } // no vault: no secrets
+	if vault != nil {
+		values = func(ctx context.Context, runID string) ([]string, error) {
+			run, err := load(ctx, runID)
+			if errors.Is(err, domain.ErrNotFound) {
+				return nil, nil // a line of no run (POST /logs takes any id) has no secrets
+			}
+			if err != nil {
+				return nil, err
+			}
+			return vault.RunValues(ctx, run)
+		}
+	}
+	nc, err := in.newConn()
+	if err != nil {
+		return nil, fmt.Errorf("log masking: %w", err)
+	}
+	sub, err := protocol.MaskLogs(nc, logmask.NewRuns(values, logmask.RunsConfig{}), log.With("component", "logs"))
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return func() {
+		_ = sub.Drain()
+		_ = nc.Drain()
+	}, nil
+}
