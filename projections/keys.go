@@ -20,6 +20,9 @@ const (
 	// next due time (a step or run timeout, a retry's wait), ordered by that
 	// time: what the engine's timers read, without reading any other run.
 	runDeadlinesPrefix = "run-deadlines/"
+	// runsEndedPrefix holds a key per ended run the read models keep, in
+	// the order they ended: which to let go of first (see Retention).
+	runsEndedPrefix = "run-ended/"
 	// aggregatesPrefix holds, per aggregate, the last aggregate version
 	// applied: the guard that makes projecting idempotent and ordered.
 	aggregatesPrefix = "aggregates/"

@@ -60,6 +60,7 @@ type Projector struct {
 	store     Store
 	known     *simplelru.LRU[string, value]
 	unmarshal domain.Unmarshal
+	retention Retention
 }
 
 // value is a key as the projector knows it: its bytes, or absent. A run
@@ -94,6 +95,12 @@ func NewProjectorWith(store Store, unmarshal domain.Unmarshal) *Projector {
 		panic(err) // only for a size below 1
 	}
 	return &Projector{store: store, known: known, unmarshal: unmarshal}
+}
+
+// Keep sets what the projector keeps of ended runs (by default, all).
+func (p *Projector) Keep(r Retention) *Projector {
+	p.retention = r
+	return p
 }
 
 // Forget drops everything the projector remembers.

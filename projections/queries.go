@@ -76,6 +76,16 @@ type ReadModel struct {
 	// indexed is set once the read models are known to hold the run
 	// indexes by status and due time (see LayoutKey).
 	indexed atomic.Bool
+	// archive reads a run's events from the log: Run's answer for a run
+	// the read models let go of (see Retention). Nil: none.
+	archive func(ctx context.Context, runID string) ([]domain.Event, error)
+}
+
+// ReadArchived makes Run read a run the read models do not hold from the
+// log, with archive.
+func (q *ReadModel) ReadArchived(archive func(ctx context.Context, runID string) ([]domain.Event, error)) *ReadModel {
+	q.archive = archive
+	return q
 }
 
 // indexedByStatus reports whether the read models hold the run indexes by
@@ -90,7 +100,7 @@ func (q *ReadModel) indexedByStatus(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if v, _ := strconv.Atoi(string(kv.Value)); ok && v >= layoutVersion {
+	if v, _ := strconv.Atoi(string(kv.Value)); ok && v >= statusIndexLayout {
 		q.indexed.Store(true)
 	}
 	return q.indexed.Load(), nil
@@ -256,9 +266,32 @@ func (q *ReadModel) Pipelines(ctx context.Context, p Page) ([]PipelineView, stri
 }
 
 // Run reads one run.
+//
+// A run the read models let go of after it ended (see Retention) is read
+// from the log: one read of its events.
 func (q *ReadModel) Run(ctx context.Context, id string) (RunView, error) {
 	r, err := get[domain.Run](ctx, q.store, runKey(id), fmt.Sprintf("run %q", id))
+	if errors.Is(err, domain.ErrNotFound) && q.archive != nil && domain.ValidRunID(id) {
+		return q.archivedRun(ctx, id, err)
+	}
 	return runView(r), err
+}
+
+// archivedRun is run id as the log holds it; notFound when it has none.
+func (q *ReadModel) archivedRun(ctx context.Context, id string, notFound error) (RunView, error) {
+	events, err := q.archive(ctx, id)
+	if err != nil {
+		return RunView{}, err
+	}
+	var run domain.RunAggregate
+	for _, e := range events {
+		run.Apply(e)
+	}
+	if !run.Exists() {
+		return RunView{}, notFound
+	}
+	last := events[len(events)-1].EventMeta()
+	return RunView{Run: run.State(), AggregateVersion: last.Version, Sequence: last.Sequence}, nil
 }
 
 // runsScanLimit bounds the index entries one page of runs examines when a

@@ -115,6 +115,9 @@ type Maintenance struct {
 	// Unmarshal, when set, decodes the values the projection reads back
 	// (see NewProjectorWith).
 	Unmarshal domain.Unmarshal
+	// Retention is what the read models keep of ended runs, as the
+	// projector keeps it (default: all).
+	Retention Retention
 }
 
 // RebuildReport says what a rebuild did.
@@ -151,7 +154,7 @@ func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildRep
 	g.Go(func() error {
 		defer close(built)
 		var err error
-		last, err = Build(gctx, m.Log, NewProjectorWith(mem, m.Unmarshal), 1, progress)
+		last, err = Build(gctx, m.Log, NewProjectorWith(mem, m.Unmarshal).Keep(m.Retention), 1, progress)
 		return err
 	})
 	g.Go(func() error { return m.writeChanges(gctx, to, mem, built, progress) })
@@ -160,7 +163,7 @@ func (m Maintenance) Rebuild(ctx context.Context, progress Progress) (RebuildRep
 	}
 	r.Keys = mem.Len()
 	target := m.Generations.At(to)
-	last, err := catchUp(ctx, m.Log, NewProjectorWith(target, m.Unmarshal), last)
+	last, err := catchUp(ctx, m.Log, NewProjectorWith(target, m.Unmarshal).Keep(m.Retention), last)
 	if err != nil {
 		return r, err
 	}

@@ -59,6 +59,8 @@ type RunnerConfig struct {
 	// Unmarshal decodes the values the projection reads back (default
 	// encoding/json's; see NewProjectorWith).
 	Unmarshal domain.Unmarshal
+	// Retention is what the read models keep of ended runs (default: all).
+	Retention Retention
 }
 
 func (c *RunnerConfig) setDefaults() {
@@ -191,7 +193,7 @@ const readBatch = 512
 
 // lead projects while ctx lasts. Transient failures wait and try again.
 func (r *Runner) lead(ctx context.Context) error {
-	p := NewProjectorWith(r.cfg.Store, r.cfg.Unmarshal)
+	p := NewProjectorWith(r.cfg.Store, r.cfg.Unmarshal).Keep(r.cfg.Retention)
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		cp, err := r.readCheckpoint(ctx)

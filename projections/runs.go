@@ -18,35 +18,58 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 	if started, ok := e.(*domain.RunStarted); ok {
 		run := domain.RunAggregate{}
 		run.Apply(started)
-		state := run.State()
-		c.putRun(key, record[domain.Run]{Value: state, AggregateVersion: m.Version, Sequence: m.Sequence})
-		for _, k := range runIndexKeys(state.ID, state.StartedAt, state.Resource.Type, state.Resource.Name, state.Pipeline.Name) {
-			c.put(k, []byte(state.ID))
-		}
-		c.moveRunIndexes(nil, state)
-		return nil
+		return c.runWritten(ctx, nil, record[domain.Run]{Value: run.State(), AggregateVersion: m.Version, Sequence: m.Sequence})
 	}
 	v, err := c.lookup(ctx, key)
 	if err != nil {
 		return err
 	}
-	if !v.present {
-		return fmt.Errorf("run %s has no RunStarted before it", m.AggregateID)
-	}
-	var stored record[domain.Run]
-	if v.run != nil {
-		stored = *v.run
-	} else if stored, err = decodeWith[domain.Run](KV{Key: key, Value: v.data}, c.b.p.unmarshal); err != nil {
+	stored, before, err := c.storedRun(ctx, key, v, m)
+	if err != nil {
 		return err
 	}
 	// Apply changes the steps in place: it works on a copy, so that the
 	// run kept decoded stays as it was stored.
 	run := domain.RestoreRun(stored.Value.Clone(), stored.AggregateVersion)
 	run.Apply(e)
-	c.putRun(key, record[domain.Run]{Value: run.State(), AggregateVersion: m.Version, Sequence: m.Sequence})
-	c.moveRunIndexes(&stored.Value, run.State())
+	if err := c.runWritten(ctx, before, record[domain.Run]{Value: run.State(), AggregateVersion: m.Version, Sequence: m.Sequence}); err != nil {
+		return err
+	}
 	if r, ok := e.(*domain.DriverResultRecorded); ok && r.Ignored == "" {
 		return c.resultIntoResource(ctx, run.State(), r)
+	}
+	return nil
+}
+
+// storedRun is the run an event of it (m) applies to: the one the read
+// models hold, else the one the log holds, brought back (before is then
+// nil: none of its keys are in the read models).
+func (c *change) storedRun(ctx context.Context, key string, v value, m *domain.Meta) (stored record[domain.Run], before *domain.Run, err error) {
+	if v.present {
+		stored, err = c.decodedRun(key, v)
+		return stored, &stored.Value, err
+	}
+	stored, ok, err := c.archivedRun(ctx, m.AggregateID, m.Sequence)
+	if err == nil && !ok {
+		err = fmt.Errorf("run %s has no RunStarted before it", m.AggregateID)
+	}
+	return stored, nil, err
+}
+
+// runWritten writes a run that was before (nil: not in the read models, as
+// a run just started or one brought back from the log) and its index
+// entries, and counts it among the ended runs when it just ended.
+func (c *change) runWritten(ctx context.Context, before *domain.Run, after record[domain.Run]) error {
+	c.putRun(runKey(after.Value.ID), after)
+	state := after.Value
+	if before == nil {
+		for _, k := range runIndexKeys(state.ID, state.StartedAt, state.Resource.Type, state.Resource.Name, state.Pipeline.Name) {
+			c.put(k, []byte(state.ID))
+		}
+	}
+	c.moveRunIndexes(before, state)
+	if state.Ended() && (before == nil || !before.Ended()) {
+		return c.runEnded(ctx, state.ID)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ type VerifyReport struct {
 // differences; verify a quiet system, or run it twice.
 func (m Maintenance) Verify(ctx context.Context, progress Progress) (VerifyReport, error) {
 	mem := NewMemStore()
-	last, err := Build(ctx, m.Log, NewProjectorWith(mem, m.Unmarshal), 1, progress)
+	last, err := Build(ctx, m.Log, NewProjectorWith(mem, m.Unmarshal).Keep(m.Retention), 1, progress)
 	if err != nil {
 		return VerifyReport{}, err
 	}

@@ -63,7 +63,14 @@ type serverConfig struct {
 	// CORSOrigins are the other sites' origins allowed to call the API from
 	// a browser.
 	CORSOrigins []string
+	// KeepEndedRuns is how many ended runs the read models keep (0: all).
+	KeepEndedRuns int
 }
+
+// defaultKeepEndedRuns is how many ended runs the read models keep unless
+// told otherwise: a few days of a busy team's runs, listed and filtered
+// from etcd; older ones are read by id from the log.
+const defaultKeepEndedRuns = 5000
 
 // parseServerFlags reads flags, with defaults from the environment.
 func parseServerFlags(args []string, env func(string) string, stderr io.Writer) (serverConfig, error) {
@@ -88,13 +95,14 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	str(&c.NATSTLSCert, "nats-tls-cert", "", "PEM certificate (chain) of the embedded NATS: require TLS")
 	str(&c.NATSTLSKey, "nats-tls-key", "", "PEM private key of --nats-tls-cert")
-	var replicas, maxBody, readWait, corsOrigins, idleTimeout, readTimeout, maxConns string
+	var replicas, maxBody, readWait, corsOrigins, idleTimeout, readTimeout, maxConns, keepEnded string
 	str(&corsOrigins, "cors-origin", "", "origins of other sites allowed to call the API from a browser, comma-separated (empty: CORS off)")
 	str(&readWait, "read-wait", "5s", "how long a read waits for the read models to reach the log position it needs before it answers 503")
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
 	str(&maxBody, "max-body", "1048576", "largest request body in bytes")
 	str(&idleTimeout, "idle-timeout", defaultIdleTimeout.String(), "close an API keep-alive connection idle this long")
 	str(&readTimeout, "read-timeout", defaultReadTimeout.String(), "how long a client may take to send a request, headers and body (headers alone: "+headerTimeout.String()+")")
+	str(&keepEnded, "keep-ended-runs", strconv.Itoa(defaultKeepEndedRuns), "ended runs the read models keep, the latest to end (0: all); an older run is still read by its id, from the log")
 	str(&maxConns, "max-connections", "0", "most API connections open at once; the next few are answered 503, later ones wait (0: derived from the limit on open files)")
 	var errs []error
 	boolean := func(p *bool, name, help string, defaultValue ...bool) {
@@ -129,6 +137,9 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	}
 	if c.ReadTimeout, err = time.ParseDuration(readTimeout); err != nil {
 		errs = append(errs, fmt.Errorf("--read-timeout: %q is not a duration such as 1m", readTimeout))
+	}
+	if c.KeepEndedRuns, err = strconv.Atoi(keepEnded); err != nil || c.KeepEndedRuns < 0 {
+		errs = append(errs, fmt.Errorf("--keep-ended-runs: %q is not a number of runs (0: all)", keepEnded))
 	}
 	if c.MaxConnections, err = strconv.Atoi(maxConns); err != nil {
 		errs = append(errs, fmt.Errorf("--max-connections: %q is not a number", maxConns))

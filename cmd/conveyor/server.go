@@ -140,7 +140,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if in.embEtcd != nil {
 		kv.SetBulkLimits(etcdstore.EmbeddedBulkLimits)
 	}
-	readModel := projections.NewReadModel(kv)
+	archive := func(ctx context.Context, runID string) ([]domain.Event, error) {
+		return store.Load(ctx, domain.AggregateRun, runID)
+	}
+	retention := projections.Retention{EndedRuns: cfg.KeepEndedRuns, Archive: archive}
+	readModel := projections.NewReadModel(kv).ReadArchived(archive)
 	conds, err := conditions.New()
 	if err != nil {
 		return err
@@ -170,7 +174,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	projector, err := projections.NewRunner(projections.RunnerConfig{
 		Log: store, Store: kv, Position: position, Wake: wake, Parking: parked, Logger: log.With("component", "projector"),
-		Decode: eventjson.DecodeAt, Unmarshal: eventjson.Unmarshal,
+		Decode: eventjson.DecodeAt, Unmarshal: eventjson.Unmarshal, Retention: retention,
 		Lead: func(ctx context.Context) (context.Context, error) { return kv.Lead(ctx, "projector") },
 	})
 	if err != nil {
@@ -208,7 +212,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	writer := protocol.NewWriter(js)
 	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
 		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
-		Maintenance: projections.Maintenance{Log: store, Generations: kv, Unmarshal: eventjson.Unmarshal},
+		Maintenance: projections.Maintenance{Log: store, Generations: kv, Unmarshal: eventjson.Unmarshal, Retention: retention},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 		Position:    position,
 		Parked:      parked,

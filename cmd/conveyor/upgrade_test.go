@@ -62,8 +62,9 @@ func TestADataDirectoryOfTheLastVersionStarts(t *testing.T) {
 	if succeeded := runIDs(s.must(http.StatusOK, "GET", "/runs?status=succeeded", nil)); len(succeeded) != 3 {
 		t.Errorf("succeeded runs %v, want the three of the old server", succeeded)
 	}
-	if dump := s.dump(); !strings.Contains(dump, "/checkpoints/layout=2\n") || !strings.Contains(dump, "/run-index/status/running/") {
-		t.Errorf("the read models were not brought to layout 2:\n%s", dump)
+	if dump := s.dump(); !strings.Contains(dump, "/checkpoints/layout=3\n") || !strings.Contains(dump, "/run-index/status/running/") ||
+		!strings.Contains(dump, "/run-ended/00000000000000000004="+oldTimedRun+"\n") {
+		t.Errorf("the read models were not brought to layout 3 (the three old ended runs numbered, the overdue one fourth):\n%s", dump)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
