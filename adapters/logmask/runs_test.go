@@ -1,0 +1,56 @@
+package logmask
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// A run's values are loaded once, again after Refresh with the old ones
+// kept, and the matchers kept are bounded: the least recently used run is
+// loaded again at its next line. A run whose values cannot be loaded the
+// first time gets an error, never its line in clear.
+func TestRunsLoadOnceRefreshAndStayBounded(t *testing.T) {
+	ctx := context.Background()
+	values := map[string][]string{"r1": {"first-secret"}, "r2": {"other-secret"}}
+	loads := map[string]int{}
+	runs := NewRuns(func(_ context.Context, id string) ([]string, error) {
+		loads[id]++
+		if id == "broken" {
+			return nil, errors.New("vault unavailable")
+		}
+		return values[id], nil
+	}, RunsConfig{MaxRuns: 1, Refresh: time.Minute})
+	now := time.Now()
+	runs.now = func() time.Time { return now }
+
+	line := func(run, text string) string {
+		t.Helper()
+		got, err := runs.Line(ctx, run, "driver", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := line("r1", "a first-secret"); got != "a ***" {
+		t.Errorf("r1: %q", got)
+	}
+	line("r1", "again")
+	if loads["r1"] != 1 {
+		t.Errorf("r1 loaded %d times within Refresh, want once", loads["r1"])
+	}
+	values["r1"] = []string{"second-secret"} // set while the run goes on
+	now = now.Add(2 * time.Minute)
+	if got := line("r1", "first-secret second-secret"); got != "*** ***" || loads["r1"] != 2 {
+		t.Errorf("after Refresh: %q, %d loads; want both values masked, two loads", got, loads["r1"])
+	}
+	line("r2", "x") // pushes r1 out: one run kept
+	line("r1", "x")
+	if loads["r1"] != 3 {
+		t.Errorf("r1 loaded %d times, want 3: dropped for r2, then loaded again", loads["r1"])
+	}
+	if _, err := runs.Line(ctx, "broken", "driver", "s"); err == nil {
+		t.Error("a run whose values cannot be loaded: no error")
+	}
+}
