@@ -44,6 +44,8 @@ var examples = map[string]string{
 	"DefinitionReplacement":  `{"version":"1.1.0","schema":{"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"ref":{"type":"string"}}}}`,
 	"Pipeline":               examplePipeline,
 	"ListPipeline":           `{"items":[` + examplePipeline + `]}`,
+	"SavedPipeline": strings.TrimSuffix(examplePipeline, "}") +
+		`,"warnings":["step upload: driver \"uploader\" has never connected (its runs wait until it does)"]}`,
 	"PipelineBody": `{"name":"ci","resource":"build","description":"Compile, then upload",
 		"steps":[{"id":"compile","driver":"compiler"},{"id":"upload","driver":"uploader","needs":["compile"],"timeout":"10m"}]}`,
 	"PipelineReplacement":   `{"resource":"build","steps":[{"id":"compile","driver":"compiler"},{"id":"gate","type":"approval"},{"id":"upload","driver":"uploader"}]}`,

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/conveyor/conveyor/commands"
 	"github.com/conveyor/conveyor/domain"
@@ -85,25 +84,23 @@ type namedPipelineInput struct {
 }
 
 type pipelineOutput struct {
-	Status  int
-	Warning string `header:"Conveyor-Warning" doc:"set when a step names a driver that never connected (most likely a typo): the pipeline is stored, but its runs will wait for that driver"`
-	// Unchanged is "true" when the save changed nothing: no event, no new
-	// version.
-	Unchanged string `header:"Conveyor-Unchanged" doc:"true when the pipeline was already so: nothing was written, the version stays"`
-	Body      domain.Pipeline
+	Status int
+	Body   domain.Pipeline
 }
 
 func pipelineOf(v projections.PipelineView) domain.Pipeline { return v.Pipeline }
 
 func (s *Server) registerPipelines() {
 	const tag = "pipelines"
-	save := func(mode commands.DefinitionMode, status int) func(context.Context, *pipelineInput) (*pipelineOutput, error) {
-		return func(ctx context.Context, in *pipelineInput) (*pipelineOutput, error) {
+	save := func(mode commands.DefinitionMode, status int) func(context.Context, *pipelineInput) (*savedPipelineOutput, error) {
+		return func(ctx context.Context, in *pipelineInput) (*savedPipelineOutput, error) {
 			p, changed, err := s.cmd.SavePipeline(ctx, commands.SavePipeline{Pipeline: in.Body.pipeline()}, mode)
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return &pipelineOutput{Status: status, Body: p, Warning: strings.Join(s.unseenDrivers(ctx, p), "; "), Unchanged: unchanged(changed)}, nil
+			warnings := s.unseenDrivers(ctx, p)
+			return &savedPipelineOutput{Status: status, Body: savedPipeline{Pipeline: p, Warnings: warnings},
+				Warning: warningHeader(warnings), Unchanged: unchanged(changed)}, nil
 		}
 	}
 	create := s.op(http.MethodPost, "/pipelines", "create-pipeline", "Create a pipeline (409 if it exists)",
@@ -116,7 +113,7 @@ func (s *Server) registerPipelines() {
 
 	huma.Register(s.api, s.op(http.MethodPut, "/pipelines/{name}", "replace-pipeline", "Replace a pipeline; runs already started keep the old one",
 		"Replaces the pipeline named in the path (404 if it does not exist). The body's name, when given, must equal the path's.", tag),
-		func(ctx context.Context, in *namedPipelineInput) (*pipelineOutput, error) {
+		func(ctx context.Context, in *namedPipelineInput) (*savedPipelineOutput, error) {
 			if in.Body.Name != "" && in.Body.Name != in.Name {
 				return nil, huma.Error422UnprocessableEntity("the name in the body differs from the name in the path",
 					&huma.ErrorDetail{Location: "body.name", Message: "must equal the path's name " + in.Name, Value: in.Body.Name})

@@ -168,13 +168,19 @@ func (c *Client) ReplacePipeline(ctx context.Context, p Pipeline) (Pipeline, err
 }
 
 func (c *Client) savePipeline(ctx context.Context, method, path string, p Pipeline) (Pipeline, error) {
-	var out Pipeline
-	h, err := c.do(ctx, method, path, p, &out)
-	if w := h.Get("Conveyor-Warning"); w != "" {
-		out.Warnings = strings.Split(w, "; ")
+	// The body lists every warning; the header only as many as fit in a
+	// header line, and a server older than the body's list sends only it.
+	var out struct {
+		Pipeline
+		Warnings []string `json:"warnings"`
 	}
-	out.Unchanged = h.Get("Conveyor-Unchanged") == "true"
-	return out, err
+	h, err := c.do(ctx, method, path, p, &out)
+	out.Pipeline.Warnings = out.Warnings
+	if w := h.Get("Conveyor-Warning"); w != "" && len(out.Warnings) == 0 {
+		out.Pipeline.Warnings = strings.Split(w, "; ")
+	}
+	out.Pipeline.Unchanged = h.Get("Conveyor-Unchanged") == "true"
+	return out.Pipeline, err
 }
 
 // Drivers lists the drivers the server knows: connected instances, resource
