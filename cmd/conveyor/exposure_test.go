@@ -25,6 +25,11 @@ func TestExposure(t *testing.T) {
 		{"NATS with TLS, open", func(c *serverConfig) { c.NATSListen, c.NATSTLSCert, c.NATSAuth = "0.0.0.0:4222", "c.pem", false }, []string{"--nats-listen 0.0.0.0:4222", "--nats-auth=false"}},
 		{"loopback, authentication off", func(c *serverConfig) { c.Auth = false }, nil},
 		{"both, insecure", func(c *serverConfig) { c.Addr, c.NATSListen, c.Insecure = "[::]:8080", "0.0.0.0:4222", true }, nil},
+		{"profiles on loopback", func(c *serverConfig) { c.DebugAddr = "127.0.0.1:6069" }, nil},
+		{"profiles on every interface", func(c *serverConfig) { c.DebugAddr = "0.0.0.0:6069" }, []string{"--debug-addr 0.0.0.0:6069"}},
+		{"profiles with an empty host", func(c *serverConfig) { c.DebugAddr = ":6069" }, []string{"--debug-addr :6069"}},
+		{"profiles off loopback, API with TLS", func(c *serverConfig) { c.DebugAddr, c.TLSCert = "10.0.0.5:6069", "c.pem" }, []string{"--debug-addr 10.0.0.5:6069"}},
+		{"profiles off loopback, insecure", func(c *serverConfig) { c.DebugAddr, c.Insecure = "0.0.0.0:6069", true }, nil},
 	}
 	for _, c := range cases {
 		cfg := base

@@ -74,7 +74,8 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 }
 
 // TestOffLoopbackNeedsTLSOrInsecure: a listener off loopback without TLS
-// refuses to start and says how to fix it; --insecure starts and says so.
+// (the runtime profiles of --debug-addr have none) refuses to start and
+// says how to fix it; --insecure starts and says so.
 func TestOffLoopbackNeedsTLSOrInsecure(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct {
@@ -84,6 +85,7 @@ func TestOffLoopbackNeedsTLSOrInsecure(t *testing.T) {
 		{[]string{"--addr", "0.0.0.0:0", "--nats-listen", "127.0.0.1:0"}, "--addr 0.0.0.0:0"},
 		{[]string{"--addr", ":0", "--nats-listen", "127.0.0.1:0"}, "--addr :0"},
 		{[]string{"--addr", "127.0.0.1:0", "--nats-listen", "0.0.0.0:0"}, "--nats-listen 0.0.0.0:0"},
+		{[]string{"--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--debug-addr", "0.0.0.0:0"}, "--debug-addr 0.0.0.0:0"},
 	} {
 		out, code := runUntilExit(t, nil, append(c.args, "--data-dir", dir)...)
 		if code != 2 || !strings.Contains(out, c.flag+" is not a loopback address") || !strings.Contains(out, "--insecure") {
@@ -94,9 +96,13 @@ func TestOffLoopbackNeedsTLSOrInsecure(t *testing.T) {
 		t.Errorf("a refused start wrote %d entries into the data directory", len(entries))
 	}
 
-	p := startBinary(t, []string{"CONVEYOR_INSECURE=true"}, "--addr", "0.0.0.0:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir)
+	p := startBinary(t, []string{"CONVEYOR_INSECURE=true"}, "--addr", "0.0.0.0:0", "--nats-listen", "127.0.0.1:0", "--data-dir", dir,
+		"--debug-addr", "0.0.0.0:0")
 	if out := p.output(); !strings.Contains(out, "insecure=true") {
 		t.Errorf("the ready line does not say insecure:\n%s", out)
+	}
+	if out := p.output(); !strings.Contains(out, "flag=--debug-addr") {
+		t.Errorf("no warning about the profiles off loopback:\n%s", out)
 	}
 	p.stop(t)
 }
