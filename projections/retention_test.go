@@ -138,6 +138,13 @@ func TestTheReadModelsKeepTheLastEndedRunsAndReadOthersFromTheLog(t *testing.T) 
 			t.Errorf("run %s, let go of, still has keys %v", id, k)
 		}
 	}
+	// A late result for a run let go of (ignored: the run has ended) leaves
+	// the read models as they were: nothing comes back, nothing else goes.
+	before := keys(t, store, "")
+	l.result(t, ended[1], true)
+	if after := keys(t, store, ""); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("a late result for a run let go of changed the read models:\nbefore %v\nafter  %v", before, after)
+	}
 	if _, err := q.Run(ctx, ended[0]); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("a run let go of, read without the log = %v, want not found", err)
 	}

@@ -32,6 +32,11 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 	// run kept decoded stays as it was stored.
 	run := domain.RestoreRun(stored.Value.Clone(), stored.AggregateVersion)
 	run.Apply(e)
+	if before == nil && stored.Value.Ended() && run.State().Ended() {
+		// A run let go of, still ended (a late result, ignored): the log
+		// holds the change, and the read models stay without it.
+		return nil
+	}
 	if err := c.runWritten(ctx, before, record[domain.Run]{Value: run.State(), AggregateVersion: m.Version, Sequence: m.Sequence}); err != nil {
 		return err
 	}
