@@ -22,13 +22,30 @@ type eventsInput struct {
 	Since       time.Time `query:"since" doc:"only events at or after this time (RFC 3339)"`
 	Until       time.Time `query:"until" doc:"only events before this time (RFC 3339)"`
 	Limit       int       `query:"limit" minimum:"0" maximum:"1000" doc:"events per page (default 100)"`
+	Continue    string    `query:"continue" doc:"token from the previous page's continue field, as every list takes it; the same as after= that page's next"`
 }
 
-func (in eventsInput) query() projections.EventQuery {
-	q := projections.EventQuery{Correlation: in.Correlation, Type: in.Type, After: in.After,
+// query is what in asks the log for. A continue token is the position a
+// page ended at, written as after= would be: the one way every list of the
+// API pages (continue) and the audit's own (after) lead to the same page.
+func (in eventsInput) query() (projections.EventQuery, error) {
+	after := in.After
+	if in.Continue != "" {
+		pos, err := strconv.ParseUint(in.Continue, 10, 64)
+		if err != nil || pos == 0 {
+			return projections.EventQuery{}, huma.Error422UnprocessableEntity("continue is not a token of this list",
+				&huma.ErrorDetail{Location: "query.continue", Message: "pass the continue field of the previous page unchanged", Value: in.Continue})
+		}
+		if in.After != 0 && in.After != pos {
+			return projections.EventQuery{}, huma.Error422UnprocessableEntity("after and continue name different pages",
+				&huma.ErrorDetail{Location: "query.continue", Message: "give after or continue, not both", Value: in.Continue})
+		}
+		after = pos
+	}
+	q := projections.EventQuery{Correlation: in.Correlation, Type: in.Type, After: after,
 		Since: in.Since, Until: in.Until, Limit: in.Limit}
 	q.Aggregate, q.ID = splitAggregate(in.Aggregate)
-	return q
+	return q, nil
 }
 
 // splitAggregate reads "resource/build/app-1" as kind "resource", id
@@ -48,6 +65,8 @@ type eventsPage struct {
 	Items []json.RawMessage `json:"items" doc:"events in log order, each with its id, type, aggregate, version, time, correlation and causation ids and sequence"`
 	// Next is the after= of the next page; absent on the last.
 	Next uint64 `json:"next,omitempty"`
+	// Continue is the same position as a token, as the other lists answer.
+	Continue string `json:"continue,omitempty" doc:"pass as ?continue= to get the next page (the same as after=next); absent on the last page"`
 }
 
 // eventsOutput is an eventsPage written as it is built: the events are the
@@ -76,6 +95,9 @@ func pageJSON(events []json.RawMessage, next uint64) []byte {
 	if next != 0 {
 		out = append(out, `,"next":`...)
 		out = strconv.AppendUint(out, next, 10)
+		out = append(out, `,"continue":"`...)
+		out = strconv.AppendUint(out, next, 10)
+		out = append(out, '"')
 	}
 	return append(out, '}')
 }
@@ -125,12 +147,16 @@ func asAny(events []domain.Event) []any {
 func (s *Server) registerEvents() {
 	const tag = "audit"
 	list := s.op(http.MethodGet, "/events", "list-events", "Page through the event log",
-		"The event log for audits, in log order, filtered by aggregate, Run ID, type and time, a page at a time (`after`). `GET /events/stream` follows it live over WebSocket (docs/api.md).", tag)
+		"The event log for audits, in log order, filtered by aggregate, Run ID, type and time, a page at a time (`after` or `continue`). `GET /events/stream` follows it live over WebSocket (docs/api.md).", tag)
 	list.Responses = map[string]*huma.Response{"200": {Description: "OK", Content: map[string]*huma.MediaType{
 		"application/json": {Schema: s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(eventsPage{}), true, "EventsPage")},
 	}}}
 	huma.Register(s.api, list, func(ctx context.Context, in *eventsInput) (*eventsOutput, error) {
-		events, next, err := s.events.Events(ctx, in.query())
+		q, err := in.query()
+		if err != nil {
+			return nil, err
+		}
+		events, next, err := s.events.Events(ctx, q)
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}

@@ -58,7 +58,7 @@ var examples = map[string]string{
 	"ListRun":               `{"items":[` + exampleRun + `]}`,
 	"DecideStepInputBody":   `{"comment":"staging looks good"}`,
 	"TraceOutputBody":       `{"runid":` + exampleRunID + `,"cause":{"id":"5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f","type":"ResourceUpdated.v1","aggregate":"resource","aggregateId":"build/app-1","aggregateVersion":2,"time":"2026-11-24T09:00:00Z","correlationId":` + exampleRunID + `},"events":[` + exampleEvent + `]}`,
-	"EventsPage":            `{"items":[` + exampleEvent + `],"next":1042}`,
+	"EventsPage":            `{"items":[` + exampleEvent + `],"next":1042,"continue":"1042"}`,
 	"HistoryOutputBody":     `{"items":[{"sequence":1041,"eventId":"5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f","type":"ResourceUpdated.v1","time":"2026-11-24T09:00:00Z","aggregateVersion":2,"version":2,"runid":` + exampleRunID + `,"pipeline":"ci","spec":{"repo":"https://example.com/app.git","ref":"abc123"}}]}`,
 	"LogsOutputBody":        `{"items":[` + exampleLogLine + `],"next":4}`,
 	"WriteLogInputBody":     `{"runid":` + exampleRunID + `,"driver":"compiler","pipeline":"ci","timestamp":"1795510841","message":"built app-1-abc123.tar.gz"}`,
