@@ -8,6 +8,17 @@ import (
 	"github.com/conveyor/conveyor/domain"
 )
 
+// Empty reports whether no secret was ever set (or all were deleted and
+// their markers expired): a cheap question to ask before reading a run to
+// find which secrets it is granted.
+func (v *Vault) Empty(ctx context.Context) (bool, error) {
+	status, err := v.kv.Status(ctx)
+	if err != nil {
+		return false, err
+	}
+	return status.Values() == 0, nil
+}
+
 // RunValues is the value of every secret a step of run is granted: what a
 // driver of the run may print, so what the server masks in its log lines
 // (adapters/logmask). A secret deleted since is left out.
