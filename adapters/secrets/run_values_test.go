@@ -5,8 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/conveyor/conveyor/adapters/embedtest"
-	"github.com/conveyor/conveyor/adapters/secrets"
 	"github.com/conveyor/conveyor/domain"
 )
 
@@ -15,15 +13,7 @@ import (
 // so before any run is read.
 func TestRunValuesAreTheSecretsOfEveryStep(t *testing.T) {
 	ctx := context.Background()
-	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
-	key, err := secrets.LoadKey(func(string) string { return "" }, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := secrets.Open(ctx, js, key, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, _ := newVault(t)
 	if empty, err := v.Empty(ctx); err != nil || !empty {
 		t.Errorf("a new vault: empty %v (%v)", empty, err)
 	}

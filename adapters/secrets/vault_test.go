@@ -12,19 +12,12 @@ import (
 	"github.com/conveyor/conveyor/adapters/embedtest"
 	"github.com/conveyor/conveyor/adapters/secrets"
 	"github.com/conveyor/conveyor/domain"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestVaultKeepsValuesEncryptedUnderTheirNames(t *testing.T) {
 	ctx := context.Background()
-	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
-	key, err := secrets.LoadKey(func(string) string { return "" }, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := secrets.Open(ctx, js, key, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, js := newVault(t)
 	if err := v.Put(ctx, "token", []byte("plain-value-123")); err != nil {
 		t.Fatal(err)
 	}
@@ -87,4 +80,20 @@ func TestKeyFromFileOrEnvironment(t *testing.T) {
 	if _, err := secrets.LoadKey(func(string) string { return "c2hvcnQ=" }, dir); err == nil {
 		t.Error("a short key was accepted")
 	}
+}
+
+// newVault is a vault with a new key on a new NATS server, and that
+// server's JetStream.
+func newVault(t *testing.T) (*secrets.Vault, jetstream.JetStream) {
+	t.Helper()
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	key, err := secrets.LoadKey(func(string) string { return "" }, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := secrets.Open(context.Background(), js, key, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, js
 }
