@@ -32,7 +32,7 @@ type Matcher struct {
 // are left out.
 func NewMatcher(values []string) *Matcher {
 	m := &Matcher{}
-	for _, v := range values {
+	for _, v := range withTheirLines(values) {
 		if len(v) < MinSecretLen {
 			continue
 		}
@@ -51,6 +51,27 @@ func NewMatcher(values []string) *Matcher {
 	}
 	return m
 }
+
+// withTheirLines is values and, for a value of several lines (a private
+// key, a certificate), each of its lines: a log holds such a value one line
+// at a time, and never whole in one line.
+func withTheirLines(values []string) []string {
+	out := slices.Clone(values)
+	for _, v := range values {
+		if strings.Contains(v, "\n") {
+			for l := range strings.Lines(v) {
+				out = append(out, strings.TrimRight(l, "\r\n"))
+			}
+		}
+	}
+	return out
+}
+
+// maxCarry bounds what is kept of a line for the next one of its stream:
+// a value whose form is longer is caught only within one line (secrets
+// may be 64 KiB; a few of them in every stream of every run kept would not
+// be a small cost).
+const maxCarry = 1024
 
 // Empty reports whether m masks nothing.
 func (m *Matcher) Empty() bool { return m == nil || m.longest == 0 }
@@ -97,7 +118,7 @@ func (m *Matcher) Line(line, carry string) (masked, next string) {
 	}
 	own = append(own, m.cutStarts(asciiLower(line))...)
 	masked = replaceSpans(line, own)
-	keep := min(len(joined), m.longest-1)
+	keep := min(len(joined), m.longest-1, maxCarry)
 	return masked, joined[len(joined)-keep:]
 }
 
@@ -106,7 +127,7 @@ func (m *Matcher) Line(line, carry string) (masked, next string) {
 func (m *Matcher) cutStarts(lower string) [][2]int {
 	var out [][2]int
 	for _, p := range m.folded {
-		for n := len(p) - 1; n >= MinSecretLen && 2*n >= len(p); n-- {
+		for n := min(len(p)-1, len(lower)); n >= MinSecretLen && 2*n >= len(p); n-- {
 			if strings.HasSuffix(lower, p[:n]) {
 				out = append(out, [2]int{len(lower) - n, len(lower)})
 				break

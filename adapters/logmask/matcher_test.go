@@ -71,3 +71,23 @@ func forms(v string) []string {
 	return []string{v, url.QueryEscape(v), hex.EncodeToString([]byte(v)),
 		base64.StdEncoding.EncodeToString([]byte(v))[:len(v)], base64.RawURLEncoding.EncodeToString([]byte(v))[:len(v)]}
 }
+
+// A value of several lines (a private key) is logged one line at a time:
+// each of its lines is masked on its own.
+func TestEachLineOfAValueOfSeveralLinesIsMasked(t *testing.T) {
+	key := "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END KEY-----\n"
+	m := NewMatcher([]string{key})
+	carry := ""
+	var got []string
+	for l := range strings.Lines(key) {
+		var masked string
+		masked, carry = m.Line(strings.TrimSuffix(l, "\n"), carry)
+		got = append(got, masked)
+	}
+	for _, line := range got {
+		if line != Mask {
+			t.Errorf("lines of the key stored as %q", got)
+			break
+		}
+	}
+}
