@@ -12,12 +12,15 @@ import (
 )
 
 // exactJSON reads request bodies so that what is stored is what was sent:
-// numbers keep every digit (an untyped value such as a spec holds them as
+// text that is not UTF-8 is refused rather than replaced, numbers keep every digit (an untyped value such as a spec holds them as
 // json.Number, not float64), and an object that names a key twice is
 // refused instead of keeping the last value.
 var exactJSON = huma.Format{
 	Marshal: huma.DefaultJSONFormat.Marshal,
 	Unmarshal: func(data []byte, v any) error {
+		if err := checkText(data); err != nil {
+			return err
+		}
 		if untyped, ok := v.(*any); ok {
 			// huma's own validation pass: its checks of numbers read
 			// float64; a number beyond float64 is still valid JSON.
