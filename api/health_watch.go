@@ -20,11 +20,13 @@ type healthState struct {
 // Watch runs the readiness checks every interval until ctx ends. While a
 // dependency does not answer, requests that need it are answered at once
 // with 503 and Retry-After instead of waiting for a timeout, and nothing is
-// written.
+// written. At the same pace it ends the streams whose token was revoked
+// (through any replica) or no longer allows them.
 func (s *Server) Watch(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		s.sweepStreams()
 		s.checkOnce(ctx, interval)
 		select {
 		case <-ctx.Done():

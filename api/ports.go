@@ -106,6 +106,9 @@ type TokenTable interface {
 	Authenticator
 	Active() []domain.Token
 	Apply(domain.Event)
+	// ByHash is the active token whose secret has this hash: what an
+	// open stream checks its token against.
+	ByHash(hash string) (domain.Token, bool)
 }
 
 // EngineStats is what the engine of this server reports.

@@ -38,6 +38,8 @@ type Config struct {
 	// with a driver's token in it. Empty: NATS is someone else's (cluster
 	// mode), whose configuration holds the drivers' identities.
 	DriverNATSURL string
+	// Streams bound the log and event streams served at once.
+	Streams StreamLimits
 }
 
 func (c *Config) setDefaults() {
@@ -53,6 +55,7 @@ func (c *Config) setDefaults() {
 	if c.ReadWait == 0 {
 		c.ReadWait = DefaultReadWait
 	}
+	c.Streams.setDefaults()
 }
 
 // Validate reports a configuration that cannot work.
@@ -60,7 +63,7 @@ func (c Config) Validate() error {
 	if c.MaxBody < 0 {
 		return errors.New("api: MaxBody must not be negative")
 	}
-	return c.Browser.Validate()
+	return errors.Join(c.Streams.Validate(), c.Browser.Validate())
 }
 
 // Server is Conveyor's HTTP API. Its handler is safe for concurrent use.
@@ -93,6 +96,8 @@ type Server struct {
 	tokens TokenTable
 	// drivers, when set, knows the drivers (see Deps.Drivers).
 	drivers DriverDirectory
+	// streams are the log and event streams being served.
+	streams *streamRegistry
 }
 
 // New builds the API over its dependencies.
@@ -118,7 +123,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	mux := http.NewServeMux()
 	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance,
 		parked: deps.Parked, checks: deps.Checks, position: deps.Position, log: cfg.Logger, mux: mux,
-		api: humago.New(mux, hc), metrics: newMetrics()}
+		api: humago.New(mux, hc), metrics: newMetrics(), streams: newStreamRegistry(cfg.Streams)}
 	if deps.Tokens != nil {
 		s.auth, s.tokens = deps.Tokens, deps.Tokens
 	}

@@ -20,24 +20,15 @@ import (
 // server-sent events do not fit huma's request/response model. docs/api.md
 // describes them.
 
-// streamBuffer is how far a client may fall behind before it is cut off.
-const streamBuffer = 1024
-
-// stallLimit bounds one write to a client: a client that takes nothing
-// for this long is dropped without a word. A client that is cut off for
-// being too slow gets its close frame after the message in flight, however
-// long it stalled, up to this bound.
-const stallLimit = time.Minute
-
-// errTooSlow ends the stream of a client that fell too far behind.
-var errTooSlow = fmt.Errorf("client too slow: fell more than %d messages behind", streamBuffer)
-
 func (s *Server) registerStreams() {
-	open := s.metrics.openStreams()
-	s.mux.HandleFunc("GET /runs/{id}/logs/stream", counted(open, "logs", s.streamRunLogs))
-	s.mux.HandleFunc("GET /events/stream", counted(open, "events", s.streamEvents))
+	open, refused := s.metrics.openStreams(), s.metrics.refusedStreams()
+	stream := func(kind string, h http.HandlerFunc) http.HandlerFunc {
+		return s.admitted(refused, counted(open, kind, h))
+	}
+	s.mux.HandleFunc("GET /runs/{id}/logs/stream", stream("logs", s.streamRunLogs))
+	s.mux.HandleFunc("GET /events/stream", stream("events", s.streamEvents))
 	// The older endpoints of Conveyor CI, as server-sent events.
-	sseLogs := counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
+	sseLogs := stream("sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.URL.Query().Get("runid"), r.URL.Query().Get("driver"))
 	})
 	s.mux.HandleFunc("GET /logs", func(w http.ResponseWriter, r *http.Request) {
@@ -47,10 +38,10 @@ func (s *Server) registerStreams() {
 		}
 		s.logLines(w, r)
 	})
-	s.mux.HandleFunc("GET /logs/streams/{driver}/{runid}", counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("GET /logs/streams/{driver}/{runid}", stream("sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.PathValue("runid"), r.PathValue("driver"))
 	}))
-	s.mux.HandleFunc("GET /logs/pipeline/{runid}", counted(open, "sse", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("GET /logs/pipeline/{runid}", stream("sse", func(w http.ResponseWriter, r *http.Request) {
 		s.sseLogs(w, r, r.PathValue("runid"), "")
 	}))
 }
@@ -79,75 +70,6 @@ func (s *Server) runEnded(ctx context.Context, runID string) func() bool {
 		v, err := s.q.Run(ctx, runID)
 		return err == nil && v.Ended()
 	}
-}
-
-// pump runs produce, which sends messages on out (never blocking: a full
-// buffer is errTooSlow), and writes them to the client with write; it
-// returns the first error of either. Once the client is too slow, what is
-// still queued is dropped: the client's last message is the one in flight,
-// and the caller's next word to it is why.
-//
-// With gather above 1, each write carries up to gather messages already
-// queued, as one JSON array of them (the messages are JSON values).
-func pump(ctx context.Context, produce func(ctx context.Context, send func([]byte) error) error,
-	write func(ctx context.Context, msg []byte) error, gather int) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := make(chan []byte, streamBuffer)
-	var behind atomic.Bool
-	produced := make(chan error, 1)
-	go func() {
-		defer close(out)
-		produced <- produce(ctx, func(msg []byte) error {
-			select {
-			case out <- msg:
-				return nil
-			default:
-				behind.Store(true)
-				return errTooSlow
-			}
-		})
-	}()
-	var err error
-	for msg := range out {
-		if behind.Load() {
-			break
-		}
-		if gather > 1 {
-			msg = gathered(msg, out, gather)
-		}
-		wctx, wcancel := context.WithTimeout(ctx, stallLimit)
-		err = write(wctx, msg)
-		wcancel()
-		if err != nil {
-			break
-		}
-	}
-	cancel()
-	for range out { // let the producer finish
-	}
-	if perr := <-produced; err == nil {
-		err = perr
-	}
-	return err
-}
-
-// gathered is first and up to n-1 more messages already waiting on out, as
-// one JSON array.
-func gathered(first []byte, out <-chan []byte, n int) []byte {
-	buf := append(append(make([]byte, 0, len(first)*4+2), '['), first...)
-	for range n - 1 {
-		select {
-		case msg, ok := <-out:
-			if !ok {
-				return append(buf, ']')
-			}
-			buf = append(append(buf, ','), msg...)
-		default:
-			return append(buf, ']')
-		}
-	}
-	return append(buf, ']')
 }
 
 // batchSize is how many lines or events one message of a stream asked with
@@ -185,7 +107,10 @@ func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveWebSocket upgrades the request and sends what produce makes, through
-// pump, then closes with a reason (normal when produce ended by itself).
+// pump, then closes with a reason: normal when produce ended by itself, else
+// why the server ended it (see closeStream). While nothing is being written,
+// the client is pinged (see keepAlive), so that one that vanished without a
+// word is let go within seconds.
 func serveWebSocket(w http.ResponseWriter, r *http.Request, normal string, produce func(context.Context, func([]byte) error) error) {
 	gather := batched(r)
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsProtocol}})
@@ -193,9 +118,33 @@ func serveWebSocket(w http.ResponseWriter, r *http.Request, normal string, produ
 		return
 	}
 	defer c.CloseNow()
-	ctx := c.CloseRead(r.Context())
-	err = pump(ctx, produce, func(ctx context.Context, msg []byte) error { return c.Write(ctx, websocket.MessageText, msg) }, gather)
+	// The reader of control frames must outlive the stream's context: the
+	// connection closes at once when its reader's context ends, and a
+	// stream the server ends (a revoked token) still owes its client a
+	// close frame with the reason.
+	read := c.CloseRead(context.WithoutCancel(r.Context()))
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(errStreamDone)
+	defer context.AfterFunc(read, func() { cancel(context.Canceled) })()
+	var writing atomic.Bool
+	alive := keepAlive(ctx, c, &writing, cancel)
+	err = pump(ctx, produce, func(ctx context.Context, msg []byte) error {
+		writing.Store(true)
+		defer writing.Store(false)
+		return c.Write(ctx, websocket.MessageText, msg)
+	}, gather)
+	cancel(errStreamDone)
+	<-alive
+	if cause := context.Cause(ctx); errors.Is(cause, errTokenWithdrawn) || errors.Is(cause, errClientVanished) {
+		err = cause
+	}
 	closeStream(c, err, normal)
+}
+
+// jsonFollower is an event log that follows events as their stored JSON,
+// without decoding them: what GET /events/stream sends when it can.
+type jsonFollower interface {
+	FollowJSON(ctx context.Context, q projections.EventQuery, fn func(json.RawMessage) error) error
 }
 
 // streamEvents is GET /events/stream: a WebSocket following the event log
@@ -206,6 +155,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	query := projections.EventQuery{Correlation: q.Get("runid"), Type: q.Get("type"), After: after}
 	query.Aggregate, query.ID = splitAggregate(q.Get("aggregate"))
 	serveWebSocket(w, r, "server stopping", func(ctx context.Context, send func([]byte) error) error {
+		if f, ok := s.events.(jsonFollower); ok {
+			return f.FollowJSON(ctx, query, func(raw json.RawMessage) error { return send(raw) })
+		}
 		return s.events.Follow(ctx, query, func(e domain.Event) error {
 			data, _ := json.Marshal(e)
 			return send(data)
@@ -218,6 +170,10 @@ func closeStream(c *websocket.Conn, err error, normal string) {
 	switch {
 	case errors.Is(err, errTooSlow):
 		_ = c.Close(websocket.StatusPolicyViolation, errTooSlow.Error())
+	case errors.Is(err, errTokenWithdrawn):
+		_ = c.Close(websocket.StatusPolicyViolation, errTokenWithdrawn.Error())
+	case errors.Is(err, errClientVanished):
+		_ = c.CloseNow() // nobody is there to read a reason
 	case err == nil:
 		_ = c.Close(websocket.StatusNormalClosure, normal)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -263,6 +219,14 @@ func (s *Server) sseLogs(w http.ResponseWriter, r *http.Request, runID, driver s
 		}
 		return rc.Flush()
 	}, 1)
+	// Server-sent events have no close frame: a comment says why the
+	// server ended the stream, for whoever reads the raw answer.
+	if cause := context.Cause(ctx); errors.Is(cause, errTokenWithdrawn) {
+		_ = rc.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := fmt.Fprintf(w, ": %v\n\n", cause); err == nil {
+			_ = rc.Flush()
+		}
+	}
 }
 
 func writeProblem(w http.ResponseWriter, status int, detail string) {

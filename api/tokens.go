@@ -105,4 +105,5 @@ func (s *Server) applyToken(ctx context.Context, name string) {
 	for _, e := range events {
 		s.tokens.Apply(e)
 	}
+	s.sweepStreams() // a revoked token's streams end now, not at the next tick
 }

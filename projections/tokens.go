@@ -69,6 +69,15 @@ func (t *Tokens) Authenticate(secret string) (domain.Token, bool) {
 	return tok, ok
 }
 
+// ByHash returns the active token whose secret has this hash (see
+// domain.HashSecret).
+func (t *Tokens) ByHash(hash string) (domain.Token, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	tok, ok := t.byHash[hash]
+	return tok, ok
+}
+
 // Active lists the active tokens by name, their hashes left out.
 func (t *Tokens) Active() []domain.Token {
 	t.mu.RLock()

@@ -63,6 +63,9 @@ type serverConfig struct {
 	// CORSOrigins are the other sites' origins allowed to call the API from
 	// a browser.
 	CORSOrigins []string
+	// MaxStreams and MaxStreamsPerToken bound the log and event streams
+	// served at once, in all and per token; 0: the API's defaults.
+	MaxStreams, MaxStreamsPerToken int
 	// KeepEndedRuns is how many ended runs the read models keep (0: all).
 	KeepEndedRuns int
 }
@@ -104,6 +107,9 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&readTimeout, "read-timeout", defaultReadTimeout.String(), "how long a client may take to send a request, headers and body (headers alone: "+headerTimeout.String()+")")
 	str(&keepEnded, "keep-ended-runs", strconv.Itoa(defaultKeepEndedRuns), "ended runs the read models keep, the latest to end (0: all); an older run is still read by its id, from the log")
 	str(&maxConns, "max-connections", "0", "most API connections open at once; the next few are answered 503, later ones wait (0: derived from the limit on open files)")
+	var maxStreams, maxStreamsPerToken string
+	str(&maxStreams, "max-streams", strconv.Itoa(api.DefaultMaxStreams), "most log and event streams served at once; the next is answered 503 with Retry-After")
+	str(&maxStreamsPerToken, "max-streams-per-token", strconv.Itoa(api.DefaultMaxStreamsPerToken), "most log and event streams one token holds at once; the next is answered 429 with Retry-After")
 	var errs []error
 	boolean := func(p *bool, name, help string, defaultValue ...bool) {
 		def, err := strconv.ParseBool(envOr(env, name, strconv.FormatBool(len(defaultValue) > 0 && defaultValue[0])))
@@ -140,6 +146,12 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	}
 	if c.KeepEndedRuns, err = strconv.Atoi(keepEnded); err != nil || c.KeepEndedRuns < 0 {
 		errs = append(errs, fmt.Errorf("--keep-ended-runs: %q is not a number of runs (0: all)", keepEnded))
+	}
+	if c.MaxStreams, err = strconv.Atoi(maxStreams); err != nil || c.MaxStreams < 1 {
+		errs = append(errs, fmt.Errorf("--max-streams: %q is not a number of streams (1 or more)", maxStreams))
+	}
+	if c.MaxStreamsPerToken, err = strconv.Atoi(maxStreamsPerToken); err != nil || c.MaxStreamsPerToken < 1 {
+		errs = append(errs, fmt.Errorf("--max-streams-per-token: %q is not a number of streams (1 or more)", maxStreamsPerToken))
 	}
 	if c.MaxConnections, err = strconv.Atoi(maxConns); err != nil {
 		errs = append(errs, fmt.Errorf("--max-connections: %q is not a number", maxConns))

@@ -210,8 +210,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	directory := protocol.NewDirectory(js)
 	pm := engine.New(handler, protocol.NewDispatcher(js), engine.DefaultWorkers).WithTimers(dueRuns(readModel), cfg.HeartbeatLease)
 	writer := protocol.NewWriter(js)
-	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS}, api.Deps{
-		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(js), Events: store,
+	readers, err := openStreamReaders(in, store, log)
+	if err != nil {
+		return err
+	}
+	apiServer, err := api.New(api.Config{MaxBody: cfg.MaxBody, Version: version, Logger: log, ReadWait: cfg.ReadWait, Browser: browser, DriverNATSURL: driverNATS,
+		Streams: api.StreamLimits{Max: cfg.MaxStreams, PerToken: cfg.MaxStreamsPerToken}}, api.Deps{
+		Commands: handler, Queries: readModel, Logs: protocol.NewLogReader(readers.js).Tailed(readers.logs), Events: store.Tailed(readers.events),
 		Maintenance: projections.Maintenance{Log: store, Generations: kv, Unmarshal: eventjson.Unmarshal, Retention: retention},
 		Checks:      map[string]api.Check{"nats": in.checkNATS, "etcd": in.checkEtcd},
 		Position:    position,
@@ -270,6 +275,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		})
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
+	g.Go(func() error { return readers.Run(gctx) })
 	if tokens != nil {
 		g.Go(func() error { return followTokens(gctx, store, tokens, in.revoked, log) })
 	}

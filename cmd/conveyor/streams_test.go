@@ -216,12 +216,7 @@ func TestTraceAndHistory(t *testing.T) {
 // server-sent events, and the event log can be followed over WebSocket.
 func TestLegacySSEAndEventStream(t *testing.T) {
 	s := startServer(t, nil)
-	runDriver(t, s, "compiler", chatty(3, 0))
-	runDriver(t, s, "uploader", chatty(2, 0))
-	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
-	s.must(http.StatusCreated, "POST", "/pipelines", ciPipeline)
-	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
-	s.waitRun(runID)
+	runID := finishedRun(t, s, 3, 2)
 	for path, want := range map[string]int{
 		"/logs?runid=" + runID:                      5,
 		"/logs/streams/uploader/" + runID:           2,
