@@ -38,14 +38,20 @@ func (c cors) allows(o string) bool {
 }
 
 // handle adds the CORS headers for an allowed origin and answers a
-// preflight request itself; it reports whether it did.
+// preflight request itself; it reports whether it did. A preflight of an
+// origin it does not allow, CORS on or off, is a 403 here, before
+// authentication: a browser sends no token with a preflight, and a 401
+// would say that one could help.
 func (c cors) handle(w http.ResponseWriter, r *http.Request) bool {
-	if len(c) == 0 {
-		return false
-	}
-	w.Header().Add("Vary", "Origin")
 	o := r.Header.Get("Origin")
 	preflight := r.Method == http.MethodOptions && o != "" && r.Header.Get("Access-Control-Request-Method") != ""
+	if len(c) == 0 {
+		if preflight {
+			writeProblem(w, http.StatusForbidden, "cross-origin requests are refused: the server names no CORS origins (--cors-origin)")
+		}
+		return preflight
+	}
+	w.Header().Add("Vary", "Origin")
 	if !c.allows(o) {
 		if preflight {
 			writeProblem(w, http.StatusForbidden, "origin "+o+" is not among the server's CORS origins (--cors-origin)")

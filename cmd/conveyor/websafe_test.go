@@ -125,3 +125,26 @@ func TestCORSOrigins(t *testing.T) {
 	}
 	s.unchanged(before, "another origin")
 }
+
+// TestPreflightWithoutCORSIsForbidden: with CORS off, a browser's preflight
+// (which carries no token) is a 403 as docs/security.md says, not a 401
+// that suggests a token would help.
+func TestPreflightWithoutCORSIsForbidden(t *testing.T) {
+	s := startServer(t, nil)
+	req, err := http.NewRequest("OPTIONS", s.at.API+"/resource-definitions", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", "https://ui.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := (&http.Client{Transport: withoutToken}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" ||
+		!strings.Contains(string(body), "--cors-origin") {
+		t.Errorf("preflight with CORS off: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+}
