@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/conveyor/conveyor/projections"
 	"github.com/danielgtaylor/huma/v2"
@@ -27,7 +29,7 @@ type writeLogInput struct {
 		RunID     string `json:"runid" minLength:"1" pattern:"^[^.*> \\t\\r\\n]+$" doc:"the Run ID; the line is stored on logs.{runid}"`
 		Driver    string `json:"driver" required:"false" doc:"the driver that wrote the line"`
 		Pipeline  string `json:"pipeline" required:"false" doc:"the pipeline of the run"`
-		Timestamp string `json:"timestamp" required:"false" doc:"when the line was written, in Unix seconds as a string"`
+		Timestamp string `json:"timestamp" required:"false" doc:"when the line was written, in Unix seconds as a string; absent or empty: when the server received it"`
 		Message   string `json:"message" required:"false" doc:"the line"`
 	}
 }
@@ -60,6 +62,12 @@ func (s *Server) registerDrivers(logs LogWriter, broadcast Broadcaster) {
 		op.DefaultStatus = http.StatusCreated
 		huma.Register(s.api, op, func(ctx context.Context, in *writeLogInput) (*struct{}, error) {
 			b := in.Body
+			if b.Timestamp == "" {
+				// A line without a time would be stored with "" and shown
+				// with none; the time it arrived is the nearest to when it
+				// was written, and the form drivers send.
+				b.Timestamp = strconv.FormatInt(time.Now().Unix(), 10)
+			}
 			line := projections.LogLine{RunID: b.RunID, Driver: b.Driver, Pipeline: b.Pipeline, Timestamp: b.Timestamp, Message: b.Message}
 			if err := logs.WriteLog(ctx, line); err != nil {
 				return nil, huma.Error503ServiceUnavailable("storing the log line failed: " + err.Error())

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,13 +12,15 @@ import (
 
 // TestPostLogsShowsInRunLogs: a line sent to POST /logs is stored on
 // logs.{runid} as a driver publishes it and read back by GET
-// /runs/{id}/logs; a viewer may not write one, a driver token may.
+// /runs/{id}/logs; a viewer may not write one, a driver token may; a line
+// without a timestamp gets the time it arrived, not "".
 func TestPostLogsShowsInRunLogs(t *testing.T) {
 	s := startServer(t, nil)
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build",
 		"steps": []map[string]any{{"id": "compile", "driver": "compiler"}}})
 	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
+	sent := time.Now().Unix()
 	line := map[string]any{"runid": runID, "driver": "compiler", "pipeline": "ci", "timestamp": "1700000000", "message": "compiling"}
 	s.must(http.StatusCreated, "POST", "/logs", line)
 	if code, _, body := s.callAs(s.issue("reader", "viewer"), "POST", "/logs", line); code != http.StatusForbidden {
@@ -31,6 +35,10 @@ func TestPostLogsShowsInRunLogs(t *testing.T) {
 	stored := storedLogs(t, s.js, runID)
 	if len(stored) != 2 || stored[0]["message"] != "compiling" || stored[0]["timestamp"] != "1700000000" || stored[0]["pipeline"] != "ci" {
 		t.Fatalf("stored: %v", stored)
+	}
+	// The line sent without a timestamp has the time the server received it.
+	if ts, err := strconv.ParseInt(fmt.Sprint(stored[1]["timestamp"]), 10, 64); err != nil || ts < sent || ts > time.Now().Unix() {
+		t.Errorf("a line without a timestamp was stored with %q, want the Unix seconds it arrived", stored[1]["timestamp"])
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
