@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"strconv"
+
+	"github.com/conveyor/conveyor/domain"
 )
 
 // LayoutKey holds the version of the read models' layout: which keys the
@@ -85,7 +87,8 @@ func (r *Runner) upgradeRuns(ctx context.Context, from int) error {
 			return w.add(ctx, ops...)
 		}
 		if ended {
-			ops = append(ops, Op{Key: runEndedKey(n), Value: []byte(run.ID)})
+			numbered := record[domain.Run]{Value: run, AggregateVersion: view.AggregateVersion, Sequence: view.Sequence, Ended: n}
+			ops = append(ops, Op{Key: runEndedKey(n), Value: endedValue(run)}, Op{Key: runKey(run.ID), Value: encodeRecord(numbered)})
 		}
 		if from < statusIndexLayout {
 			ops = append(ops, runIndexMoves(nil, run)...)

@@ -17,6 +17,9 @@ type record[T any] struct {
 	Value            T      `json:"value"`
 	AggregateVersion uint64 `json:"aggregateVersion"`
 	Sequence         uint64 `json:"sequence"`
+	// Ended is a run's number among the runs that ended, while it is
+	// ended (see Retention): the key of it in the order they ended.
+	Ended uint64 `json:"ended,omitempty"`
 }
 
 func encode[T any](v T, m *domain.Meta) []byte {
@@ -61,6 +64,11 @@ type Projector struct {
 	known     *simplelru.LRU[string, value]
 	unmarshal domain.Unmarshal
 	retention Retention
+	// ended holds the projector's own writes of the ended runs' numbers
+	// (and their count) while retention lets go of them: the one read each
+	// run's end needs, kept in memory. At most EndedRuns entries, as it
+	// forgets each it lets go of.
+	ended map[string]value
 }
 
 // value is a key as the projector knows it: its bytes, or absent. A run
@@ -94,7 +102,7 @@ func NewProjectorWith(store Store, unmarshal domain.Unmarshal) *Projector {
 	if err != nil {
 		panic(err) // only for a size below 1
 	}
-	return &Projector{store: store, known: known, unmarshal: unmarshal}
+	return &Projector{store: store, known: known, unmarshal: unmarshal, ended: map[string]value{}}
 }
 
 // Keep sets what the projector keeps of ended runs (by default, all).
@@ -104,7 +112,10 @@ func (p *Projector) Keep(r Retention) *Projector {
 }
 
 // Forget drops everything the projector remembers.
-func (p *Projector) Forget() { p.known.Purge() }
+func (p *Projector) Forget() {
+	p.known.Purge()
+	clear(p.ended)
+}
 
 // Remembered is how many values the projector remembers.
 func (p *Projector) Remembered() int { return p.known.Len() }
@@ -112,6 +123,14 @@ func (p *Projector) Remembered() int { return p.known.Len() }
 // remember keeps v for key, unless it is not worth keeping (see KnownLimit)
 // or a key the projector never reads back (an index entry).
 func (p *Projector) remember(key string, v value) {
+	if p.retention.EndedRuns > 0 && (key == runsEndedKey || strings.HasPrefix(key, runsEndedPrefix)) {
+		if v.present {
+			p.ended[key] = v
+		} else {
+			delete(p.ended, key)
+		}
+		return
+	}
 	readBack := strings.HasPrefix(key, runsPrefix) || strings.HasPrefix(key, resourcesPrefix) || strings.HasPrefix(key, resourceVersionsPrefix)
 	if !readBack || (v.run != nil && v.run.Value.Ended()) || len(v.data) > knownMaxBytes {
 		p.known.Remove(key)
@@ -313,6 +332,9 @@ func (c *change) lookup(ctx context.Context, key string) (value, error) {
 		}
 	}
 	if v, ok := c.b.p.known.Get(key); ok {
+		return v, nil
+	}
+	if v, ok := c.b.p.ended[key]; ok {
 		return v, nil
 	}
 	kv, ok, err := c.b.p.store.Get(ctx, key)

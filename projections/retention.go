@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -40,25 +41,39 @@ func runEndedKey(ordinal uint64) string { return fmt.Sprintf("%s%020d", runsEnde
 // the store per evictSweep ends, and the excess drains by one a run.
 const evictSweep = 16
 
-// runEnded gives the run that just ended its ordinal, and lets go of the
-// runs that ended EndedRuns ends before it.
-func (c *change) runEnded(ctx context.Context, id string) error {
+// endedEntry is the value of a run's key among the ended runs: its id and
+// every key it has in the read models, so that letting go of it reads
+// nothing else.
+type endedEntry struct {
+	ID   string   `json:"id"`
+	Keys []string `json:"keys"`
+}
+
+// endedValue is run's entry among the ended runs.
+func endedValue(run domain.Run) []byte {
+	entry, _ := json.Marshal(endedEntry{ID: run.ID, Keys: runKeys(run)})
+	return entry
+}
+
+// runEnded gives the run that just ended its number, and lets go of the
+// run that ended EndedRuns ends before it.
+func (c *change) runEnded(ctx context.Context, run domain.Run) (uint64, error) {
 	kv, _, err := c.get(ctx, runsEndedKey)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	n, _ := strconv.ParseUint(string(kv.Value), 10, 64)
 	n++
 	c.put(runsEndedKey, []byte(strconv.FormatUint(n, 10)))
-	c.put(runEndedKey(n), []byte(id))
+	c.put(runEndedKey(n), endedValue(run))
 	keep := uint64(c.b.p.retention.EndedRuns)
 	if keep == 0 || n <= keep {
-		return nil
+		return n, nil
 	}
 	if err := c.evictEnded(ctx, runEndedKey(n-keep)); err != nil || n%evictSweep != 0 {
-		return err
+		return n, err
 	}
-	return c.sweepEnded(ctx, n-keep)
+	return n, c.sweepEnded(ctx, n-keep)
 }
 
 // sweepEnded lets go of up to evictSweep runs that ended before the
@@ -80,27 +95,19 @@ func (c *change) sweepEnded(ctx context.Context, ordinal uint64) error {
 	return nil
 }
 
-// evictEnded removes the run an ended key names, and the key. A run that
-// is no longer ended (retried since) stays: it ends again under a new
-// ordinal.
+// evictEnded removes the run an ended key names, and the key. A run holds
+// such a key only while it is ended: a retry gives it up.
 func (c *change) evictEnded(ctx context.Context, key string) error {
 	kv, ok, err := c.get(ctx, key)
 	if err != nil || !ok {
 		return err
 	}
+	var entry endedEntry
+	if err := json.Unmarshal(kv.Value, &entry); err != nil {
+		return fmt.Errorf("read model %s is corrupt: %w", key, err)
+	}
 	c.del(key)
-	v, err := c.lookup(ctx, runKey(string(kv.Value)))
-	if err != nil || !v.present {
-		return err
-	}
-	run, err := c.decodedRun(runKey(string(kv.Value)), v)
-	if err != nil {
-		return err
-	}
-	if !run.Value.Ended() {
-		return nil
-	}
-	for _, k := range runKeys(run.Value) {
+	for _, k := range entry.Keys {
 		c.del(k)
 	}
 	return nil

@@ -24,7 +24,7 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 	if err != nil {
 		return err
 	}
-	stored, before, err := c.storedRun(ctx, key, v, m)
+	stored, kept, err := c.storedRun(ctx, key, v, m)
 	if err != nil {
 		return err
 	}
@@ -32,10 +32,14 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 	// run kept decoded stays as it was stored.
 	run := domain.RestoreRun(stored.Value.Clone(), stored.AggregateVersion)
 	run.Apply(e)
-	if before == nil && stored.Value.Ended() && run.State().Ended() {
+	if !kept && stored.Value.Ended() && run.State().Ended() {
 		// A run let go of, still ended (a late result, ignored): the log
 		// holds the change, and the read models stay without it.
 		return nil
+	}
+	before := &stored
+	if !kept {
+		before = nil
 	}
 	if err := c.runWritten(ctx, before, record[domain.Run]{Value: run.State(), AggregateVersion: m.Version, Sequence: m.Sequence}); err != nil {
 		return err
@@ -47,35 +51,48 @@ func (c *change) runChanged(ctx context.Context, e domain.Event) error {
 }
 
 // storedRun is the run an event of it (m) applies to: the one the read
-// models hold, else the one the log holds, brought back (before is then
-// nil: none of its keys are in the read models).
-func (c *change) storedRun(ctx context.Context, key string, v value, m *domain.Meta) (stored record[domain.Run], before *domain.Run, err error) {
+// models hold (kept), else the one the log holds, brought back.
+func (c *change) storedRun(ctx context.Context, key string, v value, m *domain.Meta) (stored record[domain.Run], kept bool, err error) {
 	if v.present {
 		stored, err = c.decodedRun(key, v)
-		return stored, &stored.Value, err
+		return stored, true, err
 	}
 	stored, ok, err := c.archivedRun(ctx, m.AggregateID, m.Sequence)
 	if err == nil && !ok {
 		err = fmt.Errorf("run %s has no RunStarted before it", m.AggregateID)
 	}
-	return stored, nil, err
+	return stored, false, err
 }
 
 // runWritten writes a run that was before (nil: not in the read models, as
 // a run just started or one brought back from the log) and its index
-// entries, and counts it among the ended runs when it just ended.
-func (c *change) runWritten(ctx context.Context, before *domain.Run, after record[domain.Run]) error {
-	c.putRun(runKey(after.Value.ID), after)
+// entries, and keeps the ended runs' numbers: a run that just ended gets
+// the next, one retried gives its number up.
+func (c *change) runWritten(ctx context.Context, before *record[domain.Run], after record[domain.Run]) error {
 	state := after.Value
-	if before == nil {
+	var was *domain.Run
+	if before != nil {
+		was = &before.Value
+	}
+	switch {
+	case state.Ended() && (was == nil || !was.Ended()):
+		n, err := c.runEnded(ctx, state)
+		if err != nil {
+			return err
+		}
+		after.Ended = n
+	case state.Ended():
+		after.Ended = before.Ended
+	case was != nil && was.Ended() && before.Ended > 0:
+		c.del(runEndedKey(before.Ended))
+	}
+	c.putRun(runKey(state.ID), after)
+	if was == nil {
 		for _, k := range runIndexKeys(state.ID, state.StartedAt, state.Resource.Type, state.Resource.Name, state.Pipeline.Name) {
 			c.put(k, []byte(state.ID))
 		}
 	}
-	c.moveRunIndexes(before, state)
-	if state.Ended() && (before == nil || !before.Ended()) {
-		return c.runEnded(ctx, state.ID)
-	}
+	c.moveRunIndexes(was, state)
 	return nil
 }
 

@@ -63,7 +63,7 @@ func TestADataDirectoryOfTheLastVersionStarts(t *testing.T) {
 		t.Errorf("succeeded runs %v, want the three of the old server", succeeded)
 	}
 	if dump := s.dump(); !strings.Contains(dump, "/checkpoints/layout=3\n") || !strings.Contains(dump, "/run-index/status/running/") ||
-		!strings.Contains(dump, "/run-ended/00000000000000000004="+oldTimedRun+"\n") {
+		!strings.Contains(dump, "/run-ended/00000000000000000004={\"id\":\""+oldTimedRun) {
 		t.Errorf("the read models were not brought to layout 3 (the three old ended runs numbered, the overdue one fourth):\n%s", dump)
 	}
 
