@@ -25,6 +25,7 @@ func doublingSchema(depth int) string {
 // bounded list of them.
 func TestCostlySchemaRefused(t *testing.T) {
 	s := startServer(t, nil)
+	s.settle() // the read model's first checkpoints written
 	for _, depth := range []int{22, 30} {
 		t.Run(fmt.Sprintf("%d levels", depth), func(t *testing.T) {
 			before := s.snapshot()
@@ -42,7 +43,7 @@ func TestCostlySchemaRefused(t *testing.T) {
 
 	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "lists",
 		"schema": map[string]any{"properties": map[string]any{"list": map[string]any{"items": map[string]any{"type": "string"}}}}})
-	before := s.snapshot()
+	before := s.settle()
 	list := make([]int, 5000)
 	status, raw := s.callRaw("POST", "/resources", map[string]any{"name": "l", "resource": "lists", "spec": map[string]any{"list": list}})
 	if status != http.StatusUnprocessableEntity {
