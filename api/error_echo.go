@@ -16,7 +16,10 @@ const (
 	maxEchoedValue   = 256     // bytes of a value quoted back
 	maxDetailMessage = 1 << 10 // bytes of one error's message
 	maxProblemDetail = 8 << 10 // bytes of the problem's detail
-	maxErrorDetails  = 50      // errors listed; one more counts the rest
+	// maxErrorDetails is the most errors listed, one more counting the
+	// rest; above the 51 a spec's validation lists itself (its 50 and a
+	// count), so that count is kept.
+	maxErrorDetails = 100
 )
 
 // newHumaError is huma's own constructor, which boundedError wraps.
