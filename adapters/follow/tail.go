@@ -144,6 +144,15 @@ func (t *Tail) add(m Msg) {
 	if m.Sequence <= t.last {
 		return
 	}
+	if len(t.ring) == cap(t.ring) {
+		// A new array twice the ring's length: the ring is copied once per
+		// that many messages, not at each (a full ring of 4,096 copied at
+		// every add was most of the server's time under a burst of log
+		// lines). The array never grows with everything ever added, and
+		// what the ring dropped stays in it only until the next copy: at
+		// most about twice the ring's bounds are held.
+		t.ring = append(make([]Msg, 0, 2*len(t.ring)+1), t.ring...)
+	}
 	t.ring = append(t.ring, m)
 	t.bytes += len(m.Data)
 	drop := 0
@@ -152,11 +161,9 @@ func (t *Tail) add(m Msg) {
 		t.from = t.ring[drop].Sequence
 		drop++
 	}
-	if drop > 0 {
-		// Copied rather than resliced, so that the array behind the ring
-		// does not grow with everything ever added.
-		t.ring = append(make([]Msg, 0, min(2*(len(t.ring)-drop), t.cfg.Messages+1)), t.ring[drop:]...)
-	}
+	// Resliced, never cleared or moved: followers may still be reading
+	// the dropped messages through what since gave them.
+	t.ring = t.ring[drop:]
 	t.last = m.Sequence
 	close(t.changed)
 	t.changed = make(chan struct{})
