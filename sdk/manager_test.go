@@ -39,6 +39,7 @@ func wire(t *testing.T) (*nats.Conn, jetstream.JetStream) {
 type unmasked struct{}
 
 func (unmasked) Line(_ context.Context, _, _, line string) (string, error) { return line, nil }
+func (unmasked) Masks(context.Context, string) (bool, error)               { return false, nil }
 
 func publishWork(t *testing.T, js jetstream.JetStream, subject, runID, step string, r sdk.Resource) {
 	t.Helper()

@@ -116,7 +116,7 @@ func (m *Matcher) Line(line, carry string) (masked, next string) {
 			own = append(own, [2]int{max(s[0], len(carry)) - len(carry), s[1] - len(carry)})
 		}
 	}
-	own = append(own, m.cutStarts(asciiLower(line))...)
+	own = append(own, m.cutStarts(lower[len(carry):])...)
 	masked = replaceSpans(line, own)
 	keep := min(len(joined), m.longest-1, maxCarry)
 	return masked, joined[len(joined)-keep:]
@@ -170,15 +170,28 @@ func replaceSpans(s string, spans [][2]int) string {
 }
 
 // asciiLower lowers ASCII letters only, so that offsets in the result are
-// offsets in s.
+// offsets in s (and the lower of a joined string is the join of the
+// lowers). It copies s once at most, and not at all when s has no upper
+// case letter: it runs on every line of a run with secrets.
 func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
 	}
-	return string(b)
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func unique(s []string) []string {

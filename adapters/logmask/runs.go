@@ -87,6 +87,19 @@ func (r *Runs) Line(ctx context.Context, runID, stream, line string) (string, er
 	return masked, nil
 }
 
+// Masks reports whether run runID has anything to mask (loading its
+// values as Line does): when it has not, its lines may be stored as they
+// came, without being taken apart. It fails as Line does.
+func (r *Runs) Masks(ctx context.Context, runID string) (bool, error) {
+	rm, err := r.run(ctx, runID)
+	if err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !rm.matcher.Empty(), nil
+}
+
 // run is runID's matcher, loaded or refreshed when due. Loading happens
 // outside the lock: lines of other runs do not wait for it.
 func (r *Runs) run(ctx context.Context, runID string) (*runMask, error) {

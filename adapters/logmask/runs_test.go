@@ -54,3 +54,31 @@ func TestRunsLoadOnceRefreshAndStayBounded(t *testing.T) {
 		t.Error("a run whose values cannot be loaded: no error")
 	}
 }
+
+// Masks tells a run with values from one without, loading each once with
+// its lines, and fails for a run whose values cannot be loaded.
+func TestRunsMasksOnlyRunsWithValues(t *testing.T) {
+	ctx := context.Background()
+	loads := 0
+	runs := NewRuns(func(_ context.Context, id string) ([]string, error) {
+		loads++
+		switch id {
+		case "broken":
+			return nil, errors.New("vault unavailable")
+		case "granted":
+			return []string{"first-secret"}, nil
+		}
+		return []string{"ab"}, nil // too short to mask: nothing to mask
+	}, RunsConfig{})
+	for run, want := range map[string]bool{"granted": true, "short": false} {
+		if got, err := runs.Masks(ctx, run); err != nil || got != want {
+			t.Errorf("Masks(%q) = %v, %v; want %v", run, got, err, want)
+		}
+	}
+	if _, err := runs.Line(ctx, "granted", "driver", "x"); err != nil || loads != 2 {
+		t.Errorf("a line after Masks: %v, %d loads; want the values loaded once per run", err, loads)
+	}
+	if _, err := runs.Masks(ctx, "broken"); err == nil {
+		t.Error("a run whose values cannot be loaded: no error")
+	}
+}

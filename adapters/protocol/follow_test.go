@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/conveyor/conveyor/adapters/embedtest"
 	"github.com/conveyor/conveyor/projections"
 )
 
@@ -14,12 +13,9 @@ import (
 // its lines hands over every stored line of the run after its start, none
 // of another run's, then ends; and it leaves no consumer behind.
 func TestFollowLogsEndsWithTheLastLine(t *testing.T) {
-	nc, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	nc, js := logStreams(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := EnsureStreams(ctx, js, StreamsConfig{Replicas: 1}); err != nil {
-		t.Fatal(err)
-	}
 	storeLogs(t, nc, noSecrets{})
 	const run, other = "6f1c1f0e-5a8a-4d53-9a43-0d8f6b7b1a11", "0b9d3a52-96a1-4f56-8f3e-3c1f1e7b2c22"
 	for i := range 6 {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -33,78 +36,131 @@ const maskedLogsPrefix = "conveyor.logs.masked"
 // by what is in flight (the `time` field orders them).
 const logMaskingQueue = "conveyor-logs"
 
-// LineMasker masks one field of a log line of run runID, written by the
-// writer stream; it fails when it cannot tell what to mask.
+// laneDepth is how many lines wait for one lane's worker before the
+// subscription waits for it; beyond that, lines wait in the connection's
+// pending buffer (see MaskLogs).
+const laneDepth = 256
+
+// LineMasker masks the log lines of runs. Line masks one field of a line
+// of run runID, written by the writer stream; Masks reports whether the
+// run has anything to mask at all. Both fail when they cannot tell what
+// to mask.
 type LineMasker interface {
 	Line(ctx context.Context, runID, stream, line string) (string, error)
+	Masks(ctx context.Context, runID string) (bool, error)
+}
+
+// LogMasking masks and stores the lines published on logs.{run_id} until
+// it is drained. Lines are handed to lanes by run, a worker each: lines
+// of one run are masked and stored one after the other, in the order they
+// came, while lines of other runs use the other cores.
+type LogMasking struct {
+	sub     *nats.Subscription
+	lanes   []chan *nats.Msg
+	workers sync.WaitGroup
+	// mu guards closed: the subscription's handler holds it to hand a line
+	// to a lane, Drain to close the lanes.
+	mu     sync.RWMutex
+	closed bool
+	once   sync.Once
 }
 
 // MaskLogs subscribes to every line published on logs.{run_id}, to mask
-// and store it, and returns once the subscription is in place; draining the
-// subscription stops it. A line whose run's secrets cannot be loaded is
-// refused, never stored in clear: its publisher gets an error as its
-// acknowledgement.
-func MaskLogs(nc *nats.Conn, masker LineMasker, log *slog.Logger) (*nats.Subscription, error) {
-	sub, err := nc.QueueSubscribe("logs.*", logMaskingQueue, func(m *nats.Msg) {
-		runID := strings.TrimPrefix(m.Subject, "logs.")
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		body, err := maskLine(ctx, masker, runID, m.Data)
-		if err != nil {
-			log.Warn("log line refused: its run's secrets cannot be loaded", "run", runID, "err", err)
-			refusal, _ := json.Marshal(map[string]any{"error": map[string]any{"code": 503, "description": "log line not stored: " + err.Error()}})
-			if m.Reply != "" {
-				_ = m.Respond(refusal)
+// and store it, and returns once the subscription is in place. A line
+// whose run's secrets cannot be loaded is refused, never stored in clear:
+// its publisher gets an error as its acknowledgement.
+func MaskLogs(nc *nats.Conn, masker LineMasker, log *slog.Logger) (*LogMasking, error) {
+	lm := &LogMasking{lanes: make([]chan *nats.Msg, runtime.GOMAXPROCS(0))}
+	for i := range lm.lanes {
+		lane := make(chan *nats.Msg, laneDepth)
+		lm.lanes[i] = lane
+		lm.workers.Go(func() {
+			for m := range lane {
+				storeMasked(nc, masker, log, m)
 			}
-			return
-		}
-		out := &nats.Msg{Subject: maskedLogsPrefix + "." + runID, Reply: m.Reply, Header: m.Header, Data: body}
-		if err := nc.PublishMsg(out); err != nil {
-			log.Warn("log line not stored", "run", runID, "err", err)
-		}
-	})
+		})
+	}
+	sub, err := nc.QueueSubscribe("logs.*", logMaskingQueue, lm.take)
 	if err != nil {
+		lm.closeLanes()
 		return nil, fmt.Errorf("mask logs: %w", err)
 	}
+	lm.sub = sub
 	// Without a limit on their count, a burst of lines waits in memory
 	// (up to 256 MiB) rather than being dropped as a slow consumer's.
 	_ = sub.SetPendingLimits(-1, 256<<20)
 	if err := nc.Flush(); err != nil {
-		return nil, errors.Join(fmt.Errorf("mask logs: %w", err), sub.Unsubscribe())
+		return nil, errors.Join(fmt.Errorf("mask logs: %w", err), lm.Drain())
 	}
-	return sub, nil
+	return lm, nil
 }
 
-// maskLine masks every string of a line's JSON object (and its labels'
-// values); the message carries its end to the writer's next line. A body
-// that is not a JSON object is masked as a whole.
-func maskLine(ctx context.Context, masker LineMasker, runID string, data []byte) ([]byte, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
-		masked, err := masker.Line(ctx, runID, "raw", string(data))
-		return []byte(masked), err
+// take hands m to the lane of its run.
+func (lm *LogMasking) take(m *nats.Msg) {
+	lm.mu.RLock()
+	defer lm.mu.RUnlock()
+	if lm.closed {
+		return // drained: its publisher gets no acknowledgement, as from a stopped server
 	}
-	writer := string(fields["driver"]) + "|" + string(fields["step"]) + "|" + string(fields["attempt"])
-	for name, raw := range fields {
-		var s string
-		var labels map[string]string
-		switch {
-		case json.Unmarshal(raw, &s) == nil:
-			masked, err := masker.Line(ctx, runID, writer+"|"+name, s)
-			if err != nil {
-				return nil, err
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(m.Subject))
+	lm.lanes[h.Sum32()%uint32(len(lm.lanes))] <- m
+}
+
+// drainWait bounds how long Drain waits for the subscription to hand over
+// the lines it holds.
+const drainWait = 10 * time.Second
+
+// Drain stops taking lines, stores those taken (masked), and returns once
+// every worker is done. Call it before the connection is closed.
+func (lm *LogMasking) Drain() error {
+	var err error
+	lm.once.Do(func() {
+		done := lm.sub.StatusChanged(nats.SubscriptionClosed)
+		if err = lm.sub.Drain(); err == nil {
+			select {
+			case <-done:
+			case <-time.After(drainWait):
 			}
-			fields[name], _ = json.Marshal(masked)
-		case name == "labels" && json.Unmarshal(raw, &labels) == nil:
-			for k, v := range labels {
-				masked, err := masker.Line(ctx, runID, writer+"|labels", v)
-				if err != nil {
-					return nil, err
-				}
-				labels[k] = masked
-			}
-			fields[name], _ = json.Marshal(labels)
 		}
+		lm.closeLanes()
+	})
+	return err
+}
+
+func (lm *LogMasking) closeLanes() {
+	lm.mu.Lock()
+	lm.closed = true
+	for _, lane := range lm.lanes {
+		close(lane)
 	}
-	return json.Marshal(fields)
+	lm.mu.Unlock()
+	lm.workers.Wait()
+}
+
+// storeMasked masks m, a line of the run its subject names, and publishes
+// it where the stream stores it, with its publisher's reply subject; or
+// refuses it to its publisher when the run's secrets cannot be loaded. A
+// run with nothing to mask has its line stored as it came.
+func storeMasked(nc *nats.Conn, masker LineMasker, log *slog.Logger, m *nats.Msg) {
+	runID := strings.TrimPrefix(m.Subject, "logs.")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	body := m.Data
+	masks, err := masker.Masks(ctx, runID)
+	if err == nil && masks {
+		body, err = maskLine(ctx, masker, runID, m.Data)
+	}
+	if err != nil {
+		log.Warn("log line refused: its run's secrets cannot be loaded", "run", runID, "err", err)
+		refusal, _ := json.Marshal(map[string]any{"error": map[string]any{"code": 503, "description": "log line not stored: " + err.Error()}})
+		if m.Reply != "" {
+			_ = m.Respond(refusal)
+		}
+		return
+	}
+	out := &nats.Msg{Subject: maskedLogsPrefix + "." + runID, Reply: m.Reply, Header: m.Header, Data: body}
+	if err := nc.PublishMsg(out); err != nil {
+		log.Warn("log line not stored", "run", runID, "err", err)
+	}
 }

@@ -17,16 +17,30 @@ import (
 type noSecrets struct{}
 
 func (noSecrets) Line(_ context.Context, _, _, line string) (string, error) { return line, nil }
+func (noSecrets) Masks(context.Context, string) (bool, error)               { return false, nil }
 
 // storeLogs runs MaskLogs with masker for the test: lines published on
 // logs.{run_id} are stored only while it runs.
 func storeLogs(t *testing.T, nc *nats.Conn, masker LineMasker) {
 	t.Helper()
-	sub, err := MaskLogs(nc, masker, slog.New(slog.DiscardHandler))
+	masking, err := MaskLogs(nc, masker, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = sub.Drain() })
+	t.Cleanup(func() { _ = masking.Drain() })
+}
+
+// logStreams starts NATS with the protocol's streams, for a test of the
+// path of log lines.
+func logStreams(t *testing.T) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := EnsureStreams(ctx, js, StreamsConfig{Replicas: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
 }
 
 // secretWord masks "s3cret" and cannot load the secrets of run "broken".
@@ -39,17 +53,21 @@ func (secretWord) Line(_ context.Context, runID, _, line string) (string, error)
 	return strings.ReplaceAll(line, "s3cret", "***"), nil
 }
 
+func (secretWord) Masks(_ context.Context, runID string) (bool, error) {
+	if runID == "broken" {
+		return false, errors.New("vault unavailable")
+	}
+	return true, nil
+}
+
 // A line is stored masked where it was published, with the stream's
 // acknowledgement going to its publisher; a line whose secrets cannot be
 // loaded is refused, not stored in clear; a body that is not JSON is
 // masked as a whole.
 func TestLogLinesAreStoredMaskedOrNotAtAll(t *testing.T) {
-	nc, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	nc, js := logStreams(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := EnsureStreams(ctx, js, StreamsConfig{Replicas: 1}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := js.Publish(ctx, "logs.r1", []byte(`{"message":"s3cret"}`)); !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, nats.ErrNoResponders) {
 		t.Fatalf("a line published while nothing masks: %v, want it not stored", err)
 	}

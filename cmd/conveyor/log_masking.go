@@ -40,13 +40,13 @@ func maskLogs(in *infra, load runLoader, vault *secrets.Vault, log *slog.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("log masking: %w", err)
 	}
-	sub, err := protocol.MaskLogs(nc, logmask.NewRuns(values, logmask.RunsConfig{}), log.With("component", "logs"))
+	masking, err := protocol.MaskLogs(nc, logmask.NewRuns(values, logmask.RunsConfig{}), log.With("component", "logs"))
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
 	return func() {
-		_ = sub.Drain()
+		_ = masking.Drain() // the lines taken are stored before the connection goes
 		_ = nc.Drain()
 	}, nil
 }
