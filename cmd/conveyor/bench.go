@@ -36,6 +36,9 @@ type benchConfig struct {
 	History  int
 	InFlight int
 	Idle     time.Duration
+	// LogLines, when > 0, runs the log scenario instead of the others:
+	// this many lines into a run without secrets and into one with.
+	LogLines int
 	// Token is the API token the load is sent with.
 	Token string
 }
@@ -59,6 +62,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.IntVar(&c.History, "history", 0, "run the scale scenario instead: runs, fan-out, idle CPU and memory on an empty server, then again with this many finished runs of history, with disk size and restart time (needs a server it starts)")
 	fs.IntVar(&c.InFlight, "inflight", 0, "with --history: then this many runs waiting for a driver that never connects, for idle CPU and memory per run in flight")
 	fs.DurationVar(&c.Idle, "idle", 60*time.Second, "with --history: how long each idle server's CPU is measured")
+	fs.IntVar(&c.LogLines, "log-lines", 0, "run the log scenario instead: this many lines of 1 KiB published as a driver does (logs.{run_id}) into a run granted no secret, then into one granted a secret; lines/s stored and, for a server of its own, its CPU per line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (profile the server with --server-args=--debug-addr=HOST:PORT)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -67,6 +71,10 @@ func runBench(ctx context.Context, args []string) int {
 	}
 	if (c.API == "") != (c.NATS == "") {
 		fmt.Fprintln(os.Stderr, "conveyor bench: give both --api and --nats, or neither")
+		return 2
+	}
+	if c.LogLines > 0 && c.History > 0 {
+		fmt.Fprintln(os.Stderr, "conveyor bench: --log-lines and --history are two scenarios: give one")
 		return 2
 	}
 	if err := c.validateScale(); err != nil {
@@ -87,6 +95,9 @@ func runBench(ctx context.Context, args []string) int {
 		defer pprof.StopCPUProfile()
 	}
 	run := bench
+	if c.LogLines > 0 {
+		run = benchLogs
+	}
 	if c.History > 0 {
 		run = func(ctx context.Context, c benchConfig, out io.Writer) error {
 			return benchScale(ctx, c, out, os.Stderr)
@@ -127,21 +138,15 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 		}
 		sum.ceilings = &ceil
 	}
+	srv, err := c.target(ctx)
+	if err != nil {
+		return err
+	}
 	var serverPID int
-	if c.API == "" {
-		srv, err := startOwnServer(ctx, strings.Fields(c.ServerArgs)...)
-		if err != nil {
-			return err
-		}
+	if srv != nil {
 		defer srv.stop()
-		c.API, c.NATS, serverPID = srv.api, srv.nats, srv.cmd.Process.Pid
-		c.Token = srv.adminToken()
-		// Its drivers connect to NATS with the admin token, which NATS takes
-		// for an operator's: the bench measures the server, not permissions.
-		c.NATS = natsWithToken(c.NATS, c.Token)
+		serverPID = srv.cmd.Process.Pid
 		rows.print(row{"start-up", "process start to ready", srv.startup.Round(time.Millisecond).String()})
-	} else {
-		c.Token = resolveToken("", c.API, os.Getenv)
 	}
 	client, err := sdk.NewClient(sdk.WithBaseURL(c.API), sdk.WithHTTPClient(benchHTTPClient()), sdk.WithToken(c.Token))
 	if err != nil {
@@ -221,6 +226,24 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	fmt.Fprintln(out)
 	rows.print(sum.rows()...)
 	return nil
+}
+
+// target points c at the server to measure. Without --api that is a
+// server of its own, returned for the caller to stop (nil otherwise); its
+// drivers connect to NATS with its admin token, which NATS takes for an
+// operator's: the bench measures the server, not permissions.
+func (c *benchConfig) target(ctx context.Context) (*ownServer, error) {
+	if c.API != "" {
+		c.Token = resolveToken("", c.API, os.Getenv)
+		return nil, nil
+	}
+	srv, err := startOwnServer(ctx, strings.Fields(c.ServerArgs)...)
+	if err != nil {
+		return nil, err
+	}
+	c.API, c.Token = srv.api, srv.adminToken()
+	c.NATS = natsWithToken(srv.nats, c.Token)
+	return srv, nil
 }
 
 // benchDefinition is the resource type the bench creates its resources of.
