@@ -3,13 +3,27 @@ package logmask
 import (
 	"container/list"
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
 
 // Values loads the secret values granted to a run (to any of its steps).
-// A run that does not exist has none.
+// For a run that does not exist it returns ErrNoRun, with the values to
+// mask its lines against meanwhile.
 type Values func(ctx context.Context, runID string) ([]string, error)
+
+// ErrNoRun is what Values returns for a run that does not exist, or not
+// yet: POST /resources answers a run's id before the engine records the
+// run, so its first lines may come before it. They cannot be masked
+// against the run's secrets, nor stored in clear: Values returns the
+// values to use instead (the server's: every secret it holds), and the run
+// is loaded again after a second, when those give way to its own.
+var ErrNoRun = errors.New("no such run")
+
+// unrecordedFor is how long the values of a run that was not recorded
+// are used before the run is loaded again.
+const unrecordedFor = time.Second
 
 // RunsConfig bounds the matchers kept.
 type RunsConfig struct {
@@ -55,7 +69,8 @@ type runMask struct {
 	id      string
 	values  []string
 	matcher *Matcher
-	loaded  time.Time
+	due     time.Time         // when its values are loaded again
+	stand   bool              // values stand in for a run not recorded yet
 	carry   map[string]string // by stream
 }
 
@@ -108,13 +123,17 @@ func (r *Runs) run(ctx context.Context, runID string) (*runMask, error) {
 	if e, ok := r.runs[runID]; ok {
 		r.order.MoveToFront(e)
 		rm = e.Value.(*runMask)
-		if r.now().Sub(rm.loaded) < r.cfg.Refresh {
+		if r.now().Before(rm.due) {
 			r.mu.Unlock()
 			return rm, nil
 		}
 	}
 	r.mu.Unlock()
 	values, err := r.load(ctx, runID)
+	unrecorded := errors.Is(err, ErrNoRun)
+	if unrecorded {
+		err = nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -132,7 +151,13 @@ func (r *Runs) run(ctx context.Context, runID string) (*runMask, error) {
 			delete(r.runs, last.Value.(*runMask).id)
 		}
 	}
+	if rm.stand {
+		rm.values = nil // stand-ins give way to what was loaded now
+	}
 	rm.values = unique(append(rm.values, values...))
-	rm.matcher, rm.loaded = NewMatcher(rm.values), r.now()
+	rm.matcher, rm.stand, rm.due = NewMatcher(rm.values), unrecorded, r.now().Add(r.cfg.Refresh)
+	if unrecorded {
+		rm.due = r.now().Add(min(unrecordedFor, r.cfg.Refresh))
+	}
 	return rm, nil
 }

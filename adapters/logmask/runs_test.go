@@ -82,3 +82,39 @@ func TestRunsMasksOnlyRunsWithValues(t *testing.T) {
 		t.Error("a run whose values cannot be loaded: no error")
 	}
 }
+
+// A run's id is known before the run is recorded (POST /resources answers
+// it first): a line that comes before is masked against the stand-in
+// values given for it, and the run is loaded again a second later, its own
+// values then replacing them.
+func TestARunNotYetRecordedIsMaskedAgainstStandIns(t *testing.T) {
+	ctx := context.Background()
+	recorded := false
+	runs := NewRuns(func(context.Context, string) ([]string, error) {
+		if !recorded {
+			return []string{"first-secret", "other-secret"}, ErrNoRun
+		}
+		return []string{"first-secret"}, nil
+	}, RunsConfig{Refresh: time.Hour})
+	now := time.Now()
+	runs.now = func() time.Time { return now }
+	line := func(text string) string {
+		t.Helper()
+		got, err := runs.Line(ctx, "r1", "driver", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := line("early first-secret other-secret"); got != "early *** ***" {
+		t.Errorf("a line before the run is recorded: %q, want every stand-in masked", got)
+	}
+	recorded = true
+	if got := line("first-secret"); got != "***" {
+		t.Errorf("within the second: %q", got)
+	}
+	now = now.Add(2 * time.Second)
+	if got := line("then first-secret other-secret"); got != "then *** other-secret" {
+		t.Errorf("once the run is recorded: %q, want its own secret masked, the stand-ins given up", got)
+	}
+}

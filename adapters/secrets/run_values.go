@@ -43,3 +43,25 @@ func (v *Vault) RunValues(ctx context.Context, run domain.Run) ([]string, error)
 	}
 	return out, nil
 }
+
+// Values is the value of every secret the vault holds: what the lines of
+// a run that is not recorded yet are masked against (logmask.ErrNoRun). A
+// secret deleted meanwhile is left out.
+func (v *Vault) Values(ctx context.Context) ([]string, error) {
+	entries, err := v.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		value, err := v.Get(ctx, e.Name)
+		if errors.Is(err, domain.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("secret %s: %w", e.Name, err)
+		}
+		out = append(out, string(value))
+	}
+	return out, nil
+}

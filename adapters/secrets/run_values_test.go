@@ -32,4 +32,13 @@ func TestRunValuesAreTheSecretsOfEveryStep(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"value-a", "value-b"}) {
 		t.Errorf("run values %v (%v), want those of a and b", got, err)
 	}
+	// A run not recorded yet is masked against every value there is.
+	if err := v.Delete(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := v.Values(ctx)
+	slices.Sort(all)
+	if err != nil || !slices.Equal(all, []string{"value-a", "value-other"}) {
+		t.Errorf("every value: %v (%v), want those of a and other", all, err)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/conveyor/conveyor/adapters/logmask"
 	"github.com/conveyor/conveyor/adapters/protocol"
@@ -21,6 +23,7 @@ type runLoader func(ctx context.Context, runID string) (domain.Run, error)
 func maskLogs(in *infra, load runLoader, vault *secrets.Vault, log *slog.Logger) (stop func(), err error) {
 	values := func(context.Context, string) ([]string, error) { return nil, nil } // no vault: no secrets
 	if vault != nil {
+		every := &everySecret{vault: vault}
 		values = func(ctx context.Context, runID string) ([]string, error) {
 			// A server without secrets does not read every run that logs.
 			if empty, err := vault.Empty(ctx); err != nil || empty {
@@ -28,7 +31,14 @@ func maskLogs(in *infra, load runLoader, vault *secrets.Vault, log *slog.Logger)
 			}
 			run, err := load(ctx, runID)
 			if errors.Is(err, domain.ErrNotFound) {
-				return nil, nil // a line of no run (POST /logs takes any id) has no secrets
+				// POST /logs takes any id, and a run's id is known before
+				// the run is recorded: such a line is masked against
+				// every secret there is.
+				all, err := every.values(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return all, logmask.ErrNoRun
 			}
 			if err != nil {
 				return nil, err
@@ -49,4 +59,27 @@ func maskLogs(in *infra, load runLoader, vault *secrets.Vault, log *slog.Logger)
 		_ = masking.Drain() // the lines taken are stored before the connection goes
 		_ = nc.Drain()
 	}, nil
+}
+
+// everySecret is every value the vault holds, read at most once a second
+// however many lines of runs not recorded come (each one's id may be new).
+type everySecret struct {
+	vault *secrets.Vault
+	mu    sync.Mutex
+	all   []string
+	read  time.Time
+}
+
+func (e *everySecret) values(ctx context.Context) ([]string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if time.Since(e.read) < time.Second {
+		return e.all, nil
+	}
+	all, err := e.vault.Values(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.all, e.read = all, time.Now()
+	return all, nil
 }

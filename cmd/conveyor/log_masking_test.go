@@ -134,3 +134,20 @@ func storedLogLines(t *testing.T, s *testServer, runID string) []string {
 		}
 	}
 }
+
+// A run's id is known before the run is recorded (POST /resources answers
+// it first), and POST /logs takes any id: a line of a run the log does not
+// hold (yet) is masked against every secret the server holds, since the
+// secrets it will be granted are not known.
+func TestALineOfARunNotRecordedIsMaskedAgainstEverySecret(t *testing.T) {
+	const value = "hunter2-registry-password"
+	s := startServer(t, nil)
+	s.must(http.StatusOK, "PUT", "/secrets/registry", map[string]any{"value": value})
+	const runID = "5b0f8e57-3c1e-4f2a-9d7b-6a4c2e1f0a99" // never recorded
+	s.must(http.StatusCreated, "POST", "/logs", map[string]any{"runid": runID, "driver": "pusher", "pipeline": "ci",
+		"timestamp": "1795510841", "message": "password " + value})
+	stored := storedLogLines(t, s, runID)
+	if len(stored) != 1 || strings.Contains(stored[0], value) || !strings.Contains(stored[0], "password ***") {
+		t.Errorf("stored %q, want the one line with the value masked", stored)
+	}
+}
