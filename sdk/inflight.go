@@ -56,8 +56,9 @@ func (r *recent[V]) get(key string) (V, bool) {
 type execution struct {
 	cancel context.CancelCauseFunc
 	logger *Logger
-	// settled is closed once the work's message is acknowledged or handed
-	// back; acked, written before, says which.
+	// settled is closed, under the inflight's lock and before the work's
+	// message is settled with the server, once its result is stored or it is
+	// handed back; acked, written before, says which.
 	settled chan struct{}
 	acked   bool
 }
@@ -80,12 +81,19 @@ func newInflight() *inflight {
 
 // admission is what begin decided for one delivery: run it (ctx and end),
 // do not run it because the server stopped it (stopped), or do not run it
-// because it runs or ran here already (earlier).
+// because it runs or ran here already (earlier; stored when its result was
+// stored by the time this delivery came).
 type admission struct {
-	ctx     context.Context
-	end     func(acked bool) // says how the message was settled; call once
+	ctx context.Context
+	// end settles the work here: acked when its result is stored (or, for
+	// work without a result, when it is done), not when it is handed back.
+	// Call it before the message is settled with the server, so that a
+	// delivery the server makes after that is recognised as settled. Calls
+	// after the first do nothing.
+	end     func(acked bool)
 	stopped string
 	earlier *execution
+	stored  bool
 }
 
 // begin admits a delivery of the work of key. Work without a key is always
@@ -101,7 +109,7 @@ func (f *inflight) begin(ctx context.Context, key string, logger *Logger) admiss
 			return admission{earlier: e}
 		}
 		if e, ok := f.finished.get(key); ok {
-			return admission{earlier: e}
+			return admission{earlier: e, stored: true}
 		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -111,6 +119,12 @@ func (f *inflight) begin(ctx context.Context, key string, logger *Logger) admiss
 	}
 	return admission{ctx: ctx, end: func(acked bool) {
 		f.mu.Lock()
+		defer f.mu.Unlock()
+		select {
+		case <-e.settled:
+			return
+		default:
+		}
 		if key != "" {
 			delete(f.running, key)
 			if acked {
@@ -118,7 +132,6 @@ func (f *inflight) begin(ctx context.Context, key string, logger *Logger) admiss
 			}
 		}
 		e.acked = acked
-		f.mu.Unlock()
 		close(e.settled)
 		cancel(nil)
 	}}

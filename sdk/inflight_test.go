@@ -2,7 +2,10 @@ package sdk
 
 import (
 	"context"
+	"log/slog"
 	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestInflightAdmitsEachKeyOnce: a key runs once at a time; once its message
@@ -15,8 +18,8 @@ func TestInflightAdmitsEachKeyOnce(t *testing.T) {
 	if first.end == nil {
 		t.Fatal("the first delivery was not admitted")
 	}
-	if again := f.begin(ctx, "run-1.a.1", nil); again.end != nil || again.earlier == nil {
-		t.Fatal("a second delivery of running work was admitted")
+	if again := f.begin(ctx, "run-1.a.1", nil); again.end != nil || again.earlier == nil || again.stored {
+		t.Fatalf("a second delivery of running work was admitted, or told it was stored: %+v", again)
 	}
 	first.end(false) // handed back: its result was not stored
 	retry := f.begin(ctx, "run-1.a.1", nil)
@@ -24,7 +27,8 @@ func TestInflightAdmitsEachKeyOnce(t *testing.T) {
 		t.Fatal("work handed back was not admitted again")
 	}
 	retry.end(true)
-	if after := f.begin(ctx, "run-1.a.1", nil); after.end != nil || after.earlier == nil || !after.earlier.acked {
+	retry.end(false) // a later call does not undo the first
+	if after := f.begin(ctx, "run-1.a.1", nil); after.end != nil || !after.stored || !after.earlier.acked {
 		t.Fatal("work whose result was stored was admitted again")
 	}
 	one, two := f.begin(ctx, "", nil), f.begin(ctx, "", nil)
@@ -36,6 +40,32 @@ func TestInflightAdmitsEachKeyOnce(t *testing.T) {
 		t.Fatalf("work stopped before it came was admitted: %+v", stopped)
 	}
 }
+
+// TestFinishRemembersTheWorkDoneBeforeTheAck: a delivery the server makes
+// once it has the work's ack is told the work is done, never that it runs.
+func TestFinishRemembersTheWorkDoneBeforeTheAck(t *testing.T) {
+	m, err := NewManager(NewDriver("compiler", []string{"build"}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const key = "run-1.a.1"
+	first := m.work.begin(ctx, key, nil)
+	var atAck admission
+	msg := ackSpy{onAck: func() { atAck = m.work.begin(ctx, key, nil) }}
+	m.finish(ctx, nil, "", msg, workMessage{}, Resource{}, Result{Success: true}, false, first.end, slog.New(slog.DiscardHandler))
+	if !atAck.stored {
+		t.Fatalf("a delivery at the ack was told the work runs: %+v", atAck)
+	}
+}
+
+// ackSpy is a message that calls onAck when it is acknowledged.
+type ackSpy struct {
+	jetstream.Msg
+	onAck func()
+}
+
+func (a ackSpy) DoubleAck(context.Context) error { a.onAck(); return nil }
 
 // TestRecentForgetsTheOldest: the memory stays within its size.
 func TestRecentForgetsTheOldest(t *testing.T) {

@@ -198,17 +198,16 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 		_ = msg.Ack() // the server withdrew it; its result would be ignored
 		return
 	case adm.earlier != nil:
-		m.settleAgain(ctx, msg, adm.earlier, logger, key, log)
+		m.settleAgain(ctx, msg, adm, logger, key, log)
 		return
 	}
-	acked := false
-	defer func() { adm.end(acked) }()
+	defer adm.end(false) // handed back, unless finish settled it
 	stepCtx := adm.ctx
 	var secrets map[string]string
 	if len(work.Secrets) > 0 {
 		if secrets, err = m.fetchSecrets(stepCtx, js.Conn(), work); err != nil {
 			log.Warn("secrets not received; the step fails", "run", work.RunID, "step", work.Step, "err", err)
-			acked = m.finish(ctx, js, results, msg, work, resource, Result{Success: false, Message: "secrets: " + err.Error()}, isStep, log)
+			m.finish(ctx, js, results, msg, work, resource, Result{Success: false, Message: "secrets: " + err.Error()}, isStep, adm.end, log)
 			return
 		}
 		for _, v := range secrets {
@@ -229,31 +228,34 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 		Step: step, Attempt: work.Attempt, IdempotencyKey: key, Log: logger, Secrets: secrets})
 	logger.Flush()
 	if ctx.Err() != nil {
+		adm.end(false)
 		_ = msg.Nak() // shut down mid-work: another instance takes it
 		return
 	}
-	acked = m.finish(ctx, js, results, msg, work, resource, result, isStep, log)
+	m.finish(ctx, js, results, msg, work, resource, result, isStep, adm.end, log)
 }
 
-// finish publishes the result of a step and acknowledges its message; it
-// reports whether the message was acknowledged. A result that cannot be
-// published, even after waiting for the server, leaves the message to come
-// again.
+// finish publishes the result of a step and acknowledges its message. A
+// result that cannot be published, even after waiting for the server, leaves
+// the message to come again. Either way end settles the work here first, so
+// that a delivery of it the server makes once it has the ack is known as
+// stored, not as running.
 func (m *Manager) finish(ctx context.Context, js jetstream.JetStream, results string, msg jetstream.Msg, work workMessage,
-	resource Resource, result Result, isStep bool, log *slog.Logger) bool {
+	resource Resource, result Result, isStep bool, end func(acked bool), log *slog.Logger) {
 	if isStep {
 		if err := m.publishResultPatiently(ctx, js, results, work, resource, result, log); err != nil {
 			log.Warn("result not published; the work comes again", "run", work.RunID, "err", err)
+			end(false)
 			_ = msg.NakWithDelay(m.backoff(msg))
-			return false
+			return
 		}
 	}
+	end(true)
 	if err := msg.DoubleAck(ctx); err != nil {
 		// The result is stored: should the work come again, it is
 		// recognised and acknowledged without running.
 		log.Warn("ack failed; the work may come again", "err", err)
 	}
-	return true
 }
 
 // reconcile calls the driver; a panic becomes a failed result.

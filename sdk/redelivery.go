@@ -15,12 +15,12 @@ import (
 // twice. The delivery waits for the execution under way and is settled as
 // it was: acknowledged when its result was stored, handed back when not, so
 // that the work still runs once more (at-least-once). A line in the run's
-// log says so.
-func (m *Manager) settleAgain(ctx context.Context, msg jetstream.Msg, earlier *execution, logger *Logger, key string, log *slog.Logger) {
-	select {
-	case <-earlier.settled:
+// log says which of the two it was when the delivery came.
+func (m *Manager) settleAgain(ctx context.Context, msg jetstream.Msg, adm admission, logger *Logger, key string, log *slog.Logger) {
+	earlier := adm.earlier
+	if adm.stored {
 		logger.Printf("delivered again after its result was stored (%s); not run again", key)
-	default:
+	} else {
 		logger.Printf("delivered again while it runs here (%s); not run twice", key)
 		stop := keepInProgress(msg, m.opts.ackWait/3)
 		<-earlier.settled

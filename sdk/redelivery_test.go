@@ -14,9 +14,14 @@ import (
 
 // TestWorkHandedOutAgainRunsOnce: the same step attempt arrives three times,
 // as after a server crash that lost its consumer's position: once to run,
-// again while it runs, and again after its result was stored. Reconcile
-// runs once, with the attempt's idempotency key; the repeats are
-// acknowledged and the run's log says why they did not run.
+// again while it runs, and again after its result was stored and the work
+// acknowledged. Reconcile runs once, with the attempt's idempotency key; the
+// repeats are acknowledged and the run's log says why they did not run.
+//
+// The third comes once the server has the work's ack, not merely its
+// result: the server stores the result before the driver hears so, and a
+// delivery in between is one that "runs here" (not run twice either). The
+// driver remembers the result as stored before it acknowledges the work.
 func TestWorkHandedOutAgainRunsOnce(t *testing.T) {
 	nc, js := wire(t)
 	got := results(t, js)
@@ -43,6 +48,7 @@ func TestWorkHandedOutAgainRunsOnce(t *testing.T) {
 	if res := got(1); len(res) != 1 || res[0]["driverresult"].(map[string]any)["success"] != true {
 		t.Fatalf("results %v", res)
 	}
+	waitAllAcked(t, js, "compiler")
 	publishWork(t, js, "drivers.compiler.resources.build", "run-1", "compile", work)
 	waitForLogLine(t, js, "run-1", "delivered again after its result was stored (run-1.compile.1); not run again")
 	waitAllAcked(t, js, "compiler")
