@@ -31,8 +31,9 @@ type Retention struct {
 // equal to a rebuild.
 const runsEndedKey = checkpointsPrefix + "runs-ended"
 
-// runEndedKey holds the id of the run that was the ordinal-th to end: the
-// order in which the read models let ended runs go.
+// runEndedKey holds the entry (endedEntry) of the run that was the
+// ordinal-th to end while it is kept: the order in which the read models
+// let ended runs go.
 func runEndedKey(ordinal uint64) string { return fmt.Sprintf("%s%020d", runsEndedPrefix, ordinal) }
 
 // evictSweep is how often, in ended runs, the projector looks for ended
