@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -283,15 +284,11 @@ func (q *ReadModel) archivedRun(ctx context.Context, id string, notFound error) 
 	if err != nil {
 		return RunView{}, err
 	}
-	var run domain.RunAggregate
-	for _, e := range events {
-		run.Apply(e)
-	}
-	if !run.Exists() {
+	r, ok := foldRun(events, math.MaxUint64)
+	if !ok {
 		return RunView{}, notFound
 	}
-	last := events[len(events)-1].EventMeta()
-	return RunView{Run: run.State(), AggregateVersion: last.Version, Sequence: last.Sequence}, nil
+	return runView(r), nil
 }
 
 // runsScanLimit bounds the index entries one page of runs examines when a

@@ -145,16 +145,23 @@ func (c *change) archivedRun(ctx context.Context, id string, seq uint64) (record
 	if err != nil {
 		return record[domain.Run]{}, false, err
 	}
+	r, ok := foldRun(events, seq)
+	return r, ok, nil
+}
+
+// foldRun is the run its events before the log position before leave
+// (math.MaxUint64: all of them); false when they hold no start of it.
+func foldRun(events []domain.Event, before uint64) (record[domain.Run], bool) {
 	var agg domain.RunAggregate
 	var last *domain.Meta
 	for _, e := range events {
-		if m := e.EventMeta(); m.Sequence < seq {
+		if m := e.EventMeta(); m.Sequence < before {
 			agg.Apply(e)
 			last = m
 		}
 	}
 	if !agg.Exists() {
-		return record[domain.Run]{}, false, nil
+		return record[domain.Run]{}, false
 	}
-	return record[domain.Run]{Value: agg.State(), AggregateVersion: last.Version, Sequence: last.Sequence}, true, nil
+	return record[domain.Run]{Value: agg.State(), AggregateVersion: last.Version, Sequence: last.Sequence}, true
 }

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -193,24 +194,15 @@ func TestTheReadModelsKeepTheLastEndedRunsAndReadOthersFromTheLog(t *testing.T) 
 	}
 	running, _, err := q.Runs(ctx, projections.RunFilter{Status: domain.RunStatusRunning}, projections.Page{})
 	must(t, err)
-	if got := ids(running); len(got) != 2 || !contains(got, ended[0]) {
+	if got := ids(running); len(got) != 2 || !slices.Contains(got, ended[0]) {
 		t.Errorf("running runs = %v, want the retried one and %s", got, waiting)
 	}
 	l.result(t, ended[0], true)
 	runs, _, err = q.Runs(ctx, projections.RunFilter{Status: domain.RunStatusSucceeded}, projections.Page{})
 	must(t, err)
-	if got := ids(runs); len(got) != 3 || !contains(got, ended[0]) || contains(got, ended[7]) {
+	if got := ids(runs); len(got) != 3 || !slices.Contains(got, ended[0]) || slices.Contains(got, ended[7]) {
 		t.Errorf("succeeded runs kept = %v, want the retried one and the two that ended before it (%s let go of)", got, ended[7])
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Read models of the layout before retention kept every run: the first
