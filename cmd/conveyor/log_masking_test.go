@@ -48,15 +48,7 @@ func TestTheServerMasksSecretsInEveryStoredLine(t *testing.T) {
 
 	// The driver itself, with its own NATS credentials, publishes as the
 	// original runtime does: the value cut between two lines, and in a label.
-	nc, err := nats.Connect(driverNATS(t, s.at, "pusher"), nats.CustomInboxPrefix("_INBOX.pusher"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := driverJetStream(t, s, "pusher")
 	cut := (len(value) + 1) / 2 // half or more is masked at the line's end (docs/security.md)
 	for _, line := range []map[string]any{
 		{"message": "token: " + value[:cut]},
@@ -110,6 +102,22 @@ func TestTheServerMasksSecretsInEveryStoredLine(t *testing.T) {
 	})
 }
 
+// driverJetStream is JetStream as driver name uses it, with its own NATS
+// credentials, for the test.
+func driverJetStream(t *testing.T, s *testServer, name string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(driverNATS(t, s.at, name), nats.CustomInboxPrefix("_INBOX."+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 // storedLogLines is every message of run in the `logs` stream, as stored.
 func storedLogLines(t *testing.T, s *testServer, runID string) []string {
 	t.Helper()
@@ -149,5 +157,46 @@ func TestALineOfARunNotRecordedIsMaskedAgainstEverySecret(t *testing.T) {
 	stored := storedLogLines(t, s, runID)
 	if len(stored) != 1 || strings.Contains(stored[0], value) || !strings.Contains(stored[0], "password ***") {
 		t.Errorf("stored %q, want the one line with the value masked", stored)
+	}
+}
+
+// A driver's line may hold more than the fields every line has: objects,
+// arrays, numbers. Each of their strings is masked, however deep, and so
+// is a number that holds a secret; GET /runs/{id}/logs and GET /logs serve
+// only the fields every line has (the number is one: `timestamp`), the
+// stream keeps the rest, and neither holds a secret.
+func TestTheServerMasksSecretsNestedInALine(t *testing.T) {
+	const value, pin = "hunter2-registry-password", "48151623"
+	s := startServer(t, nil)
+	s.must(http.StatusOK, "PUT", "/secrets/registry", map[string]any{"value": value})
+	s.must(http.StatusOK, "PUT", "/secrets/pin", map[string]any{"value": pin})
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build", "steps": []map[string]any{
+		{"id": "push", "driver": "pusher", "secrets": []string{"registry", "pin"}}}})
+	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
+
+	js := driverJetStream(t, s, "pusher")
+	line := `{"runid":"` + runID + `","driver":"pusher","pipeline":"ci","step":"push","attempt":1,"timestamp":` + pin +
+		`,"message":"pushing","extra":{"auth":{"token":"` + value + `"}},"list":["` + value + `",` + pin + `]}`
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := js.Publish(ctx, "logs."+runID, []byte(line)); err != nil {
+		t.Fatalf("a driver's publish of a log line: %v", err)
+	}
+
+	stored := storedLogLines(t, s, runID)
+	if len(stored) != 1 || strings.Contains(stored[0], value) || strings.Contains(stored[0], pin) || strings.Count(stored[0], "***") != 4 {
+		t.Errorf("stored %q, want one line with its 4 secrets masked", stored)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for status, _ := s.call("GET", "/runs/"+runID, nil); status != http.StatusOK && time.Now().Before(deadline); status, _ = s.call("GET", "/runs/"+runID, nil) {
+		time.Sleep(50 * time.Millisecond) // the engine records the run after POST /resources answers
+	}
+	for _, path := range []string{"/runs/" + runID + "/logs", "/logs?runid=" + runID} {
+		status, answer := s.callRaw("GET", path, nil)
+		if status != http.StatusOK || strings.Contains(string(answer), value) || strings.Contains(string(answer), pin) ||
+			!strings.Contains(string(answer), `"timestamp":"***"`) {
+			t.Errorf("GET %s: %d %s", path, status, answer)
+		}
 	}
 }
