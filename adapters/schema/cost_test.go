@@ -3,8 +3,11 @@ package schema_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/conveyor/conveyor/adapters/schema"
 )
@@ -41,7 +44,9 @@ func TestExplodingSchemaRefusedAtWrite(t *testing.T) {
 	v := schema.New()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			list := problems(t, v.Compile(definition(string(tc.schema))))
+			var err error
+			logCost(t, "compile of "+tc.name, func() { err = v.Compile(definition(string(tc.schema))) })
+			list := problems(t, err)
 			if len(list) != 1 || list[0].Field != "schema" || !strings.Contains(list[0].Rule, "more than 200,000 steps") {
 				t.Errorf("got %v, want one problem on schema naming the bound", list)
 			}
@@ -52,13 +57,58 @@ func TestExplodingSchemaRefusedAtWrite(t *testing.T) {
 	}
 }
 
+// TestCostliestAcceptedSchemaValidates: the deepest doubling schema still
+// accepted at write is the worst validation a definition can ask for; it
+// validates, answering a bounded list of problems.
+func TestCostliestAcceptedSchemaValidates(t *testing.T) {
+	v := schema.New()
+	depth := 8
+	for v.Compile(definition(string(doubling(depth+1, "%s")))) == nil {
+		depth++
+	}
+	var err error
+	logCost(t, fmt.Sprintf("validate against %d levels, the most accepted", depth), func() {
+		err = v.Validate(definition(string(doubling(depth, "%s"))), json.RawMessage(`{"a":1}`))
+	})
+	if list := problems(t, err); len(list) != schema.MaxProblems+1 {
+		t.Errorf("%d levels: %d problems, want %d", depth, len(list), schema.MaxProblems+1)
+	}
+}
+
+// logCost runs fn and logs what it cost: its time, the bytes it allocated
+// and the test process's peak RSS so far (run the test alone for that
+// figure to be fn's).
+func logCost(t *testing.T, what string, fn func()) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	fn()
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	peak := "unknown"
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(status)) {
+			if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				peak = strings.TrimSpace(kb)
+			}
+		}
+	}
+	t.Logf("%s: %v, %.1f MB allocated, peak RSS %s", what, took.Round(time.Millisecond), float64(after.TotalAlloc-before.TotalAlloc)/1e6, peak)
+}
+
 // TestExplodingSchemaCutOffAtValidation: a definition stored before its
 // schema's cost was checked still cannot make one spec take the server:
 // validation is refused before it starts, with one problem on "spec".
 func TestExplodingSchemaCutOffAtValidation(t *testing.T) {
 	v := schema.New()
 	for _, depth := range []int{22, 30} {
-		list := problems(t, v.Validate(definition(string(doubling(depth, "%s"))), json.RawMessage(`{"a":1}`)))
+		var err error
+		logCost(t, fmt.Sprintf("validate against %d levels", depth), func() {
+			err = v.Validate(definition(string(doubling(depth, "%s"))), json.RawMessage(`{"a":1}`))
+		})
+		list := problems(t, err)
 		if len(list) != 1 || list[0].Field != "spec" || !strings.Contains(list[0].Rule, "more than 200,000 steps") {
 			t.Errorf("depth %d: got %v", depth, list)
 		}
@@ -81,7 +131,9 @@ func TestWideSpecCutOff(t *testing.T) {
 		fmt.Fprintf(&spec, `,"k%d":1`, i)
 	}
 	spec.WriteString("}")
-	list := problems(t, v.Validate(definition(wide), json.RawMessage(spec.String())))
+	var err error
+	logCost(t, "validate 50,000 properties", func() { err = v.Validate(definition(wide), json.RawMessage(spec.String())) })
+	list := problems(t, err)
 	if len(list) != 1 || !strings.Contains(list[0].Rule, "more than 200,000 steps") {
 		t.Errorf("50,000 properties: %v", list)
 	}
