@@ -3,6 +3,9 @@
 #   .ci/cluster.sh start   start both and wait until they answer
 #   .ci/cluster.sh env     print the variables the tests read
 #   .ci/cluster.sh stop    stop both
+# NATS runs with the users of deploy/nats/authorization.conf, as a deployment
+# would: the server's user `conveyor` and the driver `compiler`, each with a
+# password made at start (kept in the cluster dir, 0600, until stop).
 set -euo pipefail
 
 dir="${CONVEYOR_CLUSTER_DIR:-${TMPDIR:-/tmp}/conveyor-cluster}"
@@ -13,6 +16,7 @@ gobin="$(go env GOBIN 2>/dev/null || true)"
 [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
 nats_bin="${NATS_SERVER_BIN:-$gobin/nats-server}"
 etcd_bin="${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}"
+authorization="$(cd "$(dirname "$0")/.." && pwd)/deploy/nats/authorization.conf"
 
 wait_for() { # name, command...
   local name=$1; shift
@@ -26,13 +30,19 @@ wait_for() { # name, command...
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# password is 32 random hex digits after a letter: nats-server reads a value
+# of digits alone, or digits and a size suffix such as 1e, as a number.
+password() { printf 'p%s' "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"; }
+
 start() {
   [ -x "$nats_bin" ] || { echo "cluster.sh: no nats-server at $nats_bin (go install github.com/nats-io/nats-server/v2@v2.15.2)" >&2; exit 1; }
   [ -x "$etcd_bin" ] || { echo "cluster.sh: no etcd at $etcd_bin (apt-get install etcd-server)" >&2; exit 1; }
   stop >/dev/null 2>&1 || true
   mkdir -p "$dir/nats" "$dir/etcd"
-  "$nats_bin" --addr 127.0.0.1 --port "$nats_port" --jetstream --store_dir "$dir/nats" \
-    >"$dir/nats.log" 2>&1 &
+  (umask 077 && printf 'NATS_CONVEYOR_PASSWORD=%s\nNATS_COMPILER_PASSWORD=%s\n' "$(password)" "$(password)" >"$dir/nats.passwords")
+  # shellcheck disable=SC1091
+  (set -a && . "$dir/nats.passwords" && exec "$nats_bin" --config "$authorization" \
+    --addr 127.0.0.1 --port "$nats_port" --jetstream --store_dir "$dir/nats") >"$dir/nats.log" 2>&1 &
   echo $! >"$dir/nats.pid"
   ETCD_UNSUPPORTED_ARCH="${ETCD_UNSUPPORTED_ARCH:-}" "$etcd_bin" --name conveyor-test --data-dir "$dir/etcd/data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -63,7 +73,12 @@ stop() {
 }
 
 env_vars() {
-  echo "export CONVEYOR_TEST_NATS_URL=nats://127.0.0.1:$nats_port"
+  [ -f "$dir/nats.passwords" ] || { echo "cluster.sh: not started (.ci/cluster.sh start)" >&2; exit 1; }
+  # shellcheck disable=SC1091
+  . "$dir/nats.passwords"
+  # The server's URL, and the driver compiler's (its user is its name).
+  echo "export CONVEYOR_TEST_NATS_URL=nats://conveyor:$NATS_CONVEYOR_PASSWORD@127.0.0.1:$nats_port"
+  echo "export CONVEYOR_TEST_NATS_DRIVER_URL=nats://compiler:$NATS_COMPILER_PASSWORD@127.0.0.1:$nats_port"
   echo "export CONVEYOR_TEST_ETCD_ENDPOINTS=http://127.0.0.1:$etcd_port"
 }
 

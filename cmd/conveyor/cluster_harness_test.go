@@ -75,8 +75,19 @@ func newCluster(t *testing.T, natsURL, etcd string) *cluster {
 
 // start runs one more replica.
 func (c *cluster) start() *process {
-	p := startBinary(c.t, nil, c.args...)
+	p := startReplica(c.t, c.args...)
 	c.replicas = append(c.replicas, p)
+	return p
+}
+
+// startReplica runs `conveyor server args...` on the external NATS of its
+// --nats-url. Its ready line shows that URL with the password redacted, so
+// the process's endpoints take the URL it was given: the tests' own
+// connections need the password.
+func startReplica(t *testing.T, args ...string) *process {
+	t.Helper()
+	p := startBinary(t, nil, args...)
+	p.at.NATS = flagArg(args, nil, "nats-url")
 	return p
 }
 
@@ -140,15 +151,16 @@ type executions struct {
 	times map[string]int // "run/step" → executions
 }
 
-// runDriver runs an sdk driver of the run's definition in this process.
-func (c *cluster) runDriver(name string) *executions {
+// runDriver runs an sdk driver of the run's definition in this process, on
+// the server's NATS URL unless opts give another (sdk.WithNATSURL).
+func (c *cluster) runDriver(name string, opts ...sdk.Option) *executions {
 	ex := &executions{times: map[string]int{}}
 	m, err := sdk.NewManager(sdk.NewDriver(name, []string{c.definition}, func(_ context.Context, req sdk.Request) sdk.Result {
 		ex.mu.Lock()
 		ex.times[req.RunID+"/"+req.Step]++
 		ex.mu.Unlock()
 		return sdk.Result{Success: true, Message: "done"}
-	}), sdk.WithNATSURL(c.natsURL), sdk.WithConcurrency(8))
+	}), append([]sdk.Option{sdk.WithNATSURL(c.natsURL), sdk.WithConcurrency(8)}, opts...)...)
 	if err != nil {
 		c.t.Fatal(err)
 	}

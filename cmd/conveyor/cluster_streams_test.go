@@ -26,7 +26,7 @@ func TestClusterRevocationEndsStreamsEverywhere(t *testing.T) {
 		return []string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--nats-url", natsURL,
 			"--etcd-endpoints", etcd, "--etcd-prefix", prefix, "--admin-token-file", tokenFile}
 	}
-	a, b := startBinary(t, nil, args()...), startBinary(t, nil, args()...)
+	a, b := startReplica(t, args()...), startReplica(t, args()...)
 	defer a.stop(t)
 	defer b.stop(t)
 	_, _, issued := send(t, "POST", a.at.API+"/tokens", map[string]any{"name": name, "role": "viewer"})

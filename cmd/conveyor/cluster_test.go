@@ -10,18 +10,33 @@ import (
 	"time"
 )
 
-// clusterEnv returns the external NATS URL and etcd endpoints of the
-// cluster-mode test. Outside CI the test is skipped when they are unset; in
-// CI (CI=true) their absence is a failure.
+// clusterEnv returns the external NATS URL (with the credentials of the
+// server's NATS user) and etcd endpoints of the cluster-mode test.
 func clusterEnv(t *testing.T) (string, string) {
-	natsURL, etcd := os.Getenv("CONVEYOR_TEST_NATS_URL"), os.Getenv("CONVEYOR_TEST_ETCD_ENDPOINTS")
-	if natsURL == "" || etcd == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CONVEYOR_TEST_NATS_URL and CONVEYOR_TEST_ETCD_ENDPOINTS must be set in CI (.ci/cluster.sh start)")
+	t.Helper()
+	v := clusterVariables(t, "CONVEYOR_TEST_NATS_URL", "CONVEYOR_TEST_ETCD_ENDPOINTS")
+	return v[0], v[1]
+}
+
+// clusterVariables returns the values of the variables named, which
+// `.ci/cluster.sh env` prints. Outside CI the test is skipped when one is
+// unset; in CI (CI=true) its absence is a failure.
+func clusterVariables(t *testing.T, names ...string) []string {
+	t.Helper()
+	var values, missing []string
+	for _, name := range names {
+		values = append(values, os.Getenv(name))
+		if values[len(values)-1] == "" {
+			missing = append(missing, name)
 		}
-		t.Skip("cluster mode: set CONVEYOR_TEST_NATS_URL and CONVEYOR_TEST_ETCD_ENDPOINTS (make cluster-up) to run")
 	}
-	return natsURL, etcd
+	if len(missing) > 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s must be set in CI (.ci/cluster.sh start, then .ci/cluster.sh env)", strings.Join(missing, " and "))
+		}
+		t.Skipf("cluster mode: set %s (make cluster-up, then eval \"$(.ci/cluster.sh env)\") to run", strings.Join(missing, " and "))
+	}
+	return values
 }
 
 // TestClusterMode runs the binary against a separate NATS server and a
@@ -37,7 +52,7 @@ func TestClusterMode(t *testing.T) {
 		return []string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--nats-url", natsURL,
 			"--etcd-endpoints", etcd, "--etcd-prefix", prefix, "--admin-token-file", tokenFile}
 	}
-	a := startBinary(t, nil, args()...)
+	a := startReplica(t, args()...)
 	if strings.Contains(a.output(), "embedded=nats") || strings.Contains(a.output(), "embedded=etcd") {
 		t.Fatalf("cluster mode embedded a server:\n%s", a.output())
 	}
@@ -47,7 +62,7 @@ func TestClusterMode(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "nats")); err == nil {
 		t.Error("cluster mode created an embedded NATS store")
 	}
-	b := startBinary(t, nil, args()...)
+	b := startReplica(t, args()...)
 
 	sa, sb := a.client(t, prefix), b.client(t, prefix)
 	def := map[string]any{"name": "build-" + suffix, "schema": buildDefinition["schema"]}

@@ -18,9 +18,17 @@ import (
 // credentials, and collects the permission violations the server reports.
 func asDriver(t *testing.T, s *testServer, name string) (*nats.Conn, jetstream.JetStream, func() []string) {
 	t.Helper()
+	return connectAs(t, driverNATS(t, s.at, name), name)
+}
+
+// connectAs connects to NATS at natsURL (with the credentials in it) as driver
+// name would, on its own inbox prefix, and collects the errors the server
+// reports, permission violations among them.
+func connectAs(t *testing.T, natsURL, name string) (*nats.Conn, jetstream.JetStream, func() []string) {
+	t.Helper()
 	var mu sync.Mutex
 	var violations []string
-	nc, err := nats.Connect(driverNATS(t, s.at, name), nats.CustomInboxPrefix("_INBOX."+name),
+	nc, err := nats.Connect(natsURL, nats.CustomInboxPrefix("_INBOX."+name),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			mu.Lock()
 			violations = append(violations, err.Error())
