@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -41,13 +42,14 @@ func WorkSubjects(driver string, resources []string) []string {
 	return out
 }
 
-// ServeConsumers answers drivers' requests for their consumer until ctx
-// ends: it creates or updates the durable consumer named after the driver
+// ServeConsumers answers drivers' requests for their consumer until stop is
+// called: it creates or updates the durable consumer named after the driver
 // on `messages`, filtered on that driver's WorkSubjects, so that a driver
 // never needs the right to create consumers (and with it, to read others'
 // work). The driver's name is the subject's, which only that driver may
-// publish on when NATS requires credentials.
-func ServeConsumers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, log *slog.Logger) error {
+// publish on when NATS requires credentials. It returns once NATS knows of
+// the responder: a driver that asks after that is answered.
+func ServeConsumers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, log *slog.Logger) (stop func() error, err error) {
 	sub, err := nc.QueueSubscribe(consumerRequests, consumersQueue, func(m *nats.Msg) {
 		reply := ConsumerReply{OK: true}
 		if err := makeConsumer(ctx, js, m); err != nil {
@@ -58,11 +60,12 @@ func ServeConsumers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, 
 		_ = m.Respond(data)
 	})
 	if err != nil {
-		return fmt.Errorf("serve driver consumers: %w", err)
+		return nil, fmt.Errorf("serve driver consumers: %w", err)
 	}
-	<-ctx.Done()
-	_ = sub.Drain()
-	return nil
+	if err := nc.Flush(); err != nil {
+		return nil, errors.Join(fmt.Errorf("serve driver consumers: %w", err), sub.Unsubscribe())
+	}
+	return sub.Drain, nil
 }
 
 func makeConsumer(ctx context.Context, js jetstream.JetStream, m *nats.Msg) error {

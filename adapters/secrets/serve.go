@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,10 +36,11 @@ type reply struct {
 // RunLoader reads a run as the log has it.
 type RunLoader func(ctx context.Context, runID string) (domain.Run, error)
 
-// Serve answers drivers' requests for secrets until ctx ends. The servers
-// of a cluster share the work in one queue group. A driver gets the secrets
+// Serve answers drivers' requests for secrets until stop is called; it
+// returns once NATS knows of the responder. The servers of a cluster share
+// the work in one queue group. A driver gets the secrets
 // its step is granted only while that step's attempt is dispatched to it.
-func Serve(ctx context.Context, nc *nats.Conn, v *Vault, load RunLoader) error {
+func Serve(ctx context.Context, nc *nats.Conn, v *Vault, load RunLoader) (stop func() error, err error) {
 	sub, err := nc.QueueSubscribe(RequestSubject+".*", "conveyor-secrets", func(m *nats.Msg) {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -52,10 +54,12 @@ func Serve(ctx context.Context, nc *nats.Conn, v *Vault, load RunLoader) error {
 		_ = m.Respond(body)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	<-ctx.Done()
-	return sub.Unsubscribe()
+	if err := nc.Flush(); err != nil {
+		return nil, errors.Join(err, sub.Unsubscribe())
+	}
+	return sub.Unsubscribe, nil
 }
 
 // granted is what driver may have for the step its request names.

@@ -246,6 +246,24 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	defer stopMasking()
 
+	// Drivers ask for their consumer and their secrets as soon as they
+	// start: the responders are there before the server says it is ready.
+	stopConsumers, err := protocol.ServeConsumers(ctx, in.nc, js, log.With("component", "consumers"))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopConsumers() }()
+	if vault != nil {
+		stopSecrets, err := secrets.Serve(ctx, in.nc, vault, func(ctx context.Context, id string) (domain.Run, error) {
+			st, err := handler.LoadRun(ctx, id)
+			return st.Run, err
+		})
+		if err != nil {
+			return err
+		}
+		defer func() { _ = stopSecrets() }()
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return in.watch(gctx) })
 	g.Go(func() error { return projector.Run(gctx) })
@@ -259,16 +277,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return protocol.RunIntake(gctx, js, protocol.IntakeConfig{Logger: log.With("component", "intake"), Parking: parked, AckWait: consumerAckWait,
 			Workers: engine.DefaultWorkers, RequireSender: cfg.NATSAuth, Redelivered: apiServer.Redelivered("intake")}, pm.RecordResult)
 	})
-	g.Go(func() error { return protocol.ServeConsumers(gctx, in.nc, js, log.With("component", "consumers")) })
 	g.Go(func() error { return directory.Follow(gctx, in.nc) })
-	if vault != nil {
-		g.Go(func() error {
-			return secrets.Serve(gctx, in.nc, vault, func(ctx context.Context, id string) (domain.Run, error) {
-				st, err := handler.LoadRun(ctx, id)
-				return st.Run, err
-			})
-		})
-	}
 	g.Go(func() error {
 		return protocol.FollowHeartbeats(gctx, in.nc, func(_ string, hb protocol.Heartbeat, at time.Time) {
 			pm.Heartbeat(hb.RunID, hb.Step, hb.Attempt, at, hb.Done)
