@@ -213,7 +213,7 @@ func measureRestart(ctx context.Context, c benchConfig, s scaleServer, rows tabl
 	rows.print(
 		row{name, "process start to ready", r.ready.Round(time.Millisecond).String()},
 		row{name, "process start to first GET /runs", r.serving.Round(time.Millisecond).String()},
-		row{name, "server resident set right after ready", megabytes(r.rss)})
+		row{name, "server resident set right after ready", residentParts(s.pid(), r.rss)})
 	r.idle, err = measureIdle(ctx, s, c.Idle, "restarted", rows)
 	return r, err
 }
@@ -260,7 +260,7 @@ func measureIdle(ctx context.Context, s scaleServer, d time.Duration, label stri
 		return r, err
 	}
 	rows.print(row{fmt.Sprintf("%s: idle for %v", label, d), "server CPU, % of one core", r.cpu.String()},
-		row{label + ": idle", "server resident set", megabytes(r.rss)})
+		row{label + ": idle", "server resident set", residentParts(pid, r.rss)})
 	return r, nil
 }
 

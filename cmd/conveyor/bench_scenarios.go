@@ -109,17 +109,43 @@ func (s *ownServer) stop() {
 
 // residentMemory reads a process's resident set from /proc, in bytes.
 func residentMemory(pid int) (int64, error) {
+	rss, err := procStatusKB(pid, "VmRSS")
+	return rss[0], err
+}
+
+// procStatusKB reads the named fields, in kB, of a process's
+// /proc/{pid}/status, as bytes.
+func procStatusKB(pid int, names ...string) ([]int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return make([]int64, len(names)), err
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(kb), " kB"), 10, 64)
-			return n << 10, err
+	out := make([]int64, len(names))
+	for i, name := range names {
+		_, rest, ok := strings.Cut(string(data), "\n"+name+":")
+		if !ok {
+			return out, fmt.Errorf("no %s in /proc status", name)
 		}
+		line, _, _ := strings.Cut(rest, "\n")
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(line), " kB"), 10, 64)
+		if err != nil {
+			return out, fmt.Errorf("%s in /proc status: %w", name, err)
+		}
+		out[i] = n << 10
 	}
-	return 0, errors.New("no VmRSS in /proc status")
+	return out, nil
+}
+
+// residentParts says what a resident set of rss bytes holds: the process's
+// own memory, and the pages of files it maps (etcd maps its whole file; the
+// kernel takes such pages back under memory pressure, and a restart maps
+// none of them until they are read).
+func residentParts(pid int, rss int64) string {
+	parts, err := procStatusKB(pid, "RssAnon", "RssFile")
+	if err != nil {
+		return megabytes(rss)
+	}
+	return fmt.Sprintf("%s (%s anonymous, %s of mapped files)", megabytes(rss), megabytes(parts[0]), megabytes(parts[1]))
 }
 
 // memoryRow is the row of a resident set as residentMemory read it.
