@@ -10,7 +10,8 @@ type Driver interface {
 	// Resources are the resource types it listens to.
 	Resources() []string
 	// Reconcile does the work for one message. It must honour ctx: ctx ends
-	// when the manager shuts down past its grace period.
+	// when the manager shuts down past its grace period (a reconcile still
+	// running AbandonAfter later is abandoned, its work handed back).
 	Reconcile(ctx context.Context, req Request) Result
 }
 

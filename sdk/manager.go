@@ -74,9 +74,19 @@ func Subjects(d Driver) []string {
 	return out
 }
 
+// AbandonAfter bounds how long Run waits, past its grace period, for work
+// whose context it cancelled. A reconcile that has not returned by then is
+// abandoned: its message is handed back (nak'd, its heartbeats end and its
+// in-progress acks stop), so the server delivers the work again, to another
+// process of the driver or to this driver's next start, and Run returns.
+// The abandoned reconcile's goroutine is left running; its result, should it
+// come, is not published.
+const AbandonAfter = 5 * time.Second
+
 // Run consumes work until ctx ends. Then it stops taking work, waits up to
 // the grace period for work in flight, cancels what is left (those messages
-// are handed back for redelivery), and returns.
+// are handed back for redelivery), waits up to AbandonAfter more for the
+// cancelled work to return, abandons what still runs, and returns.
 //
 // It asks the server for the driver's durable consumer (a driver with
 // least-privilege credentials may not create one) and publishes results on
@@ -132,6 +142,8 @@ func (m *Manager) Run(ctx context.Context) error {
 
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	abandoned, abandon := context.WithCancel(context.Background())
+	defer abandon()
 	slots := make(chan struct{}, m.opts.concurrency)
 	var (
 		wg      sync.WaitGroup
@@ -155,7 +167,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			m.handle(workCtx, js, results, msg)
+			m.handle(workCtx, abandoned, js, results, msg)
 		}()
 	}, jetstream.PullMaxMessages(m.opts.concurrency))
 	if err != nil {
@@ -172,14 +184,20 @@ func (m *Manager) Run(ctx context.Context) error {
 	case <-done:
 	case <-time.After(m.opts.grace):
 		cancelWork()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(AbandonAfter):
+			log.Warn("work still running " + AbandonAfter.String() + " after its cancel is abandoned and handed back")
+			abandon()
+		}
 	}
 	return nil
 }
 
 // handle reconciles one message and acknowledges it once its result is
-// published.
-func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results string, msg jetstream.Msg) {
+// published. When abandoned ends before the reconcile returns, the message
+// is handed back at once.
+func (m *Manager) handle(ctx, abandoned context.Context, js jetstream.JetStream, results string, msg jetstream.Msg) {
 	log := m.opts.logger.With("driver", m.d.Name(), "subject", msg.Subject())
 	work, resource, err := decodeWork(msg.Data())
 	if err != nil {
@@ -216,14 +234,21 @@ func (m *Manager) handle(ctx context.Context, js jetstream.JetStream, results st
 	}
 	// In progress until the message is settled: publishing the result may
 	// wait for a server that is restarting.
-	defer keepInProgress(msg, m.opts.ackWait/3)()
+	stopProgress := sync.OnceFunc(keepInProgress(msg, m.opts.ackWait/3))
+	defer stopProgress()
 	stopBeats := func() {}
 	if isStep && work.Step != "" {
-		stopBeats = sendHeartbeats(js.Conn(), m.d.Name(), work, HeartbeatInterval)
+		stopBeats = sync.OnceFunc(sendHeartbeats(js.Conn(), m.d.Name(), work, HeartbeatInterval))
 	}
 	// The heartbeats go on until the result is stored or the work handed
 	// back: a result still on its way must not look like a dead driver.
 	defer stopBeats()
+	defer context.AfterFunc(abandoned, func() {
+		stopProgress()
+		stopBeats()
+		adm.end(false)
+		_ = msg.Nak()
+	})()
 	result := m.reconcile(stepCtx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
 		Step: step, Attempt: work.Attempt, IdempotencyKey: key, Log: logger, Secrets: secrets})
 	logger.Flush()

@@ -296,3 +296,40 @@ func TestNewManagerRejectsBadDrivers(t *testing.T) {
 		t.Error("concurrency 0 accepted")
 	}
 }
+
+// TestShutdownAbandonsWorkThatIgnoresItsContext: a reconcile that does not
+// return when its context is cancelled holds Run no longer than the grace
+// period plus sdk.AbandonAfter; its work is handed back and done by the
+// next process of the driver.
+func TestShutdownAbandonsWorkThatIgnoresItsContext(t *testing.T) {
+	nc, js := wire(t)
+	got := results(t, js)
+	started, release := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stubborn := sdk.NewDriver("worker", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
+		close(started)
+		<-release // ignores ctx
+		return sdk.Result{Success: true, Message: "from the abandoned reconcile"}
+	})
+	stop := runManager(t, nc, stubborn, sdk.WithGracePeriod(100*time.Millisecond))
+	publishWork(t, js, "drivers.worker.resources.build", "run-1", "s", sdk.Resource{Name: "a", Type: "build"})
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the work never started")
+	}
+	begun := time.Now()
+	stop()
+	took := time.Since(begun)
+	t.Logf("Run returned %s after its context ended", took)
+	if bound := 100*time.Millisecond + sdk.AbandonAfter + 2*time.Second; took > bound {
+		t.Errorf("Run returned %s after its context ended, want within %s", took, bound)
+	}
+	runManager(t, nc, sdk.NewDriver("worker", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
+		return sdk.Result{Success: true, Message: "redone"}
+	}))
+	res := got(1)
+	if len(res) != 1 || res[0]["driverresult"].(map[string]any)["message"] != "redone" {
+		t.Errorf("results %v, want the work redone by the next process", res)
+	}
+}

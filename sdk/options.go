@@ -105,7 +105,8 @@ func WithBackoff(delays ...time.Duration) Option {
 }
 
 // WithGracePeriod sets how long Run waits for in-flight work after its
-// context ended before it cancels that work (default 30s).
+// context ended before it cancels that work (default 30s). Work that still
+// runs AbandonAfter later is handed back for redelivery, and Run returns.
 func WithGracePeriod(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestPipelineExamples runs every example of examples/pipelines through the
@@ -86,4 +89,83 @@ func TestPipelineExamples(t *testing.T) {
 	if run := s.waitRun(m[1]); run["status"] != "succeeded" {
 		t.Errorf("approval.yaml after the approval: %v", run["status"])
 	}
+}
+
+// TestShellDriverEndsTheWholeCommand: a step of the shell example that
+// times out while a child of its command sleeps, ignoring SIGTERM, has its
+// whole process group gone within the driver's grace (5s) of the timeout;
+// the driver then takes new work, and SIGINT ends it at once (the SDK would
+// wait 30s for work still in flight). Nothing the test started outlives it.
+func TestShellDriverEndsTheWholeCommand(t *testing.T) {
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "job", "schema": map[string]any{"type": "object"}})
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "sh", "resource": "job",
+		"steps": []map[string]any{{"id": "run", "driver": "shell", "timeout": "2s"}}})
+	driver := startExample(t, "../../examples/shell", driverNATS(t, s.at, "shell"))
+	exited := make(chan error, 1)
+	go func() { exited <- driver.Wait() }()
+	job := func(name, command string) string {
+		return s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": name, "resource": "job", "pipeline": "sh",
+			"spec": map[string]any{"command": command}})["runid"].(string)
+	}
+
+	runID := job("stubborn", `trap "" TERM; sleep 3600 & echo "child $!"; wait`)
+	waitLog(t, s, runID, "child ")
+	var child int
+	if _, err := fmt.Sscanf(joinedLogs(s, runID), "child %d", &child); err != nil {
+		t.Fatalf("no child pid in the log: %v\n%s", err, joinedLogs(s, runID))
+	}
+	t.Cleanup(func() { _ = syscall.Kill(child, syscall.SIGKILL) }) // should the test fail (child is reused below)
+	if run := s.waitRun(runID); run["status"] != "failed" || runStep(run, "run")["timedOut"] != true {
+		t.Fatalf("run %v, step %v; want failed, timed out", run["status"], runStep(run, "run"))
+	}
+	timedOut := time.Now()
+	for alive(child) {
+		if time.Since(timedOut) > 5*time.Second+2*time.Second {
+			t.Fatalf("the command's child %d still runs %s after the step timed out", child, time.Since(timedOut))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("the child was gone %s after the run failed", time.Since(timedOut).Round(time.Millisecond))
+
+	// Its next work: a command that exits 0 leaving a child in the
+	// background, which holds the output open. The step succeeds once
+	// the grace has passed, and the child is killed.
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "bg", "resource": "job",
+		"steps": []map[string]any{{"id": "run", "driver": "shell"}}})
+	bg := s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "background", "resource": "job", "pipeline": "bg",
+		"spec": map[string]any{"command": `sleep 3600 & echo "child $!"`}})["runid"].(string)
+	waitLog(t, s, bg, "child ")
+	if _, err := fmt.Sscanf(joinedLogs(s, bg), "child %d", &child); err != nil {
+		t.Fatalf("no child pid in the log: %v\n%s", err, joinedLogs(s, bg))
+	}
+	if run := s.waitRun(bg); run["status"] != "succeeded" {
+		t.Errorf("the driver's next work: %v %v", run["status"], run["message"])
+	}
+	if alive(child) {
+		t.Errorf("the background child %d of a finished command still runs", child)
+	}
+
+	if err := driver.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the driver exited with %v after SIGINT", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the driver still runs 10s after SIGINT")
+	}
+}
+
+// alive says whether the process pid runs (a zombie does not).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) S ...: the state follows the last ')'.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }

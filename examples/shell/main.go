@@ -5,12 +5,21 @@
 // command runs with `sh -c` in a fresh temporary directory, with
 // CONVEYOR_RUN_ID, CONVEYOR_STEP and CONVEYOR_ATTEMPT set, and each secret
 // the step is granted as SECRET_{NAME} (upper case, - as _); the step
-// succeeds when it exits 0. Cancelling the run kills the command.
+// succeeds when it exits 0.
+//
+// The command runs in a process group of its own. When its step is stopped
+// (the run is cancelled, the attempt times out, the driver shuts down past
+// its grace period), the whole group gets SIGTERM, and SIGKILL what is left
+// of it killGrace later; when the command ends, whatever it left running in
+// the group is killed too. So a child such as the `sleep` of `sh -c 'sleep
+// 3600'`, which holds the output pipe open, never keeps the step, and the
+// driver's work slot, taken.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,9 +27,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/conveyor/conveyor/sdk"
 )
+
+// killGrace is how long a stopped command's process group has between
+// SIGTERM and SIGKILL.
+const killGrace = 5 * time.Second
 
 func runCommand(ctx context.Context, req sdk.Request) sdk.Result {
 	if req.Event == "delete" {
@@ -45,7 +59,21 @@ func runCommand(ctx context.Context, req sdk.Request) sdk.Result {
 		cmd.Env = append(cmd.Env, "SECRET_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+"="+value)
 	}
 	cmd.Stdout, cmd.Stderr = req.Log, req.Log // the logger is an io.Writer
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// On a stop: SIGTERM to the group; killGrace later Wait stops waiting
+	// for the output pipes, and the group gets SIGKILL below.
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = killGrace
 	err = cmd.Run()
+	if cmd.Process != nil {
+		// The group outlives its leader while a member runs: one that
+		// ignored SIGTERM, or one the command left in the background.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if errors.Is(err, exec.ErrWaitDelay) { // it exited 0, but left something holding its output
+		req.Log.Printf("the command left processes running; they were killed")
+		err = nil
+	}
 	req.Log.Flush()
 	if err != nil {
 		return sdk.Result{Success: false, Message: "command failed: " + err.Error()}
