@@ -1,11 +1,15 @@
 package conditions
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/conveyor/conveyor/domain"
 	"github.com/google/cel-go/cel"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // CostLimit bounds the work of one evaluation, so that a hostile or careless
@@ -27,13 +31,15 @@ var _ domain.Conditions = (*CEL)(nil)
 
 // New returns an evaluator whose expressions see the variables of
 // domain.ConditionInput: resource, pipeline, run and results.
-func New() (*CEL, error) {
-	env, err := cel.NewEnv(
-		cel.Variable("resource", cel.DynType),
-		cel.Variable("pipeline", cel.DynType),
-		cel.Variable("run", cel.DynType),
-		cel.Variable("results", cel.DynType),
-	)
+func New() (*CEL, error) { return newCEL(nil, "resource", "pipeline", "run", "results") }
+
+// newCEL returns an evaluator whose expressions see the variables named,
+// with the libraries of opts.
+func newCEL(opts []cel.EnvOption, variables ...string) (*CEL, error) {
+	for _, v := range variables {
+		opts = append(opts, cel.Variable(v, cel.DynType))
+	}
+	env, err := cel.NewEnv(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -42,17 +48,22 @@ func New() (*CEL, error) {
 
 // Check compiles expr and checks that it can be a boolean.
 func (c *CEL) Check(expr string) error {
-	_, err := c.program(expr)
+	_, err := c.program(expr, true)
 	return err
 }
 
 // Eval evaluates expr against in.
 func (c *CEL) Eval(expr string, in domain.ConditionInput) (bool, error) {
-	prg, err := c.program(expr)
+	return c.condition(expr, map[string]any(in))
+}
+
+// condition evaluates the boolean expression expr against in.
+func (c *CEL) condition(expr string, in map[string]any) (bool, error) {
+	prg, err := c.program(expr, true)
 	if err != nil {
 		return false, err
 	}
-	out, _, err := prg.Eval(map[string]any(in))
+	out, _, err := prg.Eval(in)
 	if err != nil {
 		return false, err
 	}
@@ -63,9 +74,36 @@ func (c *CEL) Eval(expr string, in domain.ConditionInput) (bool, error) {
 	return b, nil
 }
 
-func (c *CEL) program(expr string) (cel.Program, error) {
+// jsonValue is the type CEL converts a value to for its JSON.
+var jsonValue = reflect.TypeOf(&structpb.Value{})
+
+// value evaluates expr, of any type, against in and gives its value as
+// JSON.
+func (c *CEL) value(expr string, in map[string]any) (json.RawMessage, error) {
+	prg, err := c.program(expr, false)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := prg.Eval(in)
+	if err != nil {
+		return nil, err
+	}
+	native, err := out.ConvertToNative(jsonValue)
+	if err != nil {
+		return nil, err
+	}
+	return protojson.Marshal(native.(*structpb.Value))
+}
+
+// program compiles expr, once while the cache keeps it; wantBool refuses
+// an expression that cannot give true or false.
+func (c *CEL) program(expr string, wantBool bool) (cel.Program, error) {
+	key := "value:" + expr
+	if wantBool {
+		key = "bool:" + expr
+	}
 	c.mu.Lock()
-	prg, ok := c.programs[expr]
+	prg, ok := c.programs[key]
 	c.mu.Unlock()
 	if ok {
 		return prg, nil
@@ -74,7 +112,7 @@ func (c *CEL) program(expr string) (cel.Program, error) {
 	if issues.Err() != nil {
 		return nil, issues.Err()
 	}
-	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
+	if t := ast.OutputType(); wantBool && t != cel.BoolType && t != cel.DynType {
 		return nil, fmt.Errorf("must be true or false, but gives %s", t)
 	}
 	prg, err := c.env.Program(ast, cel.CostLimit(CostLimit))
@@ -85,7 +123,7 @@ func (c *CEL) program(expr string) (cel.Program, error) {
 	if len(c.programs) >= MaxPrograms {
 		clear(c.programs)
 	}
-	c.programs[expr] = prg
+	c.programs[key] = prg
 	c.mu.Unlock()
 	return prg, nil
 }
