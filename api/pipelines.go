@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/conveyor/conveyor/commands"
@@ -11,16 +12,17 @@ import (
 )
 
 type stepBody struct {
-	_       struct{}   `json:"-" additionalProperties:"true"`
-	ID      string     `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
-	Name    string     `json:"name,omitempty" example:"Compile"`
-	Type    string     `json:"type,omitempty" enum:"approval" doc:"absent: the step runs its driver; approval: the step runs no driver and waits for POST /runs/{id}/steps/{step}/approve or /reject"`
-	Driver  string     `json:"driver,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step; required unless type is approval" example:"compiler"`
-	Needs   []string   `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
-	Timeout string     `json:"timeout,omitempty" maxLength:"32" doc:"bounds each attempt, a Go duration such as 90s or 10m: an attempt with no result by then times out" example:"10m"`
-	Retry   *retryBody `json:"retry,omitempty" doc:"when and how often to try the step again"`
-	When    string     `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over resource, pipeline, run and the results of the steps this one needs: the step runs only if it is true when its needs are met, and is skipped otherwise" example:"resource.spec.ref == \"main\""`
-	Secrets []string   `json:"secrets,omitempty" maxItems:"64" doc:"names of the secrets the step's driver gets while it runs this step (PUT /secrets/{name})" example:"[\"registry-password\"]"`
+	_       struct{}       `json:"-" additionalProperties:"true"`
+	ID      string         `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
+	Name    string         `json:"name,omitempty" example:"Compile"`
+	Type    string         `json:"type,omitempty" enum:"approval" doc:"absent: the step runs its driver; approval: the step runs no driver and waits for POST /runs/{id}/steps/{step}/approve or /reject"`
+	Driver  string         `json:"driver,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step; required unless type is approval" example:"compiler"`
+	Needs   []string       `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
+	Timeout string         `json:"timeout,omitempty" maxLength:"32" doc:"bounds each attempt, a Go duration such as 90s or 10m: an attempt with no result by then times out" example:"10m"`
+	Retry   *retryBody     `json:"retry,omitempty" doc:"when and how often to try the step again"`
+	When    string         `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over resource, pipeline, run and the results of the steps this one needs: the step runs only if it is true when its needs are met, and is skipped otherwise" example:"resource.spec.ref == \"main\""`
+	Secrets []string       `json:"secrets,omitempty" maxItems:"64" doc:"names of the secrets the step's driver gets while it runs this step (PUT /secrets/{name})" example:"[\"registry-password\"]"`
+	With    map[string]any `json:"with,omitempty" doc:"parameters handed to the driver with the work, at most 16 KiB as JSON; a string may hold ${{ EXPR }}, a CEL expression over what a condition sees, evaluated at dispatch: a string that is one expression alone takes its value, an expression within a longer string is written into it" example:"{\"image\":\"registry.example/${{ resource.name }}:${{ resource.spec.ref }}\",\"push\":true}"`
 }
 
 type retryBody struct {
@@ -69,6 +71,9 @@ func (b pipelineBody) pipeline() domain.Pipeline {
 	steps := make([]domain.Step, len(b.Steps))
 	for i, st := range b.Steps {
 		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Type: st.Type, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy(), When: st.When, Secrets: st.Secrets}
+		if st.With != nil {
+			steps[i].With, _ = json.Marshal(st.With) // decoded from JSON: it encodes
+		}
 	}
 	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata,
 		Timeout: b.Timeout}.WithStepIDs()

@@ -42,6 +42,12 @@ type Conditions interface {
 	Check(expr string) error
 	// Eval evaluates expr; it must be deterministic.
 	Eval(expr string, in ConditionInput) (bool, error)
+	// CheckValue compiles expr, an expression of any type (a ${{ }} in a
+	// step's `with`), so that a broken one is refused when it is saved.
+	CheckValue(expr string) error
+	// Value evaluates expr, over the same input as a condition, and gives
+	// its value as JSON; it must be deterministic.
+	Value(expr string, in ConditionInput) (json.RawMessage, error)
 }
 
 // ConditionInput is what a `when` expression sees: `resource` (name,
@@ -83,10 +89,12 @@ func stringMap(m map[string]string) map[string]any {
 	return out
 }
 
-// CheckConditions compiles every step's condition with conds.
+// CheckConditions compiles every step's condition, and the expressions of
+// its `with`, with conds.
 func CheckConditions(p Pipeline, conds Conditions) ValidationErrors {
 	var problems ValidationErrors
 	for i, s := range p.Steps {
+		problems = append(problems, checkWith(fmt.Sprintf("steps[%d].with", i), s.With, conds)...)
 		if s.When == "" {
 			continue
 		}

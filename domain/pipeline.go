@@ -40,6 +40,10 @@ type Step struct {
 	When string `json:"when,omitempty"`
 	// Secrets names the secrets the step's driver gets while it runs it.
 	Secrets []string `json:"secrets,omitempty"`
+	// With is the step's parameters, a JSON object handed to its driver
+	// with the work, evaluated at dispatch: its strings may hold ${{ EXPR }}
+	// CEL expressions over what a condition sees. At most MaxWithBytes.
+	With json.RawMessage `json:"with,omitempty"`
 }
 
 // MarshalJSON keeps an empty Needs, which means "needs no step", apart from
@@ -116,6 +120,9 @@ func CheckPipeline(p Pipeline) error {
 			}
 			if s.Retry != nil {
 				add(Invalid(field+".retry", "must be absent: a step of type approval is decided once"))
+			}
+			if len(s.With) > 0 {
+				add(Invalid(field+".with", "must be absent: a step of type approval runs no driver to hand it to"))
 			}
 		default:
 			add(Invalid(field+".type", fmt.Sprintf("must be absent (a driver's step) or %q, not %q", StepTypeApproval, s.Type)))

@@ -91,7 +91,7 @@ func (r *Run) retries(i int, kind string) bool {
 		return false
 	}
 	p := r.Pipeline.Steps[i].Retry
-	if p == nil || r.Steps[i].Attempt >= p.Attempts || r.Steps[i].ConditionFailed {
+	if p == nil || r.Steps[i].Attempt >= p.Attempts || r.Steps[i].ConditionFailed || r.Steps[i].ParametersFailed {
 		return false
 	}
 	return len(p.On) == 0 || slices.Contains(p.On, kind)

@@ -67,6 +67,11 @@ type StepState struct {
 	// be evaluated (it is not retried: it would fail the same way).
 	TimedOut        bool `json:"timedOut,omitempty"`
 	ConditionFailed bool `json:"conditionFailed,omitempty"`
+	// ParametersFailed says that the step failed because an expression of
+	// its `with` could not be evaluated (not retried either).
+	ParametersFailed bool `json:"parametersFailed,omitempty"`
+	// With is the step's parameters as evaluated for its last dispatch.
+	With json.RawMessage `json:"with,omitempty"`
 	// Waiting is filled in when the run is read, never stored: why a
 	// dispatched step may wait long ("no instance of driver X is
 	// connected").
@@ -180,7 +185,8 @@ func (a *RunAggregate) Apply(e Event) {
 		if i := r.stepIndex(e.Step); i >= 0 {
 			s := &r.Steps[i]
 			s.Status, s.Attempt, s.DispatchedAt, s.FinishedAt, s.Result = StepStatusDispatched, e.Attempt, &at, nil, nil
-			s.Reason, s.RetryAt, s.Deadline, s.TimedOut, s.ConditionFailed = "", nil, nil, false, false
+			s.Reason, s.RetryAt, s.Deadline, s.TimedOut, s.ConditionFailed, s.ParametersFailed = "", nil, nil, false, false, false
+			s.With = e.With
 			if d := r.stepTimeout(i); d > 0 {
 				deadline := at.Add(d)
 				s.Deadline = &deadline
@@ -235,11 +241,12 @@ func (a *RunAggregate) Apply(e Event) {
 			r.skipDependantsBecause(i, "needs step "+e.Step+", which was skipped")
 		}
 	case *ConditionFailed:
-		if i := r.stepIndex(e.Step); i >= 0 {
-			s := &r.Steps[i]
-			s.Status, s.FinishedAt, s.ConditionFailed = StepStatusFailed, &at, true
-			s.Result = &DriverResult{Success: false, Message: e.Reason, Driver: s.Driver}
-			r.skipDependants(i)
+		if s := r.failUndispatched(e.Step, e.Reason, at); s != nil {
+			s.ConditionFailed = true
+		}
+	case *ParametersFailed:
+		if s := r.failUndispatched(e.Step, e.Reason, at); s != nil {
+			s.ParametersFailed = true
 		}
 	case *RunSucceeded:
 		r.Status, r.FinishedAt = RunStatusSucceeded, &at
@@ -279,6 +286,21 @@ func (r *Run) needsOf(i int) []string {
 }
 
 func (r *Run) skipRest() { r.skipWaiting("the run was cancelled") }
+
+// failUndispatched fails step, which was about to be dispatched, for
+// reason, and skips the steps that need it; it is the step, or nil when
+// the run has none of that id.
+func (r *Run) failUndispatched(step, reason string, at time.Time) *StepState {
+	i := r.stepIndex(step)
+	if i < 0 {
+		return nil
+	}
+	s := &r.Steps[i]
+	s.Status, s.FinishedAt = StepStatusFailed, &at
+	s.Result = &DriverResult{Success: false, Message: reason, Driver: s.Driver}
+	r.skipDependants(i)
+	return s
+}
 
 // decided records the decision on an approval step.
 func (r *Run) decided(step string, result DriverResult, at time.Time) {
@@ -449,26 +471,32 @@ func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
 	}
 	r := a.state
 	ready := r.ready(now)
-	decidedByCondition := false
+	decidedBeforeDispatch := false
 	for _, i := range ready {
 		s := r.Steps[i]
 		if reason, failed := a.condition(i); failed {
 			a.record(&ConditionFailed{Meta: a.meta(TypeConditionFailed, c), Step: s.ID, Reason: reason})
-			decidedByCondition = true
+			decidedBeforeDispatch = true
 			continue
 		} else if reason != "" {
 			a.record(&StepSkipped{Meta: a.meta(TypeStepSkipped, c), Step: s.ID, Reason: reason})
-			decidedByCondition = true
+			decidedBeforeDispatch = true
 			continue
 		}
 		if r.isApproval(i) {
 			a.record(&ApprovalRequested{Meta: a.meta(TypeApprovalRequested, c), Step: s.ID})
 			continue
 		}
+		with, err := r.parameters(i, a.conditions)
+		if err != nil {
+			a.record(&ParametersFailed{Meta: a.meta(TypeParametersFailed, c), Step: s.ID, Reason: err.Error()})
+			decidedBeforeDispatch = true
+			continue
+		}
 		a.record(&StepDispatched{Meta: a.meta(TypeStepDispatched, c), Step: s.ID, Driver: s.Driver,
-			Attempt: s.Attempt + 1, Event: r.WorkEvent(s.ID)})
+			Attempt: s.Attempt + 1, Event: r.WorkEvent(s.ID), With: with})
 	}
-	if decidedByCondition {
+	if decidedBeforeDispatch {
 		// A skipped or failed step may end the run or make others ready:
 		// decide again on the new state, within the same decision.
 		a.AdvanceWithSilent(c, nil)

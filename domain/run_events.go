@@ -48,6 +48,9 @@ type StepDispatched struct {
 	Driver  string `json:"driver"`
 	Attempt int    `json:"attempt"`
 	Event   string `json:"event"`
+	// With is the step's parameters as evaluated for this attempt, handed
+	// to the driver with the work; absent for a step without `with`.
+	With json.RawMessage `json:"with,omitempty"`
 }
 
 // DriverResultRecorded: a driver's result for a step arrived. Ignored results

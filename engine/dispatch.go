@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -29,6 +30,9 @@ type Work struct {
 	// Secrets names the secrets the step is granted; the driver asks for
 	// their values while it runs the step. Never the values themselves.
 	Secrets []string
+	// With is the step's parameters as evaluated at its dispatch (a JSON
+	// object), nil for a step without `with`.
+	With json.RawMessage
 }
 
 // Dispatcher publishes work to drivers. Dispatch must be idempotent for one

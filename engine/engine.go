@@ -276,7 +276,7 @@ func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) 
 		err := e.dispatch.Dispatch(ctx, Work{
 			Driver: step.Driver, Event: st.Run.WorkEvent(step.ID), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
 			Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
-			DispatchedAt: dispatchedAt, Secrets: st.Run.GrantedSecrets(step.ID),
+			DispatchedAt: dispatchedAt, Secrets: st.Run.GrantedSecrets(step.ID), With: step.With,
 		})
 		if err != nil {
 			errs = append(errs, err)

@@ -80,14 +80,18 @@ type world struct {
 	cmd   *commands.Handler
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, nil) }
+
+// newWorldWith is newWorld whose commands evaluate conditions and
+// parameters with conds.
+func newWorldWith(t *testing.T, conds domain.Conditions) *world {
 	t.Helper()
 	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
 	ctx := context.Background()
 	store, err := eventstore.New(ctx, js, eventstore.Config{})
 	must(t, err)
 	cmd, err := commands.New(commands.Deps{Store: store, Schemas: schema.New(), Resources: noResources{},
-		Now: time.Now, NewID: uuid.NewString})
+		Now: time.Now, NewID: uuid.NewString, Conditions: conds})
 	must(t, err)
 	_, _, err = cmd.SaveDefinition(ctx, commands.SaveDefinition{Definition: domain.ResourceDefinition{Name: "build", Schema: json.RawMessage(`{}`)}}, commands.CreateOnly)
 	must(t, err)

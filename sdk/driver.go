@@ -1,6 +1,9 @@
 package sdk
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // Driver turns resource changes into work.
 type Driver interface {
@@ -42,6 +45,12 @@ type Request struct {
 	// Secrets are the values of the secrets the pipeline grants this step,
 	// by name; empty for steps granted none.
 	Secrets map[string]string
+	// With is the step's parameters: the JSON object of its `with` in the
+	// pipeline, its ${{ }} expressions evaluated by the server when it
+	// dispatched the step; nil for a step without `with` (and for servers
+	// that predate it). Decode it into a struct of the driver's own:
+	// json.Unmarshal(req.With, &params).
+	With json.RawMessage
 }
 
 // Result is what Reconcile reports.

@@ -250,7 +250,7 @@ func (m *Manager) handle(ctx, abandoned context.Context, js jetstream.JetStream,
 		_ = msg.Nak()
 	})()
 	result := m.reconcile(stepCtx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
-		Step: step, Attempt: work.Attempt, IdempotencyKey: key, Log: logger, Secrets: secrets})
+		Step: step, Attempt: work.Attempt, IdempotencyKey: key, Log: logger, Secrets: secrets, With: work.With})
 	logger.Flush()
 	if ctx.Err() != nil {
 		adm.end(false)

@@ -87,6 +87,9 @@ type Step struct {
 	When string `json:"when,omitempty"`
 	// Secrets names the secrets the step's driver gets (Request.Secrets).
 	Secrets []string `json:"secrets,omitempty"`
+	// With is a JSON object of parameters for the driver (Request.With);
+	// its strings may hold ${{ EXPR }} CEL expressions.
+	With json.RawMessage `json:"with,omitempty"`
 }
 
 // RetryPolicy says how often a step is tried: Attempts counts the first try;
@@ -160,6 +163,8 @@ type RunStep struct {
 	// Waiting says why a dispatched step may wait long: no instance of its
 	// driver is connected.
 	Waiting string `json:"waiting,omitempty"`
+	// With is the step's parameters as evaluated for its last dispatch.
+	With json.RawMessage `json:"with,omitempty"`
 }
 
 // WriteResult answers a resource create or replace. A replace's answer is

@@ -40,6 +40,8 @@ type workMessage struct {
 	Attempt int    `json:"attempt,omitempty"`
 	// Secrets names the secrets the step is granted (an extension).
 	Secrets []string `json:"secrets,omitempty"`
+	// With is the step's parameters, evaluated by the server (an extension).
+	With json.RawMessage `json:"with,omitempty"`
 }
 
 // resultMessage is a driver's result; Step is an extension.

@@ -23,6 +23,8 @@ type workMessage struct {
 	Attempt int    `json:"attempt,omitempty"`
 	// Secrets names the secrets the step is granted (an extension).
 	Secrets []string `json:"secrets,omitempty"`
+	// With is the step's evaluated parameters, a JSON object (an extension).
+	With json.RawMessage `json:"with,omitempty"`
 }
 
 // Dispatcher publishes the engine's work on the `messages` stream. Safe for
@@ -71,7 +73,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, w engine.Work) error {
 		return fmt.Errorf("encode resource: %w", err)
 	}
 	body, err := json.Marshal(workMessage{Event: w.Event, Payload: string(payload), ID: w.MessageID,
-		RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Secrets: w.Secrets})
+		RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Secrets: w.Secrets, With: w.With})
 	if err != nil {
 		return err
 	}
