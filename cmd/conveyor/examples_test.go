@@ -47,6 +47,7 @@ func TestPipelineExamples(t *testing.T) {
 		{"timeout.yaml", 1, []string{"no result within the step's timeout of 5s"}},
 		{"when.yaml", 0, []string{"succeeded"}},
 		{"secrets.yaml", 0, []string{"push (shell) succeeded"}},
+		{"with.yaml", 0, []string{"greet (shell) succeeded"}},
 	} {
 		code, out := apply(tc.file, true)
 		if code != tc.code {
@@ -74,6 +75,10 @@ func TestPipelineExamples(t *testing.T) {
 		case "secrets.yaml":
 			if logs := joinedLogs(s, m[1]); !strings.Contains(logs, "logging in with ***") || strings.Contains(logs, "hunter2") {
 				t.Errorf("secrets.yaml: the log\n%s", logs)
+			}
+		case "with.yaml":
+			if logs := joinedLogs(s, m[1]); strings.Count(logs, "hello from params-1 on main\n") != 2 {
+				t.Errorf("with.yaml: the log\n%s", logs)
 			}
 		}
 	}

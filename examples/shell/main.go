@@ -3,9 +3,11 @@
 //
 // Definition "job": {"command": "echo hello && sleep 1 && echo done"}. The
 // command runs with `sh -c` in a fresh temporary directory, with
-// CONVEYOR_RUN_ID, CONVEYOR_STEP and CONVEYOR_ATTEMPT set, and each secret
-// the step is granted as SECRET_{NAME} (upper case, - as _); the step
-// succeeds when it exits 0.
+// CONVEYOR_RUN_ID, CONVEYOR_STEP and CONVEYOR_ATTEMPT set, each secret the
+// step is granted as SECRET_{NAME}, and each top-level parameter of the
+// step's `with` as PARAM_{NAME} (a string as it is, any other value as its
+// JSON); names are upper-cased, anything but letters and digits becoming _.
+// The step succeeds when the command exits 0.
 //
 // The command runs in a process group of its own. When its step is stopped
 // (the run is cancelled, the attempt times out, the driver shuts down past
@@ -56,7 +58,18 @@ func runCommand(ctx context.Context, req sdk.Request) sdk.Result {
 	cmd.Env = append(os.Environ(), "CONVEYOR_RUN_ID="+req.RunID, "CONVEYOR_STEP="+req.Step,
 		"CONVEYOR_ATTEMPT="+strconv.Itoa(req.Attempt))
 	for name, value := range req.Secrets { // registry-password → SECRET_REGISTRY_PASSWORD
-		cmd.Env = append(cmd.Env, "SECRET_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+"="+value)
+		cmd.Env = append(cmd.Env, envName("SECRET_", name)+"="+value)
+	}
+	var params map[string]json.RawMessage
+	if len(req.With) > 0 {
+		if err := json.Unmarshal(req.With, &params); err != nil {
+			return sdk.Result{Success: false, Message: "with: " + err.Error()}
+		}
+	}
+	for name, raw := range params { // image → PARAM_IMAGE
+		value := string(raw)
+		_ = json.Unmarshal(raw, &value) // a string as it is
+		cmd.Env = append(cmd.Env, envName("PARAM_", name)+"="+value)
 	}
 	cmd.Stdout, cmd.Stderr = req.Log, req.Log // the logger is an io.Writer
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -79,6 +92,20 @@ func runCommand(ctx context.Context, req sdk.Request) sdk.Result {
 		return sdk.Result{Success: false, Message: "command failed: " + err.Error()}
 	}
 	return sdk.Result{Success: true, Message: "command succeeded"}
+}
+
+// envName is prefix and name upper-cased, with _ for anything but letters
+// and digits.
+func envName(prefix, name string) string {
+	return prefix + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, name)
 }
 
 func main() {
