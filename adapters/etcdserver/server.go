@@ -185,6 +185,11 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 		e.Close()
 		return nil, errors.New("etcdserver: not ready within 30s")
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	defragIfMostlyFree(e, logger)
 	s := &Server{e: e, endpoints: []string{client.String()}, clientTLS: certs.client, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet}
 	go s.watch()
 	go s.compact()
