@@ -57,6 +57,19 @@ func (c *CEL) Eval(expr string, in domain.ConditionInput) (bool, error) {
 	return c.condition(expr, map[string]any(in))
 }
 
+// CheckValue compiles expr, an expression of any type: a ${{ }} of a
+// step's `with`.
+func (c *CEL) CheckValue(expr string) error {
+	_, err := c.program(expr, false)
+	return err
+}
+
+// Value evaluates expr against in and gives its value as JSON (CEL's JSON
+// of it: a number is a double, an int beyond 2^53 a string).
+func (c *CEL) Value(expr string, in domain.ConditionInput) (json.RawMessage, error) {
+	return c.value(expr, map[string]any(in))
+}
+
 // condition evaluates the boolean expression expr against in.
 func (c *CEL) condition(expr string, in map[string]any) (bool, error) {
 	prg, err := c.program(expr, true)
