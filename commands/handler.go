@@ -27,7 +27,8 @@ type Handler struct {
 }
 
 // Deps are the ports a Handler needs; every field is required but
-// Conditions: without it, pipelines with `when` conditions are refused.
+// Conditions: without it, pipelines with `when` conditions or `with`
+// expressions are refused.
 type Deps struct {
 	Store      EventStore
 	Schemas    SchemaValidator
