@@ -149,13 +149,19 @@ func TestKilledDriverIsNoticedThroughItsHeartbeats(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "sh", "resource": "job", "steps": []map[string]any{{"id": "run", "driver": "shell"}}})
 	cmd := startExample(t, "../../examples/shell", driverNATS(t, s.at, "shell"))
 	runID := s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "j1", "resource": "job", "pipeline": "sh",
-		"spec": map[string]any{"command": "echo started; sleep 120"}})["runid"].(string)
+		"spec": map[string]any{"command": "echo started $$; sleep 120"}})["runid"].(string)
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(joinedLogs(s, runID), "started") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the shell driver never started the command; run: %v", s.must(http.StatusOK, "GET", "/runs/"+runID, nil))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The killed driver cannot end its command: the test does, the whole
+	// process group the shell leads.
+	var group int
+	if _, err := fmt.Sscanf(joinedLogs(s, runID), "started %d", &group); err == nil && group > 0 {
+		t.Cleanup(func() { _ = syscall.Kill(-group, syscall.SIGKILL) })
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
