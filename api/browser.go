@@ -88,6 +88,10 @@ func mediaTypeProblem(r *http.Request) string {
 		r.Header.Set("Content-Type", mt) // huma looks formats up by exact name
 		return ""
 	}
+	if strings.HasPrefix(r.URL.Path, "/hooks/") {
+		return fmt.Sprintf("Content-Type %q is not accepted: a webhook delivery must be JSON; "+
+			"choose application/json as the content type in the webhook's settings", ct)
+	}
 	return fmt.Sprintf("Content-Type %q is not accepted: send the body as JSON with the header Content-Type: application/json "+
 		"(application/merge-patch+json and other application/*+json types are JSON too)", ct)
 }

@@ -33,7 +33,13 @@ const (
 		"timestamp":"1795510841","time":"2026-11-24T09:00:41.123456789Z","message":"built app-1-abc123.tar.gz"}`
 	exampleDriver = `{"name":"compiler","resources":["build"],"connected":true,"pending":0,"inFlight":1,
 		"instances":[{"id":"K7Q2M9XW4RTA","host":"builder-1","version":"v0.4.0","since":"2026-11-24T08:00:00Z","lastSeen":"2026-11-24T09:00:40Z"}]}`
-	exampleToken = `{"name":"ci","id":"3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d","role":"operator"}`
+	exampleToken   = `{"name":"ci","id":"3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d","role":"operator"}`
+	exampleTrigger = `{"name":"app-push","version":"1","source":"github","events":["push"],"secret":"github-webhook",
+		"when":"body.ref == \"refs/heads/main\"","pipeline":"ci","resource":{"type":"build",
+		"name":"\"app-\" + body.after.substring(0, 12)","spec":{"repo":"body.repository.clone_url","ref":"body.after"}}}`
+	// exampleDelivery is a GitHub push, cut down.
+	exampleDelivery = `{"ref":"refs/heads/main","after":"1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5",
+		"repository":{"full_name":"acme/app","clone_url":"https://github.com/acme/app.git"}}`
 )
 
 // examples are the example bodies by schema name.
@@ -76,6 +82,10 @@ var examples = map[string]string{
 	"SecretInputBody":       `{"value":"s3cr3t"}`,
 	"SecretSetOutputBody":   `{"name":"registry-password","message":"secret set"}`,
 	"SecretListOutputBody":  `{"items":[{"name":"registry-password","changedAt":"2026-11-24T09:00:00Z"}]}`,
+	"Trigger":               exampleTrigger,
+	"ListTrigger":           `{"items":[` + exampleTrigger + `]}`,
+	"TriggerBody":           strings.Replace(exampleTrigger, `"name":"app-push","version":"1",`, "", 1),
+	"HookAnswer":            `{"outcome":"fired","event":"push","delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","resource":"build/app-1a2b3c4d5e6f","version":1,"runid":` + exampleRunID + `}`,
 	"CredentialsOutputBody": `{"name":"compiler","token":"cvy_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE","natsUrl":"nats://cvy_EXAMPLE@127.0.0.1:4222"}`,
 }
 

@@ -17,6 +17,8 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	// redeliveries counts messages consumers were given again.
 	redeliveries *prometheus.CounterVec
+	// hooksRefused counts webhook deliveries refused for their signature.
+	hooksRefused prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -33,6 +35,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.requests, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.redeliveries = newRedeliveries(m.registry)
+	m.hooksRefused = newHooksRefused(m.registry)
 	return m
 }
 

@@ -44,7 +44,7 @@ func (s *Server) readYourWrites(next http.Handler) http.Handler {
 // readsReadModel reports whether a GET of path is answered from the read
 // models (and not from the log or a stream).
 func readsReadModel(path string) bool {
-	for _, p := range []string{"/resource-definitions", "/resources", "/pipelines", "/runs"} {
+	for _, p := range []string{"/resource-definitions", "/resources", "/pipelines", "/runs", "/triggers"} {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return !strings.Contains(path, "/logs") && !strings.HasSuffix(path, "/trace")
 		}

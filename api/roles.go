@@ -24,7 +24,8 @@ var publicPaths = []string{"/health", "/ready", "/openapi", "/docs", "/schemas/"
 // except the maintenance endpoints; resources and runs are written by
 // operators, and so are broadcasts to drivers; POST /logs is a driver's
 // (an admin passes too, an operator does not: writing a run's logs is the
-// work of its drivers); everything else that changes state (definitions, pipelines,
+// work of its drivers); POST /hooks/{trigger} is public, as the delivery's
+// signature authenticates it; everything else that changes state (definitions, pipelines,
 // tokens, maintenance) needs admin. A route the rule does not name needs
 // admin: unknown means closed.
 func accessOf(method, path string) access {
@@ -35,6 +36,9 @@ func accessOf(method, path string) access {
 		}
 	}
 	switch {
+	case method == http.MethodPost && path == hookPath:
+		// A webhook delivery: its signature authenticates it.
+		return access{public: true}
 	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/tokens"), strings.HasPrefix(path, "/secrets"):
 		return access{role: domain.RoleAdmin}
 	case read:
@@ -46,6 +50,10 @@ func accessOf(method, path string) access {
 	}
 	return access{role: domain.RoleAdmin}
 }
+
+// hookPath is the route of webhook deliveries, the one write that needs no
+// token (see registerHooks).
+const hookPath = "/hooks/{trigger}"
 
 // routeAccess is what the route serving r needs. A request no route serves
 // needs only a token, so that it gets its 404 or 405 once authenticated.

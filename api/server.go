@@ -153,6 +153,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.drivers = deps.Drivers
 	s.registerDriverDirectory()
 	s.registerSecrets(deps.Secrets)
+	s.registerTriggers()
+	s.registerHooks()
 	ui.Register(s.mux)
 	annotatePatterns(s.api.OpenAPI())
 	addExamples(s.api.OpenAPI())

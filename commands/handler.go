@@ -20,6 +20,12 @@ type Handler struct {
 	newID      IDs
 	conditions domain.Conditions
 	vault      SecretVault
+	triggers   domain.TriggerExpressions
+	// secretValues reads the secrets deliveries are signed with.
+	secretValues SecretValues
+	// offLoopback: the API listens off loopback; insecure triggers are
+	// refused.
+	offLoopback bool
 	// heads is the store when it offers HeadReader (nil otherwise).
 	heads     HeadReader
 	defs      checked[definitionState]
@@ -38,6 +44,15 @@ type Deps struct {
 	Conditions domain.Conditions
 	// Secrets keeps secret values; without it, secret commands fail.
 	Secrets SecretVault
+	// Triggers evaluates triggers' expressions; without it, triggers are
+	// refused.
+	Triggers domain.TriggerExpressions
+	// SecretValues reads secret values, for checking webhook deliveries;
+	// without it, only insecure triggers take deliveries.
+	SecretValues SecretValues
+	// OffLoopback says the API listens on an address that is not loopback:
+	// triggers without a secret are then refused.
+	OffLoopback bool
 }
 
 // Validate reports every missing port.
@@ -68,7 +83,8 @@ func New(deps Deps) (*Handler, error) {
 	}
 	heads, _ := deps.Store.(HeadReader)
 	return &Handler{store: deps.Store, schemas: deps.Schemas, resources: deps.Resources, now: deps.Now, newID: deps.NewID,
-		conditions: deps.Conditions, vault: deps.Secrets, heads: heads}, nil
+		conditions: deps.Conditions, vault: deps.Secrets, heads: heads, triggers: deps.Triggers, secretValues: deps.SecretValues,
+		offLoopback: deps.OffLoopback}, nil
 }
 
 // aggregate is what every domain aggregate offers to be loaded and saved.

@@ -75,20 +75,29 @@ func (h *Handler) checkResource(ctx context.Context, r domain.Resource) error {
 	if err != nil {
 		return err
 	}
-	if r.Pipeline != "" {
-		p, err := h.pipelineOf(ctx, r.Pipeline)
-		if err != nil {
-			return err
-		}
-		if !p.exists {
-			return domain.Invalid("pipeline", fmt.Sprintf("pipeline %q does not exist", r.Pipeline))
-		}
-		if p.resource != r.Type {
-			return domain.Invalid("pipeline", fmt.Sprintf("pipeline %q runs over resources of type %q, not %q",
-				r.Pipeline, p.resource, r.Type))
-		}
+	if err := h.checkPipelineOver(ctx, r.Pipeline, r.Type); err != nil {
+		return err
 	}
 	return h.schemas.Validate(def, r.Spec)
+}
+
+// checkPipelineOver checks that the pipeline name, when not empty, exists
+// and runs over resources of type typ.
+func (h *Handler) checkPipelineOver(ctx context.Context, name, typ string) error {
+	if name == "" {
+		return nil
+	}
+	p, err := h.pipelineOf(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !p.exists {
+		return domain.Invalid("pipeline", fmt.Sprintf("pipeline %q does not exist", name))
+	}
+	if p.resource != typ {
+		return domain.Invalid("pipeline", fmt.Sprintf("pipeline %q runs over resources of type %q, not %q", name, p.resource, typ))
+	}
+	return nil
 }
 
 // DeleteResource removes a resource.

@@ -361,6 +361,10 @@ func (c *change) apply(ctx context.Context, e domain.Event) error {
 		c.put(pipelineKey(e.Pipeline.Name), encode(e.Pipeline, m))
 	case *domain.PipelineDeleted:
 		c.del(pipelineKey(e.Name))
+	case *domain.TriggerSaved:
+		c.put(triggerKey(e.Trigger.Name), encode(e.Trigger, m))
+	case *domain.TriggerDeleted:
+		c.del(triggerKey(e.Name))
 	case *domain.ResourceCreated:
 		c.putResource(e.Resource, m)
 	case *domain.ResourceUpdated:

@@ -62,9 +62,9 @@ func readDocuments(data []byte) ([]document, error) {
 			return nil, fmt.Errorf("document %d is not an object: %w", i+1, err)
 		}
 		switch head.Kind {
-		case "ResourceDefinition", "Pipeline", "Resource":
+		case "ResourceDefinition", "Pipeline", "Resource", "Trigger":
 		default:
-			return nil, fmt.Errorf("document %d: kind %q is not ResourceDefinition, Pipeline or Resource", i+1, head.Kind)
+			return nil, fmt.Errorf("document %d: kind %q is not ResourceDefinition, Pipeline, Resource or Trigger", i+1, head.Kind)
 		}
 		docs = append(docs, document{Kind: head.Kind, Raw: raw})
 	}
@@ -115,9 +115,9 @@ func splitYAML(s string) []string {
 // apply is `conveyor apply -f FILE|- [--wait]`.
 func (c *cli) applyCommand() *cobra.Command {
 	var run func(pos []string) int
-	cmd := c.clientCommand("apply -f FILE|- [--wait] [--timeout 10m]", "create or update definitions, pipelines and resources from YAML or JSON", 0, 0, func(pos []string) int { return run(pos) })
+	cmd := c.clientCommand("apply -f FILE|- [--wait] [--timeout 10m]", "create or update definitions, pipelines, resources and triggers from YAML or JSON", 0, 0, func(pos []string) int { return run(pos) })
 	fs := cmd.Flags()
-	file := fs.StringP("filename", "f", "", "file of ResourceDefinition, Pipeline and Resource documents (YAML or JSON); - reads standard input")
+	file := fs.StringP("filename", "f", "", "file of ResourceDefinition, Pipeline, Resource and Trigger documents (YAML or JSON); - reads standard input")
 	wait := fs.Bool("wait", false, "wait for the runs the resources start, showing their steps; exit 0 only if all succeeded")
 	timeout := fs.Duration("timeout", 10*time.Minute, "with --wait: how long to wait")
 	fs.BoolVar(&c.rerun, "rerun", false, "replace resources even when unchanged: a new version and a new run of their pipelines")
@@ -189,6 +189,16 @@ func (c *cli) applyOne(d document) (string, int) {
 		for _, w := range saved.Warnings {
 			fmt.Fprintf(c.stderr, "warning: pipeline/%s: %s\n", p.Name, w)
 		}
+	case "Trigger":
+		var t sdk.Trigger
+		if err := json.Unmarshal(d.Raw, &t); err != nil {
+			return "", c.fail("apply Trigger", err)
+		}
+		saved, err := c.client.SaveTrigger(c.ctx, t)
+		if err != nil {
+			return "", c.fail("apply trigger/"+t.Name, err)
+		}
+		fmt.Fprintf(c.stdout, "trigger/%s %s\n", t.Name, appliedOr(saved.Unchanged))
 	case "Resource":
 		var r sdk.Resource
 		if err := json.Unmarshal(d.Raw, &r); err != nil {

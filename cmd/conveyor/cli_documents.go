@@ -9,7 +9,7 @@ import (
 )
 
 // applyKinds are the kinds apply reads, by the kind get names them.
-var applyKinds = map[string]string{"definition": "ResourceDefinition", "pipeline": "Pipeline", "resource": "Resource"}
+var applyKinds = map[string]string{"definition": "ResourceDefinition", "pipeline": "Pipeline", "resource": "Resource", "trigger": "Trigger"}
 
 // listKind is the kind of a JSON document that holds others in "items", as
 // `get -o json` writes a list.

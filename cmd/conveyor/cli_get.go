@@ -17,13 +17,14 @@ var kinds = map[string]string{
 	"pipelines": "pipeline", "pipeline": "pipeline", "pl": "pipeline",
 	"resources": "resource", "resource": "resource", "res": "resource",
 	"runs": "run", "run": "run",
+	"triggers": "trigger", "trigger": "trigger",
 }
 
 // get is `conveyor get KIND [NAME] [-o table|json|yaml] [--at TIME|POSITION]`.
 func (c *cli) getCommand() *cobra.Command {
 	var run func(pos []string) int
-	cmd := c.clientCommand("get definitions|pipelines|resources|runs [NAME] [-o table|json|yaml] [--at TIME|POSITION]",
-		"show definitions, pipelines, resources or runs", 1, 2, func(pos []string) int { return run(pos) })
+	cmd := c.clientCommand("get definitions|pipelines|resources|runs|triggers [NAME] [-o table|json|yaml] [--at TIME|POSITION]",
+		"show definitions, pipelines, resources, runs or triggers", 1, 2, func(pos []string) int { return run(pos) })
 	cmd.Long = "NAME of a resource is TYPE/NAME, or TYPE for all of that type.\n" +
 		"--at reads one resource (TYPE/NAME) or one run as it was then.\n\n" + cmd.Long
 	fs := cmd.Flags()
@@ -32,7 +33,7 @@ func (c *cli) getCommand() *cobra.Command {
 	run = func(pos []string) int {
 		kind, ok := kinds[pos[0]]
 		if !ok {
-			fmt.Fprintf(c.stderr, "conveyor: get: unknown kind %q (definitions, pipelines, resources, runs)\n", pos[0])
+			fmt.Fprintf(c.stderr, "conveyor: get: unknown kind %q (definitions, pipelines, resources, runs, triggers)\n", pos[0])
 			return exitUsage
 		}
 		name := ""
@@ -140,6 +141,8 @@ func (c *cli) fetch(kind, name, at string) (any, func(*tabwriter.Writer), error)
 				tableRow(tw, r.Type, r.Name, r.Metadata["version"], r.Pipeline)
 			}
 		}, nil
+	case "trigger":
+		return c.fetchTriggers(name)
 	case "run":
 		if name != "" {
 			r, err := c.client.RunAt(ctx, name, at)
@@ -169,7 +172,7 @@ func one[T any](list []T, name string) any {
 
 // deleteCommand is `conveyor delete KIND NAME`.
 func (c *cli) deleteCommand() *cobra.Command {
-	cmd := c.clientCommand("delete definition|pipeline|resource NAME", "delete a definition, pipeline or resource", 2, 2, c.delete)
+	cmd := c.clientCommand("delete definition|pipeline|resource|trigger NAME", "delete a definition, pipeline, resource or trigger", 2, 2, c.delete)
 	cmd.Long = "NAME of a resource is TYPE/NAME.\n\n" + cmd.Long
 	return cmd
 }
@@ -182,6 +185,8 @@ func (c *cli) delete(pos []string) int {
 		err = c.client.DeleteDefinition(c.ctx, name)
 	case "pipeline":
 		err = c.client.DeletePipeline(c.ctx, name)
+	case "trigger":
+		err = c.client.DeleteTrigger(c.ctx, name)
 	case "resource":
 		typ, rname, ok := strings.Cut(name, "/")
 		if !ok {
@@ -190,7 +195,7 @@ func (c *cli) delete(pos []string) int {
 		}
 		err = c.client.DeleteResource(c.ctx, typ, rname)
 	default:
-		fmt.Fprintf(c.stderr, "conveyor: delete: unknown kind %q (definition, pipeline, resource)\n", pos[0])
+		fmt.Fprintf(c.stderr, "conveyor: delete: unknown kind %q (definition, pipeline, resource, trigger)\n", pos[0])
 		return exitUsage
 	}
 	if err != nil {

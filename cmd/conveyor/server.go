@@ -153,14 +153,20 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	if err != nil {
 		return err
 	}
+	hooks, err := conditions.NewHooks()
+	if err != nil {
+		return err
+	}
 	var vaultPort commands.SecretVault
+	var values commands.SecretValues
 	var catalog api.SecretCatalog
 	if vault != nil {
-		vaultPort, catalog = vault, secretCatalog(vault)
+		vaultPort, values, catalog = vault, vault, secretCatalog(vault)
 	}
 	handler, err := commands.New(commands.Deps{
 		Store: store, Schemas: schema.New(), Resources: readModel,
 		Now: time.Now, NewID: func() string { return uuid.NewString() }, Conditions: conds, Secrets: vaultPort,
+		Triggers: hooks, SecretValues: values, OffLoopback: !api.IsLoopback(cfg.Addr),
 	})
 	if err != nil {
 		return err

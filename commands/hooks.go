@@ -1,0 +1,192 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/conveyor/conveyor/domain"
+)
+
+// SecretValues reads secret values: what webhook deliveries are checked
+// against.
+type SecretValues interface {
+	// Get is the value of name; an error matching domain.ErrNotFound when
+	// there is none.
+	Get(ctx context.Context, name string) ([]byte, error)
+}
+
+// BadDelivery is a delivery that cannot be read: a body that is not JSON,
+// a missing delivery id. Nothing is written.
+type BadDelivery struct{ Reason string }
+
+func (e *BadDelivery) Error() string { return e.Reason }
+
+// Outcomes of a delivery.
+const (
+	DeliveryFired   = "fired"
+	DeliveryIgnored = "ignored"
+	DeliveryPing    = "ping"
+)
+
+// ReceiveDelivery is one webhook request to the trigger named Trigger.
+type ReceiveDelivery struct {
+	Trigger  string
+	Delivery domain.Delivery
+}
+
+// DeliveryOutcome is what a delivery did: Outcome is DeliveryFired (it
+// wrote Resource, whose change starts the run RunID when it names a
+// pipeline), DeliveryIgnored (Reason says why: nothing was written) or
+// DeliveryPing.
+type DeliveryOutcome struct {
+	Outcome  string
+	Reason   string
+	Event    string
+	Delivery string
+	Resource domain.Resource
+	RunID    string
+}
+
+// ReceiveDelivery checks the delivery's signature against the trigger's
+// secret (domain.ErrUnauthenticated, also for a trigger that does not
+// exist, so that strangers learn nothing), reads its event, and writes the
+// trigger's resource when the trigger takes the event and its condition
+// holds: first TriggerFired on the delivery's own stream, then the resource
+// (created, or replaced when it exists: a new version and a new run),
+// caused by it. A delivery id seen before writes nothing new and answers as
+// the first delivery did; one whose resource write was lost (a crash
+// between the two appends) has it written now.
+func (h *Handler) ReceiveDelivery(ctx context.Context, c ReceiveDelivery) (DeliveryOutcome, error) {
+	t, err := h.authenticDelivery(ctx, c)
+	if err != nil {
+		return DeliveryOutcome{}, err
+	}
+	var body any
+	if err := json.Unmarshal(c.Delivery.Body, &body); err != nil {
+		return DeliveryOutcome{}, &BadDelivery{Reason: "the body is not JSON: " + err.Error()}
+	}
+	event := t.EventOf(c.Delivery, body)
+	out := DeliveryOutcome{Event: event}
+	if event == domain.EventPing {
+		out.Outcome, out.Reason = DeliveryPing, "pong: the trigger is reachable and the signature matches"
+		return out, nil
+	}
+	if !t.Takes(event) {
+		out.Outcome, out.Reason = DeliveryIgnored, fmt.Sprintf("trigger %q does not take %q events (it takes %v)", t.Name, event, t.Events)
+		return out, nil
+	}
+	in := t.InputOf(c.Delivery, body, event)
+	if t.When != "" {
+		ok, err := h.triggers.Condition(t.When, in)
+		if err != nil {
+			return DeliveryOutcome{}, domain.Invalid("when", fmt.Sprintf("%q could not be evaluated: %v", t.When, err))
+		}
+		if !ok {
+			out.Outcome, out.Reason = DeliveryIgnored, "its condition is false: "+t.When
+			return out, nil
+		}
+	}
+	if out.Delivery = t.DeliveryIDOf(c.Delivery); out.Delivery == "" {
+		return DeliveryOutcome{}, &BadDelivery{Reason: "the delivery has no id: the header " + t.DeliveryHeaderOf() + " is missing"}
+	}
+	var agg domain.DeliveryAggregate
+	l, err := h.load(ctx, domain.AggregateDelivery, domain.DeliveryKey(t.Name, out.Delivery), &agg)
+	if err != nil {
+		return DeliveryOutcome{}, err
+	}
+	if fired, ok := agg.Fired(); ok {
+		return h.completeDelivery(ctx, fired)
+	}
+	r, err := t.ResourceOf(h.triggers, in)
+	if err != nil {
+		return DeliveryOutcome{}, err
+	}
+	if err := h.checkResource(ctx, r); err != nil {
+		return DeliveryOutcome{}, err
+	}
+	commit, ref := domain.CommitAndRef(body)
+	cause := domain.Cause{EventID: domain.FiredEventID(t.Name, out.Delivery), Time: h.now(), CorrelationID: h.newID(),
+		CausationID: out.Delivery}
+	fired := domain.TriggerFired{Trigger: t.Name, Source: t.Source, Event: event, Delivery: out.Delivery, Commit: commit, Ref: ref, Resource: r}
+	if err := agg.Fire(fired, cause); err != nil {
+		return DeliveryOutcome{}, err
+	}
+	if err := h.save(ctx, l, &agg); errors.Is(err, domain.ErrConflict) {
+		return h.ReceiveDelivery(ctx, c) // the same delivery, at the same time: answer as it did
+	} else if err != nil {
+		return DeliveryOutcome{}, err
+	}
+	f, _ := agg.Fired()
+	return h.completeDelivery(ctx, f)
+}
+
+// authenticDelivery is the trigger of c once the delivery's signature
+// matches its secret.
+func (h *Handler) authenticDelivery(ctx context.Context, c ReceiveDelivery) (domain.Trigger, error) {
+	if !domain.ValidName(c.Trigger) || h.triggers == nil {
+		return domain.Trigger{}, domain.ErrUnauthenticated
+	}
+	var agg domain.TriggerAggregate
+	if _, err := h.load(ctx, domain.AggregateTrigger, c.Trigger, &agg); err != nil {
+		return domain.Trigger{}, err
+	}
+	t := agg.State()
+	if !agg.Exists() {
+		return domain.Trigger{}, domain.ErrUnauthenticated
+	}
+	var secret []byte
+	if !t.Insecure {
+		if h.secretValues == nil {
+			return domain.Trigger{}, domain.ErrUnauthenticated
+		}
+		var err error
+		if secret, err = h.secretValues.Get(ctx, t.Secret); errors.Is(err, domain.ErrNotFound) {
+			return domain.Trigger{}, domain.ErrUnauthenticated
+		} else if err != nil {
+			return domain.Trigger{}, err
+		}
+	}
+	return t, t.Authenticate(c.Delivery, secret)
+}
+
+// completeDelivery writes the resource fired says unless the log holds it
+// already (the resource event whose id derives from fired's), and answers
+// what the delivery did.
+func (h *Handler) completeDelivery(ctx context.Context, fired *domain.TriggerFired) (DeliveryOutcome, error) {
+	key, eventID := fired.Resource.Key(), domain.ResourceEventID(fired.ID)
+	events, err := h.store.Load(ctx, domain.AggregateResource, key)
+	if err != nil {
+		return DeliveryOutcome{}, fmt.Errorf("load resource %s: %w", key, err)
+	}
+	var agg domain.ResourceAggregate
+	var l loaded
+	var written *domain.Resource
+	for _, e := range events {
+		agg.Apply(e)
+		l.lastSeq = e.EventMeta().Sequence
+		if e.EventMeta().ID == eventID {
+			state := agg.State()
+			written = &state
+		}
+	}
+	if written == nil {
+		cause := domain.Cause{EventID: eventID, Time: h.now(), CorrelationID: fired.CorrelationID, CausationID: fired.ID}
+		if agg.Exists() {
+			err = agg.Replace(fired.Resource, 0, cause)
+		} else {
+			err = agg.Create(fired.Resource, h.newID(), cause)
+		}
+		if err == nil {
+			err = h.save(ctx, l, &agg)
+		}
+		if err != nil {
+			return DeliveryOutcome{}, err
+		}
+		state := agg.State()
+		written = &state
+	}
+	return DeliveryOutcome{Outcome: DeliveryFired, Event: fired.Event, Delivery: fired.Delivery, Resource: *written,
+		RunID: fired.CorrelationID}, nil
+}
