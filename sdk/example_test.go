@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"context"
+	"encoding/json"
 	"log"
 	"os"
 	"os/signal"
@@ -25,4 +26,23 @@ func Example() {
 	if err := m.Run(ctx); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// A step's parameters (its `with` in the pipeline, evaluated by the server)
+// decode into the driver's own struct; a step without `with` has none.
+func ExampleRequest_with() {
+	pusher := sdk.NewDriver("pusher", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
+		params := struct {
+			Image string   `json:"image"`
+			Tags  []string `json:"tags"`
+		}{Image: "registry.example/" + req.Resource.Name}
+		if len(req.With) > 0 {
+			if err := json.Unmarshal(req.With, &params); err != nil {
+				return sdk.Result{Success: false, Message: "with: " + err.Error()}
+			}
+		}
+		req.Log.Printf("pushing %s with tags %v", params.Image, params.Tags)
+		return sdk.Result{Success: true, Data: map[string]any{"image": params.Image}}
+	})
+	_ = pusher // run it with sdk.NewManager(pusher).Run(ctx), as in the package example
 }
