@@ -121,7 +121,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	boolean(&c.SyncAlways, "sync-always", "fsync every JetStream write: survives a power loss, costs speed")
 	boolean(&c.Insecure, "insecure", "allow the API, the embedded NATS or the profiles (--debug-addr) to listen off loopback without TLS")
 	boolean(&c.Auth, "auth", "require a bearer token on every API request but health and the API's description; --auth=false opens the API to anyone who can reach it", true)
-	boolean(&c.NATSAuth, "nats-auth", "require credentials on the embedded NATS (each driver its own, from `conveyor drivers credentials`) and refuse results that name no driver; --nats-auth=false is the open mode drivers of the original runtime need", true)
+	boolean(&c.NATSAuth, "nats-auth", "require credentials on the embedded NATS (each driver its own, from 'conveyor drivers credentials') and refuse results that name no driver; --nats-auth=false is the open mode drivers of the original runtime need", true)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
