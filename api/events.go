@@ -108,6 +108,9 @@ type traceOutput struct {
 		RunID string `json:"runid"`
 		// Cause is the resource change that started the run.
 		Cause any `json:"cause"`
+		// Trigger is the webhook delivery (TriggerFired) that caused the
+		// resource change, when a trigger did.
+		Trigger any `json:"trigger,omitempty"`
 		// Events are the run's own events in order: its start, each dispatch
 		// and result, its end. Each causationId names the event before it
 		// in the chain that led to it (or the result message).
@@ -165,7 +168,7 @@ func (s *Server) registerEvents() {
 
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}/trace", "trace-run",
 		"The causal chain of a run: the resource change that caused it, then each dispatch and result",
-		"Why the run happened and what it did: the resource event that caused it, then the run's own events (its start, each dispatch and result, its end), each with its id, time and causation id.", "runs"),
+		"Why the run happened and what it did: the resource event that caused it (and the webhook delivery that caused that, when a trigger did), then the run's own events (its start, each dispatch and result, its end), each with its id, time and causation id.", "runs"),
 		func(ctx context.Context, in *runPath) (*traceOutput, error) {
 			run, err := s.q.Run(ctx, in.ID)
 			if err != nil {
@@ -181,6 +184,9 @@ func (s *Server) registerEvents() {
 			}
 			out := &traceOutput{}
 			out.Body.RunID, out.Body.Cause, out.Body.Events = in.ID, cause, asAny(events)
+			if out.Body.Trigger, err = s.deliveryOf(ctx, cause); err != nil {
+				return nil, s.problem(ctx, err)
+			}
 			return out, nil
 		})
 

@@ -102,6 +102,23 @@ func (s *Server) registerHooks() {
 	}
 }
 
+// deliveryOf is the TriggerFired that caused the resource change cause,
+// when a trigger caused it (its actor names the trigger), else nil.
+func (s *Server) deliveryOf(ctx context.Context, cause domain.Event) (any, error) {
+	if cause == nil {
+		return nil, nil
+	}
+	m := cause.EventMeta()
+	if m.Actor == nil || m.Actor.Kind != domain.ActorTrigger {
+		return nil, nil
+	}
+	events, err := s.events.Load(ctx, domain.AggregateDelivery, domain.FiredKey(m.Actor.Name, m.CausationID))
+	if err != nil || len(events) == 0 {
+		return nil, err
+	}
+	return events[0], nil
+}
+
 // newHooksRefused counts the deliveries refused for their signature.
 func newHooksRefused(r *prometheus.Registry) prometheus.Counter {
 	c := prometheus.NewCounter(prometheus.CounterOpts{

@@ -114,7 +114,15 @@ func (h *Handler) ReceiveDelivery(ctx context.Context, c ReceiveDelivery) (Deliv
 		return DeliveryOutcome{}, err
 	}
 	if err := h.save(ctx, l, &agg); errors.Is(err, domain.ErrConflict) {
-		return h.ReceiveDelivery(ctx, c) // the same delivery, at the same time: answer as it did
+		// The same delivery, at the same time: answer as it did.
+		var first domain.DeliveryAggregate
+		if _, err := h.load(ctx, domain.AggregateDelivery, domain.DeliveryKey(t.Name, out.Delivery), &first); err != nil {
+			return DeliveryOutcome{}, err
+		}
+		if _, ok := first.Fired(); !ok {
+			return DeliveryOutcome{}, fmt.Errorf("delivery %s of trigger %s: %w", out.Delivery, t.Name, domain.ErrConflict)
+		}
+		agg = first
 	} else if err != nil {
 		return DeliveryOutcome{}, err
 	}

@@ -13,8 +13,9 @@ import (
 )
 
 // A delivery is one webhook request to a trigger. Its aggregate,
-// delivery/{trigger}/{hash of its id}, holds one TriggerFired at most: the
-// delivery id makes the intake idempotent for as long as the log keeps it.
+// delivery/{trigger}/{id of its TriggerFired, derived from the delivery
+// id}, holds one TriggerFired at most: the delivery id makes the intake
+// idempotent for as long as the log keeps it.
 
 // AggregateDelivery is the aggregate kind of deliveries.
 const AggregateDelivery = "delivery"
@@ -204,11 +205,16 @@ func stringAt(v any, path ...string) string {
 var deliveryIDs = uuid.MustParse("9d3f1c52-4b8e-4f0a-8c71-6a2e5b9d0f13")
 
 // DeliveryKey is the aggregate id of the delivery id of trigger: the id is
-// the sender's and may hold anything, so the key holds its hash.
+// the sender's and may hold anything, so the key holds the id of the
+// delivery's TriggerFired, derived from it (see FiredKey).
 func DeliveryKey(trigger, deliveryID string) string {
-	sum := sha256.Sum256([]byte(deliveryID))
-	return trigger + "/" + hex.EncodeToString(sum[:16])
+	return FiredKey(trigger, FiredEventID(trigger, deliveryID))
 }
+
+// FiredKey is the aggregate id of the delivery whose TriggerFired has the
+// id firedID: what leads from a resource change a trigger caused (its
+// actor names the trigger, its causation id the event) to the delivery.
+func FiredKey(trigger, firedID string) string { return trigger + "/" + firedID }
 
 // FiredEventID is the id of the TriggerFired of a delivery, and
 // ResourceEventID the id of the resource write it causes: derived from the

@@ -162,6 +162,9 @@ type Trace struct {
 	RunID  string  `json:"runid"`
 	Cause  *Event  `json:"cause"`
 	Events []Event `json:"events"`
+	// Trigger is the webhook delivery (TriggerFired) that caused Cause,
+	// when a trigger did.
+	Trigger *Event `json:"trigger,omitempty"`
 }
 
 // Trace reads the causal chain of a run.

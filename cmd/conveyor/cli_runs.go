@@ -277,8 +277,9 @@ func (c *cli) eventsCommand() *cobra.Command {
 	return cmd
 }
 
-// trace is `conveyor trace RUNID`: the resource change, then each dispatch
-// and result, with event ids and causation links.
+// trace is `conveyor trace RUNID`: the webhook delivery when a trigger
+// started the run, the resource change, then each dispatch and result,
+// with event ids and causation links.
 func (c *cli) traceCommand() *cobra.Command {
 	var run func(pos []string) int
 	cmd := c.clientCommand("trace RUNID [-o table|json|yaml]", "why a run happened and what happened in it", 1, 1, func(pos []string) int { return run(pos) })
@@ -291,6 +292,9 @@ func (c *cli) traceCommand() *cobra.Command {
 		chain := t.Events
 		if t.Cause != nil {
 			chain = append([]sdk.Event{*t.Cause}, chain...)
+		}
+		if t.Trigger != nil {
+			chain = append([]sdk.Event{*t.Trigger}, chain...)
 		}
 		return c.show(*format, t, func(tw *tabwriter.Writer) {
 			tableRow(tw, "SEQ", "TIME", "EVENT", "ID", "CAUSED BY", "ACTOR")

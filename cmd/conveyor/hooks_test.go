@@ -135,6 +135,9 @@ func TestHookDeliveriesStartRuns(t *testing.T) {
 		if cause := trace["cause"].(map[string]any); cause["causationId"] != firedID {
 			t.Errorf("%s: the run's cause %v is not caused by TriggerFired %s", tc.name, cause, firedID)
 		}
+		if trigger, _ := trace["trigger"].(map[string]any); trigger["id"] != firedID || trigger["delivery"] != tc.headers[3] {
+			t.Errorf("%s: the trace's trigger %v is not TriggerFired %s", tc.name, trace["trigger"], firedID)
+		}
 		events := s.must(http.StatusOK, "GET", "/events?runid="+runID+"&type="+domain.TypeTriggerFired, nil)["items"].([]any)
 		if len(events) != 1 {
 			t.Fatalf("%s: TriggerFired events of the run: %v", tc.name, events)

@@ -72,6 +72,12 @@ func TestTriggerCLIAndExamples(t *testing.T) {
 		status, answer := s.deliver(tc.trigger, tc.body, tc.headers...)
 		if status != http.StatusCreated || answer["resource"] != tc.resource {
 			t.Errorf("a delivery to %s: %d %v, want 201 writing %s", tc.trigger, status, answer, tc.resource)
+			continue
+		}
+		runID, _ := answer["runid"].(string)
+		waitFor(t, "the run of "+tc.resource, func() bool { status, _ := s.call("GET", "/runs/"+runID, nil); return status == http.StatusOK })
+		if code, out := run("", "trace", runID); code != 0 || !strings.Contains(out, "TriggerFired.v1") || !strings.Contains(out, "trigger "+tc.trigger) {
+			t.Errorf("conveyor trace of the run %s started: exit %d\n%s", tc.trigger, code, out)
 		}
 	}
 
