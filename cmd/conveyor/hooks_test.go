@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -325,6 +326,42 @@ func TestTriggerInsecureRefusedOffLoopback(t *testing.T) {
 			if status != http.StatusCreated || answer["resource"] != "build/app-main" {
 				t.Errorf("an unsigned delivery to an insecure trigger: %d %v", status, answer)
 			}
+		}
+	}
+}
+
+// TestTriggerRoles: admins write triggers, viewers read them, and the hook
+// is the one write the OpenAPI document declares public.
+func TestTriggerRoles(t *testing.T) {
+	s := startTriggerServer(t)
+	viewer, operator := s.issue("dashboard", "viewer"), s.issue("ci", "operator")
+	before := s.settle()
+	for _, token := range []string{viewer, operator} {
+		if status, _, body := s.callAs(token, "PUT", "/triggers/mine", githubTriggerDoc); status != http.StatusForbidden || !strings.Contains(body, "needs admin") {
+			t.Errorf("PUT /triggers/mine: %d %s; want 403 saying it needs admin", status, body)
+		}
+		if status, _, body := s.callAs(token, "DELETE", "/triggers/github-app", nil); status != http.StatusForbidden {
+			t.Errorf("DELETE /triggers/github-app: %d %s; want 403", status, body)
+		}
+	}
+	s.unchanged(before, "forbidden trigger writes")
+	if status, _, body := s.callAs(viewer, "GET", "/triggers/github-app", nil); status != http.StatusOK {
+		t.Errorf("a viewer reads a trigger: %d %s", status, body)
+	}
+	_, _, doc := s.callAs("", "GET", "/openapi.json", nil)
+	var api struct {
+		Paths map[string]map[string]struct {
+			Role string `json:"x-conveyor-role"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(doc), &api); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/hooks/{trigger} post": "public", "/triggers/{name} put": "admin",
+		"/triggers/{name} delete": "admin", "/triggers get": "viewer"} {
+		p, method, _ := strings.Cut(path, " ")
+		if got := api.Paths[p][method].Role; got != want {
+			t.Errorf("%s %s: role %q, want %q", method, p, got, want)
 		}
 	}
 }
