@@ -141,7 +141,7 @@ func TestCLIErrors(t *testing.T) {
 		code  int
 		want  string
 	}{
-		{[]string{"apply", "-f", "-"}, "kind: Widget\nname: x\n", 1, `kind "Widget" is not ResourceDefinition, Pipeline or Resource`},
+		{[]string{"apply", "-f", "-"}, "kind: Widget\nname: x\n", 1, `kind "Widget" is not ResourceDefinition, Pipeline, Resource or Trigger`},
 		{[]string{"apply", "-f", "-"}, "kind: ResourceDefinition\nname: Bad.Name\nschema: {}\n", 1, "name: must be 1 to 63 characters"},
 		{[]string{"apply", "-f", "-"}, "kind: Resource\nname: r\nresource: nope\nspec: {}\n", 1, `resource definition "nope" does not exist`},
 		{[]string{"get", "resources", "build/none"}, "", 1, `not found`},
