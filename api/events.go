@@ -15,7 +15,7 @@ import (
 )
 
 type eventsInput struct {
-	Aggregate   string    `query:"aggregate" doc:"only events of this aggregate kind (definition, resource, pipeline, run), or KIND/ID for one aggregate (resource/build/app-1)"`
+	Aggregate   string    `query:"aggregate" doc:"only events of this aggregate kind (definition, resource, pipeline, run, trigger, delivery, …), or KIND/ID for one aggregate (resource/build/app-1)"`
 	Correlation string    `query:"runid" doc:"only events of this Run ID (correlation id)"`
 	Type        string    `query:"type" doc:"only events of this type, e.g. RunFailed.v1"`
 	After       uint64    `query:"after" doc:"only events after this log sequence"`
