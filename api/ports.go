@@ -22,6 +22,7 @@ type Queries interface {
 	Pipelines(ctx context.Context, p projections.Page) ([]projections.PipelineView, string, error)
 	Run(ctx context.Context, id string) (projections.RunView, error)
 	Runs(ctx context.Context, f projections.RunFilter, p projections.Page) ([]projections.RunView, string, error)
+	RunsByIDPrefix(ctx context.Context, prefix string, p projections.Page) ([]projections.RunView, string, error)
 	Trigger(ctx context.Context, name string) (projections.TriggerView, error)
 	Triggers(ctx context.Context, p projections.Page) ([]projections.TriggerView, string, error)
 }

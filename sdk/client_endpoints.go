@@ -216,6 +216,9 @@ func (c *Client) DeletePipeline(ctx context.Context, name string) error {
 // RunFilter narrows a list of runs; Resource is "TYPE" or "TYPE/NAME".
 type RunFilter struct {
 	Resource, Pipeline, Status string
+	// IDPrefix, alone, keeps the runs whose ID starts with it (at least 4
+	// characters): a run named by its short ID.
+	IDPrefix string
 	// Since and Until, when set, keep the runs started in that span.
 	Since, Until time.Time
 }
@@ -223,7 +226,7 @@ type RunFilter struct {
 // Runs lists runs, newest first.
 func (c *Client) Runs(ctx context.Context, f RunFilter, p Page) (List[Run], error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"resource": f.Resource, "pipeline": f.Pipeline, "status": f.Status} {
+	for k, v := range map[string]string{"resource": f.Resource, "pipeline": f.Pipeline, "status": f.Status, "idPrefix": f.IDPrefix} {
 		if v != "" {
 			q.Set(k, v)
 		}

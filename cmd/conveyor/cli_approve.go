@@ -26,7 +26,11 @@ func (c *cli) decide(name, short string, approve bool) *cobra.Command {
 		if !approve {
 			act = (*sdk.Client).RejectStep
 		}
-		r, err := act(c.client, c.ctx, pos[0], pos[1], *comment)
+		id, ok := c.runID(name, pos[0])
+		if !ok {
+			return exitFailed
+		}
+		r, err := act(c.client, c.ctx, id, pos[1], *comment)
 		if err != nil {
 			return c.fail(name+" "+pos[0]+" "+pos[1], err)
 		}

@@ -28,7 +28,11 @@ func (c *cli) retryCommand() *cobra.Command {
 // exits 1.
 func (c *cli) control(name, short, done string, act runAction) *cobra.Command {
 	return c.clientCommand(name+" RUNID", short, 1, 1, func(pos []string) int {
-		r, err := act(c.client, c.ctx, pos[0])
+		id, ok := c.runID(name, pos[0])
+		if !ok {
+			return exitFailed
+		}
+		r, err := act(c.client, c.ctx, id)
 		if err != nil {
 			return c.fail(name+" "+pos[0], err)
 		}

@@ -153,7 +153,11 @@ func (c *cli) runCommand() *cobra.Command {
 	format := outputFlag(cmd)
 	at := fs.String("at", "", "the run as it was then: an RFC 3339 time or a log position (see conveyor events)")
 	run = func(pos []string) int {
-		r, err := c.client.RunAt(c.ctx, pos[0], *at)
+		id, ok := c.runID("run", pos[0])
+		if !ok {
+			return exitFailed
+		}
+		r, err := c.client.RunAt(c.ctx, id, *at)
 		if err != nil {
 			return c.fail("run "+pos[0], err)
 		}
@@ -183,7 +187,10 @@ func (c *cli) logsCommand() *cobra.Command {
 	follow := fs.BoolP("follow", "f", false, "follow: keep printing new lines until the run has ended")
 	driver := fs.String("driver", "", "only this driver's lines")
 	run = func(pos []string) int {
-		runID := pos[0]
+		runID, ok := c.runID("logs", pos[0])
+		if !ok {
+			return exitFailed
+		}
 		if *follow {
 			// The stream of a run that does not exist fails only after its
 			// handshake times out; asking for the run first answers at once.
@@ -285,7 +292,11 @@ func (c *cli) traceCommand() *cobra.Command {
 	cmd := c.clientCommand("trace RUNID [-o table|json|yaml]", "why a run happened and what happened in it", 1, 1, func(pos []string) int { return run(pos) })
 	format := outputFlag(cmd)
 	run = func(pos []string) int {
-		t, err := c.client.Trace(c.ctx, pos[0])
+		id, ok := c.runID("trace", pos[0])
+		if !ok {
+			return exitFailed
+		}
+		t, err := c.client.Trace(c.ctx, id)
 		if err != nil {
 			return c.fail("trace "+pos[0], err)
 		}

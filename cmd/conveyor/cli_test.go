@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -99,7 +101,31 @@ func TestCLIEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "compile") || !strings.Contains(out, "succeeded") {
 		t.Errorf("run: exit %d\n%s", code, out)
 	}
-	code, out, _ = cliRun(t, server, "", "trace", runID[1])
+	// The short Run ID the UI and the CLI show names the run too.
+	short := runID[1][:8]
+	code, out, errOut = cliRun(t, server, "", "run", short)
+	if code != 0 || !strings.Contains(out, "run "+runID[1]+" of build/app-1") {
+		t.Errorf("run %s (the short id): exit %d\n%s%s", short, code, out, errOut)
+	}
+	code, out, errOut = cliRun(t, server, "", "logs", short)
+	if code != 0 || !strings.Contains(out, "compil") {
+		t.Errorf("logs %s: exit %d\n%s%s", short, code, out, errOut)
+	}
+	api := server.client(t, "/conveyor")
+	for _, query := range []string{"idPrefix=" + runID[1][:3], "idPrefix=" + short + "&status=running"} {
+		if status, body := api.call("GET", "/runs?"+query, nil); status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(body["detail"]), "idPrefix") {
+			t.Errorf("GET /runs?%s: %d %v, want 422 naming idPrefix", query, status, body)
+		}
+	}
+	unknown := "ffffffff"
+	if strings.HasPrefix(runID[1], unknown) {
+		unknown = "eeeeeeee"
+	}
+	code, _, errOut = cliRun(t, server, "", "run", unknown)
+	if code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("run %s (no such run): exit %d, want 1 and not found\n%s", unknown, code, errOut)
+	}
+	code, out, _ = cliRun(t, server, "", "trace", short)
 	if code != 0 || !strings.Contains(out, "ResourceCreated.v1") || !strings.Contains(out, "RunSucceeded.v1") {
 		t.Errorf("trace: exit %d\n%s", code, out)
 	}
