@@ -113,21 +113,34 @@ func (h *Handler) ReceiveDelivery(ctx context.Context, c ReceiveDelivery) (Deliv
 	if err := agg.Fire(fired, cause); err != nil {
 		return DeliveryOutcome{}, err
 	}
-	if err := h.save(ctx, l, &agg); errors.Is(err, domain.ErrConflict) {
-		// The same delivery, at the same time: answer as it did.
-		var first domain.DeliveryAggregate
-		if _, err := h.load(ctx, domain.AggregateDelivery, domain.DeliveryKey(t.Name, out.Delivery), &first); err != nil {
-			return DeliveryOutcome{}, err
-		}
-		if _, ok := first.Fired(); !ok {
-			return DeliveryOutcome{}, fmt.Errorf("delivery %s of trigger %s: %w", out.Delivery, t.Name, domain.ErrConflict)
-		}
-		agg = first
-	} else if err != nil {
+	f, err := h.fire(ctx, domain.DeliveryKey(t.Name, out.Delivery), l, &agg)
+	if err != nil {
 		return DeliveryOutcome{}, err
 	}
-	f, _ := agg.Fired()
 	return h.completeDelivery(ctx, f)
+}
+
+// fire appends the TriggerFired agg recorded and returns it; when the same
+// delivery, sent again at the same time, was appended first, it returns
+// that one, so that both answer alike.
+func (h *Handler) fire(ctx context.Context, key string, l loaded, agg *domain.DeliveryAggregate) (*domain.TriggerFired, error) {
+	_, err := h.append(ctx, l.lastSeq, agg.Changes())
+	if err == nil {
+		f, _ := agg.Fired()
+		return f, nil
+	}
+	if !errors.Is(err, domain.ErrConflict) && !errors.Is(err, domain.ErrAlreadyStored) {
+		return nil, err
+	}
+	var first domain.DeliveryAggregate
+	if _, err := h.load(ctx, domain.AggregateDelivery, key, &first); err != nil {
+		return nil, err
+	}
+	f, ok := first.Fired()
+	if !ok {
+		return nil, fmt.Errorf("delivery %s: %w", key, domain.ErrConflict)
+	}
+	return f, nil
 }
 
 // authenticDelivery is the trigger of c once the delivery's signature

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,5 +148,33 @@ func TestDeliveryRefusals(t *testing.T) {
 	var bad *commands.BadDelivery
 	if _, err := h.ReceiveDelivery(ctx, c); !errors.As(err, &bad) {
 		t.Errorf("a body that is not JSON: %v, want a BadDelivery", err)
+	}
+}
+
+// The same delivery sent several times at once writes once, and every
+// answer names the one run it started.
+func TestConcurrentRedeliveriesAnswerAlike(t *testing.T) {
+	ctx := context.Background()
+	h, store := hookHandler(t)
+	const n = 8
+	answers := make([]commands.DeliveryOutcome, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i], errs[i] = h.ReceiveDelivery(ctx, delivery("same", "s3cret"))
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || answers[i].RunID != answers[0].RunID || answers[i].Resource.Version() != 1 {
+			t.Errorf("answer %d: %+v, %v; want version 1 of run %s", i, answers[i], errs[i], answers[0].RunID)
+		}
+	}
+	events, err := store.Load(ctx, domain.AggregateResource, "build/app-1a2b3c4")
+	if err != nil || len(events) != 1 || events[0].EventMeta().CorrelationID != answers[0].RunID {
+		t.Errorf("resource events: %d, %v; want one, of run %s", len(events), err, answers[0].RunID)
 	}
 }
