@@ -9,8 +9,9 @@ import (
 )
 
 // MinRunIDPrefix is the shortest start of a Run ID RunsByIDPrefix takes:
-// the UI and the CLI show a run's first eight characters.
-const MinRunIDPrefix = 4
+// the UI and the CLI show a run's first eight characters, and six is
+// where git and docker start taking a prefix.
+const MinRunIDPrefix = 6
 
 // RunsByIDPrefix lists a page of the runs the read models keep whose ID
 // starts with prefix, in ID order: a run named by the short ID a person

@@ -14,7 +14,7 @@ import (
 )
 
 // TestRunsByIDPrefix: a short Run ID finds the runs that start with it,
-// and only those, a page at a time; a prefix under four characters is
+// and only those, a page at a time; a prefix under six characters is
 // refused.
 func TestRunsByIDPrefix(t *testing.T) {
 	store := etcdstore.New(embedtest.Etcd(t), "/prefix")
@@ -23,7 +23,7 @@ func TestRunsByIDPrefix(t *testing.T) {
 	ids := []string{
 		"aa38ec7c-0000-4000-8000-000000000001",
 		"aa38ec7c-0000-4000-8000-000000000002",
-		"aa38ed00-0000-4000-8000-000000000003",
+		"aa38ec00-0000-4000-8000-000000000003",
 		"bb000000-0000-4000-8000-000000000004",
 	}
 	var events []domain.Event
@@ -57,21 +57,22 @@ func TestRunsByIDPrefix(t *testing.T) {
 	if got, _ := idsOf("aa38ec7c", projections.Page{}); fmt.Sprint(got) != fmt.Sprint(ids[:2]) {
 		t.Errorf("aa38ec7c: %v, want %v", got, ids[:2])
 	}
-	if got, _ := idsOf("aa38ed", projections.Page{}); fmt.Sprint(got) != fmt.Sprint(ids[2:3]) {
-		t.Errorf("aa38ed: %v, want %v", got, ids[2:3])
+	if got, _ := idsOf("aa38ec0", projections.Page{}); fmt.Sprint(got) != fmt.Sprint(ids[2:3]) {
+		t.Errorf("aa38ec0: %v, want %v", got, ids[2:3])
 	}
-	if got, _ := idsOf("cc00", projections.Page{}); len(got) != 0 {
-		t.Errorf("cc00: %v, want none", got)
+	if got, _ := idsOf("cc0000", projections.Page{}); len(got) != 0 {
+		t.Errorf("cc0000: %v, want none", got)
 	}
-	first, next := idsOf("aa38", projections.Page{Limit: 2})
-	if fmt.Sprint(first) != fmt.Sprint(ids[:2]) || next == "" {
-		t.Fatalf("aa38, first page of 2: %v (next %q), want %v and a next page", first, next, ids[:2])
+	// In ID order: aa38ec00… before both aa38ec7c….
+	first, next := idsOf("aa38ec", projections.Page{Limit: 2})
+	if want := []string{ids[2], ids[0]}; fmt.Sprint(first) != fmt.Sprint(want) || next == "" {
+		t.Fatalf("aa38ec, first page of 2: %v (next %q), want %v and a next page", first, next, want)
 	}
-	if rest, next := idsOf("aa38", projections.Page{Limit: 2, Continue: next}); fmt.Sprint(rest) != fmt.Sprint(ids[2:3]) || next != "" {
-		t.Errorf("aa38, second page: %v (next %q), want %v and no more", rest, next, ids[2:3])
+	if rest, next := idsOf("aa38ec", projections.Page{Limit: 2, Continue: next}); fmt.Sprint(rest) != fmt.Sprint(ids[1:2]) || next != "" {
+		t.Errorf("aa38ec, second page: %v (next %q), want %v and no more", rest, next, ids[1:2])
 	}
 	var invalid *domain.ValidationError
-	if _, _, err := q.RunsByIDPrefix(ctx, "aa3", projections.Page{}); !errors.As(err, &invalid) {
-		t.Errorf("a prefix of 3 characters: %v, want a validation error", err)
+	if _, _, err := q.RunsByIDPrefix(ctx, "aa38e", projections.Page{}); !errors.As(err, &invalid) {
+		t.Errorf("a prefix of 5 characters: %v, want a validation error", err)
 	}
 }

@@ -216,7 +216,7 @@ func (c *Client) DeletePipeline(ctx context.Context, name string) error {
 // RunFilter narrows a list of runs; Resource is "TYPE" or "TYPE/NAME".
 type RunFilter struct {
 	Resource, Pipeline, Status string
-	// IDPrefix, alone, keeps the runs whose ID starts with it (at least 4
+	// IDPrefix, alone, keeps the runs whose ID starts with it (at least 6
 	// characters): a run named by its short ID.
 	IDPrefix string
 	// Since and Until, when set, keep the runs started in that span.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/projections"
 	"github.com/conveyor/conveyor/sdk"
 )
 
@@ -15,7 +16,7 @@ import (
 // none is returned as it is, for the command to say that no such run is
 // there.
 func (c *cli) runID(command, arg string) (id string, ok bool) {
-	if domain.ValidRunID(arg) || len(arg) < 4 {
+	if domain.ValidRunID(arg) || len(arg) < projections.MinRunIDPrefix {
 		return arg, true
 	}
 	page, err := c.client.Runs(c.ctx, sdk.RunFilter{IDPrefix: arg}, sdk.Page{Limit: 3})

@@ -112,7 +112,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("logs %s: exit %d\n%s%s", short, code, out, errOut)
 	}
 	api := server.client(t, "/conveyor")
-	for _, query := range []string{"idPrefix=" + runID[1][:3], "idPrefix=" + short + "&status=running"} {
+	for _, query := range []string{"idPrefix=" + runID[1][:5], "idPrefix=" + short + "&status=running"} {
 		if status, body := api.call("GET", "/runs?"+query, nil); status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(body["detail"]), "idPrefix") {
 			t.Errorf("GET /runs?%s: %d %v, want 422 naming idPrefix", query, status, body)
 		}
