@@ -48,3 +48,14 @@ func masked(line string, values []string) string {
 	}
 	return line
 }
+
+// Mask returns s with the value of every secret granted to the logger's
+// step replaced by ***, as the logger writes its lines: for what a driver
+// sends elsewhere, such as its result's message and data, which the server
+// stores as they come.
+func (l *Logger) Mask(s string) string {
+	if l == nil {
+		return s
+	}
+	return masked(s, l.secrets)
+}

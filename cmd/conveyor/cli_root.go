@@ -37,7 +37,7 @@ func rootCommand(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer)
 		c.applyCommand(), c.getCommand(), c.deleteCommand(), c.runsCommand(), c.runCommand(),
 		c.cancelCommand(), c.retryCommand(), c.approveCommand(), c.rejectCommand(),
 		c.logsCommand(), c.eventsCommand(), c.traceCommand(), c.tokensCommand(), c.driversCommand(),
-		c.readyCommand(), c.projectionsCommand(), c.secretsCommand(), c.triggersCommand(),
+		c.readyCommand(), c.projectionsCommand(), c.secretsCommand(), c.triggersCommand(), c.driverCommand(),
 		ownFlags("bench", "measure a server (its own unless --api/--nats)", func(args []string) int { return runBench(ctx, args) }, c),
 		&cobra.Command{Use: "version", Short: "print the version", Args: cobra.NoArgs, Run: func(*cobra.Command, []string) {
 			fmt.Fprintln(stdout, version)

@@ -151,17 +151,7 @@ func TestShellDriverEndsTheWholeCommand(t *testing.T) {
 		t.Errorf("the background child %d of a finished command still runs", child)
 	}
 
-	if err := driver.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("the driver exited with %v after SIGINT", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the driver still runs 10s after SIGINT")
-	}
+	interruptDriver(t, driver.Process, exited, 10*time.Second)
 }
 
 // alive says whether the process pid runs (a zombie does not).

@@ -9,29 +9,28 @@
 // JSON); names are upper-cased, anything but letters and digits becoming _.
 // The step succeeds when the command exits 0.
 //
-// The command runs in a process group of its own. When its step is stopped
-// (the run is cancelled, the attempt times out, the driver shuts down past
-// its grace period), the whole group gets SIGTERM, and SIGKILL what is left
-// of it killGrace later; when the command ends, whatever it left running in
-// the group is killed too. So a child such as the `sleep` of `sh -c 'sleep
+// The command runs in a process group of its own (execdriver.Group, which
+// the built-in exec driver uses too). When its step is stopped (the run is
+// cancelled, the attempt times out, the driver shuts down past its grace
+// period), the whole group gets SIGTERM, and SIGKILL what is left of it
+// killGrace later; when the command ends, whatever it left running in the
+// group is killed too. So a child such as the `sleep` of `sh -c 'sleep
 // 3600'`, which holds the output pipe open, never keeps the step, and the
-// driver's work slot, taken.
+// driver's work slot, taken. The command's environment is the driver's
+// without its CONVEYOR_* variables, which hold its NATS credentials.
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/conveyor/conveyor/sdk"
+	"github.com/conveyor/conveyor/sdk/execdriver"
 )
 
 // killGrace is how long a stopped command's process group has between
@@ -53,59 +52,29 @@ func runCommand(ctx context.Context, req sdk.Request) sdk.Result {
 		return sdk.Result{Success: false, Message: err.Error()}
 	}
 	defer os.RemoveAll(dir)
-	cmd := exec.CommandContext(ctx, "sh", "-c", spec.Command)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CONVEYOR_RUN_ID="+req.RunID, "CONVEYOR_STEP="+req.Step,
-		"CONVEYOR_ATTEMPT="+strconv.Itoa(req.Attempt))
-	for name, value := range req.Secrets { // registry-password → SECRET_REGISTRY_PASSWORD
-		cmd.Env = append(cmd.Env, envName("SECRET_", name)+"="+value)
-	}
 	var params map[string]json.RawMessage
 	if len(req.With) > 0 {
 		if err := json.Unmarshal(req.With, &params); err != nil {
 			return sdk.Result{Success: false, Message: "with: " + err.Error()}
 		}
 	}
+	var env []string
 	for name, raw := range params { // image → PARAM_IMAGE
-		value := string(raw)
-		_ = json.Unmarshal(raw, &value) // a string as it is
-		cmd.Env = append(cmd.Env, envName("PARAM_", name)+"="+value)
+		env = append(env, execdriver.EnvName("PARAM_", name)+"="+execdriver.EnvValue(raw))
 	}
-	cmd.Stdout, cmd.Stderr = req.Log, req.Log // the logger is an io.Writer
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// On a stop: SIGTERM to the group; killGrace later Wait stops waiting
-	// for the output pipes, and the group gets SIGKILL below.
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = killGrace
-	err = cmd.Run()
-	if cmd.Process != nil {
-		// The group outlives its leader while a member runs: one that
-		// ignored SIGTERM, or one the command left in the background.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	if errors.Is(err, exec.ErrWaitDelay) { // it exited 0, but left something holding its output
+	g := execdriver.NewGroup(ctx, killGrace, "sh", "-c", spec.Command)
+	g.Cmd.Dir = dir
+	g.Cmd.Env = execdriver.StepEnv(req, env...)
+	g.Cmd.Stdout, g.Cmd.Stderr = req.Log, req.Log // the logger is an io.Writer
+	leftRunning, err := g.Run()
+	if leftRunning { // it exited 0, but left something holding its output
 		req.Log.Printf("the command left processes running; they were killed")
-		err = nil
 	}
 	req.Log.Flush()
 	if err != nil {
 		return sdk.Result{Success: false, Message: "command failed: " + err.Error()}
 	}
 	return sdk.Result{Success: true, Message: "command succeeded"}
-}
-
-// envName is prefix and name upper-cased, with _ for anything but letters
-// and digits.
-func envName(prefix, name string) string {
-	return prefix + strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' {
-			return r - 'a' + 'A'
-		}
-		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '_'
-	}, name)
 }
 
 func main() {

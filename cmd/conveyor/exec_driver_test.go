@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startExecDriver runs `conveyor driver exec --resources work args...` with
+// its credentials, and kills it when the test ends, should it still run.
+func startExecDriver(t *testing.T, s *testServer, args ...string) (*exec.Cmd, <-chan error) {
+	t.Helper()
+	cmd := exec.Command(conveyorBinary(t), append([]string{"driver", "exec", "--resources", "work"}, args...)...)
+	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+driverNATS(t, s.at, "exec"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("the driver's output:\n%s", stderr.String())
+		}
+	})
+	return cmd, exited
+}
+
+// interruptDriver sends SIGINT to a driver and fails t unless it exits 0
+// within bound.
+func interruptDriver(t *testing.T, driver *os.Process, exited <-chan error, bound time.Duration) {
+	t.Helper()
+	if err := driver.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	interrupted := time.Now()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the driver exited with %v after SIGINT", err)
+		}
+		t.Logf("the driver ended %s after SIGINT", time.Since(interrupted).Round(time.Millisecond))
+	case <-time.After(bound):
+		t.Fatalf("the driver still runs %s after SIGINT", bound)
+	}
+}
+
+// execRun makes a pipeline of exec steps and a resource that starts a run
+// of it; it returns the run's id.
+func execRun(s *testServer, name string, steps ...map[string]any) string {
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": name, "resource": "work", "steps": steps})
+	return s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": name, "resource": "work", "pipeline": name,
+		"spec": map[string]any{}})["runid"].(string)
+}
+
+// TestExecDriverRunsScripts: `conveyor driver exec` runs the steps of a
+// run in one workspace, the first step's $CONVEYOR_OUTPUT reaching the
+// second through `with`; a script that exits 3 fails its step, saying so,
+// with its last lines in the result; output is in the run's log while the
+// script still runs.
+func TestExecDriverRunsScripts(t *testing.T) {
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "work", "schema": map[string]any{"type": "object"}})
+	root := t.TempDir()
+	startExecDriver(t, s, "--workspace-root", root)
+
+	runID := execRun(s, "two",
+		map[string]any{"id": "make", "driver": "exec", "with": map[string]any{
+			"run": "echo hello > greeting.txt\necho name=world >> \"$CONVEYOR_OUTPUT\"\necho made it in \"$PWD\""}},
+		map[string]any{"id": "use", "driver": "exec", "with": map[string]any{
+			"run": `echo "$(cat ../greeting.txt) $NAME from $CONVEYOR_STEP"`, "workdir": "sub",
+			"env": map[string]any{"NAME": "${{ results.make.data.name }}"}}})
+	run := s.waitRun(runID)
+	if run["status"] != "succeeded" {
+		t.Fatalf("run %v: %v\n%s", run["status"], run["steps"], joinedLogs(s, runID))
+	}
+	logs := joinedLogs(s, runID)
+	workspace := filepath.Join(root, runID)
+	for _, want := range []string{"made it in " + workspace + "\n", "hello world from use\n"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs)
+		}
+	}
+	result := runStep(run, "make")["result"].(map[string]any)
+	data, _ := result["data"].(map[string]any)
+	if data["name"] != "world" || data["exitCode"] != float64(0) || result["message"] != "the script exited with code 0" {
+		t.Errorf("make's result: %v", result)
+	}
+	if _, err := os.Stat(filepath.Join(workspace, "greeting.txt")); err != nil {
+		t.Errorf("the run's workspace: %v", err)
+	}
+
+	failed := execRun(s, "fails", map[string]any{"id": "fail", "driver": "exec", "with": map[string]any{"run": "echo about to fail\nexit 3"}})
+	run = s.waitRun(failed)
+	result = runStep(run, "fail")["result"].(map[string]any)
+	data, _ = result["data"].(map[string]any)
+	if run["status"] != "failed" || !strings.Contains(result["message"].(string), "exited with code 3") ||
+		data["exitCode"] != float64(3) || fmt.Sprint(data["lastLines"]) != "[about to fail]" {
+		t.Errorf("run %v, result %v", run["status"], result)
+	}
+
+	slow := execRun(s, "slow", map[string]any{"id": "slow", "driver": "exec", "with": map[string]any{"run": "echo first line\nsleep 2\necho second line"}})
+	waitLog(t, s, slow, "first line")
+	if st := runStep(s.must(http.StatusOK, "GET", "/runs/"+slow, nil), "slow"); st["finishedAt"] != nil || strings.Contains(joinedLogs(s, slow), "second line") {
+		t.Errorf("the first line is in the log, but the step is %v; log:\n%s", st["status"], joinedLogs(s, slow))
+	}
+	if run := s.waitRun(slow); run["status"] != "succeeded" || !strings.Contains(joinedLogs(s, slow), "second line") {
+		t.Errorf("run %v; log:\n%s", run["status"], joinedLogs(s, slow))
+	}
+}
+
+// TestExecDriverEndsWholeProcessGroups: a step that times out while its
+// script's child sleeps, ignoring SIGTERM, has its whole process group gone
+// within the kill grace; the driver takes new work afterwards; SIGINT while
+// a step runs ends the driver within its shutdown grace and kill grace, and
+// the step's processes with it. No process of the test outlives it.
+func TestExecDriverEndsWholeProcessGroups(t *testing.T) {
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "work", "schema": map[string]any{"type": "object"}})
+	driver, exited := startExecDriver(t, s, "--workspace-root", t.TempDir(), "--kill-grace", "1s", "--shutdown-grace", "1s")
+	// Every process of the test has this in its command line: the scripts,
+	// and their sleeps.
+	marker := "sleep " + strconv.Itoa(3_000_000+os.Getpid())
+	processes := func() string {
+		out, _ := exec.Command("pgrep", "-f", "-a", marker).Output()
+		return strings.TrimSpace(string(out))
+	}
+	t.Cleanup(func() {
+		if left := processes(); left != "" {
+			t.Errorf("processes of the test outlive it:\n%s", left)
+			_ = exec.Command("pkill", "-KILL", "-f", marker).Run()
+		}
+	})
+
+	stubborn := execRun(s, "stubborn", map[string]any{"id": "run", "driver": "exec", "timeout": "2s",
+		"with": map[string]any{"run": `trap "" TERM; ` + marker + ` & echo "child $!"; wait`}})
+	waitLog(t, s, stubborn, "child ")
+	var child int
+	if _, err := fmt.Sscanf(joinedLogs(s, stubborn), "child %d", &child); err != nil {
+		t.Fatalf("no child pid in the log: %v\n%s", err, joinedLogs(s, stubborn))
+	}
+	if run := s.waitRun(stubborn); run["status"] != "failed" || runStep(run, "run")["timedOut"] != true {
+		t.Fatalf("run %v, step %v; want failed, timed out", run["status"], runStep(run, "run"))
+	}
+	timedOut := time.Now()
+	for alive(child) || processes() != "" {
+		if time.Since(timedOut) > time.Second+2*time.Second {
+			t.Fatalf("%s after the step timed out, its processes still run:\n%s", time.Since(timedOut), processes())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	next := execRun(s, "next", map[string]any{"id": "run", "driver": "exec", "with": map[string]any{"run": "echo next"}})
+	if run := s.waitRun(next); run["status"] != "succeeded" {
+		t.Errorf("the driver's next work: %v %v", run["status"], runStep(run, "run"))
+	}
+
+	busy := execRun(s, "busy", map[string]any{"id": "run", "driver": "exec",
+		"with": map[string]any{"run": `trap "" TERM; ` + marker + ` & echo started; wait`}})
+	waitLog(t, s, busy, "started")
+	interruptDriver(t, driver.Process, exited, 10*time.Second)
+	if left := processes(); left != "" {
+		t.Errorf("the driver ended, its step's processes did not:\n%s", left)
+	}
+}

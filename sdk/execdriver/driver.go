@@ -1,0 +1,229 @@
+package execdriver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/conveyor/conveyor/sdk"
+)
+
+// Keys of a result's data that the driver sets; a script may not write
+// them to $CONVEYOR_OUTPUT.
+const (
+	keyExitCode  = "exitCode"
+	keyLastLines = "lastLines"
+)
+
+// Defaults of Config.
+const (
+	DefaultWorkspaceTTL  = time.Hour
+	DefaultKillGrace     = 5 * time.Second
+	DefaultShutdownGrace = 30 * time.Second
+)
+
+// lastLines is how many of the script's last lines the result carries.
+const lastLines = 20
+
+// Config configures the exec driver. The NATS server and credentials come
+// from the environment, as for every driver of the sdk
+// (CONVEYOR_NATS_URL, CONVEYOR_TOKEN, CONVEYOR_CA_CERT).
+type Config struct {
+	// Name is the driver's name, which pipeline steps name (default
+	// "exec"). Run one driver per kind of host under a name of its own
+	// (exec-linux, exec-gpu) to choose where steps run.
+	Name string
+	// Resources are the resource types whose pipelines' steps it runs
+	// (required).
+	Resources []string
+	// WorkspaceRoot holds a directory per run (default: conveyor/exec/NAME
+	// in the user's cache directory, else in the temporary directory).
+	WorkspaceRoot string
+	// WorkspaceTTL is how long a run's workspace is kept after its last
+	// step on this host ended (default 1h).
+	WorkspaceTTL time.Duration
+	// Concurrency bounds the steps run at once (default 1).
+	Concurrency int
+	// KillGrace is how long a stopped script's process group has between
+	// SIGTERM and SIGKILL (default 5s).
+	KillGrace time.Duration
+	// ShutdownGrace is how long running steps may go on once the driver
+	// is told to stop, before they are stopped and their work handed back
+	// (default 30s).
+	ShutdownGrace time.Duration
+	// Logger receives the driver's own logs (default: discarded).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Name == "" {
+		c.Name = "exec"
+	}
+	if c.WorkspaceRoot == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		c.WorkspaceRoot = filepath.Join(base, "conveyor", "exec", c.Name)
+	}
+	if c.WorkspaceTTL == 0 {
+		c.WorkspaceTTL = DefaultWorkspaceTTL
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 1
+	}
+	if c.KillGrace == 0 {
+		c.KillGrace = DefaultKillGrace
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate says what is wrong with c, all of it.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Resources) == 0 {
+		errs = append(errs, errors.New("name the resource types whose pipelines use the driver (--resources)"))
+	}
+	if c.WorkspaceTTL < 0 || c.KillGrace < 0 || c.ShutdownGrace < 0 {
+		errs = append(errs, errors.New("durations must not be negative"))
+	}
+	if c.Concurrency < 0 {
+		errs = append(errs, errors.New("concurrency must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// driver runs steps' scripts.
+type driver struct {
+	cfg        Config
+	workspaces *workspaces
+	// outputs holds the $CONVEYOR_OUTPUT files of running steps.
+	outputs string
+	// running counts the scripts whose groups are not ended yet.
+	running sync.WaitGroup
+}
+
+// Run runs the exec driver until ctx ends: it takes steps from the server,
+// runs their scripts and sweeps old workspaces. When ctx ends it stops
+// taking work, lets running steps go on for ShutdownGrace, stops the rest,
+// and returns once the process group of every script it started is gone.
+func Run(ctx context.Context, cfg Config) error {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	d := &driver{cfg: cfg, workspaces: newWorkspaces(cfg.WorkspaceRoot, cfg.WorkspaceTTL, cfg.Logger),
+		outputs: filepath.Join(cfg.WorkspaceRoot, ".output")}
+	if err := os.MkdirAll(d.outputs, 0o700); err != nil {
+		return fmt.Errorf("workspace root: %w", err)
+	}
+	m, err := sdk.NewManager(sdk.NewDriver(cfg.Name, cfg.Resources, d.reconcile), sdk.WithConcurrency(cfg.Concurrency),
+		sdk.WithGracePeriod(cfg.ShutdownGrace), sdk.WithLogger(cfg.Logger))
+	if err != nil {
+		return err
+	}
+	sweepCtx, stopSweeping := context.WithCancel(context.Background())
+	var sweeper sync.WaitGroup
+	sweeper.Go(func() { d.workspaces.run(sweepCtx) })
+	err = m.Run(ctx)
+	// A step the manager abandoned may still be ending its group.
+	d.running.Wait()
+	stopSweeping()
+	sweeper.Wait()
+	return err
+}
+
+// reconcile runs one step's script.
+func (d *driver) reconcile(ctx context.Context, req sdk.Request) sdk.Result {
+	if req.RunID == "" || req.Step == "" {
+		return sdk.Result{Success: true, Message: "the exec driver runs pipeline steps; nothing to do without one"}
+	}
+	p, err := parseParams(req.With)
+	if err != nil {
+		return sdk.Result{Success: false, Message: err.Error()}
+	}
+	workspace, release, err := d.workspaces.open(req.RunID)
+	if err != nil {
+		return sdk.Result{Success: false, Message: err.Error()}
+	}
+	defer release()
+	dir := filepath.Join(workspace, p.Workdir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return sdk.Result{Success: false, Message: "with.workdir: " + err.Error()}
+	}
+	output, err := os.CreateTemp(d.outputs, req.RunID+"-*")
+	if err != nil {
+		return sdk.Result{Success: false, Message: "$CONVEYOR_OUTPUT: " + err.Error()}
+	}
+	_ = output.Close()
+	defer os.Remove(output.Name())
+
+	args := p.command()
+	g := NewGroup(ctx, d.cfg.KillGrace, args[0], args[1:]...)
+	g.Cmd.Dir = dir
+	g.Cmd.Env = StepEnv(req, append([]string{"CI=true", "CONVEYOR_WORKSPACE=" + workspace, "CONVEYOR_OUTPUT=" + output.Name(),
+		"CONVEYOR_RESOURCE=" + req.Resource.Type, "CONVEYOR_RESOURCE_NAME=" + req.Resource.Name}, p.env()...)...)
+	last := newTail(lastLines)
+	out := io.MultiWriter(req.Log, last) // each line into the run's log as it comes
+	g.Cmd.Stdout, g.Cmd.Stderr = out, out
+	d.running.Add(1)
+	leftRunning, err := g.Run()
+	d.running.Done()
+	if leftRunning {
+		req.Log.Printf("the script left processes running; they were killed")
+	}
+	req.Log.Flush()
+	return d.result(ctx, req, err, output.Name(), last.Lines())
+}
+
+// result is the step's result from how its script ended, its output file
+// and its last lines.
+func (d *driver) result(ctx context.Context, req sdk.Request, runErr error, output string, last []string) sdk.Result {
+	code := 0
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return sdk.Result{Success: false, Message: "stopped: " + context.Cause(ctx).Error()}
+	case errors.As(runErr, &exitErr):
+		code = exitErr.ExitCode() // -1 when a signal ended it
+	case runErr != nil:
+		return sdk.Result{Success: false, Message: "the script did not run: " + req.Log.Mask(runErr.Error())}
+	}
+	for i, line := range last {
+		last[i] = req.Log.Mask(line)
+	}
+	data := map[string]any{keyExitCode: code, keyLastLines: last}
+	if code != 0 {
+		msg := "the script exited with code " + strconv.Itoa(code)
+		if code < 0 {
+			msg = "the script was ended by a signal: " + exitErr.Error()
+		}
+		return sdk.Result{Success: false, Message: msg, Data: data}
+	}
+	values, err := readOutput(output)
+	if err != nil {
+		return sdk.Result{Success: false, Message: req.Log.Mask(err.Error()), Data: data}
+	}
+	for k, v := range values {
+		data[k] = req.Log.Mask(v)
+	}
+	if b, _ := json.Marshal(data); len(b) > 60<<10 {
+		return sdk.Result{Success: false, Message: "the result's data would be over 60 KiB as JSON; write less to $CONVEYOR_OUTPUT",
+			Data: map[string]any{keyExitCode: code, keyLastLines: last}}
+	}
+	return sdk.Result{Success: true, Message: "the script exited with code 0", Data: data}
+}
