@@ -83,6 +83,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
+	if port != server.RANDOM_PORT {
+		// nats-server logs a taken port and keeps trying; ask first, so
+		// that a taken port is an error at once, not after the deadline.
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("natsserver: %w", err)
+		}
+		_ = ln.Close()
+	}
 	opts := &server.Options{
 		Host: host, Port: port, JetStream: true, StoreDir: cfg.StoreDir, SyncAlways: cfg.SyncAlways,
 		NoSigs: true, MaxPayload: 8 << 20, TLSConfig: cfg.TLS,

@@ -51,7 +51,7 @@ func startInfra(ctx context.Context, cfg serverConfig, gate natsserver.Authentic
 				SyncAlways: cfg.SyncAlways, Logger: log.With("component", "nats"), TLS: natsTLS, Authenticate: gate,
 			})
 			in.embNATS = s
-			return err
+			return addressTaken(err, "nats-listen", cfg.NATSListen)
 		})
 	}
 	if len(cfg.EtcdEndpoints) == 0 {

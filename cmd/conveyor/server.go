@@ -240,7 +240,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	ln, maxConns, err := listenAPI(cfg, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return addressTaken(fmt.Errorf("listen on %s: %w", cfg.Addr, err), "addr", cfg.Addr)
 	}
 	httpServer := newHTTPServer(cfg, apiServer.Handler(), apiTLS, log)
 	stopMasking, err := maskLogs(in, func(ctx context.Context, id string) (domain.Run, error) {
