@@ -11,6 +11,11 @@
 //	...
 //	err = m.Run(ctx) // until ctx ends
 //
+// A driver tells on stderr what it does: connecting, waiting for the
+// server, waiting for work, each piece of work taken and its result, losing
+// and regaining NATS. CONVEYOR_LOG_LEVEL (debug, info, warn, error, off)
+// turns that down; WithLogger sends it elsewhere.
+//
 // The Manager speaks the wire protocol of Conveyor (and of Conveyor CI's own
 // runtime) on NATS JetStream: a durable consumer named after the driver on
 // the stream "messages" (made by the server on request), results on

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -133,6 +134,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sdk: consumer %s: %w", m.d.Name(), err)
 	}
+	log.Info("waiting for work", "resources", m.d.Resources(), "concurrency", m.opts.concurrency)
 	defer m.announce(nc, PresenceInterval)()
 	if sub, err := m.followStops(nc); err != nil {
 		m.opts.logger.Warn("not following stop notices: cancelled runs are not stopped here", "driver", m.d.Name(), "err", err)
@@ -249,6 +251,8 @@ func (m *Manager) handle(ctx, abandoned context.Context, js jetstream.JetStream,
 		adm.end(false)
 		_ = msg.Nak()
 	})()
+	log.Info("work taken", "run", work.RunID, "step", step, "attempt", work.Attempt)
+	started := time.Now()
 	result := m.reconcile(stepCtx, Request{Event: work.Event, Resource: resource, RunID: work.RunID,
 		Step: step, Attempt: work.Attempt, IdempotencyKey: key, Log: logger, Secrets: secrets, With: work.With})
 	logger.Flush()
@@ -257,7 +261,20 @@ func (m *Manager) handle(ctx, abandoned context.Context, js jetstream.JetStream,
 		_ = msg.Nak() // shut down mid-work: another instance takes it
 		return
 	}
+	log.Info("work done", "run", work.RunID, "step", step, "attempt", work.Attempt, "success", result.Success,
+		"message", clip(result.Message, 200), "took", time.Since(started).Round(time.Millisecond))
 	m.finish(ctx, js, results, msg, work, resource, result, isStep, adm.end, log)
+}
+
+// clip is s cut to at most n bytes (on a rune boundary), for a log line.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // finish publishes the result of a step and acknowledges its message. A

@@ -1,10 +1,12 @@
 package sdk_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,6 +134,46 @@ func TestStepResultOnTheWire(t *testing.T) {
 		dr["data"].(map[string]any)["artifact"] != "a.tgz" || r["resource"].(map[string]any)["name"] != "app-1" {
 		t.Errorf("result on the wire: %v", r)
 	}
+}
+
+// TestADriverSaysWhatItDoes: a driver logs that it waits for work, and
+// each piece of work it takes and its result.
+func TestADriverSaysWhatItDoes(t *testing.T) {
+	nc, js := wire(t)
+	got := results(t, js)
+	var buf syncBuffer
+	stop := runManager(t, nc, sdk.NewDriver("compiler", []string{"build"}, func(ctx context.Context, req sdk.Request) sdk.Result {
+		return sdk.Result{Success: false, Message: "tests failed"}
+	}), sdk.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	publishWork(t, js, "drivers.compiler.resources.build", "run-1", "compile", sdk.Resource{Name: "app-1", Type: "build"})
+	if res := got(1); len(res) != 1 {
+		t.Fatalf("results: %v", res)
+	}
+	stop()
+	for _, want := range []string{`msg="waiting for work"`, `msg="work taken" driver=compiler subject=drivers.compiler.resources.build run=run-1 step=compile attempt=1`,
+		`msg="work done" driver=compiler subject=drivers.compiler.resources.build run=run-1 step=compile attempt=1 success=false message="tests failed"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the driver's log lacks %s:\n%s", want, buf.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestPanicIsAFailedResult(t *testing.T) {

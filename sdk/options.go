@@ -33,7 +33,7 @@ func defaultOptions() options {
 	}
 	return options{natsURL: url, caCert: os.Getenv(EnvCACert), natsToken: strings.TrimSpace(os.Getenv("CONVEYOR_TOKEN")), concurrency: 1, ackWait: 30 * time.Second,
 		backoff: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second}, grace: 30 * time.Second,
-		logger: slog.New(slog.DiscardHandler)}
+		logger: stderrLogger()}
 }
 
 // WithNATSURL sets the NATS server (default CONVEYOR_NATS_URL, else
@@ -117,7 +117,8 @@ func WithGracePeriod(d time.Duration) Option {
 	}
 }
 
-// WithLogger receives the manager's own logs (default: discarded).
+// WithLogger receives the manager's own logs (default: text on stderr, at
+// the level of CONVEYOR_LOG_LEVEL; see EnvLogLevel).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {
