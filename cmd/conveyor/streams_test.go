@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 	"github.com/conveyor/conveyor/sdk"
 )
 
-// runDriver runs an in-process sdk driver against the test server.
-func runDriver(t *testing.T, s *testServer, name string, reconcile sdk.DriverFunc) {
+// runDriver runs an in-process sdk driver against the test server until
+// stop, or the test's end.
+func runDriver(t *testing.T, s *testServer, name string, reconcile sdk.DriverFunc) (stop func()) {
 	t.Helper()
 	m, err := sdk.NewManager(sdk.NewDriver(name, []string{"build"}, reconcile), sdk.WithNATSURL(driverNATS(t, s.at, name)))
 	if err != nil {
@@ -24,7 +26,9 @@ func runDriver(t *testing.T, s *testServer, name string, reconcile sdk.DriverFun
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = m.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop = sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
+	return stop
 }
 
 // chatty logs n lines, pausing between them, then succeeds.
