@@ -106,11 +106,7 @@ func (c *cli) fetch(kind, name, at string) (any, func(*tabwriter.Writer), error)
 		return one(ps, name), func(tw *tabwriter.Writer) {
 			tableRow(tw, "NAME", "RESOURCE", "VERSION", "STEPS")
 			for _, p := range ps {
-				var steps []string
-				for _, s := range p.Steps {
-					steps = append(steps, s.ID+"("+s.Driver+")")
-				}
-				tableRow(tw, p.Name, p.Resource, p.Version, strings.Join(steps, " -> "))
+				tableRow(tw, p.Name, p.Resource, p.Version, pipelineLevels(p))
 			}
 		}, nil
 	case "resource":
