@@ -12,11 +12,13 @@ import (
 )
 
 // TestPipelineExamples runs every example of examples/pipelines through the
-// binary with the example shell driver, as a user would.
+// binary with the example shell driver (exec.yaml with `conveyor driver
+// exec`), as a user would.
 func TestPipelineExamples(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 	s := server.client(t, "/conveyor")
 	startExample(t, "../../examples/shell", driverNATS(t, server.at, "shell"))
+	startExecDriver(t, s, "--resources", "source", "--workspace-root", t.TempDir())
 	if code, out, errOut := cliRun(t, server, "hunter2-password\n", "secrets", "set", "registry-password"); code != 0 {
 		t.Fatalf("secrets set: %d %s%s", code, out, errOut)
 	}
@@ -48,6 +50,7 @@ func TestPipelineExamples(t *testing.T) {
 		{"when.yaml", 0, []string{"succeeded"}},
 		{"secrets.yaml", 0, []string{"push (shell) succeeded"}},
 		{"with.yaml", 0, []string{"greet (shell) succeeded"}},
+		{"exec.yaml", 0, []string{"build (exec) succeeded", "test (exec) succeeded"}},
 	} {
 		code, out := apply(tc.file, true)
 		if code != tc.code {
@@ -75,6 +78,10 @@ func TestPipelineExamples(t *testing.T) {
 		case "secrets.yaml":
 			if logs := joinedLogs(s, m[1]); !strings.Contains(logs, "logging in with ***") || strings.Contains(logs, "hunter2") {
 				t.Errorf("secrets.yaml: the log\n%s", logs)
+			}
+		case "exec.yaml":
+			if logs := joinedLogs(s, m[1]); !strings.Contains(logs, "built out/artifact.txt\nbuilt from main\n") {
+				t.Errorf("exec.yaml: the log\n%s", logs)
 			}
 		case "with.yaml":
 			if logs := joinedLogs(s, m[1]); strings.Count(logs, "hello from params-1 on main\n") != 2 {

@@ -12,11 +12,10 @@ import (
 	"time"
 )
 
-// startExecDriver runs `conveyor driver exec --resources work args...` with
-// its credentials, and kills it when the test ends, should it still run.
+// startExecDriver runs `conveyor driver exec args...` with its credentials, and kills it when the test ends, should it still run.
 func startExecDriver(t *testing.T, s *testServer, args ...string) (*exec.Cmd, <-chan error) {
 	t.Helper()
-	cmd := exec.Command(conveyorBinary(t), append([]string{"driver", "exec", "--resources", "work"}, args...)...)
+	cmd := exec.Command(conveyorBinary(t), append([]string{"driver", "exec"}, args...)...)
 	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+driverNATS(t, s.at, "exec"))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -67,13 +66,14 @@ func execRun(s *testServer, name string, steps ...map[string]any) string {
 // TestExecDriverRunsScripts: `conveyor driver exec` runs the steps of a
 // run in one workspace, the first step's $CONVEYOR_OUTPUT reaching the
 // second through `with`; a script that exits 3 fails its step, saying so,
-// with its last lines in the result; output is in the run's log while the
+// with its last lines in the result; a granted secret reaches the script
+// and is masked in the log and the result; output is in the run's log while the
 // script still runs.
 func TestExecDriverRunsScripts(t *testing.T) {
 	s := startServer(t, nil)
 	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "work", "schema": map[string]any{"type": "object"}})
 	root := t.TempDir()
-	startExecDriver(t, s, "--workspace-root", root)
+	startExecDriver(t, s, "--resources", "work", "--workspace-root", root)
 
 	runID := execRun(s, "two",
 		map[string]any{"id": "make", "driver": "exec", "with": map[string]any{
@@ -110,6 +110,16 @@ func TestExecDriverRunsScripts(t *testing.T) {
 		t.Errorf("run %v, result %v", run["status"], result)
 	}
 
+	s.must(http.StatusOK, "PUT", "/secrets/deploy-key", map[string]any{"value": "hunter2-key"})
+	secret := execRun(s, "secret", map[string]any{"id": "login", "driver": "exec", "secrets": []string{"deploy-key"},
+		"with": map[string]any{"run": "echo \"key $SECRET_DEPLOY_KEY\"\necho \"used=$SECRET_DEPLOY_KEY\" >> \"$CONVEYOR_OUTPUT\""}})
+	run = s.waitRun(secret)
+	result = runStep(run, "login")["result"].(map[string]any)
+	if logs := joinedLogs(s, secret); run["status"] != "succeeded" || !strings.Contains(logs, "key ***") || strings.Contains(logs, "hunter2") ||
+		fmt.Sprint(result["data"]) != "map[exitCode:0 lastLines:[key ***] used:***]" {
+		t.Errorf("run %v, result %v; log:\n%s", run["status"], result, logs)
+	}
+
 	slow := execRun(s, "slow", map[string]any{"id": "slow", "driver": "exec", "with": map[string]any{"run": "echo first line\nsleep 2\necho second line"}})
 	waitLog(t, s, slow, "first line")
 	if st := runStep(s.must(http.StatusOK, "GET", "/runs/"+slow, nil), "slow"); st["finishedAt"] != nil || strings.Contains(joinedLogs(s, slow), "second line") {
@@ -128,7 +138,7 @@ func TestExecDriverRunsScripts(t *testing.T) {
 func TestExecDriverEndsWholeProcessGroups(t *testing.T) {
 	s := startServer(t, nil)
 	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "work", "schema": map[string]any{"type": "object"}})
-	driver, exited := startExecDriver(t, s, "--workspace-root", t.TempDir(), "--kill-grace", "1s", "--shutdown-grace", "1s")
+	driver, exited := startExecDriver(t, s, "--resources", "work", "--workspace-root", t.TempDir(), "--kill-grace", "1s", "--shutdown-grace", "1s")
 	// Every process of the test has this in its command line: the scripts,
 	// and their sleeps.
 	marker := "sleep " + strconv.Itoa(3_000_000+os.Getpid())
