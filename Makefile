@@ -27,6 +27,7 @@ test-reliability:
 	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME) ./adapters/schema/
 	$(GO) test -run '^$$' -fuzz FuzzParseResult -fuzztime $(FUZZTIME) ./adapters/protocol/
 	$(GO) test -run '^$$' -fuzz FuzzRequestBodies -fuzztime $(FUZZTIME) ./cmd/conveyor/
+	$(GO) test -run '^$$' -fuzz FuzzHookDeliveries -fuzztime $(FUZZTIME) ./cmd/conveyor/
 
 ## test-short: the tests without the race detector
 test-short:

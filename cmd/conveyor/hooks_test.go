@@ -70,7 +70,7 @@ func (s *testServer) deliver(trigger, body string, headers ...string) (int, map[
 
 // startTriggerServer starts a server with the walk-through's definition and
 // pipeline, the secret webhook and the three triggers.
-func startTriggerServer(t *testing.T) *testServer {
+func startTriggerServer(t testing.TB) *testServer {
 	s := startServer(t, nil)
 	s.must(http.StatusOK, "PUT", "/secrets/webhook", map[string]any{"value": hookSecret})
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
