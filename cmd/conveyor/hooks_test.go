@@ -188,6 +188,9 @@ func TestHookDeliveriesStartRuns(t *testing.T) {
 		}
 	}
 	s.unchanged(before, "a ping and ignored deliveries")
+	if parked := s.must(http.StatusOK, "GET", "/admin/parked", nil)["items"].([]any); len(parked) != 0 {
+		t.Errorf("consumers parked events of the deliveries: %v", parked)
+	}
 }
 
 // TestHookRefusesBadDeliveries: each bad delivery gets its status and
