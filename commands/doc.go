@@ -7,6 +7,6 @@
 // what a reader waits for (read your writes by position).
 //
 // It declares the ports it needs (EventStore, SchemaValidator,
-// ResourceIndex) and imports only package domain of this project: never
+// ResourceIndex, SecretValues, …) and imports only package domain of this project: never
 // nats.go, etcd, watermill or huma.
 package commands

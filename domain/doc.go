@@ -1,5 +1,6 @@
 // Package domain holds Conveyor's aggregates (ResourceDefinition, Resource,
-// Pipeline), the events they record, their invariants and the name rule.
+// Pipeline, Run, Trigger and its deliveries, …), the events they record,
+// their invariants and the name rule.
 //
 // It is pure: no I/O, no clock, no context. Time, identifiers and causes are
 // passed in by the caller, so every rule can be tested as "given these events,
