@@ -53,7 +53,8 @@ type Conditions interface {
 // ConditionInput is what a `when` expression sees: `resource` (name,
 // resource, pipeline, metadata, spec), `pipeline` (name, metadata), `run`
 // (id, trigger) and `results` (for each step the step needs, directly or
-// through others: success, message, data).
+// through others: success, message, data), and, for an instance of a matrix
+// step, `matrix` (its values by key).
 type ConditionInput map[string]any
 
 // conditionInput is what step i's condition sees.
@@ -72,13 +73,17 @@ func (r Run) conditionInput(i int) ConditionInput {
 		}
 		results[s.ID] = map[string]any{"success": s.Result.Success, "message": s.Result.Message, "data": data}
 	}
-	return ConditionInput{
+	in := ConditionInput{
 		"resource": map[string]any{"name": r.Resource.Name, "resource": r.Resource.Type, "pipeline": r.Resource.Pipeline,
 			"metadata": stringMap(r.Resource.Metadata), "spec": spec},
 		"pipeline": map[string]any{"name": r.Pipeline.Name, "metadata": stringMap(r.Pipeline.Metadata)},
 		"run":      map[string]any{"id": r.ID, "trigger": r.Trigger},
 		"results":  results,
 	}
+	if m := r.matrixValues(i); m != nil {
+		in["matrix"] = m
+	}
+	return in
 }
 
 func stringMap(m map[string]string) map[string]any {

@@ -124,11 +124,25 @@ func (p Pipeline) ancestors(i int) map[int]bool {
 // dependants is the set of indexes of the steps that need step i, directly
 // or through others.
 func (p Pipeline) dependants(i int) map[int]bool {
-	found := map[int]bool{}
+	at := p.stepIndexes()
+	needers := make([][]int, len(p.Steps))
 	for k := range p.Steps {
-		if k != i && p.ancestors(k)[i] {
-			found[k] = true
+		for _, need := range p.NeedsOf(k) {
+			if j, ok := at[need]; ok {
+				needers[j] = append(needers[j], k)
+			}
 		}
 	}
+	found := map[int]bool{}
+	var walk func(int)
+	walk = func(j int) {
+		for _, k := range needers[j] {
+			if !found[k] && k != i {
+				found[k] = true
+				walk(k)
+			}
+		}
+	}
+	walk(i)
 	return found
 }

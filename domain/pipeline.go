@@ -44,7 +44,22 @@ type Step struct {
 	// with the work, evaluated at dispatch: its strings may hold ${{ EXPR }}
 	// CEL expressions over what a condition sees. At most MaxWithBytes.
 	With json.RawMessage `json:"with,omitempty"`
+	// Matrix makes the step run once per combination of its values, each
+	// an instance of its own (see Matrix and Pipeline.Expanded). FailFast
+	// (default true) skips the instances not yet started once one has
+	// failed; MaxParallel (0: no bound) bounds the instances dispatched at
+	// once.
+	Matrix      Matrix `json:"matrix,omitempty"`
+	FailFast    *bool  `json:"failFast,omitempty"`
+	MaxParallel int    `json:"maxParallel,omitempty"`
+	// Instance is set on the steps of a run's expanded pipeline only: the
+	// matrix step this step is an instance of, and its values.
+	Instance *MatrixInstance `json:"instance,omitempty"`
 }
+
+// failFast reports whether a failed instance of the step skips the
+// instances not yet started: unless failFast is false.
+func (s Step) failFast() bool { return s.FailFast == nil || *s.FailFast }
 
 // MarshalJSON keeps an empty Needs, which means "needs no step", apart from
 // an absent one, which means "needs the step before".
@@ -135,6 +150,7 @@ func CheckPipeline(p Pipeline) error {
 	}
 	problems = append(problems, checkTimeouts(p)...)
 	problems = append(problems, checkSecrets(p)...)
+	problems = append(problems, checkMatrices(p)...)
 	if len(problems) == 0 {
 		problems = checkNeeds(p)
 	}

@@ -72,6 +72,9 @@ type StepState struct {
 	ParametersFailed bool `json:"parametersFailed,omitempty"`
 	// With is the step's parameters as evaluated for its last dispatch.
 	With json.RawMessage `json:"with,omitempty"`
+	// Matrix names the matrix step this step is an instance of, and its
+	// values; absent for a step without a matrix.
+	Matrix *MatrixInstance `json:"matrix,omitempty"`
 	// Waiting is filled in when the run is read, never stored: why a
 	// dispatched step may wait long ("no instance of driver X is
 	// connected").
@@ -171,11 +174,14 @@ func (a *RunAggregate) Apply(e Event) {
 	switch e := e.(type) {
 	case *RunStarted:
 		a.exists = true
-		*r = Run{ID: e.RunID, Status: RunStatusRunning, Trigger: e.Trigger, Pipeline: e.Pipeline, Resource: e.Resource,
+		// The run holds its pipeline with each matrix expanded into its
+		// instances: every step of the run is a step of its pipeline.
+		p := e.Pipeline.Expanded()
+		*r = Run{ID: e.RunID, Status: RunStatusRunning, Trigger: e.Trigger, Pipeline: p, Resource: e.Resource,
 			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at}
-		r.Steps = make([]StepState, len(e.Pipeline.Steps))
-		for i, s := range e.Pipeline.Steps {
-			r.Steps[i] = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending}
+		r.Steps = make([]StepState, len(p.Steps))
+		for i, s := range p.Steps {
+			r.Steps[i] = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending, Matrix: s.Instance}
 		}
 		if d := duration(e.Pipeline.Timeout); d > 0 {
 			deadline := at.Add(d)
@@ -330,6 +336,7 @@ func (r *Run) skipWaiting(reason string) {
 // through others, after step i failed.
 func (r *Run) skipDependants(i int) {
 	r.skipDependantsBecause(i, "needs step "+r.Steps[i].ID+", which failed")
+	r.failFast(i)
 }
 
 func (r *Run) skipDependantsBecause(i int, reason string) {
@@ -357,7 +364,7 @@ func (r *Run) resumeFailed() {
 				first = i
 			}
 		case StepStatusSkipped:
-			*s = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending}
+			*s = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending, Matrix: s.Matrix}
 		}
 	}
 	if first >= 0 {
@@ -366,8 +373,13 @@ func (r *Run) resumeFailed() {
 }
 
 // ready is the indexes of the waiting steps whose needs have all succeeded
-// and whose retry wait, if any, is over at now.
+// and whose retry wait, if any, is over at now; of a matrix step's
+// instances, no more than its maxParallel allows beside those dispatched.
 func (r Run) ready(now time.Time) []int {
+	status := make(map[string]string, len(r.Steps))
+	for _, s := range r.Steps {
+		status[s.ID] = s.Status
+	}
 	var out []int
 	for i, s := range r.Steps {
 		if s.Status != StepStatusPending || s.RetryAt != nil && now.Before(*s.RetryAt) {
@@ -375,7 +387,7 @@ func (r Run) ready(now time.Time) []int {
 		}
 		met := true
 		for _, need := range r.needsOf(i) {
-			if j := r.stepIndex(need); j < 0 || r.Steps[j].Status != StepStatusSucceeded {
+			if status[need] != StepStatusSucceeded {
 				met = false
 				break
 			}
@@ -384,7 +396,7 @@ func (r Run) ready(now time.Time) []int {
 			out = append(out, i)
 		}
 	}
-	return out
+	return r.withinMaxParallel(out)
 }
 
 // InFlight is the steps dispatched that wait for their result.

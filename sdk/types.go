@@ -90,6 +90,12 @@ type Step struct {
 	// With is a JSON object of parameters for the driver (Request.With);
 	// its strings may hold ${{ EXPR }} CEL expressions.
 	With json.RawMessage `json:"with,omitempty"`
+	// Matrix runs the step once per combination of its values: each key
+	// but "include" and "exclude" holds a list of values. FailFast (default
+	// true) and MaxParallel (0: no bound) say how its instances run.
+	Matrix      map[string]json.RawMessage `json:"matrix,omitempty"`
+	FailFast    *bool                      `json:"failFast,omitempty"`
+	MaxParallel int                        `json:"maxParallel,omitempty"`
 }
 
 // RetryPolicy says how often a step is tried: Attempts counts the first try;
@@ -165,6 +171,16 @@ type RunStep struct {
 	Waiting string `json:"waiting,omitempty"`
 	// With is the step's parameters as evaluated for its last dispatch.
 	With json.RawMessage `json:"with,omitempty"`
+	// Matrix names the matrix step this step is an instance of, and its
+	// values; nil for a step without a matrix.
+	Matrix *MatrixInstance `json:"matrix,omitempty"`
+}
+
+// MatrixInstance is the matrix step a step of a run is an instance of, and
+// the instance's values by key.
+type MatrixInstance struct {
+	Group  string                     `json:"group"`
+	Values map[string]json.RawMessage `json:"values"`
 }
 
 // WriteResult answers a resource create or replace. A replace's answer is

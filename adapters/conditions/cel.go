@@ -30,8 +30,9 @@ type CEL struct {
 var _ domain.Conditions = (*CEL)(nil)
 
 // New returns an evaluator whose expressions see the variables of
-// domain.ConditionInput: resource, pipeline, run and results.
-func New() (*CEL, error) { return newCEL(nil, "resource", "pipeline", "run", "results") }
+// domain.ConditionInput: resource, pipeline, run, results and, for an
+// instance of a matrix step, matrix.
+func New() (*CEL, error) { return newCEL(nil, "resource", "pipeline", "run", "results", "matrix") }
 
 // newCEL returns an evaluator whose expressions see the variables named,
 // with the libraries of opts.
