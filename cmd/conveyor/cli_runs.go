@@ -227,27 +227,6 @@ func (c *cli) logsCommand() *cobra.Command {
 	return cmd
 }
 
-func (c *cli) printEvent(e sdk.Event) error {
-	_, err := fmt.Fprintf(c.stdout, "%6d  %s  %-28s %s/%s  %s\n", e.Sequence, e.Time.Local().Format("15:04:05.000"), e.Type,
-		e.Aggregate, e.AggregateID, strings.TrimSpace(shortNote(e.CorrelationID)+byActor(e.Actor)))
-	return err
-}
-
-// byActor is "  by token NAME", or nothing for an event without an actor.
-func byActor(a *sdk.Actor) string {
-	if a == nil {
-		return ""
-	}
-	return "  by " + a.String()
-}
-
-func shortNote(corr string) string {
-	if corr == "" {
-		return ""
-	}
-	return "run " + corr
-}
-
 // events is `conveyor events [--follow] [--aggregate A] [--runid R] [--type T]`.
 func (c *cli) eventsCommand() *cobra.Command {
 	var run func(pos []string) int
@@ -260,9 +239,10 @@ func (c *cli) eventsCommand() *cobra.Command {
 	fs.StringVar(&f.Type, "type", "", "only events of this type, e.g. RunFailed.v1")
 	fs.Uint64Var(&f.After, "after", 0, "only events after this log sequence")
 	run = func(pos []string) int {
-		fmt.Fprintf(c.stdout, "%6s  %-12s  %-28s %s  %s\n", "SEQ", "TIME", "EVENT", "AGGREGATE", "RUN / ACTOR")
+		table := &eventsTable{w: c.stdout}
+		table.header()
 		if *follow {
-			if err := c.client.FollowEvents(c.ctx, f, c.printEvent); err != nil && c.ctx.Err() == nil {
+			if err := c.client.FollowEvents(c.ctx, f, table.row); err != nil && c.ctx.Err() == nil {
 				return c.fail("events", err)
 			}
 			return exitOK
@@ -273,9 +253,10 @@ func (c *cli) eventsCommand() *cobra.Command {
 				return c.fail("events", err)
 			}
 			for _, e := range page.Items {
-				_ = c.printEvent(e)
+				_ = table.row(e)
 			}
 			if page.Next == 0 {
+				table.close()
 				return exitOK
 			}
 			f.After = page.Next

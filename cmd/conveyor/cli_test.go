@@ -134,8 +134,20 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("runs: exit %d\n%s", code, out)
 	}
 	code, out, _ = cliRun(t, server, "", "events", "--runid", runID[1])
-	if code != 0 || strings.Count(out, "\n") != 8 || !strings.HasPrefix(strings.TrimSpace(out), "SEQ") {
-		t.Errorf("events of the run: exit %d, want a header and 7 lines\n%s", code, out)
+	rows, note, _ := strings.Cut(out, "\n\n")
+	if code != 0 || strings.Count(rows, "\n") != 7 || !strings.HasPrefix(strings.TrimSpace(rows), "SEQ") ||
+		!strings.Contains(note, "appended together") {
+		t.Errorf("events of the run: exit %d, want a header, 7 lines and the note on shared SEQs\n%s", code, out)
+	}
+	for _, want := range []string{"StepDispatched.v1       run/" + short + "          compile#1", "ResourceCreated.v1      resource/build/app-1  -          " + short} {
+		if !strings.Contains(out, want) {
+			t.Errorf("events of the run lack %q\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 100 {
+			t.Errorf("events: a line of %d columns, want at most 100: %q", len(line), line)
+		}
 	}
 
 	// Applying the same file again changes nothing: no event, no run.
