@@ -479,3 +479,13 @@ func (r Run) matrixValues(i int) map[string]any {
 	}
 	return out
 }
+
+// instanceIDPattern is the form of InstanceID's ids.
+var instanceIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\[[a-z][a-z0-9_]{0,31}=[A-Za-z0-9._%+-]*(,[a-z][a-z0-9_]{0,31}=[A-Za-z0-9._%+-]*)*\]$`)
+
+// ValidStepID reports whether id can be the id of a step of a run: a name
+// (NameRule) or the id of a matrix step's instance (InstanceID), at most
+// MaxInstanceIDBytes.
+func ValidStepID(id string) bool {
+	return ValidName(id) || len(id) <= MaxInstanceIDBytes && instanceIDPattern.MatchString(id)
+}

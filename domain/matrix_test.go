@@ -285,3 +285,36 @@ func TestMatrixRunRoundTrips(t *testing.T) {
 		t.Errorf("RunStarted holds %v, want the pipeline as written", ids(started.Pipeline.Steps))
 	}
 }
+
+func TestValidStepID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"test":                              true,
+		"test[go=1.26,os=linux]":            true,
+		"test[os=ubuntu%2024.04,race=true]": true,
+		"test[n=-1.5e+3]":                   true,
+		"test[v=]":                          true,
+		"test[]":                            false,
+		"test[go=1.26":                      false,
+		"test[go=1.26]x":                    false,
+		"test[Go=1]":                        false,
+		"test[go=a b]":                      false,
+		"test[go=a]]":                       false,
+		"Test[go=1]":                        false,
+		"test[go=" + strings.Repeat("x", 260) + "]": false,
+	} {
+		if got := domain.ValidStepID(id); got != want {
+			t.Errorf("ValidStepID(%q) = %v, want %v", id, got, want)
+		}
+	}
+	// Every id InstanceID gives is valid.
+	p := domain.Pipeline{Name: "ci", Resource: "build", Steps: []domain.Step{{ID: "t", Driver: "d",
+		Matrix: matrix(t, `{"s": ["a b", "x,y=z]", "%", "ü", ""], "n": [-1.5e3, 0, true]}`)}}}
+	if err := domain.CheckPipeline(p); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Expanded().Steps {
+		if !domain.ValidStepID(s.ID) {
+			t.Errorf("instance id %q is not a valid step id", s.ID)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// resultMessage is a driver's result (PROTOCOL.md); step is an extension.
+// resultMessage is a driver's result (docs/protocol.md); step is an extension.
 type resultMessage struct {
 	Event        string `json:"event"`
 	RunID        string `json:"run_id"`
@@ -192,7 +192,7 @@ func decodeResult(msg jetstream.Msg) (engine.Result, error) {
 	return r, nil
 }
 
-// parseResult reads a driver's result message (PROTOCOL.md). It refuses
+// parseResult reads a driver's result message (docs/protocol.md). It refuses
 // anything that is not one: malformed JSON, no driverresult, a run_id that
 // is not a Run ID.
 func parseResult(data []byte) (engine.Result, error) {
@@ -210,7 +210,7 @@ func parseResult(data []byte) (engine.Result, error) {
 	if len(data2) == 0 || string(data2) == "null" {
 		data2 = nil
 	}
-	if m.Step != "" && !domain.ValidName(m.Step) {
+	if m.Step != "" && !domain.ValidStepID(m.Step) {
 		return engine.Result{}, fmt.Errorf("step %q is not a step id", m.Step)
 	}
 	return engine.Result{
