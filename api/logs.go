@@ -9,11 +9,13 @@ import (
 )
 
 type logsInput struct {
-	ID     string `path:"id" doc:"the Run ID"`
-	Driver string `query:"driver" doc:"only lines of this driver"`
-	Step   string `query:"step" doc:"only lines of this step"`
-	After  uint64 `query:"after" doc:"only lines after this sequence (the next page)"`
-	Limit  int    `query:"limit" minimum:"0" maximum:"1000" doc:"lines per page (default and at most 1000)"`
+	ID      string `path:"id" doc:"the Run ID"`
+	Driver  string `query:"driver" doc:"only lines of this driver"`
+	Step    string `query:"step" doc:"only lines of this step; lines are then numbered in the step's log"`
+	Attempt int    `query:"attempt" minimum:"0" doc:"only lines of this attempt of the step (1 for the first try)"`
+	After   uint64 `query:"after" doc:"only lines after this sequence (the next page)"`
+	Line    int    `query:"line" minimum:"0" doc:"the line number of the line at after (the last line of the previous page), which spares the server counting the lines before it"`
+	Limit   int    `query:"limit" minimum:"0" maximum:"1000" doc:"lines per page (default and at most 1000)"`
 }
 
 type logsOutput struct {
@@ -26,7 +28,7 @@ type logsOutput struct {
 
 func (s *Server) registerLogs() {
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}/logs", "get-run-logs", "The stored log lines of a run, in order",
-		"The stored log lines of the run in order, optionally of one driver or step, a page at a time (`after`). `GET /runs/{id}/logs/stream` follows them live over WebSocket (docs/api.md).", "runs"),
+		"The stored log lines of the run in order, optionally of one driver, step or attempt, a page at a time (`after`). Each line has its number (`line`, from 1) in the run's log, or in the step's log when asked for one step. `GET /runs/{id}/logs/stream` follows them live over WebSocket (docs/api.md).", "runs"),
 		func(ctx context.Context, in *logsInput) (*logsOutput, error) {
 			if _, err := s.q.Run(ctx, in.ID); err != nil {
 				return nil, s.problem(ctx, err)
@@ -35,7 +37,8 @@ func (s *Server) registerLogs() {
 			if limit == 0 {
 				limit = projections.MaxLimit
 			}
-			lines, err := s.logs.RunLogs(ctx, projections.LogQuery{RunID: in.ID, Driver: in.Driver, Step: in.Step, After: in.After, Limit: limit})
+			lines, err := s.logs.RunLogs(ctx, projections.LogQuery{RunID: in.ID, Driver: in.Driver, Step: in.Step,
+				Attempt: in.Attempt, After: in.After, Limit: limit, Line: in.Line})
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}

@@ -30,6 +30,10 @@ type Queries interface {
 // Logs reads stored log lines of runs, and follows them as they arrive.
 type Logs interface {
 	RunLogs(ctx context.Context, q projections.LogQuery) ([]projections.LogLine, error)
+	// LineAt is the number of the line at sequence q.After among the lines
+	// q numbers (projections.LogQuery.Numbers): where a follow from there
+	// goes on counting.
+	LineAt(ctx context.Context, q projections.LogQuery) (int, error)
 	// FollowLogs calls fn for each line after sequence after, stored then
 	// live, until ctx ends, fn fails, or idle reports true once caught up.
 	FollowLogs(ctx context.Context, runID string, after uint64, fn func(projections.LogLine) error, idle func() bool) error

@@ -93,17 +93,39 @@ func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, fmt.Sprintf("run %q not found", runID))
 		return
 	}
-	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
-	driver := r.URL.Query().Get("driver")
+	q := logFilter(r, runID)
+	q.After, _ = strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 	serveWebSocket(w, r, "run ended", func(ctx context.Context, send func([]byte) error) error {
-		return s.logs.FollowLogs(ctx, runID, after, func(l projections.LogLine) error {
-			if driver != "" && l.Driver != driver {
-				return nil
-			}
-			data, _ := json.Marshal(l)
-			return send(data)
-		}, s.runEnded(ctx, runID))
+		return s.followLines(ctx, q, send)
 	})
+}
+
+// logFilter is the driver, step and attempt a log stream's query names.
+func logFilter(r *http.Request, runID string) projections.LogQuery {
+	v := r.URL.Query()
+	attempt, _ := strconv.Atoi(v.Get("attempt"))
+	return projections.LogQuery{RunID: runID, Driver: v.Get("driver"), Step: v.Get("step"), Attempt: attempt}
+}
+
+// followLines sends the lines q selects after q.After, stored then live,
+// each as its JSON and numbered as GET /runs/{id}/logs numbers them, until
+// the run has ended and every line is sent.
+func (s *Server) followLines(ctx context.Context, q projections.LogQuery, send func([]byte) error) error {
+	n, err := s.logs.LineAt(ctx, q)
+	if err != nil {
+		return err
+	}
+	return s.logs.FollowLogs(ctx, q.RunID, q.After, func(l projections.LogLine) error {
+		if q.Numbers(l) {
+			n++
+			l.Line = n
+		}
+		if !q.Selects(l) {
+			return nil
+		}
+		data, _ := json.Marshal(l)
+		return send(data)
+	}, s.runEnded(ctx, q.RunID))
 }
 
 // serveWebSocket upgrades the request and sends what produce makes, through
@@ -204,14 +226,10 @@ func (s *Server) sseLogs(w http.ResponseWriter, r *http.Request, runID, driver s
 		return
 	}
 	ctx := r.Context()
+	q := logFilter(r, runID)
+	q.Driver = driver
 	_ = pump(ctx, func(ctx context.Context, send func([]byte) error) error {
-		return s.logs.FollowLogs(ctx, runID, 0, func(l projections.LogLine) error {
-			if driver != "" && l.Driver != driver {
-				return nil
-			}
-			data, _ := json.Marshal(l)
-			return send(data)
-		}, s.runEnded(ctx, runID))
+		return s.followLines(ctx, q, send)
 	}, func(ctx context.Context, msg []byte) error {
 		_ = rc.SetWriteDeadline(time.Now().Add(stallLimit))
 		if _, err := fmt.Fprintf(w, "data: %s\n\n", msg); err != nil {

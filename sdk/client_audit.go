@@ -16,14 +16,48 @@ import (
 
 // LogLine is one stored line of a run's log.
 type LogLine struct {
-	Sequence uint64    `json:"sequence"`
-	RunID    string    `json:"runid"`
-	Driver   string    `json:"driver"`
-	Pipeline string    `json:"pipeline,omitempty"`
-	Step     string    `json:"step,omitempty"`
-	Attempt  int       `json:"attempt,omitempty"`
-	Time     time.Time `json:"time"`
-	Message  string    `json:"message"`
+	Sequence uint64 `json:"sequence"`
+	RunID    string `json:"runid"`
+	Driver   string `json:"driver"`
+	Pipeline string `json:"pipeline,omitempty"`
+	Step     string `json:"step,omitempty"`
+	Attempt  int    `json:"attempt,omitempty"`
+	// Line is the line's number from 1: in the run's log, or in the
+	// step's when the reader asked for one step.
+	Line    int       `json:"line,omitempty"`
+	Time    time.Time `json:"time"`
+	Message string    `json:"message"`
+}
+
+// LogFilter selects lines of a run's log: of one driver, step and attempt
+// of the step when set. After and Line are where a page starts: after the
+// line with sequence After, whose number was Line (the last line of the
+// previous page).
+type LogFilter struct {
+	Driver, Step string
+	Attempt      int
+	After        uint64
+	Line         int
+}
+
+func (f LogFilter) query() url.Values {
+	q := url.Values{}
+	if f.Driver != "" {
+		q.Set("driver", f.Driver)
+	}
+	if f.Step != "" {
+		q.Set("step", f.Step)
+	}
+	if f.Attempt > 0 {
+		q.Set("attempt", strconv.Itoa(f.Attempt))
+	}
+	if f.After > 0 {
+		q.Set("after", strconv.FormatUint(f.After, 10))
+	}
+	if f.Line > 0 {
+		q.Set("line", strconv.Itoa(f.Line))
+	}
+	return q
 }
 
 // LogPage is a page of stored lines; Next is the After of the next page (0:
@@ -33,30 +67,18 @@ type LogPage struct {
 	Next  uint64    `json:"next"`
 }
 
-// RunLogs reads stored lines of a run after sequence after, of one driver
-// when driver is not empty.
-func (c *Client) RunLogs(ctx context.Context, runID, driver string, after uint64) (LogPage, error) {
-	q := url.Values{}
-	if driver != "" {
-		q.Set("driver", driver)
-	}
-	if after > 0 {
-		q.Set("after", strconv.FormatUint(after, 10))
-	}
+// RunLogs reads a page of the stored lines of a run that f selects.
+func (c *Client) RunLogs(ctx context.Context, runID string, f LogFilter) (LogPage, error) {
 	var out LogPage
-	_, err := c.do(ctx, http.MethodGet, "/runs/"+esc(runID)+"/logs"+Page{}.query(q), nil, &out)
+	_, err := c.do(ctx, http.MethodGet, "/runs/"+esc(runID)+"/logs"+Page{}.query(f.query()), nil, &out)
 	return out, err
 }
 
-// FollowRunLogs streams a run's lines over WebSocket: the stored ones, then
-// each new one, until the run has ended and every line is delivered (nil),
-// ctx ends, or fn returns an error.
-func (c *Client) FollowRunLogs(ctx context.Context, runID, driver string, fn func(LogLine) error) error {
-	q := url.Values{}
-	if driver != "" {
-		q.Set("driver", driver)
-	}
-	return c.follow(ctx, "/runs/"+esc(runID)+"/logs/stream?"+q.Encode(), func(data []byte) error {
+// FollowRunLogs streams a run's lines that f selects over WebSocket: the
+// stored ones, then each new one, until the run has ended and every line
+// is delivered (nil), ctx ends, or fn returns an error.
+func (c *Client) FollowRunLogs(ctx context.Context, runID string, f LogFilter, fn func(LogLine) error) error {
+	return c.follow(ctx, "/runs/"+esc(runID)+"/logs/stream?"+f.query().Encode(), func(data []byte) error {
 		var l LogLine
 		if err := json.Unmarshal(data, &l); err != nil {
 			return err

@@ -28,53 +28,95 @@ func (r *LogReader) Tailed(tail *follow.Tail) *LogReader { return &LogReader{js:
 // NewLogReader returns a reader using js.
 func NewLogReader(js jetstream.JetStream) *LogReader { return &LogReader{js: js} }
 
-// RunLogs returns the lines of q.RunID in stored order.
+// RunLogs returns the lines of q.RunID in stored order, numbered (see
+// projections.LogQuery).
 func (r *LogReader) RunLogs(ctx context.Context, q projections.LogQuery) ([]projections.LogLine, error) {
 	if q.Limit <= 0 || q.Limit > projections.MaxLimit {
 		q.Limit = projections.MaxLimit
 	}
+	n := q.Line
+	if q.After > 0 && n == 0 {
+		var err error
+		if n, err = r.LineAt(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	var out []projections.LogLine
+	err := r.scan(ctx, q.RunID, q.After, func(line projections.LogLine) bool {
+		if q.Numbers(line) {
+			n++
+			line.Line = n
+		}
+		if q.Selects(line) {
+			out = append(out, line)
+		}
+		return len(out) < q.Limit
+	})
+	return out, err
+}
+
+// LineAt is the number of the line at sequence q.After among q's numbered
+// lines: how many of them are stored at or before it. It reads the run's
+// lines up to there: a cost that follows the run's log, never the history.
+func (r *LogReader) LineAt(ctx context.Context, q projections.LogQuery) (int, error) {
+	n := 0
+	if q.After == 0 {
+		return 0, nil
+	}
+	err := r.scan(ctx, q.RunID, 0, func(line projections.LogLine) bool {
+		if line.Sequence > q.After {
+			return false
+		}
+		if q.Numbers(line) {
+			n++
+		}
+		return true
+	})
+	return n, err
+}
+
+// scan calls fn for the stored lines of runID after sequence after, in
+// order, while fn returns true and lines remain.
+func (r *LogReader) scan(ctx context.Context, runID string, after uint64, fn func(projections.LogLine) bool) error {
 	stream, err := r.js.Stream(ctx, LogsStream)
 	if err != nil {
-		return nil, fmt.Errorf("logs stream: %w", err)
+		return fmt.Errorf("logs stream: %w", err)
 	}
-	subject := "logs." + q.RunID
+	subject := "logs." + runID
 	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if info.State.Subjects[subject] == 0 {
-		return nil, nil
+		return nil
 	}
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
-	if q.After > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, q.After+1
+	if after > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
 	}
 	cons, err := stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []projections.LogLine
-	for len(out) < q.Limit {
-		batch, err := cons.Fetch(min(q.Limit-len(out), 256), jetstream.FetchMaxWait(200*time.Millisecond))
+	for {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(200*time.Millisecond))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		n := 0
+		n, more := 0, true
 		for msg := range batch.Messages() {
 			n++
-			line, ok := decodeLine(msg)
-			if ok && (q.Driver == "" || line.Driver == q.Driver) && (q.Step == "" || line.Step == q.Step) {
-				out = append(out, line)
+			if line, ok := decodeLine(msg); ok && more {
+				more = fn(line)
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, err
+			return err
 		}
-		if n == 0 {
-			break
+		if n == 0 || !more {
+			return nil
 		}
 	}
-	return out, nil
 }
 
 func decodeLine(msg jetstream.Msg) (projections.LogLine, bool) {

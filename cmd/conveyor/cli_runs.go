@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -174,18 +175,32 @@ func (c *cli) show(format string, v any, table func(*tabwriter.Writer)) int {
 	return exitOK
 }
 
+// printLine prints a line with its time, step and attempt (compile#1) and
+// driver; a line without a step (from a runtime that does not say) has
+// none.
 func (c *cli) printLine(l sdk.LogLine) error {
-	_, err := fmt.Fprintf(c.stdout, "%s %-10s | %s\n", l.Time.Local().Format("15:04:05.000"), l.Driver, l.Message)
+	step := ""
+	if l.Step != "" {
+		step = l.Step
+		if l.Attempt > 0 {
+			step += "#" + strconv.Itoa(l.Attempt)
+		}
+		step += " "
+	}
+	_, err := fmt.Fprintf(c.stdout, "%s %s%-10s | %s\n", l.Time.Local().Format("15:04:05.000"), step, l.Driver, l.Message)
 	return err
 }
 
-// logs is `conveyor logs RUNID [-f] [--driver D]`.
+// logs is `conveyor logs RUNID [-f] [--driver D] [--step S [--attempt N]]`.
 func (c *cli) logsCommand() *cobra.Command {
 	var run func(pos []string) int
-	cmd := c.clientCommand("logs RUNID [-f] [--driver D]", "a run's log; -f follows it live", 1, 1, func(pos []string) int { return run(pos) })
+	cmd := c.clientCommand("logs RUNID [-f] [--driver D] [--step STEP [--attempt N]]", "a run's log, or one step's; -f follows it live", 1, 1, func(pos []string) int { return run(pos) })
 	fs := cmd.Flags()
 	follow := fs.BoolP("follow", "f", false, "follow: keep printing new lines until the run has ended")
-	driver := fs.String("driver", "", "only this driver's lines")
+	var f sdk.LogFilter
+	fs.StringVar(&f.Driver, "driver", "", "only this driver's lines")
+	fs.StringVar(&f.Step, "step", "", "only this step's lines")
+	fs.IntVar(&f.Attempt, "attempt", 0, "only the lines of this attempt of the step (1 for the first try)")
 	run = func(pos []string) int {
 		runID, ok := c.runID("logs", pos[0])
 		if !ok {
@@ -200,7 +215,7 @@ func (c *cli) logsCommand() *cobra.Command {
 			} else if err != nil {
 				return c.fail("logs "+runID, err)
 			}
-			err := c.client.FollowRunLogs(c.ctx, runID, *driver, c.printLine)
+			err := c.client.FollowRunLogs(c.ctx, runID, f, c.printLine)
 			if c.ctx.Err() != nil {
 				return c.stoppedFollowing(runID)
 			}
@@ -209,9 +224,8 @@ func (c *cli) logsCommand() *cobra.Command {
 			}
 			return exitOK
 		}
-		var after uint64
 		for {
-			page, err := c.client.RunLogs(c.ctx, runID, *driver, after)
+			page, err := c.client.RunLogs(c.ctx, runID, f)
 			if err != nil {
 				return c.fail("logs "+runID, err)
 			}
@@ -221,7 +235,7 @@ func (c *cli) logsCommand() *cobra.Command {
 			if page.Next == 0 {
 				return exitOK
 			}
-			after = page.Next
+			f.After, f.Line = page.Next, page.Items[len(page.Items)-1].Line
 		}
 	}
 	return cmd
