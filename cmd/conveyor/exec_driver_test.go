@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -182,5 +183,15 @@ func TestExecDriverEndsWholeProcessGroups(t *testing.T) {
 	interruptDriver(t, driver.Process, exited, 10*time.Second)
 	if left := processes(); left != "" {
 		t.Errorf("the driver ended, its step's processes did not:\n%s", left)
+	}
+}
+
+// TestExecDriverNeedsItsResourceTypes: without --resources the driver does
+// not start, a usage error that names the flag.
+func TestExecDriverNeedsItsResourceTypes(t *testing.T) {
+	out, err := exec.Command(conveyorBinary(t), "driver", "exec").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || !strings.Contains(string(out), `"resources" not set`) {
+		t.Errorf("conveyor driver exec: %v\n%s", err, out)
 	}
 }

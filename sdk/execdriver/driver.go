@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	d := &driver{cfg: cfg, workspaces: newWorkspaces(cfg.WorkspaceRoot, cfg.WorkspaceTTL, cfg.Logger),
-		outputs: filepath.Join(cfg.WorkspaceRoot, ".output")}
+		outputs: filepath.Join(cfg.WorkspaceRoot, outputDir)}
 	if err := os.MkdirAll(d.outputs, 0o700); err != nil {
 		return fmt.Errorf("workspace root: %w", err)
 	}

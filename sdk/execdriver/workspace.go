@@ -86,7 +86,31 @@ func (w *workspaces) sweep(now time.Time) []string {
 		}
 		w.mu.Unlock()
 	}
+	w.sweepOutputs(now)
 	return removed
+}
+
+// outputDir holds the $CONVEYOR_OUTPUT files of running steps, named
+// {run id}-{random}.
+const outputDir = ".output"
+
+// sweepOutputs removes output files that a driver which did not end its
+// steps (it was killed) left behind, once older than ttl.
+func (w *workspaces) sweepOutputs(now time.Time) {
+	dir := filepath.Join(w.root, outputDir)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		info, err := e.Info()
+		i := strings.LastIndexByte(e.Name(), '-')
+		if err != nil || i < 0 || now.Sub(info.ModTime()) < w.ttl {
+			continue
+		}
+		w.mu.Lock()
+		if w.busy[e.Name()[:i]] == 0 {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+		w.mu.Unlock()
+	}
 }
 
 // run sweeps every quarter of ttl (at least every second, at most every
