@@ -133,7 +133,8 @@ func TestExecDriverRunsScripts(t *testing.T) {
 
 // TestExecDriverEndsWholeProcessGroups: a step that times out while its
 // script's child sleeps, ignoring SIGTERM, has its whole process group gone
-// within the kill grace; the driver takes new work afterwards; SIGINT while
+// within the kill grace, as has a cancelled run's; the driver takes new
+// work afterwards; SIGINT while
 // a step runs ends the driver within its shutdown grace and kill grace, and
 // the step's processes with it. No process of the test outlives it.
 func TestExecDriverEndsWholeProcessGroups(t *testing.T) {
@@ -170,6 +171,16 @@ func TestExecDriverEndsWholeProcessGroups(t *testing.T) {
 			t.Fatalf("%s after the step timed out, its processes still run:\n%s", time.Since(timedOut), processes())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	cancelled := execRun(s, "cancelled", map[string]any{"id": "run", "driver": "exec",
+		"with": map[string]any{"run": marker + ` & echo started; wait`}})
+	waitLog(t, s, cancelled, "started")
+	s.must(http.StatusOK, "POST", "/runs/"+cancelled+"/cancel", nil)
+	for stopped := time.Now(); processes() != ""; time.Sleep(50 * time.Millisecond) {
+		if time.Since(stopped) > 5*time.Second {
+			t.Fatalf("%s after the run was cancelled, its processes still run:\n%s", time.Since(stopped), processes())
+		}
 	}
 
 	next := execRun(s, "next", map[string]any{"id": "run", "driver": "exec", "with": map[string]any{"run": "echo next"}})
