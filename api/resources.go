@@ -15,7 +15,7 @@ import (
 )
 
 // ResourceFields are the fields of a resource as clients send it
-// (PROTOCOL.md "Objects"), but its name and type. It is exported because
+// (sdk/protocol/resource.schema.json), but its name and type. It is exported because
 // huma documents the fields of embedded structs only when they are.
 type ResourceFields struct {
 	ID       string            `json:"id,omitempty" doc:"ignored: the server assigns the id"`

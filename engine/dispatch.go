@@ -9,7 +9,7 @@ import (
 	"github.com/conveyor/conveyor/domain"
 )
 
-// Work is one message for drivers, as PROTOCOL.md describes it.
+// Work is one message for drivers, as docs/protocol.md describes it.
 type Work struct {
 	// Driver names the one driver of a pipeline step; empty means every
 	// driver listening to the resource's type (fan-out).

@@ -7,7 +7,7 @@ import (
 )
 
 // attemptKey names one attempt of a step: {run_id}.{step}.{attempt}, which
-// is also the Nats-Msg-Id of its work message (PROTOCOL.md).
+// is also the Nats-Msg-Id of its work message (docs/protocol.md).
 func attemptKey(runID, step string, attempt int) string {
 	return runID + "." + step + "." + strconv.Itoa(attempt)
 }

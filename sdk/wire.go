@@ -2,7 +2,7 @@ package sdk
 
 import "encoding/json"
 
-// Wire names of the protocol (PROTOCOL.md).
+// Wire names of the protocol (docs/protocol.md).
 const (
 	messagesStream = "messages"
 	resultSubject  = "pipelines.driver.result"

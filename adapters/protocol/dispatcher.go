@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// workMessage is the body of a message to drivers (PROTOCOL.md). Payload is
+// workMessage is the body of a message to drivers (docs/protocol.md). Payload is
 // the resource as a JSON string; step and attempt are extensions.
 type workMessage struct {
 	Event   string `json:"event"`

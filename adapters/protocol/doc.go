@@ -1,4 +1,4 @@
-// Package protocol speaks the driver wire protocol of PROTOCOL.md on
+// Package protocol speaks the driver wire protocol of docs/protocol.md on
 // JetStream: it creates the streams `messages`, `pipeline-engine` and `logs`,
 // publishes the engine's work to drivers, and takes in their results.
 //

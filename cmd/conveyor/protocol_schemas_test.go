@@ -99,6 +99,10 @@ func TestProtocolSchemasRefuseBrokenMessages(t *testing.T) {
 			t.Errorf("%s: a valid message is refused: %v", kind, err)
 		}
 	}
+	instance := `{"run_id":"` + runID + `","step":"compile[go=1.22,os=linux%2Famd64]","attempt":1}`
+	if err := validateMessage(schemas, wire.Heartbeat, []byte(instance)); err != nil {
+		t.Errorf("a heartbeat of a matrix step's instance is refused: %v", err)
+	}
 	invalid := []struct{ kind, why, msg string }{
 		{wire.Work, "no run_id", `{"event":"process","payload":"{}","id":"x"}`},
 		{wire.Work, "payload an object", `{"event":"process","payload":` + resource + `,"id":"x","run_id":"` + runID + `"}`},
@@ -112,6 +116,7 @@ func TestProtocolSchemasRefuseBrokenMessages(t *testing.T) {
 		{wire.ConsumerReply, "refused without its error", `{"ok":false}`},
 		{wire.ConsumerReply, "ok a string", `{"ok":"true"}`},
 		{wire.Heartbeat, "no step", `{"run_id":"` + runID + `","attempt":1}`},
+		{wire.Heartbeat, "a step id that is none", `{"run_id":"` + runID + `","step":"compile[os linux]","attempt":1}`},
 		{wire.Heartbeat, "done a string", `{"run_id":"` + runID + `","step":"compile","attempt":1,"done":"yes"}`},
 		{wire.Stop, "no reason", `{"run_id":"` + runID + `","step":"compile","attempt":1}`},
 		{wire.Result, "no driverresult", `{"event":"driver.result","run_id":"` + runID + `"}`},

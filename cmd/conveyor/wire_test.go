@@ -14,7 +14,7 @@ import (
 )
 
 // plainDriver is a driver written with plain nats.go, speaking exactly the
-// JSON of PROTOCOL.md as Conveyor CI's runtime does: a string payload,
+// JSON of docs/protocol.md as Conveyor CI's runtime does: a string payload,
 // results on pipelines.driver.result, and no extension fields.
 type plainDriver struct {
 	name    string
