@@ -229,22 +229,14 @@ func (c *cli) applyOne(d document) (string, int) {
 	return "", exitOK
 }
 
-// waitRuns follows runs to their end, printing each step as it changes.
+// waitRuns follows runs to their end, printing each event of each as it
+// comes (followRun).
 func (c *cli) waitRuns(runs []string, timeout time.Duration) int {
 	ctx, cancel := contextWithTimeout(c.ctx, timeout)
 	defer cancel()
 	code := exitOK
 	for i, id := range runs {
-		seen := map[string]string{}
-		run, err := c.client.WaitRun(ctx, id, 200*time.Millisecond, func(r sdk.Run) {
-			for _, s := range r.Steps {
-				state := fmt.Sprintf("%s#%d", s.Status, s.Attempt)
-				if seen[s.ID] != state && s.Status != "pending" {
-					seen[s.ID] = state
-					fmt.Fprintf(c.stdout, "run %s: %s (%s) %s%s\n", short(id), s.ID, s.Driver, s.Status, resultNote(s))
-				}
-			}
-		})
+		run, err := c.followRun(ctx, id)
 		if c.ctx.Err() != nil {
 			return c.stoppedFollowing(runs[i:]...)
 		}

@@ -45,11 +45,16 @@ func TestPipelineExamples(t *testing.T) {
 		want []string
 	}{
 		{"graph.yaml", 0, []string{"unit (shell) succeeded", "lint (shell) succeeded", "publish (shell) succeeded"}},
-		{"retry.yaml", 0, []string{"fetch (shell) succeeded"}},
+		// Every attempt shows, however quickly it failed: apply --wait
+		// follows the run's events.
+		{"retry.yaml", 0, []string{"fetch (shell) dispatched\n", "fetch (shell) failed", " (attempt 1)\n", "fetch retries at ",
+			"fetch (shell) dispatched (attempt 2)", "fetch (shell) failed: ", " (attempt 2)\n", "fetch (shell) dispatched (attempt 3)",
+			"fetch (shell) succeeded"}},
 		{"timeout.yaml", 1, []string{"no result within the step's timeout of 5s"}},
 		{"when.yaml", 0, []string{"succeeded"}},
 		{"secrets.yaml", 0, []string{"push (shell) succeeded"}},
 		{"with.yaml", 0, []string{"greet (shell) succeeded"}},
+		{"matrix.yaml", 0, []string{"test[go=1.26,os=darwin] (shell) succeeded", "test[go=1.27,os=linux,race=true] (shell) succeeded", "report (shell) succeeded"}},
 		{"exec.yaml", 0, []string{"build (exec) succeeded", "test (exec) succeeded"}},
 	} {
 		code, out := apply(tc.file, true)
@@ -82,6 +87,17 @@ func TestPipelineExamples(t *testing.T) {
 		case "exec.yaml":
 			if logs := joinedLogs(s, m[1]); !strings.Contains(logs, "built out/artifact.txt\nbuilt from main\n") {
 				t.Errorf("exec.yaml: the log\n%s", logs)
+			}
+		case "matrix.yaml":
+			logs := joinedLogs(s, m[1])
+			for _, line := range []string{"test[go=1.25,os=linux]: testing linux/go1.25\n", "test[go=1.26,os=darwin]: testing darwin/go1.26\n",
+				"test[go=1.27,os=linux,race=true]: testing linux/go1.27\n", "report: testing all of them\n"} {
+				if !strings.Contains(logs, line) {
+					t.Errorf("matrix.yaml: the log lacks %q\n%s", line, logs)
+				}
+			}
+			if strings.Contains(logs, "test[go=1.25,os=darwin]") {
+				t.Errorf("matrix.yaml: the excluded combination ran\n%s", logs)
 			}
 		case "with.yaml":
 			if logs := joinedLogs(s, m[1]); strings.Count(logs, "hello from params-1 on main\n") != 2 {

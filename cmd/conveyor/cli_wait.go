@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/conveyor/conveyor/domain"
+	"github.com/conveyor/conveyor/sdk"
+)
+
+// waitPoll is how long `apply --wait` waits before asking for a run's
+// events again when none came.
+const waitPoll = 200 * time.Millisecond
+
+// followRun prints each event of run id as a line, from the log (the run's
+// own events, in order: no dispatch, failed attempt or retry is missed
+// however quickly it passed), until the run ends; then it returns the run.
+func (c *cli) followRun(ctx context.Context, id string) (sdk.Run, error) {
+	var after uint64
+	for {
+		page, err := c.client.Events(ctx, sdk.EventFilter{Aggregate: "run/" + id, After: after})
+		if err != nil {
+			return sdk.Run{}, err
+		}
+		ended := false
+		for _, e := range page.Items {
+			if line := runEventLine(e); line != "" {
+				fmt.Fprintf(c.stdout, "run %s: %s\n", short(id), line)
+			}
+			switch e.Type {
+			case domain.TypeRunSucceeded, domain.TypeRunFailed, domain.TypeRunCancelled:
+				ended = true
+			case domain.TypeRunRetried:
+				ended = false // a retry of the run goes on in the same events
+			}
+			after = e.Sequence
+		}
+		if page.Next != 0 {
+			after = page.Next
+			continue
+		}
+		if ended {
+			return c.client.Run(ctx, id)
+		}
+		select {
+		case <-ctx.Done():
+			return sdk.Run{}, ctx.Err()
+		case <-time.After(waitPoll):
+		}
+	}
+}
+
+// runEventLine says what an event of a run means for a person following
+// it: "compile (compiler) dispatched", "compile (compiler) failed: tests
+// failed (attempt 1)", "compile retries at 15:04:05"; nothing for the
+// events the run's last line says (its end) and for results it ignored.
+func runEventLine(e sdk.Event) string {
+	var about struct {
+		Step    string              `json:"step"`
+		Driver  string              `json:"driver"`
+		Attempt int                 `json:"attempt"`
+		Result  domain.DriverResult `json:"result"`
+		Ignored string              `json:"ignored"`
+		Reason  string              `json:"reason"`
+		Message string              `json:"message"`
+		At      time.Time           `json:"at"`
+	}
+	_ = json.Unmarshal(e.Raw, &about)
+	attempt := ""
+	if about.Attempt > 1 {
+		attempt = fmt.Sprintf(" (attempt %d)", about.Attempt)
+	}
+	switch e.Type {
+	case domain.TypeRunStarted, domain.TypeRunSucceeded, domain.TypeRunFailed, domain.TypeRunCancelled:
+		return ""
+	case domain.TypeStepDispatched:
+		return fmt.Sprintf("%s (%s) dispatched%s", about.Step, about.Driver, attempt)
+	case domain.TypeDriverResultRecorded:
+		if about.Ignored != "" {
+			return ""
+		}
+		status := "failed"
+		if about.Result.Success {
+			status = "succeeded"
+		}
+		if about.Attempt > 0 && !about.Result.Success {
+			attempt = fmt.Sprintf(" (attempt %d)", about.Attempt)
+		}
+		return fmt.Sprintf("%s (%s) %s%s%s", about.Step, about.Result.Driver, status, messageNote(about.Result.Message), attempt)
+	case domain.TypeStepRetryScheduled:
+		return fmt.Sprintf("%s retries at %s%s", about.Step, about.At.Local().Format(time.TimeOnly), messageNote(about.Reason))
+	}
+	what := strings.TrimSuffix(e.Type, ".v1")
+	if about.Step != "" {
+		what = about.Step + ": " + what
+	}
+	return what + messageNote(firstOf(about.Reason, about.Message)) + attempt
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
