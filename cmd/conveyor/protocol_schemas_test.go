@@ -154,6 +154,7 @@ type seenMessages struct {
 	replies map[string]string // reply subject of a request → kind of its reply
 	count   map[string]int
 	bad     []string
+	steps   map[string]bool // the steps work was dispatched for
 }
 
 // kindOf is the kind of a message on subject, "" when it is not one of
@@ -193,6 +194,10 @@ func (s *seenMessages) take(m *nats.Msg) {
 		return
 	}
 	s.count[kind]++
+	var work struct{ Step string }
+	if kind == wire.Work && json.Unmarshal(m.Data, &work) == nil {
+		s.steps[work.Step] = true
+	}
 	if err := validateMessage(s.schemas, kind, m.Data); err != nil {
 		s.bad = append(s.bad, kind+" on "+m.Subject+": "+string(m.Data)+"\n"+err.Error())
 	}
@@ -200,13 +205,14 @@ func (s *seenMessages) take(m *nats.Msg) {
 
 // TestProtocolMessagesMatchTheirSchemas runs a server with two drivers of
 // the SDK, listening to everything on NATS as an operator: a two-step run
-// whose first step gets a secret and parameters and logs, a change fanned
+// whose first step gets a secret and parameters and logs and whose second
+// is a matrix of two instances (step ids upload[os=…]), a change fanned
 // out to both drivers, and a run cancelled mid-step. Every message of the
 // protocol seen is valid against its schema of sdk/protocol, and every
 // kind is seen.
 func TestProtocolMessagesMatchTheirSchemas(t *testing.T) {
 	s := startServer(t, nil)
-	seen := &seenMessages{schemas: protocolSchemas(t), replies: map[string]string{}, count: map[string]int{}}
+	seen := &seenMessages{schemas: protocolSchemas(t), replies: map[string]string{}, count: map[string]int{}, steps: map[string]bool{}}
 	nc := s.js.Conn()
 	sub, err := nc.Subscribe(">", seen.take)
 	if err != nil {
@@ -220,7 +226,7 @@ func TestProtocolMessagesMatchTheirSchemas(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build", "steps": []map[string]any{
 		{"id": "compile", "driver": "compiler", "secrets": []string{"registry"}, "with": map[string]any{"image": "${{ resource.name }}", "n": 3}},
-		{"id": "upload", "driver": "uploader"}}})
+		{"id": "upload", "driver": "uploader", "matrix": map[string]any{"os": []any{"linux", "mac os"}}}}})
 	stopCompiler := runDriver(t, s, "compiler", func(ctx context.Context, req sdk.Request) sdk.Result {
 		req.Log.Printf("compiling %s with %s", req.Resource.Name, req.With)
 		if req.Resource.Name == "doomed" {
@@ -260,6 +266,9 @@ func TestProtocolMessagesMatchTheirSchemas(t *testing.T) {
 		if seen.count[kind] == 0 {
 			t.Errorf("no %s message seen", kind)
 		}
+	}
+	if !seen.steps["upload[os=mac%20os]"] {
+		t.Errorf("no work for the matrix instance upload[os=mac%%20os]; work for %v", seen.steps)
 	}
 	t.Logf("validated %v", seen.count)
 }
