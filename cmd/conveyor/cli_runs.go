@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ func runTable(tw *tabwriter.Writer, r sdk.Run) {
 		if depth[i] > 0 {
 			name = strings.Repeat("  ", depth[i]-1) + "└ " + s.ID
 		}
-		tableRow(tw, name, strings.Join(needsOf(r.Pipeline, i), ","), driver, stepStatus(r, s), s.Attempt, stepNote(s))
+		tableRow(tw, name, strings.Join(shownNeeds(r, i), ","), driver, stepStatus(r, s), s.Attempt, stepNote(s))
 	}
 	fmt.Fprintf(tw, "\nrun %s of %s/%s (pipeline %s): %s%s\n", r.ID, r.Resource.Type, r.Resource.Name, r.Pipeline.Name,
 		r.Status, messageNote(r.Message))
@@ -100,6 +101,37 @@ func needsOf(p sdk.Pipeline, i int) []string {
 		return nil
 	}
 	return []string{p.Steps[i-1].ID}
+}
+
+// shownNeeds is what step i of r needs as the run table shows it: the
+// instances of a matrix step, when it needs them all, by the matrix step's
+// id.
+func shownNeeds(r sdk.Run, i int) []string {
+	needs := needsOf(r.Pipeline, i)
+	group, instances := map[string]string{}, map[string]int{}
+	for _, s := range r.Steps {
+		if s.Matrix != nil {
+			group[s.ID] = s.Matrix.Group
+			instances[s.Matrix.Group]++
+		}
+	}
+	needed := map[string]int{}
+	for _, n := range needs {
+		if g, ok := group[n]; ok {
+			needed[g]++
+		}
+	}
+	var out []string
+	for _, n := range needs {
+		g, ok := group[n]
+		switch {
+		case !ok || needed[g] != instances[g]:
+			out = append(out, n)
+		case !slices.Contains(out, g):
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // stepNote is the most telling line about a step: its result's message,

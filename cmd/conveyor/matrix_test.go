@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"text/tabwriter"
 
 	"github.com/conveyor/conveyor/sdk"
 )
@@ -105,4 +107,32 @@ func TestMatrixEndToEnd(t *testing.T) {
 		t.Errorf("a matrix of 257 combinations: %d %s, want 422 naming steps[1].matrix", status, body)
 	}
 	s.unchanged(before, "a refused matrix")
+}
+
+// TestRunTableNamesAMatrixByItsStep: in `conveyor run`, a step that needs
+// every instance of a matrix step shows that step's id as its need, and
+// each instance is a row of its own.
+func TestRunTableNamesAMatrixByItsStep(t *testing.T) {
+	r := sdk.Run{ID: "r", Status: "running", Pipeline: sdk.Pipeline{Steps: []sdk.Step{
+		{ID: "test[go=1]", Driver: "d", Needs: []string{}},
+		{ID: "test[go=2]", Driver: "d", Needs: []string{}},
+		{ID: "publish", Driver: "d", Needs: []string{"test[go=1]", "test[go=2]"}},
+		{ID: "notify", Driver: "d", Needs: []string{"test[go=2]"}},
+	}}}
+	for _, s := range r.Pipeline.Steps {
+		st := sdk.RunStep{ID: s.ID, Driver: s.Driver, Status: "pending"}
+		if strings.HasPrefix(s.ID, "test[") {
+			st.Matrix = &sdk.MatrixInstance{Group: "test"}
+		}
+		r.Steps = append(r.Steps, st)
+	}
+	var out bytes.Buffer
+	tw := tabwriter.NewWriter(&out, 0, 4, 2, ' ', 0)
+	runTable(tw, r)
+	_ = tw.Flush()
+	for _, want := range []string{"test[go=1]  ", "test[go=2]  ", "└ publish   test  ", "└ notify    test[go=2]  "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the run table lacks %q:\n%s", want, out.String())
+		}
+	}
 }
