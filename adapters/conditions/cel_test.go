@@ -61,3 +61,23 @@ func TestConditionsRefuseWhatCannotWork(t *testing.T) {
 		t.Errorf("an expression beyond the cost limit: %v, want it stopped", err)
 	}
 }
+
+// An instance of a matrix step sees its values as matrix; a step without
+// one has none, and an expression naming it fails (its step fails).
+func TestConditionsSeeTheMatrix(t *testing.T) {
+	c, err := conditions.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := input()
+	in["matrix"] = map[string]any{"os": "linux", "go": float64(1.26)}
+	if ok, err := c.Eval(`matrix.os == "linux" && matrix.go > 1.25`, in); err != nil || !ok {
+		t.Errorf("an instance's condition: %v, %v; want true", ok, err)
+	}
+	if v, err := c.Value(`matrix.go`, in); err != nil || string(v) != "1.26" {
+		t.Errorf("matrix.go: %s, %v", v, err)
+	}
+	if _, err := c.Eval(`matrix.os == "linux"`, input()); err == nil {
+		t.Error("matrix outside an instance evaluated; want an error")
+	}
+}
