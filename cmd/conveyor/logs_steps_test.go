@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,20 +16,32 @@ import (
 )
 
 // parallelRun runs a pipeline of two steps, left and right, that start
-// together on one driver and write three lines each, interleaved, and
-// returns the ended run's ID.
+// together on one driver taking two works at once, and write three lines
+// each, interleaved, and returns the ended run's ID.
 func parallelRun(t *testing.T, s *testServer) string {
 	t.Helper()
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build",
-		"steps": []map[string]any{{"id": "left", "driver": "worker", "needs": []string{}}, {"id": "right", "driver": "worker", "needs": []string{}}}})
+		"steps": []map[string]any{{"id": "left", "driver": "worker", "needs": []string{}, "with": map[string]any{"side": "west"}},
+			{"id": "right", "driver": "worker", "needs": []string{}, "with": map[string]any{"side": "east"}}}})
+	// Each step writes once both have started, so that their lines
+	// interleave.
+	var started sync.WaitGroup
+	started.Add(2)
+	both := make(chan struct{})
+	go func() { started.Wait(); close(both) }()
 	runDriver(t, s, "worker", func(ctx context.Context, req sdk.Request) sdk.Result {
+		started.Done()
+		select {
+		case <-both:
+		case <-time.After(5 * time.Second):
+		}
 		for i := range 3 {
 			req.Log.Printf("%s line %d", req.Step, i+1)
 			time.Sleep(20 * time.Millisecond)
 		}
 		return sdk.Result{Success: true}
-	})
+	}, sdk.WithConcurrency(2))
 	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
 	if run := s.waitRun(runID); run["status"] != "succeeded" {
 		t.Fatalf("the run: %v", run)
@@ -85,7 +98,7 @@ func TestLogsPerStep(t *testing.T) {
 		interleaved = interleaved || (i > 0 && i < 3 && l.Step != all[0].Step)
 	}
 	if !interleaved {
-		t.Logf("the steps' lines did not interleave: %v", all)
+		t.Errorf("the steps' lines did not interleave: %v", all)
 	}
 	for _, step := range []string{"left", "right"} {
 		got, _ := page("step=" + step)

@@ -17,9 +17,9 @@ import (
 
 // runDriver runs an in-process sdk driver against the test server until
 // stop, or the test's end.
-func runDriver(t *testing.T, s *testServer, name string, reconcile sdk.DriverFunc) (stop func()) {
+func runDriver(t *testing.T, s *testServer, name string, reconcile sdk.DriverFunc, opts ...sdk.Option) (stop func()) {
 	t.Helper()
-	m, err := sdk.NewManager(sdk.NewDriver(name, []string{"build"}, reconcile), sdk.WithNATSURL(driverNATS(t, s.at, name)))
+	m, err := sdk.NewManager(sdk.NewDriver(name, []string{"build"}, reconcile), append([]sdk.Option{sdk.WithNATSURL(driverNATS(t, s.at, name))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // signs in with (kept in this tab's sessionStorage). No build step: each page
 // is an ES module, and this one routes between them.
 
-import { nav, token, signIn, signOut, stopTimers, learnRole, knowsRole } from "./lib.js";
+import { nav, token, signIn, signOut, stopTimers, learnRole, knowsRole, isOpen } from "./lib.js";
 
 // shown counts the pages routed to: a page whose module arrives after the
 // user moved on is not drawn.
@@ -30,9 +30,11 @@ async function route() {
   shown++;
   const [path, query] = (location.hash.slice(1) || "/runs").split("?");
   const params = new URLSearchParams(query || "");
-  if (!token() || path === "/signin") return signIn();
+  const open = !token() && await isOpen();
+  if ((!token() && !open) || path === "/signin") return signIn();
   if (!knowsRole()) await learnRole();
   nav.hidden = false;
+  document.getElementById("signout").hidden = open;
   const parts = path.split("/").filter(Boolean);
   return (routes[parts[0]] || routes.runs)(parts, params);
 }

@@ -1,7 +1,7 @@
 // The definitions and pipelines pages: a definition's schema as a table of
 // its properties, and a pipeline's steps drawn by levels of what they need.
 
-import { api, el, show, failure, pretty, enc, needsOf } from "./lib.js";
+import { api, el, show, failure, pretty, enc, needsOf, levels } from "./lib.js";
 
 async function allItems(path) {
   const items = [];
@@ -113,27 +113,6 @@ async function pipelineList() {
         el("td", {}, String(p.steps.length)), el("td", {}, p.version || ""), el("td", {}, p.description || ""))),
       "No pipelines yet."));
   } catch (e) { err.replaceChildren(failure(e)); }
-}
-
-// levels puts each step one level after the last of those it needs; a
-// need that names no step (or a cycle) counts as nothing.
-export function levels(steps) {
-  const index = new Map(steps.map((s, i) => [s.id, i]));
-  const level = new Map();
-  const visiting = new Set();
-  const of = (i) => {
-    const id = steps[i].id;
-    if (level.has(id)) return level.get(id);
-    if (visiting.has(id)) return 0;
-    visiting.add(id);
-    let l = 0;
-    for (const n of needsOf(steps, i)) if (index.has(n)) l = Math.max(l, of(index.get(n)) + 1);
-    visiting.delete(id);
-    level.set(id, l);
-    return l;
-  };
-  steps.forEach((_, i) => of(i));
-  return level;
 }
 
 function stepBox(steps, i) {

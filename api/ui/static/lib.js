@@ -25,7 +25,8 @@ export function token() { return sessionStorage.getItem(tokenKey) || ""; }
 // its status and the whole problem (with its errors array) as err.problem.
 // extra adds request headers (If-Match).
 export async function api(method, path, body, extra) {
-  const headers = { ...(extra || {}), "Authorization": "Bearer " + token() };
+  const headers = { ...(extra || {}) };
+  if (token()) headers["Authorization"] = "Bearer " + token();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (resp.status === 401) { signOut(); throw new Error("sign in again: the token was refused"); }
@@ -71,7 +72,27 @@ export function failure(err) { return el("p", { class: "error", role: "alert" },
 export function signOut() {
   sessionStorage.removeItem(tokenKey);
   sessionStorage.removeItem(roleKey);
+  sessionStorage.removeItem(openKey);
   location.hash = "#/signin";
+}
+
+const openKey = "conveyor-open";
+
+// isOpen says whether the server runs without authentication (--auth=false),
+// asking it once a tab: GET /me without a token answers "open" there, and
+// 401 on a server that wants a token. An open server's pages ask for no
+// token, and every action is offered.
+export async function isOpen() {
+  if (sessionStorage.getItem(openKey) === null) {
+    let open = false;
+    try {
+      const resp = await fetch("/me");
+      open = resp.ok && (await resp.json()).open === true;
+    } catch (e) { /* the server is away: ask for a token, as before */ }
+    sessionStorage.setItem(openKey, String(open));
+    if (open) sessionStorage.setItem(roleKey, "admin");
+  }
+  return sessionStorage.getItem(openKey) === "true";
 }
 
 export function signIn() {
@@ -108,12 +129,13 @@ function b64url(text) {
 // subprotocols (a browser cannot set headers there) and hands each message,
 // parsed, to onMessage. After a drop it opens the stream again from where it
 // was, with from(); a normal close (1000: the run ended) ends it. It ends
-// too when the user leaves the page. onDrop, when given, hears each drop.
+// too when the user leaves the page, or when the function it returns is
+// called. onDrop, when given, hears each drop.
 export function follow(path, from, onMessage, onEnd, onDrop) {
   let ws = null, done = false, retry = null;
   const open = () => {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path + from();
-    ws = new WebSocket(url, ["conveyor.v1", "conveyor.bearer." + b64url(token())]);
+    ws = new WebSocket(url, token() ? ["conveyor.v1", "conveyor.bearer." + b64url(token())] : ["conveyor.v1"]);
     // Asked with batch=true, each message is an array of lines or events.
     ws.onmessage = (ev) => { for (const m of JSON.parse(ev.data)) onMessage(m); };
     ws.onclose = (ev) => {
@@ -126,16 +148,18 @@ export function follow(path, from, onMessage, onEnd, onDrop) {
       retry = setTimeout(open, ev.code === 1008 ? 0 : 1000);
     };
   };
-  onLeave(() => { done = true; clearTimeout(retry); if (ws) ws.close(1000); });
+  const stop = () => { done = true; clearTimeout(retry); if (ws) ws.close(1000); };
+  onLeave(stop);
   open();
+  return stop;
 }
 
 // json is a value as indented JSON in a pre.
 export function json(v) { return el("pre", { class: "json" }, JSON.stringify(v, null, 2)); }
 
 // learnRole asks the server for the signed-in token's role (GET /me) and
-// keeps it for the tab. A server without authentication has no /me: every
-// action is open there.
+// keeps it for the tab. A server without authentication answers admin (and
+// open); one that has no /me at all leaves every action offered.
 export async function learnRole() {
   let role = "admin";
   try { role = (await api("GET", "/me")).role; } catch (e) { /* no authentication: everything is allowed */ }
@@ -151,6 +175,29 @@ export function may(role) {
 
 // knowsRole says whether the role of the signed-in token is known.
 export function knowsRole() { return sessionStorage.getItem(roleKey) !== null; }
+
+// levels puts each step one level after the last of those it needs; a
+// need that names no step (or a cycle) counts as nothing. It is the whole
+// layout of a pipeline's graph (the pipeline page's and a run's): columns
+// by level, in pipeline order within a column.
+export function levels(steps) {
+  const index = new Map(steps.map((s, i) => [s.id, i]));
+  const level = new Map();
+  const visiting = new Set();
+  const of = (i) => {
+    const id = steps[i].id;
+    if (level.has(id)) return level.get(id);
+    if (visiting.has(id)) return 0;
+    visiting.add(id);
+    let l = 0;
+    for (const n of needsOf(steps, i)) if (index.has(n)) l = Math.max(l, of(index.get(n)) + 1);
+    visiting.delete(id);
+    level.set(id, l);
+    return l;
+  };
+  steps.forEach((_, i) => of(i));
+  return level;
+}
 
 // needsOf is what step i of a pipeline's steps waits for: its needs, or
 // without them the step before it (an empty list: nothing).

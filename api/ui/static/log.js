@@ -36,18 +36,22 @@ export function ansi(text) {
   return out;
 }
 
-// logLines follows run id's log into pre. A line linked to (?line=N) is
+// logLines follows run id's log into pre: the whole run's, or with step
+// (and attempt) one step's, each line shown with its number in that log
+// (the server's line). A line of the run's log linked to (?line=N) is
 // drawn, scrolled to and marked; otherwise the view stays at the newest
-// line while the reader is there.
-export function logLines(id, pre, params) {
-  const target = params.get("line");
+// line while the reader is there. It returns what stops the follow.
+export function logLines(id, pre, params, step, attempt) {
+  const target = step ? null : params.get("line");
   const chunks = [];
-  let after = 0, queue = [], scheduled = false, lineHeight = 0;
+  let after = 0, received = 0, queue = [], scheduled = false, lineHeight = 0;
   const line = (l) => {
-    const e = el("div", { class: "log-line", id: "L" + l.sequence },
-      el("a", { href: "#/runs/" + id + "?line=" + l.sequence }, String(l.sequence)),
-      el("span", { class: "muted" }, l.driver + (l.attempt > 1 ? " #" + l.attempt : "") + " "), ...ansi(l.message));
-    if (String(l.sequence) === target) e.classList.add("log-target");
+    const n = String(l.line || l.sequence);
+    const e = el("div", step ? { class: "log-line" } : { class: "log-line", id: "L" + n },
+      step ? el("span", { class: "log-no" }, n) : el("a", { class: "log-no", href: "#/runs/" + id + "?line=" + n }, n),
+      el("span", { class: "muted" }, (step ? "" : (l.step ? l.step + "#" + (l.attempt || 1) + " " : "")) + l.driver + (step && l.attempt > 1 ? " #" + l.attempt : "") + " "),
+      ...ansi(l.message));
+    if (n === target) e.classList.add("log-target");
     return e;
   };
   // following: the view stays at the newest line, until the reader
@@ -104,7 +108,7 @@ export function logLines(id, pre, params) {
       c.lines.push(l);
       if (c.drawn) c.el.append(line(l));
       else touched.add(c);
-      if (String(l.sequence) === target) marked = c;
+      if (String(l.line || l.sequence) === target) marked = c;
     }
     queue = [];
     if (!lineHeight) {
@@ -112,14 +116,17 @@ export function logLines(id, pre, params) {
       lineHeight = (first && first.offsetHeight) || 0;
     }
     for (const c of touched) if (!c.drawn) c.el.style.height = (c.lines.length * (lineHeight || 21)) + "px";
-    pre.dataset.lines = String(after);
+    pre.dataset.lines = String(received);
     if (marked) { draw(marked); document.getElementById("L" + target).scrollIntoView({ block: "center" }); }
     else toEnd();
   };
-  follow("/runs/" + id + "/logs/stream?batch=true&after=", () => after, (l) => {
+  const filter = step ? "&step=" + encodeURIComponent(step) + (attempt ? "&attempt=" + attempt : "") : "";
+  const stop = follow("/runs/" + id + "/logs/stream?batch=true" + filter + "&after=", () => after, (l) => {
     if (l.sequence <= after) return;
     after = l.sequence;
+    received++;
     queue.push(l);
     if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
   }, () => { pre.dataset.ended = "true"; }, () => { pre.dataset.drops = String(Number(pre.dataset.drops || 0) + 1); });
+  return () => { stop(); seen.disconnect(); };
 }

@@ -1,6 +1,7 @@
-// A run's page: steps, actions and the log.
+// A run's page: its steps as a graph, actions, the selected step's pane,
+// the run's log and its trace.
 
-import { api, el, status, shortID, when, duration, every, show, failure, json, may, needsOf } from "./lib.js";
+import { api, el, status, shortID, when, duration, every, show, failure, json, may, needsOf, levels } from "./lib.js";
 import { logLines } from "./log.js";
 
 // traceList shows the run's causal chain: the resource change that caused
@@ -14,17 +15,168 @@ function traceList(trace) {
     trace.events.map(e => item(e)));
 }
 
+// icons of the statuses a step is shown in, each with its colour (app.css,
+// .node-STATUS).
+const icons = { waiting: "⏸", queued: "◷", pending: "○", running: "▶", succeeded: "✓", failed: "✗", cancelled: "⊘", skipped: "↷" };
+
+// shownStatus is the status a step is drawn with: a dispatched step is
+// queued while it waits for a driver (none connected, or a retry's
+// backoff) and running otherwise; a step the run left unfinished when it
+// ended is cancelled.
+export function shownStatus(run, s) {
+  const open = s.status === "pending" || s.status === "dispatched" || s.status === "waiting";
+  if (open && run.finishedAt) return "cancelled";
+  if (s.status === "dispatched") return s.waiting || s.retryAt ? "queued" : "running";
+  return s.status;
+}
+
+// runSteps is the run's steps as levels() reads them: each with the needs
+// of its pipeline step (a matrix instance has its group's), a need that
+// names a matrix group standing for every instance of it.
+function runSteps(run) {
+  const p = run.pipeline.steps;
+  const members = new Map();
+  for (const s of run.steps) {
+    const group = s.matrix ? s.matrix.group : s.id;
+    members.set(group, [...(members.get(group) || []), s.id]);
+  }
+  return run.steps.map((s) => {
+    const i = p.findIndex(ps => ps.id === (s.matrix ? s.matrix.group : s.id));
+    const needs = i < 0 ? [] : needsOf(p, i).flatMap(n => members.get(n) || [n]);
+    return { id: s.id, needs };
+  });
+}
+
+// graph draws a run's steps as nodes, a column per level of needs, with
+// an edge from each step to each step that needs it; update redraws what
+// changed, keeping the nodes (and the keyboard's focus) in place.
+function runGraph(onSelect) {
+  const box = el("div", { class: "run-graph", id: "graph" });
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "edges");
+  svg.setAttribute("aria-hidden", "true");
+  let shape = "", nodes = new Map(), edges = [];
+  const draw = () => {
+    const at = box.getBoundingClientRect();
+    svg.setAttribute("width", box.scrollWidth);
+    svg.setAttribute("height", box.scrollHeight);
+    svg.replaceChildren(...edges.map(([from, to]) => {
+      const a = nodes.get(from).getBoundingClientRect(), b = nodes.get(to).getBoundingClientRect();
+      const x1 = a.right - at.left + box.scrollLeft, y1 = a.top + a.height / 2 - at.top;
+      const x2 = b.left - at.left + box.scrollLeft, y2 = b.top + b.height / 2 - at.top;
+      const mid = (x1 + x2) / 2;
+      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      path.setAttribute("d", `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`);
+      path.setAttribute("class", "edge edge-" + nodes.get(from).dataset.status);
+      path.setAttribute("data-from", from);
+      path.setAttribute("data-to", to);
+      return path;
+    }));
+  };
+  const observer = new ResizeObserver(draw);
+  observer.observe(box);
+  const update = (run, selected) => {
+    const steps = runSteps(run);
+    const key = JSON.stringify(steps);
+    if (key !== shape) {
+      shape = key;
+      const level = levels(steps);
+      const columns = Array.from({ length: Math.max(0, ...level.values()) + 1 }, (_, l) =>
+        el("div", { class: "level", "data-level": String(l), role: "list", "aria-label": "level " + (l + 1) }));
+      nodes = new Map();
+      for (const s of steps) {
+        // A link, so that it is reached with the keyboard and can be
+        // opened apart; a click selects the step without routing again.
+        const node = el("a", { class: "step-node", href: "#/runs/" + run.id + "?step=" + encodeURIComponent(s.id), "data-step": s.id, role: "listitem",
+          onclick: (ev) => { if (ev.ctrlKey || ev.metaKey || ev.shiftKey) return; ev.preventDefault(); onSelect(s.id); } });
+        nodes.set(s.id, node);
+        columns[level.get(s.id)].append(node);
+      }
+      edges = steps.flatMap(s => s.needs.filter(n => nodes.has(n)).map(n => [n, s.id]));
+      box.replaceChildren(svg, ...columns);
+    }
+    for (const s of run.steps) {
+      const node = nodes.get(s.id), shown = shownStatus(run, s);
+      node.dataset.status = shown;
+      node.className = "step-node node-" + shown + (s.id === selected ? " selected" : "");
+      if (s.id === selected) node.setAttribute("aria-current", "true"); else node.removeAttribute("aria-current");
+      node.setAttribute("aria-label", s.id + ", " + shown);
+      node.replaceChildren(
+        el("span", { class: "step-icon", "aria-hidden": "true" }, icons[shown] || "•"),
+        el("span", { class: "step-id" }, s.id),
+        el("span", { class: "step-meta muted" }, [s.driver || "approval", s.attempt > 1 ? "#" + s.attempt : "",
+          duration(s.dispatchedAt, s.finishedAt || run.finishedAt)].filter(Boolean).join(" · ")));
+    }
+    requestAnimationFrame(draw);
+  };
+  return { box, update };
+}
+
+// stepPane shows one step: its status, attempts, parameters, result, and
+// its log (of every attempt, or of the one picked).
+function stepPane(id) {
+  const pane = el("section", { id: "step-pane", class: "step-pane", hidden: true, "aria-live": "polite" });
+  const facts = el("div");
+  const picker = el("div", { class: "toolbar", id: "attempts", role: "group", "aria-label": "attempts" });
+  const log = el("pre", { class: "log", id: "step-log", tabindex: 0, "aria-label": "step log" });
+  pane.append(facts, picker, log);
+  let step = null, attempt = 0, attempts = -1, stop = null;
+  const follow = () => {
+    if (stop) stop();
+    log.replaceChildren();
+    delete log.dataset.ended;
+    stop = logLines(id, log, new URLSearchParams(), step, attempt);
+  };
+  const pick = (n) => { attempt = n; follow(); drawPicker(); };
+  const drawPicker = () => {
+    picker.replaceChildren(el("span", { class: "muted" }, "Log of "),
+      ...[0, ...Array.from({ length: attempts }, (_, i) => i + 1)].map(n =>
+        el("button", { type: "button", "data-attempt": String(n), "aria-pressed": String(n === attempt), onclick: () => pick(n) },
+          n ? "attempt " + n : "every attempt")));
+  };
+  const update = (run, selected) => {
+    const s = run.steps.find(s => s.id === selected);
+    pane.hidden = !s;
+    if (!s) { if (stop) stop(); stop = null; step = null; return; }
+    if (s.id !== step) { step = s.id; attempt = 0; attempts = -1; follow(); }
+    if (s.attempt !== attempts) { attempts = s.attempt; drawPicker(); }
+    const shown = shownStatus(run, s);
+    const message = s.waiting || (s.result && s.result.message) || s.reason || "";
+    facts.replaceChildren(
+      el("h2", {}, "Step ", el("span", { class: "mono" }, s.id), " ", status(shown)),
+      el("dl", { class: "facts" },
+        el("dt", {}, "Driver"), el("dd", {}, s.driver || "(approval)"),
+        el("dt", {}, "Attempts"), el("dd", { id: "step-attempts" }, String(s.attempt)),
+        el("dt", {}, "Started"), el("dd", {}, when(s.dispatchedAt) || "—"),
+        el("dt", {}, "Duration"), el("dd", {}, duration(s.dispatchedAt, s.finishedAt || run.finishedAt) || "—"),
+        el("dt", {}, "Message"), el("dd", { id: "step-message" }, message || "—")),
+      ...(s.with ? [el("h3", {}, "Parameters (with)"), el("pre", { class: "json", id: "step-with" }, JSON.stringify(s.with, null, 2))] : []),
+      ...(s.result && s.result.data ? [el("details", {}, el("summary", {}, "result data"), json(s.result.data))] : []));
+  };
+  return { pane, update };
+}
+
 export function runView(id, params) {
   const head = el("div");
-  const steps = el("tbody", { id: "steps" });
   const actions = el("div", { class: "toolbar" });
   const log = el("pre", { class: "log", id: "log", tabindex: 0, "aria-label": "log" });
   const trace = el("div");
   const err = el("div");
-  show(head, actions, err,
-    el("table", {}, el("thead", {}, el("tr", {}, ["Step", "Needs", "Driver", "Status", "Attempt", "Started", "Duration", "Message"]
-      .map(h => el("th", { class: h === "Started" ? "wide" : null }, h)))), steps),
-    el("h2", {}, "Log"), log, el("h2", {}, "Trace"), trace);
+  // The selected step is in the address (?step=), kept there without
+  // routing again, so that a page can be shared with its step open.
+  let selected = params.get("step") || "", last = null;
+  const select = (stepID) => {
+    selected = selected === stepID ? "" : stepID;
+    const q = new URLSearchParams(params);
+    if (selected) q.set("step", selected); else q.delete("step");
+    history.replaceState(null, "", "#/runs/" + id + (q.toString() ? "?" + q : ""));
+    if (last) { graph.update(last, selected); pane.update(last, selected); }
+  };
+  const graph = runGraph(select);
+  const pane = stepPane(id);
+  show(head, actions, err, el("h2", {}, "Steps"),
+    el("p", { class: "muted small" }, "A column per level of needs; select a step for its log, attempts and parameters."),
+    graph.box, pane.pane, el("h2", {}, "Log"), log, el("h2", {}, "Trace"), trace);
   const act = (label, method, path, body) => el("button", { type: "button", onclick: async () => {
     try { await api(method, path, body); refresh(); } catch (e) { err.replaceChildren(failure(e)); }
   } }, label);
@@ -36,12 +188,9 @@ export function runView(id, params) {
         el("p", { class: "muted" }, r.pipeline.name + " over ",
           el("a", { href: "#/resources/" + r.resource.resource + "/" + r.resource.name }, r.resource.resource + "/" + r.resource.name),
           " (" + r.trigger + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")));
-      steps.replaceChildren(...r.steps.map((s, i) => el("tr", { "data-step": s.id },
-        el("td", {}, s.id), el("td", {}, needsOf(r.pipeline.steps, i).join(", ")), el("td", {}, s.driver || "(approval)"),
-        el("td", {}, status(s.status)), el("td", {}, String(s.attempt)), el("td", { class: "wide" }, when(s.dispatchedAt)),
-        el("td", {}, duration(s.dispatchedAt, s.finishedAt)),
-        el("td", {}, s.waiting || (s.result && s.result.message) || s.reason || "",
-          s.result && s.result.data ? el("details", {}, el("summary", {}, "result data"), json(s.result.data)) : []))));
+      last = r;
+      graph.update(r, selected);
+      pane.update(r, selected);
       const buttons = [];
       if (r.status === "running" && may("operator")) buttons.push(act("Cancel", "POST", "/runs/" + id + "/cancel"));
       if (r.status === "failed" && may("operator")) buttons.push(act("Retry", "POST", "/runs/" + id + "/retry"));
