@@ -259,33 +259,43 @@ func (e *Engine) fanOut(ctx context.Context, m *domain.Meta, r domain.Resource, 
 }
 
 // publishOutstanding remembers the run and publishes the work of each of its
-// steps that waits for its driver. The message id is the step's, so a second
-// publish (after a crash, or by another server) within the stream's
-// duplicate window is stored once; past the window, the dispatcher finds the
-// message it stored before (Dispatcher).
+// steps that waits for its driver, but the work this process published
+// already (a run of many steps in flight, the instances of a matrix, would
+// otherwise publish each again after every result). The message id is the
+// step's, so a second publish (after a crash, or by another server) within
+// the stream's duplicate window is stored once; past the window, the
+// dispatcher finds the message it stored before (Dispatcher).
 func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) error {
 	if st == nil {
 		return nil
 	}
+	before, _ := e.runs.get(st.Run.ID)
+	sent := map[string]bool{}
 	var errs []error
 	for _, step := range outstanding(st.Run) {
+		id := StepMessageID(st.Run.ID, step.ID, step.Attempt)
+		if before.sent[id] {
+			sent[id] = true
+			continue
+		}
 		var dispatchedAt time.Time
 		if step.DispatchedAt != nil {
 			dispatchedAt = *step.DispatchedAt
 		}
 		err := e.dispatch.Dispatch(ctx, Work{
 			Driver: step.Driver, Event: st.Run.WorkEvent(step.ID), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
-			Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(st.Run.ID, step.ID, step.Attempt),
+			Step: step.ID, Attempt: step.Attempt, MessageID: id,
 			DispatchedAt: dispatchedAt, Secrets: st.Run.GrantedSecrets(step.ID), With: step.With,
 		})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		sent[id] = true
 		e.dispatched.Add(1)
 	}
 	err := errors.Join(errs...)
-	e.runs.put(st, err == nil)
+	e.runs.put(st, err == nil, sent)
 	e.schedule(st.Run)
 	return err
 }

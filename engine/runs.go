@@ -18,6 +18,10 @@ type known struct {
 	state     *commands.RunState // nil once the run ended
 	lastSeq   uint64
 	published bool
+	// sent is the message ids of the work of the steps in flight that this
+	// process published: they are not published again while it remembers
+	// the run.
+	sent map[string]bool
 }
 
 // runCache holds the runs this engine decided or read, at most runCacheSize
@@ -39,14 +43,15 @@ func newRunCacheOf(size int) *runCache {
 
 func (c *runCache) get(id string) (known, bool) { return c.runs.Get(id) }
 
-// put remembers st, or only its position once the run ended.
-func (c *runCache) put(st *commands.RunState, published bool) {
+// put remembers st, or only its position once the run ended, and the
+// message ids of the work sent for its steps in flight.
+func (c *runCache) put(st *commands.RunState, published bool, sent map[string]bool) {
 	if st == nil {
 		return
 	}
-	k := known{state: st, lastSeq: st.LastSeq, published: published}
+	k := known{state: st, lastSeq: st.LastSeq, published: published, sent: sent}
 	if st.Run.Ended() {
-		k.state = nil
+		k.state, k.sent = nil, nil
 	}
 	c.runs.Add(st.Run.ID, k)
 }

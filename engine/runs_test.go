@@ -13,7 +13,7 @@ import (
 func TestRunCacheStaysWithinItsBound(t *testing.T) {
 	c := newRunCacheOf(100)
 	for i := range 250 {
-		c.put(&commands.RunState{Run: domain.Run{ID: fmt.Sprint(i), Status: domain.RunStatusRunning}, LastSeq: uint64(i)}, true)
+		c.put(&commands.RunState{Run: domain.Run{ID: fmt.Sprint(i), Status: domain.RunStatusRunning}, LastSeq: uint64(i)}, true, nil)
 		if i == 120 {
 			c.get("30") // used again: kept over the ones after it
 		}
@@ -27,7 +27,7 @@ func TestRunCacheStaysWithinItsBound(t *testing.T) {
 	if k, ok := c.get("249"); !ok || k.lastSeq != 249 || k.state == nil {
 		t.Errorf("the last run: %+v, %v; want it held with its state", k, ok)
 	}
-	c.put(&commands.RunState{Run: domain.Run{ID: "249", Status: domain.RunStatusSucceeded}, LastSeq: 300}, true)
+	c.put(&commands.RunState{Run: domain.Run{ID: "249", Status: domain.RunStatusSucceeded}, LastSeq: 300}, true, nil)
 	if k, _ := c.get("249"); k.state != nil || k.lastSeq != 300 {
 		t.Errorf("an ended run is held as %+v, want its position only", k)
 	}
