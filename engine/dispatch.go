@@ -37,8 +37,9 @@ type Work struct {
 
 // Dispatcher publishes work to drivers. Dispatch must be idempotent for one
 // MessageID, however long after the first: the engine publishes a step's
-// work again whenever it looks at a run whose step waits (after a crash, on
-// every timer of the run), and a driver must be handed it once.
+// work again when it looks at a run whose step waits and does not remember
+// publishing it (after a crash, on another server, once the run left its
+// cache), and a driver must be handed it once.
 //
 // Withdraw removes the work of a step that no longer waits for it (its
 // result is recorded, or its run was cancelled), so that a driver whose
