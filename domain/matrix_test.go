@@ -318,3 +318,38 @@ func TestValidStepID(t *testing.T) {
 		}
 	}
 }
+
+// A retry of a run whose instance failed runs the failed instance and the
+// ones failFast skipped again, each still naming its matrix; the instance
+// that succeeded keeps its result.
+func TestMatrixRetryRunsTheSkippedInstances(t *testing.T) {
+	r := matrixRun(t, nil, 2)
+	advance(r, "x1")
+	failed, ran := r.State().Steps[0].ID, r.State().Steps[1].ID
+	if err := r.RecordResult(failed, domain.DriverResult{Success: false, Driver: "go-test"}, cause("r1")); err != nil {
+		t.Fatal(err)
+	}
+	succeed(t, r, ran, "go-test")
+	advance(r, "x2")
+	if r.State().Status != domain.RunStatusFailed {
+		t.Fatalf("run %s, want failed", r.State().Status)
+	}
+	if err := r.Retry(cause("retry")); err != nil {
+		t.Fatal(err)
+	}
+	got := advance(r, "x3")
+	if len(got) != 2 || got[0] != failed {
+		t.Errorf("after the retry: dispatched %v, want %s and the next instance (maxParallel 2)", got, failed)
+	}
+	for _, s := range r.State().Steps[:6] {
+		if s.Matrix == nil || s.Matrix.Group != "test" {
+			t.Errorf("%s lost its matrix: %+v", s.ID, s.Matrix)
+		}
+		if s.ID == ran && s.Status != domain.StepStatusSucceeded {
+			t.Errorf("%s, which succeeded, is %s", s.ID, s.Status)
+		}
+	}
+	if s := r.State().Steps[0]; s.Attempt != 2 {
+		t.Errorf("%s is at attempt %d, want 2", s.ID, s.Attempt)
+	}
+}
