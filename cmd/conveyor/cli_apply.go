@@ -236,15 +236,15 @@ func (c *cli) waitRuns(runs []string, timeout time.Duration) int {
 	defer cancel()
 	code := exitOK
 	for i, id := range runs {
-		run, err := c.followRun(ctx, id)
+		end, err := c.followRun(ctx, id)
 		if c.ctx.Err() != nil {
 			return c.stoppedFollowing(runs[i:]...)
 		}
 		if err != nil {
 			return c.fail("wait for run "+id, err)
 		}
-		fmt.Fprintf(c.stdout, "run %s %s%s\n", id, run.Status, messageNote(run.Message))
-		if run.Status != "succeeded" {
+		fmt.Fprintf(c.stdout, "run %s %s%s\n", id, end.status, messageNote(end.message))
+		if end.status != "succeeded" {
 			code = exitFailed
 		}
 	}

@@ -15,26 +15,30 @@ import (
 // events again when none came.
 const waitPoll = 200 * time.Millisecond
 
+// runEnd is how a run ended, as its last event says.
+type runEnd struct{ status, message string }
+
 // followRun prints each event of run id as a line, from the log (the run's
 // own events, in order: no dispatch, failed attempt or retry is missed
-// however quickly it passed), until the run ends; then it returns the run.
-func (c *cli) followRun(ctx context.Context, id string) (sdk.Run, error) {
+// however quickly it passed), until the run ends; then it returns how, from
+// the event that ended it (the read models may not have caught up yet).
+func (c *cli) followRun(ctx context.Context, id string) (runEnd, error) {
 	var after uint64
+	var end *runEnd
 	for {
 		page, err := c.client.Events(ctx, sdk.EventFilter{Aggregate: "run/" + id, After: after})
 		if err != nil {
-			return sdk.Run{}, err
+			return runEnd{}, err
 		}
-		ended := false
 		for _, e := range page.Items {
 			if line := runEventLine(e); line != "" {
 				fmt.Fprintf(c.stdout, "run %s: %s\n", short(id), line)
 			}
 			switch e.Type {
 			case domain.TypeRunSucceeded, domain.TypeRunFailed, domain.TypeRunCancelled:
-				ended = true
+				end = endOf(e)
 			case domain.TypeRunRetried:
-				ended = false // a retry of the run goes on in the same events
+				end = nil // a retry of the run goes on in the same events
 			}
 			after = e.Sequence
 		}
@@ -42,15 +46,26 @@ func (c *cli) followRun(ctx context.Context, id string) (sdk.Run, error) {
 			after = page.Next
 			continue
 		}
-		if ended {
-			return c.client.Run(ctx, id)
+		if end != nil {
+			return *end, nil
 		}
 		select {
 		case <-ctx.Done():
-			return sdk.Run{}, ctx.Err()
+			return runEnd{}, ctx.Err()
 		case <-time.After(waitPoll):
 		}
 	}
+}
+
+// endOf is the end a RunSucceeded, RunFailed or RunCancelled event records.
+func endOf(e sdk.Event) *runEnd {
+	var why struct {
+		Message string `json:"message"`
+		Reason  string `json:"reason"`
+	}
+	_ = json.Unmarshal(e.Raw, &why)
+	status := map[string]string{domain.TypeRunSucceeded: "succeeded", domain.TypeRunFailed: "failed", domain.TypeRunCancelled: "cancelled"}[e.Type]
+	return &runEnd{status: status, message: firstOf(why.Message, why.Reason)}
 }
 
 // runEventLine says what an event of a run means for a person following
