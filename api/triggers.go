@@ -15,8 +15,8 @@ type TriggerBody struct {
 	_               struct{}            `json:"-" additionalProperties:"true"`
 	Name            string              `json:"name,omitempty" maxLength:"63" doc:"optional: when given, it must equal the path's name" example:"app-push"`
 	Version         string              `json:"version,omitempty" doc:"ignored: the server counts versions"`
-	Source          string              `json:"source" enum:"github,gitlab,gitea,generic" doc:"who sends the deliveries, which says how they are signed and where their event and id are" example:"github"`
-	Events          []string            `json:"events" minItems:"1" maxItems:"32" doc:"the events the trigger takes: push, tag, pull_request, ping (github, gitea); push, tag, merge_request (gitlab); any name (generic)" example:"[\"push\"]"`
+	Source          string              `json:"source" enum:"github,gitlab,gitea,generic,schedule" doc:"who sends the deliveries, which says how they are signed and where their event and id are; schedule: the trigger fires on its schedule" example:"github"`
+	Events          []string            `json:"events,omitempty" maxItems:"32" doc:"the events the trigger takes: push, tag, pull_request, ping (github, gitea); push, tag, merge_request (gitlab); any name (generic); none for a schedule" example:"[\"push\"]"`
 	Secret          string              `json:"secret,omitempty" maxLength:"63" doc:"the secret (PUT /secrets/{name}) deliveries are signed with; required unless insecure" example:"github-webhook"`
 	Insecure        bool                `json:"insecure,omitempty" doc:"take deliveries without a signature; refused when the API listens off loopback"`
 	SignatureHeader string              `json:"signatureHeader,omitempty" maxLength:"128" doc:"generic only: the header holding the HMAC-SHA256 of the body in hex" example:"X-Signature"`
@@ -25,6 +25,9 @@ type TriggerBody struct {
 	When            string              `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over headers, body and event: a delivery it finds false writes nothing" example:"body.ref == \"refs/heads/main\""`
 	Resource        TriggerResourceBody `json:"resource" doc:"the resource each delivery writes"`
 	Pipeline        string              `json:"pipeline,omitempty" maxLength:"63" doc:"the pipeline the resource names: each delivery starts a run of it" example:"ci"`
+	Schedule        string              `json:"schedule,omitempty" maxLength:"256" doc:"schedule only: a cron expression (five fields, or @hourly, @daily, @every 10m, …)" example:"0 2 * * *"`
+	TimeZone        string              `json:"timeZone,omitempty" maxLength:"64" doc:"schedule only: the IANA time zone the schedule is read in; default UTC" example:"Europe/Paris"`
+	CatchUp         string              `json:"catchUp,omitempty" enum:"latest,none" doc:"schedule only: latest (the default) fires the latest tick missed while no server ran, once; none only the ticks to come"`
 }
 
 // TriggerResourceBody is the resource a trigger writes: its type, and CEL
@@ -39,7 +42,8 @@ type TriggerResourceBody struct {
 func (b TriggerBody) trigger(name string) domain.Trigger {
 	return domain.Trigger{Name: name, Source: b.Source, Events: b.Events, Secret: b.Secret, Insecure: b.Insecure,
 		SignatureHeader: b.SignatureHeader, DeliveryHeader: b.DeliveryHeader, EventHeader: b.EventHeader, When: b.When,
-		Resource: domain.TriggerResource{Type: b.Resource.Type, Name: b.Resource.Name, Spec: b.Resource.Spec}, Pipeline: b.Pipeline}
+		Resource: domain.TriggerResource{Type: b.Resource.Type, Name: b.Resource.Name, Spec: b.Resource.Spec}, Pipeline: b.Pipeline,
+		Schedule: b.Schedule, TimeZone: b.TimeZone, CatchUp: b.CatchUp}
 }
 
 type triggerInput struct {
@@ -63,7 +67,7 @@ func (s *Server) registerTriggers() {
 		"Saves the trigger named in the path: the deliveries it takes at POST /hooks/{name} and the resource each writes. "+
 			"Refused with 422, naming the field and why: an expression that does not compile, a resource type that is not defined, "+
 			"a pipeline that does not run over it, a secret that is not set, no secret without insecure, and insecure when the API "+
-			"listens off loopback.", tag),
+			"listens off loopback; for a schedule, a cron expression or a time zone that cannot be read, and a secret or insecure.", tag),
 		func(ctx context.Context, in *triggerInput) (*triggerOutput, error) {
 			if in.Body.Name != "" && in.Body.Name != in.Name {
 				return nil, huma.Error422UnprocessableEntity("the name in the body differs from the name in the path",

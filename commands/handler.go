@@ -21,6 +21,7 @@ type Handler struct {
 	conditions domain.Conditions
 	vault      SecretVault
 	triggers   domain.TriggerExpressions
+	schedules  domain.Schedules
 	// secretValues reads the secrets deliveries are signed with.
 	secretValues SecretValues
 	// offLoopback: the API listens off loopback; insecure triggers are
@@ -47,6 +48,9 @@ type Deps struct {
 	// Triggers evaluates triggers' expressions; without it, triggers are
 	// refused.
 	Triggers domain.TriggerExpressions
+	// Schedules reads schedule triggers' cron expressions; without it,
+	// schedule triggers are refused.
+	Schedules domain.Schedules
 	// SecretValues reads secret values, for checking webhook deliveries;
 	// without it, only insecure triggers take deliveries.
 	SecretValues SecretValues
@@ -83,7 +87,7 @@ func New(deps Deps) (*Handler, error) {
 	}
 	heads, _ := deps.Store.(HeadReader)
 	return &Handler{store: deps.Store, schemas: deps.Schemas, resources: deps.Resources, now: deps.Now, newID: deps.NewID,
-		conditions: deps.Conditions, vault: deps.Secrets, heads: heads, triggers: deps.Triggers, secretValues: deps.SecretValues,
+		conditions: deps.Conditions, vault: deps.Secrets, heads: heads, triggers: deps.Triggers, schedules: deps.Schedules, secretValues: deps.SecretValues,
 		offLoopback: deps.OffLoopback}, nil
 }
 

@@ -78,46 +78,50 @@ func (h *Handler) ReceiveDelivery(ctx context.Context, c ReceiveDelivery) (Deliv
 		return out, nil
 	}
 	in := t.InputOf(c.Delivery, body, event)
-	if t.When != "" {
-		ok, err := h.triggers.Condition(t.When, in)
-		if err != nil {
-			return DeliveryOutcome{}, domain.Invalid("when", fmt.Sprintf("%q could not be evaluated: %v", t.When, err))
-		}
-		if !ok {
-			out.Outcome, out.Reason = DeliveryIgnored, "its condition is false: "+t.When
-			return out, nil
-		}
+	if ok, err := h.holds(t, in); err != nil {
+		return DeliveryOutcome{}, err
+	} else if !ok {
+		out.Outcome, out.Reason = DeliveryIgnored, "its condition is false: "+t.When
+		return out, nil
 	}
 	if out.Delivery = t.DeliveryIDOf(c.Delivery); out.Delivery == "" {
 		return DeliveryOutcome{}, &BadDelivery{Reason: "the delivery has no id: the header " + t.DeliveryHeaderOf() + " is missing"}
 	}
+	commit, ref := domain.CommitAndRef(body)
+	return h.fireOnce(ctx, t, domain.TriggerFired{Trigger: t.Name, Source: t.Source, Event: event, Delivery: out.Delivery,
+		Commit: commit, Ref: ref}, in)
+}
+
+// fireOnce writes what the delivery f names (its trigger, event, delivery
+// id, commit and ref) fires: TriggerFired, with the resource t's
+// expressions make of in, then the resource. A delivery id fired before
+// writes nothing new and answers as it did then.
+func (h *Handler) fireOnce(ctx context.Context, t domain.Trigger, f domain.TriggerFired, in domain.HookInput) (DeliveryOutcome, error) {
+	key := domain.DeliveryKey(t.Name, f.Delivery)
 	var agg domain.DeliveryAggregate
-	l, err := h.load(ctx, domain.AggregateDelivery, domain.DeliveryKey(t.Name, out.Delivery), &agg)
+	l, err := h.load(ctx, domain.AggregateDelivery, key, &agg)
 	if err != nil {
 		return DeliveryOutcome{}, err
 	}
 	if fired, ok := agg.Fired(); ok {
 		return h.completeDelivery(ctx, fired)
 	}
-	r, err := t.ResourceOf(h.triggers, in)
+	if f.Resource, err = t.ResourceOf(h.triggers, in); err != nil {
+		return DeliveryOutcome{}, err
+	}
+	if err := h.checkResource(ctx, f.Resource); err != nil {
+		return DeliveryOutcome{}, err
+	}
+	cause := domain.Cause{EventID: domain.FiredEventID(t.Name, f.Delivery), Time: h.now(), CorrelationID: h.newID(),
+		CausationID: f.Delivery}
+	if err := agg.Fire(f, cause); err != nil {
+		return DeliveryOutcome{}, err
+	}
+	fired, err := h.fire(ctx, key, l, &agg)
 	if err != nil {
 		return DeliveryOutcome{}, err
 	}
-	if err := h.checkResource(ctx, r); err != nil {
-		return DeliveryOutcome{}, err
-	}
-	commit, ref := domain.CommitAndRef(body)
-	cause := domain.Cause{EventID: domain.FiredEventID(t.Name, out.Delivery), Time: h.now(), CorrelationID: h.newID(),
-		CausationID: out.Delivery}
-	fired := domain.TriggerFired{Trigger: t.Name, Source: t.Source, Event: event, Delivery: out.Delivery, Commit: commit, Ref: ref, Resource: r}
-	if err := agg.Fire(fired, cause); err != nil {
-		return DeliveryOutcome{}, err
-	}
-	f, err := h.fire(ctx, domain.DeliveryKey(t.Name, out.Delivery), l, &agg)
-	if err != nil {
-		return DeliveryOutcome{}, err
-	}
-	return h.completeDelivery(ctx, f)
+	return h.completeDelivery(ctx, fired)
 }
 
 // fire appends the TriggerFired agg recorded and returns it; when the same
@@ -154,7 +158,7 @@ func (h *Handler) authenticDelivery(ctx context.Context, c ReceiveDelivery) (dom
 		return domain.Trigger{}, err
 	}
 	t := agg.State()
-	if !agg.Exists() {
+	if !agg.Exists() || t.Source == domain.SourceSchedule { // nothing is delivered to a schedule
 		return domain.Trigger{}, domain.ErrUnauthenticated
 	}
 	var secret []byte

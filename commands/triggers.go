@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/conveyor/conveyor/domain"
@@ -27,6 +28,9 @@ func (h *Handler) SaveTrigger(ctx context.Context, c SaveTrigger) (domain.Trigge
 		problems = append(problems, domain.Invalid("insecure", "must be false: the API listens off loopback, where anyone who "+
 			"reaches it could start runs; name a secret instead"))
 	}
+	if t.Source == domain.SourceSchedule {
+		problems = append(problems, h.checkSchedule(t)...)
+	}
 	if len(problems) > 0 {
 		return domain.Trigger{}, false, problems
 	}
@@ -45,6 +49,20 @@ func (h *Handler) SaveTrigger(ctx context.Context, c SaveTrigger) (domain.Trigge
 		return domain.Trigger{}, false, err
 	}
 	return agg.State(), len(agg.Changes()) > 0, nil
+}
+
+// checkSchedule reads a schedule trigger's expression in its time zone.
+func (h *Handler) checkSchedule(t domain.Trigger) domain.ValidationErrors {
+	if h.schedules == nil {
+		return domain.ValidationErrors{domain.Invalid("schedule", "schedules are not available on this server")}
+	}
+	var invalid *domain.ValidationError
+	if _, err := h.schedules.Parse(t.Schedule, t.TimeZone); errors.As(err, &invalid) {
+		return domain.ValidationErrors{invalid}
+	} else if err != nil {
+		return domain.ValidationErrors{domain.Invalid("schedule", err.Error())}
+	}
+	return nil
 }
 
 // checkTriggerRefs checks what the trigger names: its resource type, its

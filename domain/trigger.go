@@ -47,7 +47,7 @@ type Trigger struct {
 	Name    string   `json:"name"`
 	Version string   `json:"version"`
 	Source  string   `json:"source"`
-	Events  []string `json:"events"`
+	Events  []string `json:"events,omitempty"`
 	// Secret names the secret (PUT /secrets/{name}) deliveries are signed
 	// with; empty only when Insecure.
 	Secret   string `json:"secret,omitempty"`
@@ -65,6 +65,13 @@ type Trigger struct {
 	// Pipeline, when set, is the pipeline the resource names: each
 	// delivery starts a run of it.
 	Pipeline string `json:"pipeline,omitempty"`
+	// Schedule, TimeZone and CatchUp are a schedule trigger's: a cron
+	// expression, the IANA time zone it is read in (UTC by default) and
+	// what it does after a time when no server ran (CatchUpLatest by
+	// default).
+	Schedule string `json:"schedule,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
+	CatchUp  string `json:"catchUp,omitempty"`
 }
 
 // TriggerResource is the resource a delivery writes: its type, and CEL
@@ -114,9 +121,30 @@ func CheckTrigger(t Trigger) error {
 	if t.Pipeline != "" {
 		add(CheckName("pipeline", t.Pipeline))
 	}
+	checkSchedule(t, add)
+	if t.Source != SourceSchedule {
+		checkDeliveries(t, add)
+	}
+	for _, h := range [][2]string{{"signatureHeader", t.SignatureHeader}, {"deliveryHeader", t.DeliveryHeader}, {"eventHeader", t.EventHeader}} {
+		if h[1] != "" && t.Source != SourceGeneric {
+			add(Invalid(h[0], fmt.Sprintf("is for generic triggers only: %s triggers name their own headers, or have none", t.Source)))
+		}
+	}
+	if t.Resource.Name == "" {
+		add(Invalid("resource.name", "must be a CEL expression giving the resource's name"))
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
+}
+
+// checkDeliveries checks the fields of a trigger that takes deliveries:
+// its source, events, secret and headers.
+func checkDeliveries(t Trigger, add func(error)) {
 	known, sourceKnown := sourceEvents[t.Source]
 	if !sourceKnown && t.Source != SourceGeneric {
-		add(Invalid("source", fmt.Sprintf("must be github, gitlab, gitea or generic, not %q (schedules are not supported yet)", t.Source)))
+		add(Invalid("source", fmt.Sprintf("must be github, gitlab, gitea, generic or schedule, not %q", t.Source)))
 	}
 	if len(t.Events) == 0 {
 		add(Invalid("events", "must name at least one event the trigger takes"))
@@ -138,22 +166,9 @@ func CheckTrigger(t Trigger) error {
 	case t.Secret != "":
 		add(CheckName("secret", t.Secret))
 	}
-	generic := t.Source == SourceGeneric
-	if generic && t.SignatureHeader == "" && !t.Insecure {
+	if t.Source == SourceGeneric && t.SignatureHeader == "" && !t.Insecure {
 		add(Invalid("signatureHeader", "must name the header holding the HMAC-SHA256 of the body, in hex, for a generic trigger"))
 	}
-	for _, h := range [][2]string{{"signatureHeader", t.SignatureHeader}, {"deliveryHeader", t.DeliveryHeader}, {"eventHeader", t.EventHeader}} {
-		if h[1] != "" && !generic {
-			add(Invalid(h[0], fmt.Sprintf("is for generic triggers only: %s names its own headers", t.Source)))
-		}
-	}
-	if t.Resource.Name == "" {
-		add(Invalid("resource.name", "must be a CEL expression giving the resource's name"))
-	}
-	if len(problems) > 0 {
-		return problems
-	}
-	return nil
 }
 
 // TriggerAggregate is the Trigger aggregate.
@@ -201,6 +216,7 @@ func (a *TriggerAggregate) Save(t Trigger, c Cause) error {
 	if len(t.Resource.Spec) == 0 {
 		t.Resource.Spec = nil
 	}
+	t = withScheduleDefaults(t)
 	current, _ := strconv.Atoi(a.state.Version)
 	if !a.exists {
 		current = 0

@@ -23,7 +23,9 @@ func TestCheckTriggerRefuses(t *testing.T) {
 		field  string
 	}{
 		"no secret":                {func(t *domain.Trigger) { t.Secret = "" }, "secret"},
-		"schedule":                 {func(t *domain.Trigger) { t.Source = "schedule" }, "source"},
+		"unknown source":           {func(t *domain.Trigger) { t.Source = "svn" }, "source"},
+		"schedule without one":     {func(t *domain.Trigger) { t.Source = "schedule" }, "schedule"},
+		"schedule of github":       {func(t *domain.Trigger) { t.Schedule = "@daily" }, "schedule"},
 		"event github never sends": {func(t *domain.Trigger) { t.Events = []string{"merge_request"} }, "events[0]"},
 		"no events":                {func(t *domain.Trigger) { t.Events = nil }, "events"},
 		"header of generic":        {func(t *domain.Trigger) { t.SignatureHeader = "X-Sig" }, "signatureHeader"},

@@ -12,7 +12,7 @@ type Trigger struct {
 	Name            string          `json:"name"`
 	Version         string          `json:"version,omitempty"`
 	Source          string          `json:"source"`
-	Events          []string        `json:"events"`
+	Events          []string        `json:"events,omitempty"`
 	Secret          string          `json:"secret,omitempty"`
 	Insecure        bool            `json:"insecure,omitempty"`
 	SignatureHeader string          `json:"signatureHeader,omitempty"`
@@ -21,6 +21,12 @@ type Trigger struct {
 	When            string          `json:"when,omitempty"`
 	Resource        TriggerResource `json:"resource"`
 	Pipeline        string          `json:"pipeline,omitempty"`
+	// Schedule, TimeZone and CatchUp are a schedule trigger's (source
+	// schedule): a cron expression, its IANA time zone (UTC by default)
+	// and latest or none (latest by default).
+	Schedule string `json:"schedule,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
+	CatchUp  string `json:"catchUp,omitempty"`
 	// Unchanged is set by SaveTrigger when the trigger was already so.
 	Unchanged bool `json:"-"`
 }

@@ -17,10 +17,11 @@ type Hooks struct {
 var _ domain.TriggerExpressions = (*Hooks)(nil)
 
 // NewHooks returns an evaluator whose expressions see the variables of
-// domain.HookInput: headers, body and event, with CEL's string functions
+// domain.HookInput: headers, body and event, and a schedule's tick,
+// tick_unix and tick_stamp (domain.TickInput), with CEL's string functions
 // (replace, split, substring, lowerAscii, …) to shape names from refs.
 func NewHooks() (*Hooks, error) {
-	c, err := newCEL([]cel.EnvOption{ext.Strings()}, "headers", "body", "event")
+	c, err := newCEL([]cel.EnvOption{ext.Strings()}, "headers", "body", "event", "tick", "tick_unix", "tick_stamp")
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/conveyor/conveyor/adapters/eventstore"
 	"github.com/conveyor/conveyor/api"
@@ -30,48 +29,22 @@ var serverActor = domain.Actor{Kind: domain.ActorServer, Name: "conveyor"}
 // loadTokens reads every token event of the log into a new table.
 func loadTokens(ctx context.Context, store *eventstore.Store) (*projections.Tokens, error) {
 	tokens := projections.NewTokens()
-	q := projections.EventQuery{Aggregate: domain.AggregateToken, Limit: projections.MaxLimit}
-	for {
-		page, next, err := store.Events(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("load tokens: %w", err)
-		}
-		for _, raw := range page {
-			e, err := domain.DecodeEvent(raw)
-			if err != nil {
-				return nil, fmt.Errorf("load tokens: %w", err)
-			}
-			tokens.Apply(e)
-		}
-		if next == 0 {
-			return tokens, nil
-		}
-		q.After = next
+	if err := loadAggregate(ctx, store, domain.AggregateToken, tokens.Apply); err != nil {
+		return nil, err
 	}
+	return tokens, nil
 }
 
 // followTokens keeps tokens current with the log until ctx ends: a token
 // issued or revoked through any replica counts here within moments.
 // revoked, when not nil, is told the name of each token revoked.
 func followTokens(ctx context.Context, store *eventstore.Store, tokens *projections.Tokens, revoked func(name string), log *slog.Logger) error {
-	for ctx.Err() == nil {
-		q := projections.EventQuery{Aggregate: domain.AggregateToken, After: tokens.Sequence()}
-		err := store.Follow(ctx, q, func(e domain.Event) error {
-			tokens.Apply(e)
-			if r, ok := e.(*domain.TokenRevoked); ok && revoked != nil {
-				revoked(r.Name)
-			}
-			return nil
-		})
-		if err != nil && ctx.Err() == nil {
-			log.Warn("following the tokens of the log; again in a second", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
+	return followAggregate(ctx, store, domain.AggregateToken, tokens.Sequence, func(e domain.Event) {
+		tokens.Apply(e)
+		if r, ok := e.(*domain.TokenRevoked); ok && revoked != nil {
+			revoked(r.Name)
 		}
-	}
-	return nil
+	}, log)
 }
 
 // adminTokenPath is the file of the admin token for this machine's CLI:

@@ -67,7 +67,11 @@ func (c *cli) fetchTriggers(name string) (any, func(*tabwriter.Writer), error) {
 	return one(ts, name), func(tw *tabwriter.Writer) {
 		tableRow(tw, "NAME", "SOURCE", "EVENTS", "RESOURCE", "PIPELINE", "VERSION")
 		for _, t := range ts {
-			tableRow(tw, t.Name, t.Source, strings.Join(t.Events, ","), t.Resource.Type, t.Pipeline, t.Version)
+			events := strings.Join(t.Events, ",")
+			if t.Source == "schedule" {
+				events = t.Schedule + " " + t.TimeZone
+			}
+			tableRow(tw, t.Name, t.Source, events, t.Resource.Type, t.Pipeline, t.Version)
 		}
 	}, nil
 }

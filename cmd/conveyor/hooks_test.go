@@ -276,7 +276,11 @@ func TestTriggerApplyRefusals(t *testing.T) {
 			delete(d, "pipeline")
 		}), `resource definition "deploy" does not exist`},
 		{"event github does not send", with(func(d map[string]any) { d["events"] = []string{"merge_request"} }), `github sends no event "merge_request"`},
-		{"schedule", with(func(d map[string]any) { d["source"] = "schedule" }), "body.source message:expected value to be one of"},
+		{"unknown source", with(func(d map[string]any) { d["source"] = "svn" }), "body.source message:expected value to be one of"},
+		{"schedule with a secret", with(func(d map[string]any) {
+			d["source"], d["schedule"] = "schedule", "@daily"
+			delete(d, "events")
+		}), "location:body.secret message:must be empty for a schedule trigger"},
 	} {
 		status, body := s.call("PUT", "/triggers/refused", tc.doc)
 		if status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(body), tc.detail) {

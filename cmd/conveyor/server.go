@@ -21,6 +21,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/natsserver"
 	"github.com/conveyor/conveyor/adapters/parking"
 	"github.com/conveyor/conveyor/adapters/protocol"
+	"github.com/conveyor/conveyor/adapters/schedules"
 	"github.com/conveyor/conveyor/adapters/schema"
 	"github.com/conveyor/conveyor/adapters/secrets"
 	"github.com/conveyor/conveyor/api"
@@ -166,7 +167,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	handler, err := commands.New(commands.Deps{
 		Store: store, Schemas: schema.New(), Resources: readModel,
 		Now: time.Now, NewID: func() string { return uuid.NewString() }, Conditions: conds, Secrets: vaultPort,
-		Triggers: hooks, SecretValues: values, OffLoopback: !api.IsLoopback(cfg.Addr),
+		Triggers: hooks, Schedules: schedules.Cron{}, SecretValues: values, OffLoopback: !api.IsLoopback(cfg.Addr),
 	})
 	if err != nil {
 		return err
@@ -270,6 +271,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		defer func() { _ = stopSecrets() }()
 	}
 
+	scheduler := &engine.Scheduler{Schedules: schedules.Cron{}, Fire: handler.FireTick, Logger: log.With("component", "scheduler")}
+	if err := loadAggregate(ctx, store, domain.AggregateTrigger, scheduler.Apply); err != nil {
+		return err
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return in.watch(gctx) })
 	g.Go(func() error { return projector.Run(gctx) })
@@ -291,6 +297,10 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	g.Go(func() error { return readers.Run(gctx) })
+	g.Go(func() error {
+		return followAggregate(gctx, store, domain.AggregateTrigger, scheduler.Sequence, scheduler.Apply, log.With("component", "scheduler"))
+	})
+	g.Go(func() error { return scheduler.Run(gctx) })
 	if tokens != nil {
 		g.Go(func() error { return followTokens(gctx, store, tokens, in.revoked, log) })
 	}

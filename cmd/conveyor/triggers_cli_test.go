@@ -38,7 +38,9 @@ func TestTriggerCLIAndExamples(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
 		{"triggers/github-push.yaml", "trigger/github-push applied\n"},
 		{"triggers/gitlab-push.yaml", "trigger/gitlab-push applied\n"},
+		{"triggers/nightly.yaml", "trigger/nightly applied\n"},
 		{"triggers/github-push.yaml", "trigger/github-push unchanged\n"},
+		{"triggers/nightly.yaml", "trigger/nightly unchanged\n"},
 	} {
 		if code, out := apply(tc.file); code != 0 || out != tc.want {
 			t.Errorf("apply %s: exit %d %q, want %q", tc.file, code, out, tc.want)
@@ -46,7 +48,8 @@ func TestTriggerCLIAndExamples(t *testing.T) {
 	}
 
 	code, out := run("", "triggers")
-	if code != 0 || !strings.Contains(out, "github-push") || !strings.Contains(out, "gitlab-push") || !strings.Contains(out, "push,ping") {
+	if code != 0 || !strings.Contains(out, "github-push") || !strings.Contains(out, "gitlab-push") || !strings.Contains(out, "push,ping") ||
+		!strings.Contains(out, "0 2 * * * Europe/Paris") {
 		t.Errorf("conveyor triggers: exit %d\n%s", code, out)
 	}
 	if code, got := run("", "get", "triggers"); code != 0 || got != out {
@@ -58,6 +61,13 @@ func TestTriggerCLIAndExamples(t *testing.T) {
 	}
 	if code, out := run(doc, "apply", "-f", "-"); code != 0 || out != "trigger/github-push unchanged\n" {
 		t.Errorf("applying what triggers get wrote: exit %d %q", code, out)
+	}
+	code, doc = run("", "triggers", "get", "nightly", "-o", "yaml")
+	if code != 0 || !strings.Contains(doc, "schedule: 0 2 * * *") || !strings.Contains(doc, "timeZone: Europe/Paris") {
+		t.Errorf("triggers get nightly -o yaml: exit %d\n%s", code, doc)
+	}
+	if code, out := run(doc, "apply", "-f", "-"); code != 0 || out != "trigger/nightly unchanged\n" {
+		t.Errorf("applying what triggers get wrote of a schedule: exit %d %q", code, out)
 	}
 
 	for _, tc := range []struct {
