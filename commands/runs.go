@@ -83,7 +83,7 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 			return run.StartWithoutPipeline(meta.CorrelationID, trigger, pipeline, res, meta.Version,
 				fmt.Sprintf("pipeline %q does not exist any more", res.Pipeline), cause)
 		}
-		if err := run.Start(meta.CorrelationID, trigger, pipeline, res, meta.Version, cause); err != nil {
+		if err := run.StartBy(meta.Actor, meta.CorrelationID, trigger, pipeline, res, meta.Version, cause); err != nil {
 			return err
 		}
 		run.Advance(h.cause(meta.CorrelationID, run.Changes()[0].EventMeta().ID))

@@ -40,10 +40,16 @@ type Run struct {
 	Current              int         `json:"current"` // index of the step dispatched last
 	Message              string      `json:"message,omitempty"`
 	StartedAt            time.Time   `json:"startedAt"`
-	FinishedAt           *time.Time  `json:"finishedAt,omitempty"`
+	// StartedBy is who made the resource change that started the run: a
+	// token, or a trigger. Nil for a run started before runs recorded it.
+	StartedBy  *Actor     `json:"startedBy,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Deadline is when the run fails unless it has ended, from the
 	// pipeline's timeout.
 	Deadline *time.Time `json:"deadline,omitempty"`
+	// Concurrency is the run's concurrency group, when its pipeline bounds
+	// its concurrency.
+	Concurrency *RunConcurrency `json:"concurrency,omitempty"`
 }
 
 // StepState is one step of a run.
@@ -90,7 +96,9 @@ func (r Run) Clone() Run {
 }
 
 // Ended reports whether the run is in a terminal state.
-func (r Run) Ended() bool { return r.Status != RunStatusRunning && r.Status != "" }
+func (r Run) Ended() bool {
+	return r.Status != RunStatusRunning && r.Status != RunStatusQueued && r.Status != ""
+}
 
 // WorkEvent is the wire event of step: the run's trigger for a step that
 // needs no other (the first step of a list), "process" for every other.
@@ -178,7 +186,7 @@ func (a *RunAggregate) Apply(e Event) {
 		// instances: every step of the run is a step of its pipeline.
 		p := e.Pipeline.Expanded()
 		*r = Run{ID: e.RunID, Status: RunStatusRunning, Trigger: e.Trigger, Pipeline: p, Resource: e.Resource,
-			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at}
+			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at, StartedBy: e.StartedBy}
 		r.Steps = make([]StepState, len(p.Steps))
 		for i, s := range p.Steps {
 			r.Steps[i] = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending, Matrix: s.Instance}
@@ -269,6 +277,8 @@ func (a *RunAggregate) Apply(e Event) {
 			deadline := at.Add(d)
 			r.Deadline = &deadline
 		}
+	default:
+		r.applyConcurrency(e, at)
 	}
 	a.version = e.EventMeta().Version
 }
@@ -424,6 +434,12 @@ func (r Run) waitingStepOf(driver string) int {
 // Start begins a run of pipeline p over resource res, caused by the resource
 // event whose id is c.CausationID. trigger is "create" or "update".
 func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
+	return a.StartBy(nil, runID, trigger, p, res, resourceEventVersion, c)
+}
+
+// StartBy is Start, recording by as who made the resource change (the
+// run's StartedBy).
+func (a *RunAggregate) StartBy(by *Actor, runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
 	if a.exists {
 		return fmt.Errorf("run %s already started: %w", runID, ErrConflict)
 	}
@@ -432,7 +448,8 @@ func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, re
 	}
 	a.state.ID = runID
 	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res,
-		ResourceEventVersion: resourceEventVersion})
+		ResourceEventVersion: resourceEventVersion, StartedBy: by})
+	a.queue(c)
 	return nil
 }
 
@@ -449,7 +466,7 @@ func (a *RunAggregate) Advance(c Cause) { a.AdvanceWithSilent(c, nil) }
 // AdvanceWithSilent is Advance, told also which steps' drivers stopped
 // sending heartbeats (step ids): their attempts end as timed out.
 func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
-	if !a.exists || a.state.Ended() {
+	if !a.exists || a.state.Ended() || a.state.Status == RunStatusQueued {
 		return
 	}
 	now := c.Time
@@ -657,6 +674,7 @@ func (a *RunAggregate) Retry(c Cause) error {
 		}
 	}
 	a.record(&RunRetried{Meta: a.meta(TypeRunRetried, c), Step: cur.ID, Attempt: cur.Attempt + 1})
+	a.queue(c) // a run in a concurrency group waits for a place again
 	return nil
 }
 

@@ -38,6 +38,8 @@ type RunStarted struct {
 	// ResourceEventVersion is the aggregate version of the resource event
 	// that caused the run.
 	ResourceEventVersion uint64 `json:"resourceEventVersion"`
+	// StartedBy is the actor of that resource event, when known.
+	StartedBy *Actor `json:"startedBy,omitempty"`
 }
 
 // StepDispatched: the engine sent a step's work to its driver. Event is the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -201,4 +202,68 @@ func TestUIOpenMode(t *testing.T) {
 		t.Fatalf("a run's page on an open server: %v", err)
 	}
 	screenshot(t, ctx, "open-mode")
+}
+
+// TestUIRunListAndRunAgain: the runs page says what started each run (the
+// resource, how it changed, and the token that changed it) and how long
+// it took; Run again on an ended run starts a new run of the resource as
+// it is, and the page follows it.
+func TestUIRunListAndRunAgain(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build",
+		"steps": []map[string]any{{"id": "compile", "driver": "compiler"}}})
+	runDriver(t, s, "compiler", func(ctx context.Context, req sdk.Request) sdk.Result {
+		return sdk.Result{Success: true, Message: "compiled"}
+	})
+	alice := s.issue("alice", "operator")
+	status, _, body := s.callAs(alice, "POST", "/resources", buildResource("app-1", "abc"))
+	if status != http.StatusCreated {
+		t.Fatalf("POST /resources as alice: %d %s", status, body)
+	}
+	var made struct {
+		RunID string `json:"runid"`
+	}
+	if err := json.Unmarshal([]byte(body), &made); err != nil {
+		t.Fatal(err)
+	}
+	run := s.waitRun(made.RunID)
+	if by, _ := run["startedBy"].(map[string]any); by["kind"] != "token" || by["name"] != "alice" {
+		t.Errorf("GET /runs/{id} startedBy: %v, want token alice", run["startedBy"])
+	}
+	signIn(t, ctx, s)
+	row := `tr[data-run="` + made.RunID + `"]`
+	var title, took string
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(row+` .status-succeeded`, chromedp.ByQuery),
+		chromedp.Text(row+` .run-title`, &title, chromedp.ByQuery),
+		chromedp.Text(row+` .duration`, &took, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the runs page: %v", err)
+	}
+	if title != "build/app-1 created by token alice" || !strings.HasSuffix(took, "s") {
+		t.Errorf("the run's row: title %q, duration %q", title, took)
+	}
+	screenshot(t, ctx, "runs-titles")
+
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/runs/"+made.RunID),
+		chromedp.WaitVisible(`h1 .status-succeeded`, chromedp.ByQuery),
+		chromedp.Click(`#run-again`, chromedp.ByID),
+		chromedp.Poll(`!location.hash.startsWith("#/runs/`+made.RunID+`") && location.hash.startsWith("#/runs/")`, nil),
+		chromedp.WaitVisible(`h1 .status-succeeded`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("run again: %v", err)
+	}
+	var hash string
+	evaluate(t, ctx, `location.hash`, &hash)
+	again := strings.TrimPrefix(hash, "#/runs/")
+	rerun := s.waitRun(again)
+	if rerun["trigger"] != "update" || rerun["status"] != "succeeded" {
+		t.Errorf("the run started again: %v", rerun)
+	}
+	if res := s.must(http.StatusOK, "GET", "/resources/build/app-1", nil); res["metadata"].(map[string]any)["version"] != "2" {
+		t.Errorf("the resource after run again: %v, want version 2", res["metadata"])
+	}
 }

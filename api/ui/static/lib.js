@@ -25,6 +25,11 @@ export function token() { return sessionStorage.getItem(tokenKey) || ""; }
 // its status and the whole problem (with its errors array) as err.problem.
 // extra adds request headers (If-Match).
 export async function api(method, path, body, extra) {
+  return (await exchange(method, path, body, extra)).data;
+}
+
+// exchange is api with the answer's headers too: { data, headers }.
+export async function exchange(method, path, body, extra) {
   const headers = { ...(extra || {}) };
   if (token()) headers["Authorization"] = "Bearer " + token();
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -38,7 +43,7 @@ export async function api(method, path, body, extra) {
     err.problem = data || {};
     throw err;
   }
-  return data;
+  return { data, headers: resp.headers };
 }
 
 // el builds an element: el("td", {class: "x"}, "text", child).

@@ -1,7 +1,7 @@
 // A run's page: its steps as a graph, actions, the selected step's pane,
 // the run's log and its trace.
 
-import { api, el, status, shortID, when, duration, every, show, failure, json, may, needsOf, levels } from "./lib.js";
+import { api, exchange, el, status, shortID, when, duration, every, show, failure, json, may, needsOf, levels } from "./lib.js";
 import { logLines } from "./log.js";
 
 // traceList shows the run's causal chain: the resource change that caused
@@ -180,6 +180,24 @@ export function runView(id, params) {
   const act = (label, method, path, body) => el("button", { type: "button", onclick: async () => {
     try { await api(method, path, body); refresh(); } catch (e) { err.replaceChildren(failure(e)); }
   } }, label);
+  // again is Run again: the resource replaced by itself as it is now
+  // (its spec, pipeline and own metadata, guarded by its version), which
+  // records a new version and starts a new run; the page goes to it.
+  // Retry only resumes a failed run; this runs any ended one's pipeline
+  // anew (docs/ui.md).
+  const again = (r) => el("button", { type: "button", id: "run-again", onclick: async () => {
+    try {
+      const path = "/resources/" + encodeURIComponent(r.resource.resource) + "/" + encodeURIComponent(r.resource.name);
+      const res = await api("GET", path);
+      if (!res.pipeline) throw new Error(r.resource.resource + "/" + r.resource.name + " names no pipeline now: nothing to run");
+      const body = { spec: res.spec, pipeline: res.pipeline };
+      const meta = {};
+      for (const [k, v] of Object.entries(res.metadata || {})) if (k !== "version" && !k.startsWith("driverresults.")) meta[k] = v;
+      if (Object.keys(meta).length) body.metadata = meta;
+      const made = await exchange("PUT", path, body, { "If-Match": '"' + res.metadata.version + '"' });
+      location.hash = "#/runs/" + made.headers.get("Conveyor-Run-Id");
+    } catch (e) { err.replaceChildren(failure(e)); }
+  } }, "Run again");
   let traced = -1, traceRounds = 0, traceLength = -1;
   const refresh = async () => {
     try {
@@ -187,13 +205,14 @@ export function runView(id, params) {
       head.replaceChildren(el("h1", {}, "Run ", el("span", { class: "mono" }, shortID(r.id)), " ", status(r.status)),
         el("p", { class: "muted" }, r.pipeline.name + " over ",
           el("a", { href: "#/resources/" + r.resource.resource + "/" + r.resource.name }, r.resource.resource + "/" + r.resource.name),
-          " (" + r.trigger + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")));
+          " (" + r.trigger + (r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "") + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")));
       last = r;
       graph.update(r, selected);
       pane.update(r, selected);
       const buttons = [];
       if (r.status === "running" && may("operator")) buttons.push(act("Cancel", "POST", "/runs/" + id + "/cancel"));
       if (r.status === "failed" && may("operator")) buttons.push(act("Retry", "POST", "/runs/" + id + "/retry"));
+      if (r.finishedAt && may("operator")) buttons.push(again(r));
       for (const s of r.steps.filter(s => s.status === "waiting" && may("operator"))) {
         buttons.push(act("Approve " + s.id, "POST", "/runs/" + id + "/steps/" + s.id + "/approve", {}));
         buttons.push(act("Reject " + s.id, "POST", "/runs/" + id + "/steps/" + s.id + "/reject", {}));

@@ -1,6 +1,16 @@
 // The runs page: a live list with filters and paging.
 
-import { api, el, status, shortID, when, duration, every, show, failure } from "./lib.js";
+import { api, el, status, shortID, when, duration, every, show, failure, enc } from "./lib.js";
+
+// title says what started a run: the resource and how it changed, and who
+// changed it (a token, or a trigger) when the run recorded it.
+export function title(r) {
+  const how = { create: "created", update: "updated" }[r.trigger] || r.trigger || "";
+  const by = r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "";
+  return el("span", { class: "run-title" },
+    el("a", { href: "#/resources/" + enc(r.resource.resource) + "/" + enc(r.resource.name) }, r.resource.resource + "/" + r.resource.name),
+    el("span", { class: "muted" }, (how ? " " + how : "") + by));
+}
 
 export function runsView(params) {
   const filter = el("select", { id: "status-filter", "aria-label": "status" },
@@ -32,7 +42,7 @@ export function runsView(params) {
   const err = el("div");
   show(el("h1", {}, "Runs"), el("div", { class: "toolbar" }, filter, resource, pipeline,
       el("label", {}, "since ", since), el("label", {}, "until ", until)),
-    el("table", {}, el("thead", {}, el("tr", {}, ["Run", "Pipeline", "Resource", "Status", "Started"].map(h => el("th", { class: h === "Started" ? "wide" : null }, h)))), body),
+    el("table", {}, el("thead", {}, el("tr", {}, ["Run", "What started it", "Pipeline", "Status", "Started", "Duration"].map(h => el("th", { class: h === "Started" ? "wide" : null }, h)))), body),
     el("div", { class: "toolbar" }, first, next), err);
   every(2000, async () => {
     try {
@@ -43,12 +53,13 @@ export function runsView(params) {
       const first = !body.hasChildNodes();
       body.replaceChildren(...page.items.map(r => el("tr", { "data-run": r.id },
         el("td", { class: "mono" }, el("a", { href: "#/runs/" + r.id }, shortID(r.id))),
-        el("td", {}, r.pipeline.name), el("td", {}, r.resource.resource + "/" + r.resource.name),
-        el("td", {}, status(r.status)), el("td", { class: "wide" }, when(r.startedAt)))));
+        el("td", {}, title(r)), el("td", {}, r.pipeline.name),
+        el("td", {}, status(r.status)), el("td", { class: "wide" }, when(r.startedAt)),
+        el("td", { class: "duration" }, duration(r.startedAt, r.finishedAt)))));
       // A status filter examines a bounded stretch of runs per page (see
       // docs/api.md): a page can be short, or empty, and still go on.
       if (page.items.length === 0) {
-        body.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted" },
+        body.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "muted" },
           page.continue ? "None in this stretch of runs; older runs may match." : "No runs.")));
       }
       if (page.continue) {
