@@ -57,10 +57,21 @@ type Conditions interface {
 // step, `matrix` (its values by key).
 type ConditionInput map[string]any
 
-// conditionInput is what step i's condition sees.
-func (r Run) conditionInput(i int) ConditionInput {
+// runInput is what every expression over the run sees: resource,
+// pipeline and run.
+func (r Run) runInput() ConditionInput {
 	var spec any = map[string]any{}
 	_ = json.Unmarshal(r.Resource.Spec, &spec)
+	return ConditionInput{
+		"resource": map[string]any{"name": r.Resource.Name, "resource": r.Resource.Type, "pipeline": r.Resource.Pipeline,
+			"metadata": stringMap(r.Resource.Metadata), "spec": spec},
+		"pipeline": map[string]any{"name": r.Pipeline.Name, "metadata": stringMap(r.Pipeline.Metadata)},
+		"run":      map[string]any{"id": r.ID, "trigger": r.Trigger},
+	}
+}
+
+// conditionInput is what step i's condition sees.
+func (r Run) conditionInput(i int) ConditionInput {
 	results := map[string]any{}
 	for j := range r.Pipeline.ancestors(i) {
 		s := r.Steps[j]
@@ -73,13 +84,8 @@ func (r Run) conditionInput(i int) ConditionInput {
 		}
 		results[s.ID] = map[string]any{"success": s.Result.Success, "message": s.Result.Message, "data": data}
 	}
-	in := ConditionInput{
-		"resource": map[string]any{"name": r.Resource.Name, "resource": r.Resource.Type, "pipeline": r.Resource.Pipeline,
-			"metadata": stringMap(r.Resource.Metadata), "spec": spec},
-		"pipeline": map[string]any{"name": r.Pipeline.Name, "metadata": stringMap(r.Pipeline.Metadata)},
-		"run":      map[string]any{"id": r.ID, "trigger": r.Trigger},
-		"results":  results,
-	}
+	in := r.runInput()
+	in["results"] = results
 	if m := r.matrixValues(i); m != nil {
 		in["matrix"] = m
 	}
@@ -97,7 +103,7 @@ func stringMap(m map[string]string) map[string]any {
 // CheckConditions compiles every step's condition, and the expressions of
 // its `with`, with conds.
 func CheckConditions(p Pipeline, conds Conditions) ValidationErrors {
-	var problems ValidationErrors
+	problems := checkGroupExpression(p, conds)
 	for i, s := range p.Steps {
 		problems = append(problems, checkWith(fmt.Sprintf("steps[%d].with", i), s.With, conds)...)
 		if s.When == "" {

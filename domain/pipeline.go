@@ -18,6 +18,9 @@ type Pipeline struct {
 	Steps       []Step            `json:"steps"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
 	Timeout     string            `json:"timeout,omitempty"`
+	// Concurrency, when set, bounds the runs of the pipeline that go on at
+	// once in a group (see Concurrency).
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
 }
 
 // Step runs one driver. ID is unique within its pipeline; Name is free text.
@@ -151,6 +154,7 @@ func CheckPipeline(p Pipeline) error {
 	problems = append(problems, checkTimeouts(p)...)
 	problems = append(problems, checkSecrets(p)...)
 	problems = append(problems, checkMatrices(p)...)
+	problems = append(problems, checkConcurrency(p)...)
 	if len(problems) == 0 {
 		problems = checkNeeds(p)
 	}
