@@ -145,7 +145,7 @@ func (e *Engine) onQueue(ctx context.Context, queues []chan task, runID string, 
 var Actor = domain.Actor{Kind: domain.ActorServer, Name: "engine"}
 
 // Aggregates are the event streams the engine consumes.
-var Aggregates = []string{domain.AggregateResource, domain.AggregateRun}
+var Aggregates = []string{domain.AggregateResource, domain.AggregateRun, domain.AggregateConcurrency}
 
 // Handle reacts to the events of one message of the log (one command's
 // events, all of one aggregate): it withdraws the work of steps that no
@@ -164,6 +164,9 @@ func (e *Engine) Handle(ctx context.Context, events []domain.Event) error {
 	case *domain.ResourceDeleted:
 		r := domain.Resource{ID: ev.ID, Name: ev.Name, Type: ev.Type, Metadata: map[string]string{}, Spec: []byte("{}")}
 		return e.fanOut(ctx, m, r, "delete")
+	}
+	if m.Aggregate == domain.AggregateConcurrency {
+		return e.onGroup(ctx, events)
 	}
 	if m.Aggregate != domain.AggregateRun {
 		return nil
@@ -265,9 +268,17 @@ func (e *Engine) fanOut(ctx context.Context, m *domain.Meta, r domain.Resource, 
 // step's, so a second publish (after a crash, or by another server) within
 // the stream's duplicate window is stored once; past the window, the
 // dispatcher finds the message it stored before (Dispatcher).
+//
+// First it settles a run of a concurrency group with its group (settle):
+// a run is only known as published once that is done.
 func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) error {
 	if st == nil {
 		return nil
+	}
+	st, err := e.settle(ctx, st)
+	if err != nil {
+		e.runs.forget(st.Run.ID)
+		return err
 	}
 	before, _ := e.runs.get(st.Run.ID)
 	sent := map[string]bool{}
@@ -294,7 +305,7 @@ func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) 
 		sent[id] = true
 		e.dispatched.Add(1)
 	}
-	err := errors.Join(errs...)
+	err = errors.Join(errs...)
 	e.runs.put(st, err == nil, sent)
 	e.schedule(st.Run)
 	return err

@@ -125,7 +125,13 @@ func (w *world) created(name string) *domain.ResourceCreated {
 
 // messages are a run's events as the log holds them, one slice per message.
 func (w *world) messages(runID string) [][]domain.Event {
-	events, err := w.store.Load(context.Background(), domain.AggregateRun, runID)
+	return w.messagesOf(domain.AggregateRun, runID)
+}
+
+// messagesOf are an aggregate's events as the log holds them, one slice per
+// message.
+func (w *world) messagesOf(aggregate, id string) [][]domain.Event {
+	events, err := w.store.Load(context.Background(), aggregate, id)
 	must(w.t, err)
 	var out [][]domain.Event
 	for i, e := range events {

@@ -167,15 +167,9 @@ func (e *Engine) wake(runID string, w *wakeup) {
 // decideNow brings the run forward at the present time: timeouts, retries
 // and silent drivers, then whatever that makes ready.
 func (e *Engine) decideNow(ctx context.Context, runID string) error {
-	var st *commands.RunState
-	if k, ok := e.runs.get(runID); ok && k.state != nil {
-		st = k.state
-	} else {
-		loaded, err := e.cmd.LoadRun(ctx, runID)
-		if err != nil {
-			return err
-		}
-		st = &loaded
+	st, err := e.current(ctx, runID)
+	if err != nil {
+		return err
 	}
 	out, err := e.cmd.AdvanceRun(ctx, commands.AdvanceRun{RunID: runID, CausationID: "timer", Known: st,
 		Silent: e.silent(st.Run, time.Now())})
