@@ -100,20 +100,25 @@ func (s *Server) streamRunLogs(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// logFilter is the driver, step and attempt a log stream's query names.
+// logFilter is the driver, step and attempt a log stream's query names,
+// and the number of the line at after= (line=) when the client knows it.
 func logFilter(r *http.Request, runID string) projections.LogQuery {
 	v := r.URL.Query()
 	attempt, _ := strconv.Atoi(v.Get("attempt"))
-	return projections.LogQuery{RunID: runID, Driver: v.Get("driver"), Step: v.Get("step"), Attempt: attempt}
+	line, _ := strconv.Atoi(v.Get("line"))
+	return projections.LogQuery{RunID: runID, Driver: v.Get("driver"), Step: v.Get("step"), Attempt: attempt, Line: max(line, 0)}
 }
 
 // followLines sends the lines q selects after q.After, stored then live,
 // each as its JSON and numbered as GET /runs/{id}/logs numbers them, until
 // the run has ended and every line is sent.
 func (s *Server) followLines(ctx context.Context, q projections.LogQuery, send func([]byte) error) error {
-	n, err := s.logs.LineAt(ctx, q)
-	if err != nil {
-		return err
+	n := q.Line
+	if q.After == 0 || n == 0 {
+		var err error
+		if n, err = s.logs.LineAt(ctx, q); err != nil {
+			return err
+		}
 	}
 	return s.logs.FollowLogs(ctx, q.RunID, q.After, func(l projections.LogLine) error {
 		if q.Numbers(l) {

@@ -44,8 +44,8 @@ export function ansi(text) {
 export function logLines(id, pre, params, step, attempt) {
   const target = step ? null : params.get("line");
   const chunks = [];
-  let after = 0, received = 0, queue = [], scheduled = false, lineHeight = 0;
-  const line = (l) => {
+  let after = 0, line = 0, received = 0, queue = [], scheduled = false, lineHeight = 0;
+  const lineOf = (l) => {
     const n = String(l.line || l.sequence);
     const e = el("div", step ? { class: "log-line" } : { class: "log-line", id: "L" + n },
       step ? el("span", { class: "log-no" }, n) : el("a", { class: "log-no", href: "#/runs/" + id + "?line=" + n }, n),
@@ -71,7 +71,7 @@ export function logLines(id, pre, params, step, attempt) {
   const draw = (c) => {
     if (c.drawn) return;
     c.drawn = true;
-    c.el.replaceChildren(...c.lines.map(line));
+    c.el.replaceChildren(...c.lines.map(lineOf));
     c.el.style.height = "";
     toEnd();
   };
@@ -106,7 +106,7 @@ export function logLines(id, pre, params, step, attempt) {
         seen.observe(c.el);
       }
       c.lines.push(l);
-      if (c.drawn) c.el.append(line(l));
+      if (c.drawn) c.el.append(lineOf(l));
       else touched.add(c);
       if (String(l.line || l.sequence) === target) marked = c;
     }
@@ -121,9 +121,12 @@ export function logLines(id, pre, params, step, attempt) {
     else toEnd();
   };
   const filter = step ? "&step=" + encodeURIComponent(step) + (attempt ? "&attempt=" + attempt : "") : "";
-  const stop = follow("/runs/" + id + "/logs/stream?batch=true" + filter + "&after=", () => after, (l) => {
+  // A reconnect names the last line's number too (line=), which spares
+  // the server counting the lines before it.
+  const stop = follow("/runs/" + id + "/logs/stream?batch=true" + filter + "&after=", () => after + (line ? "&line=" + line : ""), (l) => {
     if (l.sequence <= after) return;
     after = l.sequence;
+    line = l.line || 0;
     received++;
     queue.push(l);
     if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
