@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +24,8 @@ func evaluate(t *testing.T, ctx context.Context, script string, out any) {
 
 // TestUIRunGraph: a diamond pipeline whose one branch fails is drawn as a
 // graph: a column per level, an edge per need, each node coloured and
-// marked by its status; selecting the failed step shows its message and
-// its own log.
+// marked by its status, following the run live from running to its end;
+// selecting the failed step shows its message and its own log.
 func TestUIRunGraph(t *testing.T) {
 	ctx := browser(t)
 	s := startServer(t, nil)
@@ -33,12 +34,16 @@ func TestUIRunGraph(t *testing.T) {
 		"steps": []map[string]any{{"id": "a", "driver": "worker"},
 			{"id": "b", "driver": "worker", "needs": []string{"a"}}, {"id": "c", "driver": "worker", "needs": []string{"a"}},
 			{"id": "d", "driver": "worker", "needs": []string{"b", "c"}}}})
-	// b fails once c has succeeded, so that the run's end finds nothing
-	// under way.
-	cDone := make(chan struct{})
+	// a runs until the page has shown it running; b fails once c has
+	// succeeded, so that the run's end finds nothing under way.
+	release, cDone := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
 	runDriver(t, s, "worker", func(ctx context.Context, req sdk.Request) sdk.Result {
 		req.Log.Printf("step %s working", req.Step)
 		switch req.Step {
+		case "a":
+			<-release
 		case "b":
 			select {
 			case <-cDone:
@@ -52,12 +57,21 @@ func TestUIRunGraph(t *testing.T) {
 		return sdk.Result{Success: true, Message: req.Step + " done"}
 	}, sdk.WithConcurrency(2))
 	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
-	if run := s.waitRun(runID); run["status"] != "failed" {
-		t.Fatalf("the run: %v", run)
-	}
 	signIn(t, ctx, s)
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(s.at.API+"/#/runs/"+runID),
+		chromedp.WaitVisible(`#graph .step-node[data-step="a"][data-status="running"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#graph .step-node[data-step="d"][data-status="pending"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the running run's graph: %v", err)
+	}
+	screenshot(t, ctx, "run-graph-running")
+	once.Do(func() { close(release) })
+	if run := s.waitRun(runID); run["status"] != "failed" {
+		t.Fatalf("the run: %v", run)
+	}
+	// The page follows the run to its end without a reload.
+	if err := chromedp.Run(ctx,
 		chromedp.WaitVisible(`h1 .status-failed`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#graph .step-node[data-step="d"][data-status="skipped"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#graph path.edge[data-from="c"][data-to="d"]`, chromedp.ByQuery),
