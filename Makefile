@@ -3,7 +3,7 @@ GO      ?= go
 ARGS    ?=
 PKGS    ?= ./...
 
-.PHONY: run build test test-short test-reliability vet fmt-check bench cluster-up cluster-down clean ui-vendor
+.PHONY: run build test test-ts test-short test-reliability vet fmt-check bench cluster-up cluster-down clean ui-vendor
 
 ## run: Conveyor with embedded NATS and etcd, API on http://127.0.0.1:8080
 run: build
@@ -13,9 +13,10 @@ run: build
 build:
 	$(GO) build -o bin/conveyor ./cmd/conveyor
 
-## test: vet, formatting, and every test with the race detector
+## test: vet, formatting, every test with the race detector, then the TypeScript SDK's (test-ts)
 test: vet fmt-check
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(MAKE) test-ts
 
 ## test-reliability: crash loop, contention, failing dependencies, absent drivers, then each fuzz
 ## target for FUZZTIME. ROUNDS sizes the crash loop.
@@ -28,6 +29,10 @@ test-reliability:
 	$(GO) test -run '^$$' -fuzz FuzzParseResult -fuzztime $(FUZZTIME) ./adapters/protocol/
 	$(GO) test -run '^$$' -fuzz FuzzRequestBodies -fuzztime $(FUZZTIME) ./cmd/conveyor/
 	$(GO) test -run '^$$' -fuzz FuzzHookDeliveries -fuzztime $(FUZZTIME) ./cmd/conveyor/
+
+## test-ts: the TypeScript driver SDK (sdk/typescript) against the binary: npm ci, then npm test
+test-ts: build
+	cd sdk/typescript && npm ci --no-audit --no-fund && CONVEYOR_BIN=$(CURDIR)/bin/conveyor npm test
 
 ## test-short: the tests without the race detector
 test-short:

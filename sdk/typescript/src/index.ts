@@ -1,0 +1,12 @@
+export { Driver, abandonAfter, resultPatience } from "./driver.js";
+export { heartbeatInterval } from "./heartbeat.js";
+export { presenceInterval, sdkVersion } from "./presence.js";
+export type { DriverOptions, Request, Context, Result, Reconcile } from "./driver.js";
+export { Logger } from "./logger.js";
+export { WorkStoppedError } from "./inflight.js";
+export { connectionOptions, settingsFromEnv, defaultNatsUrl, redactUrl } from "./connect.js";
+export type { ConnectSettings } from "./connect.js";
+export { createClient, baseUrlFromEnv } from "./client.js";
+export type { ConveyorClient, ClientOptions } from "./client.js";
+export type { paths, components } from "./api.js";
+export * as wire from "./wire.js";
