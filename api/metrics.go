@@ -19,6 +19,8 @@ type metrics struct {
 	redeliveries *prometheus.CounterVec
 	// hooksRefused counts webhook deliveries refused for their signature.
 	hooksRefused prometheus.Counter
+	// statusGivenUp counts commit statuses not reported.
+	statusGivenUp prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -36,6 +38,7 @@ func newMetrics() *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.redeliveries = newRedeliveries(m.registry)
 	m.hooksRefused = newHooksRefused(m.registry)
+	m.statusGivenUp = newStatusGivenUp(m.registry)
 	return m
 }
 

@@ -22,7 +22,7 @@ type runOutput struct {
 type runsInput struct {
 	Resource string    `query:"resource" doc:"only runs of this resource: TYPE or TYPE/NAME"`
 	Pipeline string    `query:"pipeline" doc:"only runs of this pipeline"`
-	Status   string    `query:"status" enum:"running,succeeded,failed,cancelled" doc:"only runs in this state"`
+	Status   string    `query:"status" enum:"queued,running,succeeded,failed,cancelled" doc:"only runs in this state"`
 	Since    time.Time `query:"since" doc:"only runs started at or after this time (RFC 3339)"`
 	Until    time.Time `query:"until" doc:"only runs started at or before this time (RFC 3339)"`
 	IDPrefix string    `query:"idPrefix" doc:"only runs whose Run ID starts with this (at least 6 characters; the UI and the CLI show 8), in Run ID order; not with the other filters. Finds the runs the read models keep"`

@@ -28,6 +28,17 @@ type TriggerBody struct {
 	Schedule        string              `json:"schedule,omitempty" maxLength:"256" doc:"schedule only: a cron expression (five fields, or @hourly, @daily, @every 10m, …)" example:"0 2 * * *"`
 	TimeZone        string              `json:"timeZone,omitempty" maxLength:"64" doc:"schedule only: the IANA time zone the schedule is read in; default UTC" example:"Europe/Paris"`
 	CatchUp         string              `json:"catchUp,omitempty" enum:"latest,none" doc:"schedule only: latest (the default) fires the latest tick missed while no server ran, once; none only the ticks to come"`
+	Report          *TriggerReportBody  `json:"report,omitempty" doc:"optional: report each run the trigger starts to the git host as a commit status (pending, then success, failure or error)"`
+}
+
+// TriggerReportBody is where a trigger's runs are reported.
+type TriggerReportBody struct {
+	_          struct{} `json:"-" additionalProperties:"true"`
+	Kind       string   `json:"kind" enum:"github,gitlab,gitea" doc:"the git host's API" example:"github"`
+	BaseURL    string   `json:"baseURL,omitempty" maxLength:"512" doc:"the API's base URL: https://api.github.com and https://gitlab.com when absent; required for gitea" example:"https://gitea.example.com"`
+	Token      string   `json:"token" maxLength:"63" doc:"the secret (PUT /secrets/{name}) holding the token the statuses are posted with" example:"github-status-token"`
+	Repository string   `json:"repository" minLength:"1" maxLength:"4096" doc:"a CEL expression over the delivery giving the repository: owner/name (GitLab: the project's id or path)" example:"body.repository.full_name"`
+	SHA        string   `json:"sha" minLength:"1" maxLength:"4096" doc:"a CEL expression over the delivery giving the commit" example:"body.after"`
 }
 
 // TriggerResourceBody is the resource a trigger writes: its type, and CEL
@@ -43,7 +54,14 @@ func (b TriggerBody) trigger(name string) domain.Trigger {
 	return domain.Trigger{Name: name, Source: b.Source, Events: b.Events, Secret: b.Secret, Insecure: b.Insecure,
 		SignatureHeader: b.SignatureHeader, DeliveryHeader: b.DeliveryHeader, EventHeader: b.EventHeader, When: b.When,
 		Resource: domain.TriggerResource{Type: b.Resource.Type, Name: b.Resource.Name, Spec: b.Resource.Spec}, Pipeline: b.Pipeline,
-		Schedule: b.Schedule, TimeZone: b.TimeZone, CatchUp: b.CatchUp}
+		Schedule: b.Schedule, TimeZone: b.TimeZone, CatchUp: b.CatchUp, Report: b.Report.report()}
+}
+
+func (b *TriggerReportBody) report() *domain.TriggerReport {
+	if b == nil {
+		return nil
+	}
+	return &domain.TriggerReport{Kind: b.Kind, BaseURL: b.BaseURL, Token: b.Token, Repository: b.Repository, SHA: b.SHA}
 }
 
 type triggerInput struct {

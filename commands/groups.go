@@ -12,6 +12,9 @@ import (
 type JoinGroup struct {
 	RunID       string
 	Concurrency domain.RunConcurrency
+	// QueuedAt is the log position of the run's RunQueued (0: unknown):
+	// the queue keeps runs in this order.
+	QueuedAt    uint64
 	CausationID string
 }
 
@@ -23,7 +26,7 @@ type JoinGroup struct {
 func (h *Handler) JoinGroup(ctx context.Context, c JoinGroup) (domain.JoinOutcome, error) {
 	var outcome domain.JoinOutcome
 	err := h.decideGroup(ctx, c.Concurrency.Group, func(g *domain.GroupAggregate) {
-		outcome = g.Join(c.RunID, c.Concurrency.Limit, c.Concurrency.OnFull, h.cause(c.RunID, c.CausationID))
+		outcome = g.Join(c.RunID, c.Concurrency.Limit, c.Concurrency.OnFull, c.QueuedAt, h.cause(c.RunID, c.CausationID))
 	})
 	return outcome, err
 }

@@ -112,6 +112,9 @@ func (h *Handler) fireOnce(ctx context.Context, t domain.Trigger, f domain.Trigg
 	if err := h.checkResource(ctx, f.Resource); err != nil {
 		return DeliveryOutcome{}, err
 	}
+	if f.Report, err = t.StatusTargetOf(h.triggers, in); err != nil {
+		return DeliveryOutcome{}, err
+	}
 	cause := domain.Cause{EventID: domain.FiredEventID(t.Name, f.Delivery), Time: h.now(), CorrelationID: h.newID(),
 		CausationID: f.Delivery}
 	if err := agg.Fire(f, cause); err != nil {

@@ -66,7 +66,7 @@ func (h *Handler) checkSchedule(t domain.Trigger) domain.ValidationErrors {
 }
 
 // checkTriggerRefs checks what the trigger names: its resource type, its
-// pipeline and its secret.
+// pipeline, its secret and its report's token.
 func (h *Handler) checkTriggerRefs(ctx context.Context, t domain.Trigger) error {
 	if err := h.requireDefinition(ctx, "resource.type", t.Resource.Type); err != nil {
 		return err
@@ -74,15 +74,25 @@ func (h *Handler) checkTriggerRefs(ctx context.Context, t domain.Trigger) error 
 	if err := h.checkPipelineOver(ctx, t.Pipeline, t.Resource.Type); err != nil {
 		return err
 	}
-	if t.Secret == "" {
-		return nil
+	if t.Secret != "" {
+		if err := h.requireSecret(ctx, "secret", t.Secret); err != nil {
+			return err
+		}
 	}
+	if t.Report != nil {
+		return h.requireSecret(ctx, "report.token", t.Report.Token)
+	}
+	return nil
+}
+
+// requireSecret refuses, naming field, a secret name that is not set.
+func (h *Handler) requireSecret(ctx context.Context, field, name string) error {
 	var secret domain.SecretAggregate
-	if _, err := h.load(ctx, domain.AggregateSecret, t.Secret, &secret); err != nil {
+	if _, err := h.load(ctx, domain.AggregateSecret, name, &secret); err != nil {
 		return err
 	}
 	if !secret.Exists() {
-		return domain.Invalid("secret", fmt.Sprintf("secret %q is not set: conveyor secrets set %s", t.Secret, t.Secret))
+		return domain.Invalid(field, fmt.Sprintf("secret %q is not set: conveyor secrets set %s", name, name))
 	}
 	return nil
 }

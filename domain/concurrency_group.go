@@ -39,12 +39,16 @@ type GroupRunAdmitted struct {
 
 // GroupRunQueued: a run found the group full and waits, behind the runs
 // queued before it. Limit is the run's limit: it is admitted once fewer
-// runs than that hold places.
+// runs than that hold places. Order is the log position where the run
+// was queued (0: unknown): the queue keeps runs in that order, so runs that
+// reach the group in another order than they were made (two servers, two
+// workers) still start first in, first out.
 type GroupRunQueued struct {
 	Meta
 	Group string `json:"group"`
 	RunID string `json:"runId"`
 	Limit int    `json:"limit"`
+	Order uint64 `json:"order,omitempty"`
 }
 
 // GroupRunReleased: a run left the group: it ended, or was cancelled while
@@ -68,6 +72,7 @@ func init() {
 type QueuedRun struct {
 	RunID string `json:"runId"`
 	Limit int    `json:"limit"`
+	Order uint64 `json:"order,omitempty"`
 }
 
 // ConcurrencyGroup is a group's state: the runs holding places, in the
@@ -123,7 +128,16 @@ func (a *GroupAggregate) Apply(e Event) {
 	case *GroupRunQueued:
 		g.Name = e.Group
 		if g.queuedIndex(e.RunID) < 0 {
-			g.Queued = append(g.Queued, QueuedRun{RunID: e.RunID, Limit: e.Limit})
+			// Behind every run queued at or before its position; a run of
+			// unknown position goes last.
+			at := len(g.Queued)
+			if e.Order > 0 {
+				at = slices.IndexFunc(g.Queued, func(q QueuedRun) bool { return q.Order > e.Order })
+				if at < 0 {
+					at = len(g.Queued)
+				}
+			}
+			g.Queued = slices.Insert(g.Queued, at, QueuedRun{RunID: e.RunID, Limit: e.Limit, Order: e.Order})
 		}
 	case *GroupRunReleased:
 		g.Name = e.Group
@@ -163,13 +177,13 @@ const (
 	Skipped JoinOutcome = "skipped"
 )
 
-// Join decides what the run runID does in the group, under its limit and
-// onFull: a run the group holds already records
+// Join decides what the run runID, queued at log position order, does in
+// the group, under its limit and onFull: a run the group holds already records
 // nothing and keeps what it has. A run takes a free place only when no run
 // waits (first in, first out); when there is none, it waits (queue),
 // releases the oldest running run for cancellation and takes its place
 // (cancel-running), or is skipped (skip, nothing recorded).
-func (a *GroupAggregate) Join(runID string, limit int, onFull string, c Cause) JoinOutcome {
+func (a *GroupAggregate) Join(runID string, limit int, onFull string, order uint64, c Cause) JoinOutcome {
 	g := a.state
 	switch {
 	case slices.Contains(g.Running, runID):
@@ -192,7 +206,7 @@ func (a *GroupAggregate) Join(runID string, limit int, onFull string, c Cause) J
 			return Admitted
 		}
 	}
-	a.record(&GroupRunQueued{Meta: a.meta(TypeGroupRunQueued, runID, c), Group: g.Name, RunID: runID, Limit: limit})
+	a.record(&GroupRunQueued{Meta: a.meta(TypeGroupRunQueued, runID, c), Group: g.Name, RunID: runID, Limit: limit, Order: order})
 	return Queued
 }
 

@@ -126,7 +126,7 @@ func TestGroupQueuesAdmitsAndReleasesInOrder(t *testing.T) {
 	g := domain.NewGroup("prod")
 	var outcomes []domain.JoinOutcome
 	for _, id := range []string{r1, r2, r3, r4} {
-		outcomes = append(outcomes, g.Join(id, 2, domain.OnFullQueue, cause("join-"+id)))
+		outcomes = append(outcomes, g.Join(id, 2, domain.OnFullQueue, 0, cause("join-"+id)))
 	}
 	if diff := cmp.Diff([]domain.JoinOutcome{domain.Admitted, domain.Admitted, domain.Queued, domain.Queued}, outcomes); diff != "" {
 		t.Fatalf("outcomes (-want +got):\n%s", diff)
@@ -145,7 +145,7 @@ func TestGroupQueuesAdmitsAndReleasesInOrder(t *testing.T) {
 	}
 	// Joining again (a redelivery, a second server) changes nothing.
 	again := group(t, g.Changes())
-	if again.Join(r1, 2, domain.OnFullQueue, cause("x")) != domain.Admitted || again.Join(r3, 2, domain.OnFullQueue, cause("y")) != domain.Queued ||
+	if again.Join(r1, 2, domain.OnFullQueue, 0, cause("x")) != domain.Admitted || again.Join(r3, 2, domain.OnFullQueue, 0, cause("y")) != domain.Queued ||
 		len(again.Changes()) != 0 {
 		t.Errorf("joining again recorded %v", types(again.Changes()))
 	}
@@ -183,8 +183,8 @@ var cmpEmpty = cmp.Transformer("empty", func(q []domain.QueuedRun) []domain.Queu
 // the new run is skipped.
 func TestGroupCancelRunningAndSkip(t *testing.T) {
 	g := domain.NewGroup("prod")
-	g.Join(r1, 1, domain.OnFullCancelRunning, cause("1"))
-	if got := g.Join(r2, 1, domain.OnFullCancelRunning, cause("2")); got != domain.Admitted {
+	g.Join(r1, 1, domain.OnFullCancelRunning, 0, cause("1"))
+	if got := g.Join(r2, 1, domain.OnFullCancelRunning, 0, cause("2")); got != domain.Admitted {
 		t.Fatalf("cancel-running: %s, want admitted", got)
 	}
 	released, ok := g.Changes()[1].(*domain.GroupRunReleased)
@@ -194,7 +194,27 @@ func TestGroupCancelRunningAndSkip(t *testing.T) {
 	if diff := cmp.Diff([]string{r2}, g.State().Running); diff != "" {
 		t.Errorf("running (-want +got):\n%s", diff)
 	}
-	if got := g.Join(r3, 1, domain.OnFullSkip, cause("3")); got != domain.Skipped || len(g.Changes()) != 3 {
+	if got := g.Join(r3, 1, domain.OnFullSkip, 0, cause("3")); got != domain.Skipped || len(g.Changes()) != 3 {
 		t.Errorf("skip: %s, recorded %v", got, types(g.Changes()))
+	}
+}
+
+// Runs that reach a full group out of order (two servers, two workers)
+// wait in the order they were queued in the log.
+func TestGroupQueuesByLogPosition(t *testing.T) {
+	g := domain.NewGroup("prod")
+	g.Join(r1, 1, domain.OnFullQueue, 5, cause("1"))
+	for _, j := range []struct {
+		id    string
+		order uint64
+	}{{r4, 40}, {r2, 20}, {r3, 30}} {
+		g.Join(j.id, 1, domain.OnFullQueue, j.order, cause(j.id))
+	}
+	var queued []string
+	for _, q := range g.State().Queued {
+		queued = append(queued, q.RunID)
+	}
+	if diff := cmp.Diff([]string{r2, r3, r4}, queued); diff != "" {
+		t.Errorf("queue (-want +got):\n%s", diff)
 	}
 }

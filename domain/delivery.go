@@ -44,6 +44,8 @@ type TriggerFired struct {
 	Commit   string   `json:"commit,omitempty"`
 	Ref      string   `json:"ref,omitempty"`
 	Resource Resource `json:"resource"`
+	// Report is where the run is reported, when the trigger reports.
+	Report *StatusTarget `json:"report,omitempty"`
 }
 
 func init() {

@@ -66,6 +66,9 @@ func checkSchedule(t Trigger, add func(error)) {
 	if t.Insecure {
 		add(Invalid("insecure", "must be false for a schedule trigger: nothing is delivered to it"))
 	}
+	if t.Report != nil {
+		add(Invalid("report", "is for triggers that take deliveries: a tick names no commit to report on"))
+	}
 	switch t.CatchUp {
 	case "", CatchUpLatest, CatchUpNone:
 	default:

@@ -72,6 +72,9 @@ type Trigger struct {
 	Schedule string `json:"schedule,omitempty"`
 	TimeZone string `json:"timeZone,omitempty"`
 	CatchUp  string `json:"catchUp,omitempty"`
+	// Report, when set, sends each run the trigger starts back to the git
+	// host as a commit status.
+	Report *TriggerReport `json:"report,omitempty"`
 }
 
 // TriggerResource is the resource a delivery writes: its type, and CEL
@@ -122,6 +125,7 @@ func CheckTrigger(t Trigger) error {
 		add(CheckName("pipeline", t.Pipeline))
 	}
 	checkSchedule(t, add)
+	checkReport(t.Report, add)
 	if t.Source != SourceSchedule {
 		checkDeliveries(t, add)
 	}

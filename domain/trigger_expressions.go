@@ -50,6 +50,13 @@ func CheckTriggerExpressions(t Trigger, exprs TriggerExpressions) ValidationErro
 	for _, f := range fields {
 		check("resource.spec."+f, t.Resource.Spec[f], valueOf(exprs))
 	}
+	if r := t.Report; r != nil {
+		for _, f := range [][2]string{{"report.repository", r.Repository}, {"report.sha", r.SHA}} {
+			if f[1] != "" {
+				check(f[0], f[1], valueOf(exprs))
+			}
+		}
+	}
 	return problems
 }
 

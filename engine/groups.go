@@ -35,7 +35,9 @@ func (e *Engine) settle(ctx context.Context, st *commands.RunState) (*commands.R
 	case run.Status != domain.RunStatusQueued:
 		return st, nil
 	}
-	outcome, err := e.cmd.JoinGroup(ctx, commands.JoinGroup{RunID: run.ID, Concurrency: *conc})
+	// A queued run records nothing until it is admitted or ends: its last
+	// position is where it was queued.
+	outcome, err := e.cmd.JoinGroup(ctx, commands.JoinGroup{RunID: run.ID, Concurrency: *conc, QueuedAt: st.LastSeq})
 	if err != nil {
 		return st, err
 	}

@@ -27,8 +27,22 @@ type Trigger struct {
 	Schedule string `json:"schedule,omitempty"`
 	TimeZone string `json:"timeZone,omitempty"`
 	CatchUp  string `json:"catchUp,omitempty"`
+	// Report, when set, reports each run to the git host as a commit
+	// status.
+	Report *TriggerReport `json:"report,omitempty"`
 	// Unchanged is set by SaveTrigger when the trigger was already so.
 	Unchanged bool `json:"-"`
+}
+
+// TriggerReport is where a trigger's runs are reported: the host's kind,
+// its API's base URL, the secret holding the token, and CEL expressions
+// for the repository and the commit.
+type TriggerReport struct {
+	Kind       string `json:"kind"`
+	BaseURL    string `json:"baseURL,omitempty"`
+	Token      string `json:"token"`
+	Repository string `json:"repository"`
+	SHA        string `json:"sha"`
 }
 
 // TriggerResource is the resource a trigger writes: its type, and CEL

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -41,6 +42,9 @@ type Pipeline struct {
 	Metadata    map[string]string `json:"metadata,omitempty"`
 	// Timeout bounds a whole run (a Go duration string such as "1h").
 	Timeout string `json:"timeout,omitempty"`
+	// Concurrency bounds the runs of the pipeline that go on at once in a
+	// group (see docs/pipelines.md).
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
 	// Warnings, on an answer to a save, name the steps whose drivers never
 	// connected (most likely a typo); Unchanged says that the pipeline was
 	// already so: nothing was written, the version stays.
@@ -144,10 +148,44 @@ type Run struct {
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Deadline is when the run fails unless it has ended.
 	Deadline *time.Time `json:"deadline,omitempty"`
+	// Concurrency is the run's concurrency group, when its pipeline has
+	// one; Position is a queued run's place in the queue (1: next).
+	Concurrency *RunConcurrency `json:"concurrency,omitempty"`
 }
 
-// Ended reports whether the run is succeeded, failed or cancelled.
-func (r Run) Ended() bool { return r.Status != "" && r.Status != "running" }
+// Concurrency is a pipeline's concurrency: Group is a CEL expression over
+// the resource, pipeline and run that names the group; Limit (1 when nil)
+// the runs of the group that go on at once; OnFull what a run does when
+// the group is full: "queue" (the default), "cancel-running" or "skip".
+type Concurrency struct {
+	Group  string `json:"group"`
+	Limit  *int   `json:"limit,omitempty"`
+	OnFull string `json:"onFull,omitempty"`
+}
+
+// RunConcurrency is a run's concurrency group.
+type RunConcurrency struct {
+	Group    string `json:"group"`
+	Limit    int    `json:"limit"`
+	OnFull   string `json:"onFull"`
+	Position int    `json:"queuedPosition,omitempty"`
+}
+
+// Ended reports whether the run is succeeded, failed or cancelled: not
+// while it runs or waits in its concurrency group's queue (queued).
+func (r Run) Ended() bool { return r.Status != "" && r.Status != "running" && r.Status != "queued" }
+
+// Queued says where a queued run waits (position 2 in concurrency group
+// "deploy-prod"), empty for any other run.
+func (r Run) Queued() string {
+	if r.Status != "queued" || r.Concurrency == nil {
+		return ""
+	}
+	if r.Concurrency.Position == 0 {
+		return fmt.Sprintf("in concurrency group %q", r.Concurrency.Group)
+	}
+	return fmt.Sprintf("position %d in concurrency group %q", r.Concurrency.Position, r.Concurrency.Group)
+}
 
 // RunStep is one step of a run.
 type RunStep struct {

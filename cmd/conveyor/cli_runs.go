@@ -21,6 +21,9 @@ func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
 	tableRow(tw, "ID", "PIPELINE", "RESOURCE", "STATUS", "STARTED")
 	for _, r := range runs {
 		status := r.Status
+		if q := r.Queued(); q != "" {
+			status += " (" + q + ")"
+		}
 		for _, s := range r.Steps {
 			if s.Waiting != "" {
 				status += " (" + s.Waiting + ")"
@@ -58,6 +61,9 @@ func runTable(tw *tabwriter.Writer, r sdk.Run) {
 	}
 	fmt.Fprintf(tw, "\nrun %s of %s/%s (pipeline %s): %s%s\n", r.ID, r.Resource.Type, r.Resource.Name, r.Pipeline.Name,
 		r.Status, messageNote(r.Message))
+	if q := r.Queued(); q != "" {
+		fmt.Fprintf(tw, "queued: %s\n", q)
+	}
 }
 
 // stepDepths is each step's level in the graph: 0 for a step that needs

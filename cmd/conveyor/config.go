@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ type serverConfig struct {
 	// CORSOrigins are the other sites' origins allowed to call the API from
 	// a browser.
 	CORSOrigins []string
+	// PublicURL is the web UI's address as users reach it (behind a proxy,
+	// say): commit statuses reported to git hosts link to its run pages.
+	PublicURL string
 	// MaxStreams and MaxStreamsPerToken bound the log and event streams
 	// served at once, in all and per token; 0: the API's defaults.
 	MaxStreams, MaxStreamsPerToken int
@@ -99,6 +103,7 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	str(&c.NATSTLSCert, "nats-tls-cert", "", "PEM certificate (chain) of the embedded NATS: require TLS")
 	str(&c.NATSTLSKey, "nats-tls-key", "", "PEM private key of --nats-tls-cert")
 	var replicas, maxBody, readWait, corsOrigins, idleTimeout, readTimeout, maxConns, keepEnded string
+	str(&c.PublicURL, "public-url", "", "the server's address as users reach it, e.g. https://ci.example.com: commit statuses reported to git hosts link to its run pages (empty: they link nowhere)")
 	str(&corsOrigins, "cors-origin", "", "origins of other sites allowed to call the API from a browser, comma-separated (empty: CORS off)")
 	str(&readWait, "read-wait", "5s", "how long a read waits for the read models to reach the log position it needs before it answers 503")
 	str(&replicas, "replicas", "1", "replicas of the JetStream streams (3 in a cluster)")
@@ -158,6 +163,10 @@ func parseServerFlags(args []string, env func(string) string, stderr io.Writer) 
 	}
 	c.EtcdEndpoints = splitList(endpoints)
 	c.CORSOrigins = splitList(corsOrigins)
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		errs = append(errs, fmt.Errorf("--public-url: %q is not an http or https URL", c.PublicURL))
+	}
 	errs = append(errs, c.Validate())
 	return c, errors.Join(errs...)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/eventbus"
 	"github.com/conveyor/conveyor/adapters/eventjson"
 	"github.com/conveyor/conveyor/adapters/eventstore"
+	"github.com/conveyor/conveyor/adapters/gitstatus"
 	"github.com/conveyor/conveyor/adapters/natsserver"
 	"github.com/conveyor/conveyor/adapters/parking"
 	"github.com/conveyor/conveyor/adapters/protocol"
@@ -39,6 +40,14 @@ import (
 // re-consumes the whole log: harmless (the engine decides from each run's
 // state, and a run that ended publishes nothing) but slow.
 const engineConsumer = "engine"
+
+// reporterConsumer names the durable consumer of the run events that
+// reports runs to git hosts; renaming it reports every run of the log again.
+const reporterConsumer = "status-reporter"
+
+// reporterAckWait covers a status's attempts (1+2+4+8 s of waits, each
+// request up to 10 s) before another server takes the event over.
+const reporterAckWait = 90 * time.Second
 
 // retiredReadModelConsumer is the durable consumer that projected the read
 // models before the projector read the log from its own checkpoint; a
@@ -244,10 +253,11 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return addressTaken(fmt.Errorf("listen on %s: %w", cfg.Addr, err), "addr", cfg.Addr)
 	}
 	httpServer := newHTTPServer(cfg, apiServer.Handler(), apiTLS, log)
-	stopMasking, err := maskLogs(in, func(ctx context.Context, id string) (domain.Run, error) {
+	loadRun := func(ctx context.Context, id string) (domain.Run, error) {
 		st, err := handler.LoadRun(ctx, id)
 		return st.Run, err
-	}, vault, log)
+	}
+	stopMasking, err := maskLogs(in, loadRun, vault, log)
 	if err != nil {
 		return err
 	}
@@ -261,10 +271,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 	defer func() { _ = stopConsumers() }()
 	if vault != nil {
-		stopSecrets, err := secrets.Serve(ctx, in.nc, vault, func(ctx context.Context, id string) (domain.Run, error) {
-			st, err := handler.LoadRun(ctx, id)
-			return st.Run, err
-		})
+		stopSecrets, err := secrets.Serve(ctx, in.nc, vault, loadRun)
 		if err != nil {
 			return err
 		}
@@ -301,6 +308,15 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return followAggregate(gctx, store, domain.AggregateTrigger, scheduler.Sequence, scheduler.Apply, log.With("component", "scheduler"))
 	})
 	g.Go(func() error { return scheduler.Run(gctx) })
+	if values != nil {
+		reporter := &engine.Reporter{Load: store.Load, LoadRun: loadRun, Tokens: values, Poster: gitstatus.Poster{}, PublicURL: cfg.PublicURL,
+			GaveUp: apiServer.StatusReportGivenUp(), Logger: log.With("component", "reporter")}
+		g.Go(func() error {
+			return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher(reporterConsumer),
+				AckWait: reporterAckWait, Redelivered: apiServer.Redelivered(reporterConsumer)},
+				eventbus.Subscription{Name: reporterConsumer, Aggregates: []string{domain.AggregateRun}, Handle: reporter.Handle, Workers: 4})
+		})
+	}
 	if tokens != nil {
 		g.Go(func() error { return followTokens(gctx, store, tokens, in.revoked, log) })
 	}

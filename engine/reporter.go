@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/conveyor/conveyor/commands"
+	"github.com/conveyor/conveyor/domain"
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// StatusPoster sends a commit status to a git host.
+type StatusPoster interface {
+	// Post sends s for target, signed with token, linking to targetURL
+	// ("" for none). An error matching ErrStatusRefused will not succeed
+	// if sent again (a 4xx); any other may.
+	Post(ctx context.Context, target domain.StatusTarget, token []byte, s domain.CommitStatus, targetURL string) error
+}
+
+// ErrStatusRefused: the git host refused a status for good (a bad token, a
+// repository or commit it does not know); it is not sent again.
+var ErrStatusRefused = errors.New("the git host refused the status")
+
+// Reporter reports the runs that a trigger with a report started, as
+// commit statuses: pending when a run starts, then success, failure or
+// error when it ends. It is the handler of a durable consumer of the run
+// events of its own, so a host that is slow or away never holds a run or
+// the engine back. Delivered at least once: a status sent again is the
+// same status. Safe for concurrent use.
+type Reporter struct {
+	// Load reads an aggregate's events (the event store); LoadRun a run's
+	// state; Tokens the secrets holding the tokens; Poster sends. Required.
+	Load    func(ctx context.Context, aggregate, id string) ([]domain.Event, error)
+	LoadRun func(ctx context.Context, runID string) (domain.Run, error)
+	Tokens  commands.SecretValues
+	Poster  StatusPoster
+	// PublicURL is the web UI's address as the git host's users reach it;
+	// each status links to {PublicURL}/#/runs/{id}. Without it, statuses
+	// link nowhere.
+	PublicURL string
+	// Retry is the first wait before a status that failed is sent again,
+	// doubling, ReportAttempts in all; a second when zero.
+	Retry time.Duration
+	// GaveUp, when not nil, is told of each status given up.
+	GaveUp func()
+	Logger *slog.Logger
+
+	once    sync.Once
+	targets *lru.Cache[string, *domain.StatusTarget]
+}
+
+// ReportAttempts bounds the attempts at one status.
+const ReportAttempts = 5
+
+// reportTargets bounds the runs whose report target is remembered.
+const reportTargets = 4096
+
+// Handle reports, for each run event that changes a run's status, the
+// status the run has now (domain.StatusOf). It
+// returns an error only when the log or the vault cannot be read, so that
+// the event comes again; a host that refuses or stays away is logged,
+// counted and given up.
+func (r *Reporter) Handle(ctx context.Context, events []domain.Event) error {
+	for _, e := range events {
+		if err := r.handle(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reporter) handle(ctx context.Context, e domain.Event) error {
+	switch e.(type) {
+	case *domain.RunStarted, *domain.RunRetried, *domain.RunSucceeded, *domain.RunFailed, *domain.RunCancelled:
+	default:
+		return nil
+	}
+	runID := e.EventMeta().AggregateID
+	run, err := r.LoadRun(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("report run %s: %w", runID, err)
+	}
+	target, err := r.targetOf(ctx, run)
+	if err != nil || target == nil {
+		return err
+	}
+	status := domain.StatusOf(run)
+	token, err := r.Tokens.Get(ctx, target.Token)
+	if errors.Is(err, domain.ErrNotFound) {
+		r.gaveUp(target, status, 0, fmt.Errorf("the token's secret %q is not set", target.Token))
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("report run %s: the token: %w", runID, err)
+	}
+	link := ""
+	if r.PublicURL != "" {
+		link = r.PublicURL + "/#/runs/" + runID
+	}
+	wait := r.Retry
+	if wait <= 0 {
+		wait = time.Second
+	}
+	for attempt := 1; ; attempt++ {
+		err := r.Poster.Post(ctx, *target, token, status, link)
+		switch {
+		case err == nil:
+			r.logger().Debug("status reported", "run", runID, "state", status.State, "repository", target.Repository, "sha", target.SHA)
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, ErrStatusRefused), attempt == ReportAttempts:
+			r.gaveUp(target, status, attempt, err)
+			return nil
+		}
+		r.logger().Info("the git host did not take a status; again soon", "run", runID, "state", status.State, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// targetOf is where run is reported: the report of the TriggerFired that
+// caused it, found through the resource event that started it (its actor
+// names the trigger, its causation id the TriggerFired); nil for a run no
+// trigger started or whose trigger does not report.
+func (r *Reporter) targetOf(ctx context.Context, run domain.Run) (*domain.StatusTarget, error) {
+	r.once.Do(func() { r.targets, _ = lru.New[string, *domain.StatusTarget](reportTargets) })
+	if t, ok := r.targets.Get(run.ID); ok {
+		return t, nil
+	}
+	events, err := r.Load(ctx, domain.AggregateResource, run.Resource.Key())
+	if err != nil {
+		return nil, fmt.Errorf("report run %s: %w", run.ID, err)
+	}
+	var target *domain.StatusTarget
+	for _, e := range events {
+		m := e.EventMeta()
+		if m.Version != run.ResourceEventVersion || m.Actor == nil || m.Actor.Kind != domain.ActorTrigger {
+			continue
+		}
+		fired, err := r.Load(ctx, domain.AggregateDelivery, domain.FiredKey(m.Actor.Name, m.CausationID))
+		if err != nil {
+			return nil, fmt.Errorf("report run %s: %w", run.ID, err)
+		}
+		if len(fired) > 0 {
+			if f, ok := fired[0].(*domain.TriggerFired); ok {
+				target = f.Report
+			}
+		}
+	}
+	r.targets.Add(run.ID, target)
+	return target, nil
+}
+
+// gaveUp logs and counts a status that was not reported.
+func (r *Reporter) gaveUp(target *domain.StatusTarget, s domain.CommitStatus, attempts int, err error) {
+	r.logger().Warn("a run's status was not reported to the git host", "run", s.RunID, "state", s.State, "kind", target.Kind,
+		"repository", target.Repository, "sha", target.SHA, "attempts", attempts, "err", err)
+	if r.GaveUp != nil {
+		r.GaveUp()
+	}
+}
+
+func (r *Reporter) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
