@@ -23,7 +23,7 @@ func count(t *testing.T, ctx context.Context, selector string) int {
 }
 
 // TestUIRetryLinkTraceAndRoles: a failed run is retried from its button and
-// succeeds; a link to a log line marks that line; the trace lists the
+// succeeds (its step's open pane following the retry); a link to a log line marks that line; the trace lists the
 // resource change and the run's events; a viewer's page has no buttons.
 func TestUIRetryLinkTraceAndRoles(t *testing.T) {
 	ctx := browser(t)
@@ -43,7 +43,7 @@ func TestUIRetryLinkTraceAndRoles(t *testing.T) {
 	signIn(t, ctx, s)
 
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(s.at.API+"/#/runs/"+runID+"?line=2"),
+		chromedp.Navigate(s.at.API+"/#/runs/"+runID+"?line=2&step=compile"),
 		chromedp.WaitVisible(`h1 .status-failed`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#L2.log-target`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//ol[@id="trace"]//summary[contains(., "caused by ResourceCreated")]`, chromedp.BySearch),
@@ -56,9 +56,14 @@ func TestUIRetryLinkTraceAndRoles(t *testing.T) {
 	}
 	screenshot(t, ctx, "run-failed")
 	if err := chromedp.Run(ctx,
+		// Both logs have ended with the run; the retry starts them again.
+		chromedp.WaitVisible(`#log[data-ended] .log-line`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#step-log[data-ended] .log-line`, chromedp.ByQuery),
 		chromedp.Click(`//button[. = "Retry"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`h1 .status-succeeded`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//pre[@id="log"]//div[contains(., "attempt 2, second line")]`, chromedp.BySearch),
+		// The step's pane, open since before the retry, follows it too.
+		chromedp.WaitVisible(`//pre[@id="step-log"]//div[contains(., "attempt 2, second line")]`, chromedp.BySearch),
 	); err != nil {
 		t.Fatalf("retry from the page: %v", err)
 	}

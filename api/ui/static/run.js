@@ -139,6 +139,8 @@ function stepPane(id) {
     pane.hidden = !s;
     if (!s) { if (stop) stop(); stop = null; step = null; return; }
     if (s.id !== step) { step = s.id; attempt = 0; attempts = -1; follow(); }
+    // A retried run runs again: a log that ended with it is followed anew.
+    else if (log.dataset.ended && !run.finishedAt) follow();
     if (s.attempt !== attempts) { attempts = s.attempt; drawPicker(); }
     const shown = shownStatus(run, s);
     const message = s.waiting || (s.result && s.result.message) || s.reason || "";
@@ -198,7 +200,7 @@ export function runView(id, params) {
       location.hash = "#/runs/" + made.headers.get("Conveyor-Run-Id");
     } catch (e) { err.replaceChildren(failure(e)); }
   } }, "Run again");
-  let traced = -1, traceRounds = 0, traceLength = -1;
+  let traced = -1, traceRounds = 0, traceLength = -1, stopLog = null;
   const refresh = async () => {
     try {
       const r = await api("GET", "/runs/" + id);
@@ -207,6 +209,13 @@ export function runView(id, params) {
           el("a", { href: "#/resources/" + r.resource.resource + "/" + r.resource.name }, r.resource.resource + "/" + r.resource.name),
           " (" + r.trigger + (r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "") + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")));
       last = r;
+      // A retried run runs again: a log that ended with it is followed anew.
+      if (log.dataset.ended && !r.finishedAt) {
+        stopLog();
+        log.replaceChildren();
+        delete log.dataset.ended;
+        stopLog = logLines(id, log, params);
+      }
       graph.update(r, selected);
       pane.update(r, selected);
       const buttons = [];
@@ -233,5 +242,5 @@ export function runView(id, params) {
     } catch (e) { err.replaceChildren(failure(e)); }
   };
   every(2000, refresh);
-  logLines(id, log, params);
+  stopLog = logLines(id, log, params);
 }
