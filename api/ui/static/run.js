@@ -120,14 +120,15 @@ function stepPane(id) {
   const picker = el("div", { class: "toolbar", id: "attempts", role: "group", "aria-label": "attempts" });
   const log = el("pre", { class: "log", id: "step-log", tabindex: 0, "aria-label": "step log" });
   pane.append(facts, picker, log);
-  let step = null, attempt = 0, attempts = -1, stop = null;
-  const follow = () => {
+  let step = null, attempt = 0, attempts = -1, followed = 0, stop = null;
+  const follow = (tries) => {
+    followed = tries;
     if (stop) stop();
     log.replaceChildren();
     delete log.dataset.ended;
     stop = logLines(id, log, new URLSearchParams(), step, attempt);
   };
-  const pick = (n) => { attempt = n; follow(); drawPicker(); };
+  const pick = (n) => { attempt = n; follow(attempts); drawPicker(); };
   const drawPicker = () => {
     picker.replaceChildren(el("span", { class: "muted" }, "Log of "),
       ...[0, ...Array.from({ length: attempts }, (_, i) => i + 1)].map(n =>
@@ -138,9 +139,10 @@ function stepPane(id) {
     const s = run.steps.find(s => s.id === selected);
     pane.hidden = !s;
     if (!s) { if (stop) stop(); stop = null; step = null; return; }
-    if (s.id !== step) { step = s.id; attempt = 0; attempts = -1; follow(); }
-    // A retried run runs again: a log that ended with it is followed anew.
-    else if (log.dataset.ended && !run.finishedAt) follow();
+    if (s.id !== step) { step = s.id; attempt = 0; attempts = -1; follow(s.attempt); }
+    // A retried step runs again: a log that ended with its run is
+    // followed anew.
+    else if (log.dataset.ended && s.attempt > followed) follow(s.attempt);
     if (s.attempt !== attempts) { attempts = s.attempt; drawPicker(); }
     const shown = shownStatus(run, s);
     const message = s.waiting || (s.result && s.result.message) || s.reason || "";
@@ -200,7 +202,7 @@ export function runView(id, params) {
       location.hash = "#/runs/" + made.headers.get("Conveyor-Run-Id");
     } catch (e) { err.replaceChildren(failure(e)); }
   } }, "Run again");
-  let traced = -1, traceRounds = 0, traceLength = -1, stopLog = null;
+  let traced = -1, traceRounds = 0, traceLength = -1, stopLog = null, logTries = null;
   const refresh = async () => {
     try {
       const r = await api("GET", "/runs/" + id);
@@ -209,8 +211,13 @@ export function runView(id, params) {
           el("a", { href: "#/resources/" + r.resource.resource + "/" + r.resource.name }, r.resource.resource + "/" + r.resource.name),
           " (" + r.trigger + (r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "") + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")));
       last = r;
-      // A retried run runs again: a log that ended with it is followed anew.
-      if (log.dataset.ended && !r.finishedAt) {
+      // A retried run runs again: a log that ended with it is followed
+      // anew once a step has a new attempt (the retry may have ended too
+      // by the time the page looks).
+      const tries = r.steps.reduce((n, s) => n + s.attempt, 0);
+      if (logTries === null) logTries = tries;
+      if (log.dataset.ended && tries > logTries) {
+        logTries = tries;
         stopLog();
         log.replaceChildren();
         delete log.dataset.ended;
