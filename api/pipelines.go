@@ -53,6 +53,7 @@ type PipelineFields struct {
 	Steps       []stepBody        `json:"steps" doc:"the steps; each runs once the steps it needs have succeeded (by default the one before it), and steps whose needs are met run side by side"`
 	Metadata    map[string]string `json:"metadata,omitempty" doc:"shared by every step" example:"{\"registry\":\"registry.example\"}"`
 	Timeout     string            `json:"timeout,omitempty" maxLength:"32" doc:"bounds a whole run, a Go duration such as 1h: a run still going by then fails" example:"1h"`
+	Concurrency *concurrencyBody  `json:"concurrency,omitempty" doc:"bounds the runs of a group that go on at once (docs/pipelines.md, Concurrency)"`
 }
 
 // pipelineBody is a pipeline as clients create it.
@@ -86,7 +87,7 @@ func (b pipelineBody) pipeline() domain.Pipeline {
 		steps[i].FailFast, steps[i].MaxParallel = st.FailFast, st.MaxParallel
 	}
 	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata,
-		Timeout: b.Timeout}.WithStepIDs()
+		Timeout: b.Timeout, Concurrency: b.Concurrency.concurrency()}.WithStepIDs()
 }
 
 type pipelineInput struct {

@@ -83,6 +83,7 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 			return run.StartWithoutPipeline(meta.CorrelationID, trigger, pipeline, res, meta.Version,
 				fmt.Sprintf("pipeline %q does not exist any more", res.Pipeline), cause)
 		}
+		run.QueueInOrder(meta.Sequence)
 		if err := run.StartBy(meta.Actor, meta.CorrelationID, trigger, pipeline, res, meta.Version, cause); err != nil {
 			return err
 		}

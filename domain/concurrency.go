@@ -110,12 +110,16 @@ func (r Run) GroupName(c Concurrency, conds Conditions) (string, error) {
 
 // RunConcurrency is a run's place in its concurrency group: the group's
 // name, limit and what the run does when it is full, from when the run
-// started. Position is filled in when a queued run is read, never stored:
-// 1 for the next run to start.
+// started. Order is the log position of the resource change that started
+// the run (0: unknown): the group's queue keeps runs in this order, so runs
+// whose changes the engine takes up side by side still wait first in,
+// first out. Position is filled in when a queued run is read, never
+// stored: 1 for the next run to start.
 type RunConcurrency struct {
 	Group    string `json:"group"`
 	Limit    int    `json:"limit"`
 	OnFull   string `json:"onFull"`
+	Order    uint64 `json:"order,omitempty"`
 	Position int    `json:"queuedPosition,omitempty"`
 }
 
@@ -181,8 +185,13 @@ func (a *RunAggregate) queue(c Cause) {
 		return
 	}
 	a.record(&RunQueued{Meta: a.meta(TypeRunQueued, c),
-		Concurrency: RunConcurrency{Group: name, Limit: conc.limit(), OnFull: conc.onFull()}})
+		Concurrency: RunConcurrency{Group: name, Limit: conc.limit(), OnFull: conc.onFull(), Order: a.order}})
 }
+
+// QueueInOrder tells the aggregate, before Start, the log position of the
+// resource change that starts the run: a run that waits in a concurrency
+// group waits in that order.
+func (a *RunAggregate) QueueInOrder(position uint64) { a.order = position }
 
 // Admit records that the run's group gave the queued run a place. A run
 // that is not queued records nothing.

@@ -149,6 +149,9 @@ type RunAggregate struct {
 	version    uint64
 	changes    []Event
 	conditions Conditions
+	// order is the log position of the resource change that starts the
+	// run (QueueInOrder).
+	order uint64
 }
 
 // Version is the aggregate version: the number of events applied.

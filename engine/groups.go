@@ -35,9 +35,14 @@ func (e *Engine) settle(ctx context.Context, st *commands.RunState) (*commands.R
 	case run.Status != domain.RunStatusQueued:
 		return st, nil
 	}
-	// A queued run records nothing until it is admitted or ends: its last
-	// position is where it was queued.
-	outcome, err := e.cmd.JoinGroup(ctx, commands.JoinGroup{RunID: run.ID, Concurrency: *conc, QueuedAt: st.LastSeq})
+	// The run waits in the order of the change that started it; failing
+	// that (a retried run), where it was queued: a queued run records
+	// nothing until it is admitted or ends, so that is its last position.
+	order := conc.Order
+	if order == 0 {
+		order = st.LastSeq
+	}
+	outcome, err := e.cmd.JoinGroup(ctx, commands.JoinGroup{RunID: run.ID, Concurrency: *conc, QueuedAt: order})
 	if err != nil {
 		return st, err
 	}
@@ -65,7 +70,7 @@ func (e *Engine) onGroup(ctx context.Context, events []domain.Event) error {
 		var err error
 		switch ev := ev.(type) {
 		case *domain.GroupRunAdmitted:
-			err = e.on(ctx, ev.RunID, func(ctx context.Context) error { return e.bringForward(ctx, ev.RunID) })
+			err = e.on(ctx, ev.RunID, func(ctx context.Context) error { return e.admit(ctx, ev.RunID, ev.ID) })
 		case *domain.GroupRunReleased:
 			if ev.Cancel {
 				err = e.on(ctx, ev.RunID, func(ctx context.Context) error {
@@ -86,14 +91,21 @@ func (e *Engine) onGroup(ctx context.Context, events []domain.Event) error {
 	return errors.Join(errs...)
 }
 
-// bringForward reads the run, settles it with its group and publishes the
-// work that waits.
-func (e *Engine) bringForward(ctx context.Context, runID string) error {
+// admit lets a run that its group admitted (the event whose id is
+// causationID says so) run, and publishes its work. It does not ask the
+// group again: the log can deliver the group's message before a load of
+// the group sees it.
+func (e *Engine) admit(ctx context.Context, runID, causationID string) error {
 	st, err := e.current(ctx, runID)
 	if err != nil {
 		return err
 	}
-	return e.publishOutstanding(ctx, st)
+	out, err := e.cmd.AdmitRun(ctx, commands.AdmitRun{RunID: runID, CausationID: causationID, Known: st})
+	if err != nil {
+		e.runs.forget(runID)
+		return err
+	}
+	return e.publishOutstanding(ctx, out.State)
 }
 
 // current is the run as this engine remembers it, else as the log has it.

@@ -101,7 +101,7 @@ func (s *testServer) waitRun(runID string) map[string]any {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		status, run := s.call("GET", "/runs/"+runID, nil)
-		if status == http.StatusOK && run["status"] != "running" {
+		if status == http.StatusOK && run["status"] != "running" && run["status"] != "queued" {
 			return run
 		}
 		time.Sleep(20 * time.Millisecond)
