@@ -253,3 +253,36 @@ func TestTwoEnginesNeverExceedTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// A crash between a run's end and the next run's admission is repaired
+// from the log: a run that ended with no engine to release it (the engine
+// died after recording the result) is released by the engine that reads
+// its end; a group that admitted a run whose admission no engine recorded
+// lets it run when its message is delivered again.
+func TestAGroupIsRepairedAfterACrash(t *testing.T) {
+	g := newGroupWorld(t, domain.OnFullQueue)
+	ctx := context.Background()
+	a, b, c := g.start("a", "prod"), g.start("b", "prod"), g.start("c", "prod")
+
+	// a ends by a command alone: nothing released it.
+	_, err := g.cmd.RecordDriverResult(ctx, commands.RecordDriverResult{RunID: a, Step: "ship", MessageID: "result-a",
+		Result: domain.DriverResult{Success: true, Driver: "shipper"}})
+	must(t, err)
+	g.want(t, "after the crash", g.statuses(a, b, c), []string{domain.RunStatusSucceeded, domain.RunStatusQueued, domain.RunStatusQueued})
+	g.e = g.engine(g.d) // the server comes back: its consumer delivers what was not acknowledged
+	g.pump()
+	g.want(t, "repaired", g.statuses(a, b, c), []string{domain.RunStatusSucceeded, domain.RunStatusRunning, domain.RunStatusQueued})
+
+	// b ends and the group admits c, but the server dies before c runs.
+	_, err = g.cmd.RecordDriverResult(ctx, commands.RecordDriverResult{RunID: b, Step: "ship", MessageID: "result-b",
+		Result: domain.DriverResult{Success: true, Driver: "shipper"}})
+	must(t, err)
+	admitted, err := g.cmd.LeaveGroup(ctx, commands.LeaveGroup{RunID: b, Group: "deploy-prod", Reason: "the run succeeded"})
+	must(t, err)
+	g.want(t, "admitted", admitted, []string{c})
+	g.want(t, "before the repair", g.statuses(c), []string{domain.RunStatusQueued})
+	g.e = g.engine(g.d)
+	g.pump()
+	g.want(t, "repaired", g.statuses(a, b, c), []string{domain.RunStatusSucceeded, domain.RunStatusSucceeded, domain.RunStatusRunning})
+	g.want(t, "published", g.shipped(), []string{a, b, c})
+}
