@@ -82,6 +82,10 @@ func runEventLine(e sdk.Event) string {
 		Reason  string              `json:"reason"`
 		Message string              `json:"message"`
 		At      time.Time           `json:"at"`
+		Group   string              `json:"group"`
+		Conc    struct {
+			Group string `json:"group"`
+		} `json:"concurrency"`
 	}
 	_ = json.Unmarshal(e.Raw, &about)
 	attempt := ""
@@ -105,6 +109,10 @@ func runEventLine(e sdk.Event) string {
 			attempt = fmt.Sprintf(" (attempt %d)", about.Attempt)
 		}
 		return fmt.Sprintf("%s (%s) %s%s%s", about.Step, about.Result.Driver, status, messageNote(about.Result.Message), attempt)
+	case domain.TypeRunQueued:
+		return fmt.Sprintf("queued in concurrency group %q", about.Conc.Group)
+	case domain.TypeRunAdmitted:
+		return fmt.Sprintf("runs: admitted by concurrency group %q", about.Group)
 	case domain.TypeStepRetryScheduled:
 		return fmt.Sprintf("%s retries at %s%s", about.Step, about.At.Local().Format(time.TimeOnly), messageNote(about.Reason))
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,6 +57,7 @@ func TestPipelineExamples(t *testing.T) {
 		{"with.yaml", 0, []string{"greet (shell) succeeded"}},
 		{"matrix.yaml", 0, []string{"test[go=1.26,os=darwin] (shell) succeeded", "test[go=1.27,os=linux,race=true] (shell) succeeded", "report (shell) succeeded"}},
 		{"exec.yaml", 0, []string{"build (exec) succeeded", "test (exec) succeeded"}},
+		{"concurrency.yaml", 0, []string{`queued in concurrency group "deploy-main"`, `admitted by concurrency group "deploy-main"`, "deploy (shell) succeeded"}},
 	} {
 		code, out := apply(tc.file, true)
 		if code != tc.code {
@@ -98,6 +100,23 @@ func TestPipelineExamples(t *testing.T) {
 			}
 			if strings.Contains(logs, "test[go=1.25,os=darwin]") {
 				t.Errorf("matrix.yaml: the excluded combination ran\n%s", logs)
+			}
+		case "concurrency.yaml":
+			var spans [][2]time.Time
+			seen := map[string]bool{}
+			for _, id := range runOf.FindAllStringSubmatch(out, -1) {
+				if seen[id[1]] {
+					continue
+				}
+				seen[id[1]] = true
+				st := runStep(s.must(http.StatusOK, "GET", "/runs/"+id[1], nil), "deploy")
+				start, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(st["dispatchedAt"]))
+				end, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(st["finishedAt"]))
+				spans = append(spans, [2]time.Time{start, end})
+			}
+			slices.SortFunc(spans, func(a, b [2]time.Time) int { return a[0].Compare(b[0]) })
+			if len(spans) != 2 || spans[1][0].Before(spans[0][1]) {
+				t.Errorf("concurrency.yaml: the deploys overlap: %v\n%s", spans, out)
 			}
 		case "with.yaml":
 			if logs := joinedLogs(s, m[1]); strings.Count(logs, "hello from params-1 on main\n") != 2 {
