@@ -207,14 +207,20 @@ func (e *Engine) reconcile(ctx context.Context, runID string, seq uint64, causat
 }
 
 // loadRunAtLeast loads the run as the log has it up to position seq at
-// least. The log can deliver a message to this engine a moment before the
-// server that appended it has noted it where loads look (its own append is
-// still returning): a load then misses it, and deciding from it would
-// publish nothing. So a load that ends before seq is repeated, briefly;
-// after that the message is failed, to come again.
+// least (see runAtLeast).
 func (e *Engine) loadRunAtLeast(ctx context.Context, runID string, seq uint64) (commands.RunState, error) {
+	return runAtLeast(ctx, e.cmd.LoadRun, runID, seq)
+}
+
+// runAtLeast loads the run with load as the log has it up to position seq
+// at least. The log can deliver a message to a consumer a moment before
+// the server that appended it has noted it where loads look (its own
+// append is still returning): a load then misses it, and deciding from it
+// would decide from the past. So a load that ends before seq is repeated,
+// briefly; after that the message is failed, to come again.
+func runAtLeast(ctx context.Context, load func(context.Context, string) (commands.RunState, error), runID string, seq uint64) (commands.RunState, error) {
 	for wait := time.Millisecond; ; wait *= 2 {
-		state, err := e.cmd.LoadRun(ctx, runID)
+		state, err := load(ctx, runID)
 		if err != nil || state.LastSeq >= seq {
 			return state, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,7 +36,7 @@ type Reporter struct {
 	// Load reads an aggregate's events (the event store); LoadRun a run's
 	// state; Tokens the secrets holding the tokens; Poster sends. Required.
 	Load    func(ctx context.Context, aggregate, id string) ([]domain.Event, error)
-	LoadRun func(ctx context.Context, runID string) (domain.Run, error)
+	LoadRun func(ctx context.Context, runID string) (commands.RunState, error)
 	Tokens  commands.SecretValues
 	Poster  StatusPoster
 	// PublicURL is the web UI's address as the git host's users reach it;
@@ -49,8 +50,9 @@ type Reporter struct {
 	GaveUp func()
 	Logger *slog.Logger
 
-	once    sync.Once
-	targets *lru.Cache[string, *domain.StatusTarget]
+	once     sync.Once
+	targets  *lru.Cache[string, *domain.StatusTarget]
+	runLocks [reportStripes]sync.Mutex
 }
 
 // ReportAttempts bounds the attempts at one status.
@@ -80,18 +82,30 @@ func (r *Reporter) handle(ctx context.Context, e domain.Event) error {
 		return nil
 	}
 	runID := e.EventMeta().AggregateID
-	run, err := r.LoadRun(ctx, runID)
-	if err != nil {
+	lock := &r.runLocks[stripe(runID)]
+	lock.Lock() // one status of a run at a time, so that an older one is never sent last
+	defer lock.Unlock()
+	st, err := runAtLeast(ctx, func(ctx context.Context, id string) (commands.RunState, error) {
+		st, err := r.LoadRun(ctx, id)
+		if errors.Is(err, domain.ErrNotFound) { // not yet where loads look: see runAtLeast
+			return commands.RunState{}, nil
+		}
+		return st, err
+	}, runID, e.EventMeta().Sequence)
+	if err != nil && st.LastSeq < e.EventMeta().Sequence && ctx.Err() == nil {
+		// Loads are still behind the log: the event comes again, not parked.
+		return fmt.Errorf("report run %s: %w: %v", runID, domain.ErrUnavailable, err)
+	} else if err != nil {
 		return fmt.Errorf("report run %s: %w", runID, err)
 	}
+	run := st.Run
 	target, err := r.targetOf(ctx, run)
 	if err != nil || target == nil {
 		return err
 	}
-	status := domain.StatusOf(run)
 	token, err := r.Tokens.Get(ctx, target.Token)
 	if errors.Is(err, domain.ErrNotFound) {
-		r.gaveUp(target, status, 0, fmt.Errorf("the token's secret %q is not set", target.Token))
+		r.gaveUp(target, domain.StatusOf(run), 0, fmt.Errorf("the token's secret %q is not set", target.Token))
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("report run %s: the token: %w", runID, err)
@@ -105,6 +119,7 @@ func (r *Reporter) handle(ctx context.Context, e domain.Event) error {
 		wait = time.Second
 	}
 	for attempt := 1; ; attempt++ {
+		status := domain.StatusOf(run)
 		err := r.Poster.Post(ctx, *target, token, status, link)
 		switch {
 		case err == nil:
@@ -123,7 +138,21 @@ func (r *Reporter) handle(ctx context.Context, e domain.Event) error {
 		case <-time.After(wait):
 		}
 		wait *= 2
+		if st, err = r.LoadRun(ctx, runID); err != nil { // the run may have moved on meanwhile
+			return fmt.Errorf("report run %s: %w", runID, err)
+		}
+		run = st.Run
 	}
+}
+
+// reportStripes is how many locks the runs' statuses are sent under.
+const reportStripes = 64
+
+// stripe is the lock of runID's statuses.
+func stripe(runID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	return int(h.Sum32() % reportStripes)
 }
 
 // targetOf is where run is reported: the report of the TriggerFired that

@@ -309,7 +309,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	})
 	g.Go(func() error { return scheduler.Run(gctx) })
 	if values != nil {
-		reporter := &engine.Reporter{Load: store.Load, LoadRun: loadRun, Tokens: values, Poster: gitstatus.Poster{}, PublicURL: cfg.PublicURL,
+		reporter := &engine.Reporter{Load: store.Load, LoadRun: handler.LoadRun, Tokens: values, Poster: gitstatus.Poster{}, PublicURL: cfg.PublicURL,
 			GaveUp: apiServer.StatusReportGivenUp(), Logger: log.With("component", "reporter")}
 		g.Go(func() error {
 			return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher(reporterConsumer),
