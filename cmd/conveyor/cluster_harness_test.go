@@ -155,12 +155,20 @@ type executions struct {
 // the server's NATS URL unless opts give another (sdk.WithNATSURL).
 func (c *cluster) runDriver(name string, opts ...sdk.Option) *executions {
 	ex := &executions{times: map[string]int{}}
-	m, err := sdk.NewManager(sdk.NewDriver(name, []string{c.definition}, func(_ context.Context, req sdk.Request) sdk.Result {
+	c.runDriverFunc(name, func(_ context.Context, req sdk.Request) sdk.Result {
 		ex.mu.Lock()
 		ex.times[req.RunID+"/"+req.Step]++
 		ex.mu.Unlock()
 		return sdk.Result{Success: true, Message: "done"}
-	}), append([]sdk.Option{sdk.WithNATSURL(c.natsURL), sdk.WithConcurrency(8)}, opts...)...)
+	}, opts...)
+	return ex
+}
+
+// runDriverFunc runs an sdk driver of the run's definition that reconciles
+// with reconcile, as runDriver does.
+func (c *cluster) runDriverFunc(name string, reconcile sdk.DriverFunc, opts ...sdk.Option) {
+	m, err := sdk.NewManager(sdk.NewDriver(name, []string{c.definition}, reconcile),
+		append([]sdk.Option{sdk.WithNATSURL(c.natsURL), sdk.WithConcurrency(8)}, opts...)...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -173,7 +181,6 @@ func (c *cluster) runDriver(name string, opts ...sdk.Option) *executions {
 			c.t.Errorf("driver %s: %v", name, err)
 		}
 	})
-	return ex
 }
 
 // check asserts that the driver executed step of each run once, and nothing else.
@@ -223,7 +230,7 @@ func (c *cluster) waitRuns(replicas []*process, ids []string, deadline time.Time
 				run = map[string]any{"status": fmt.Sprintf("HTTP %d", status), "answer": run}
 			}
 			last[id] = run
-			if status != http.StatusOK || run["status"] == "running" {
+			if status != http.StatusOK || run["status"] == "running" || run["status"] == "queued" {
 				still = append(still, id)
 			}
 		}

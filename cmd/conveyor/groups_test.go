@@ -43,22 +43,8 @@ func TestConcurrencyGroupEndToEnd(t *testing.T) {
 		"concurrency": map[string]any{"group": `"deploy-" + resource.spec.ref`, "limit": 1},
 		"steps":       []map[string]any{{"id": "ship", "driver": "shipper"}}})
 
-	var mu sync.Mutex
-	var spans [][2]time.Time
-	var order []string
-	hold := make(chan struct{})
-	runDriver(t, s, "shipper", func(ctx context.Context, req sdk.Request) sdk.Result {
-		start := time.Now()
-		if req.Resource.Name == "app-00" {
-			<-hold // the first run holds the group until the others queued
-		}
-		time.Sleep(20 * time.Millisecond)
-		mu.Lock()
-		defer mu.Unlock()
-		spans = append(spans, [2]time.Time{start, time.Now()})
-		order = append(order, req.Resource.Name)
-		return sdk.Result{Success: true}
-	})
+	tr := newTurns("app-00")
+	runDriver(t, s, "shipper", tr.reconcile)
 
 	var names, runs []string
 	for i := range 11 {
@@ -66,7 +52,7 @@ func TestConcurrencyGroupEndToEnd(t *testing.T) {
 		names = append(names, name)
 		runs = append(runs, s.must(http.StatusCreated, "POST", "/resources", buildResource(name, "main"))["runid"].(string))
 		if i == 0 { // the first holds the group: the ten others queue
-			waitFor(t, "the first run running", func() bool { return s.must(http.StatusOK, "GET", "/runs/"+runs[0], nil)["status"] == "running" })
+			waitFor(t, "the first run running", func() bool { _, run := s.call("GET", "/runs/"+runs[0], nil); return run["status"] == "running" })
 		}
 	}
 	// app-05 is cancelled while it waits: ten runs run.
@@ -85,7 +71,7 @@ func TestConcurrencyGroupEndToEnd(t *testing.T) {
 		t.Errorf("the fourth run reads %v %v, want queued at position 3 of deploy-main", run["status"], run["concurrency"])
 	}
 	s.must(http.StatusOK, "POST", "/runs/"+runs[5]+"/cancel", nil)
-	close(hold)
+	close(tr.hold)
 
 	for i, id := range runs {
 		want := "succeeded"
@@ -96,15 +82,47 @@ func TestConcurrencyGroupEndToEnd(t *testing.T) {
 			t.Errorf("run of %s: %v (%v), want %s", names[i], got["status"], got["message"], want)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	want := slices.Delete(slices.Clone(names), 5, 6)
-	if !slices.Equal(order, want) {
-		t.Errorf("the runs ran in the order %v, want %v", order, want)
+	tr.check(t, slices.Delete(slices.Clone(names), 5, 6))
+}
+
+// turns is a driver's record of the steps it ran: when each started and
+// ended, and of which resource, in order. The step of the resource named
+// first waits until hold is closed.
+type turns struct {
+	mu    sync.Mutex
+	spans [][2]time.Time
+	order []string
+	first string
+	hold  chan struct{}
+}
+
+func newTurns(first string) *turns { return &turns{first: first, hold: make(chan struct{})} }
+
+func (tr *turns) reconcile(_ context.Context, req sdk.Request) sdk.Result {
+	start := time.Now()
+	if req.Resource.Name == tr.first {
+		<-tr.hold
 	}
-	for i := 1; i < len(spans); i++ {
-		if spans[i][0].Before(spans[i-1][1]) {
-			t.Errorf("step %d started at %s, before step %d ended at %s", i, spans[i][0].Format(time.StampMicro), i-1, spans[i-1][1].Format(time.StampMicro))
+	time.Sleep(20 * time.Millisecond)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.spans = append(tr.spans, [2]time.Time{start, time.Now()})
+	tr.order = append(tr.order, req.Resource.Name)
+	return sdk.Result{Success: true}
+}
+
+// check asserts that the steps ran for the resources named, in that order,
+// and that none started before the one before it ended.
+func (tr *turns) check(t *testing.T, want []string) {
+	t.Helper()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if !slices.Equal(tr.order, want) {
+		t.Errorf("the runs ran in the order %v, want %v", tr.order, want)
+	}
+	for i := 1; i < len(tr.spans); i++ {
+		if tr.spans[i][0].Before(tr.spans[i-1][1]) {
+			t.Errorf("step %d started at %s, before step %d ended at %s", i, tr.spans[i][0].Format(time.StampMicro), i-1, tr.spans[i-1][1].Format(time.StampMicro))
 		}
 	}
 }
