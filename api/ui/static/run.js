@@ -209,7 +209,9 @@ export function runView(id, params) {
       head.replaceChildren(el("h1", {}, "Run ", el("span", { class: "mono" }, shortID(r.id)), " ", status(r.status)),
         el("p", { class: "muted" }, r.pipeline.name + " over ",
           el("a", { href: "#/resources/" + r.resource.resource + "/" + r.resource.name }, r.resource.resource + "/" + r.resource.name),
-          " (" + r.trigger + (r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "") + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")));
+          " (" + r.trigger + (r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "") + "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")),
+        ...(r.status === "queued" && r.concurrency ? [el("p", { class: "queued-note" }, "Waits in concurrency group " + r.concurrency.group +
+          (r.concurrency.queuedPosition ? ", position " + r.concurrency.queuedPosition : "") + " (limit " + r.concurrency.limit + ")")] : []));
       last = r;
       // A retried run runs again: a log that ended with it is followed
       // anew once a step has a new attempt (the retry may have ended too
@@ -226,7 +228,7 @@ export function runView(id, params) {
       graph.update(r, selected);
       pane.update(r, selected);
       const buttons = [];
-      if (r.status === "running" && may("operator")) buttons.push(act("Cancel", "POST", "/runs/" + id + "/cancel"));
+      if ((r.status === "running" || r.status === "queued") && may("operator")) buttons.push(act("Cancel", "POST", "/runs/" + id + "/cancel"));
       if (r.status === "failed" && may("operator")) buttons.push(act("Retry", "POST", "/runs/" + id + "/retry"));
       if (r.finishedAt && may("operator")) buttons.push(again(r));
       for (const s of r.steps.filter(s => s.status === "waiting" && may("operator"))) {

@@ -14,7 +14,7 @@ export function title(r) {
 
 export function runsView(params) {
   const filter = el("select", { id: "status-filter", "aria-label": "status" },
-    ["", "running", "succeeded", "failed", "cancelled"].map(s => el("option", { value: s }, s || "any status")));
+    ["", "queued", "running", "succeeded", "failed", "cancelled"].map(s => el("option", { value: s }, s || "any status")));
   const resource = el("input", { id: "resource-filter", "aria-label": "resource", placeholder: "resource TYPE[/NAME]", size: 22 });
   const pipeline = el("input", { id: "pipeline-filter", "aria-label": "pipeline", placeholder: "pipeline", size: 14 });
   // The time span is kept in the address as the local time the inputs
