@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -114,7 +115,7 @@ func (l *Logger) line(msg string) {
 	body, _ := json.Marshal(logLine{RunID: l.runID, Driver: l.driver, Pipeline: l.pipeline,
 		Timestamp: strconv.FormatInt(now.Unix(), 10), Message: msg, Labels: map[string]string{},
 		Time: now.UTC().Format(time.RFC3339Nano), Step: l.step, Attempt: l.attempt})
-	ack, err := l.js.PublishAsync("logs."+l.runID, body)
+	ack, err := l.publish(body)
 	if err != nil {
 		l.drop(err)
 		return
@@ -126,6 +127,27 @@ func (l *Logger) line(msg string) {
 			l.drop(err)
 		}
 	}()
+}
+
+// stalledWait bounds how long a line waits for the server to acknowledge
+// the lines before it when too many are outstanding: a burst of lines waits
+// for the server instead of being dropped, and only a server that takes no
+// line for that long loses one.
+const stalledWait = 30 * time.Second
+
+// publish sends body, waiting while too many lines are on their way.
+func (l *Logger) publish(body []byte) (jetstream.PubAckFuture, error) {
+	deadline := time.Now().Add(stalledWait)
+	for {
+		ack, err := l.js.PublishAsync("logs."+l.runID, body)
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || time.Now().After(deadline) {
+			return ack, err
+		}
+		select {
+		case <-l.js.PublishAsyncComplete():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func (l *Logger) drop(err error) {

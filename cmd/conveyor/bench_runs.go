@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,7 +146,7 @@ func runBenchDrivers(ctx context.Context, natsURL string, drivers ...sdk.Driver)
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
 	for _, d := range drivers {
-		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64))
+		m, err := sdk.NewManager(d, sdk.WithNATSURL(natsURL), sdk.WithConcurrency(64), sdk.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			stop()
 			return nil, err
