@@ -132,8 +132,9 @@ func (l *Logger) line(msg string) {
 // stalledWait bounds how long a line waits for the server to acknowledge
 // the lines before it when too many are outstanding: a burst of lines waits
 // for the server instead of being dropped, and only a server that takes no
-// line for that long loses one.
-const stalledWait = 30 * time.Second
+// line for that long loses one (a step is not held up long by a server
+// that is away).
+const stalledWait = 5 * time.Second
 
 // publish sends body, waiting while too many lines are on their way.
 func (l *Logger) publish(body []byte) (jetstream.PubAckFuture, error) {
