@@ -160,6 +160,11 @@ func stripe(runID string) int {
 // names the trigger, its causation id the TriggerFired); nil for a run no
 // trigger started or whose trigger does not report.
 func (r *Reporter) targetOf(ctx context.Context, run domain.Run) (*domain.StatusTarget, error) {
+	if run.StartedBy != nil && run.StartedBy.Kind != domain.ActorTrigger {
+		// No trigger started it: nothing to report, and no reading of its
+		// resource's events, whose number grows with the resource's history.
+		return nil, nil
+	}
 	r.once.Do(func() { r.targets, _ = lru.New[string, *domain.StatusTarget](reportTargets) })
 	if t, ok := r.targets.Get(run.ID); ok {
 		return t, nil

@@ -109,3 +109,28 @@ func TestReporterRetriesThenGivesUp(t *testing.T) {
 		}
 	}
 }
+
+// TestReporterReadsNothingOfARunNoTriggerStarted: a run a token started is
+// not reported, and its resource's events (as many as its history) are
+// not read to find that out.
+func TestReporterReadsNothingOfARunNoTriggerStarted(t *testing.T) {
+	run := domain.Run{ID: "r1", Status: domain.RunStatusFailed, Pipeline: domain.Pipeline{Name: "ci"},
+		Resource: domain.Resource{Type: "build", Name: "app-1"}, ResourceEventVersion: 1,
+		StartedBy: &domain.Actor{Kind: "token", Name: "alice"}}
+	loads := 0
+	p := &posts{}
+	r := &engine.Reporter{
+		Load: func(context.Context, string, string) ([]domain.Event, error) { loads++; return nil, nil },
+		LoadRun: func(context.Context, string) (commands.RunState, error) {
+			return commands.RunState{Run: run, LastSeq: 10}, nil
+		},
+		Tokens: tokens{}, Poster: p, Retry: time.Millisecond, GaveUp: func() {},
+	}
+	failed := &domain.RunFailed{Meta: domain.Meta{Type: domain.TypeRunFailed, Aggregate: domain.AggregateRun, AggregateID: "r1", Sequence: 10}}
+	if err := r.Handle(context.Background(), []domain.Event{failed}); err != nil {
+		t.Fatal(err)
+	}
+	if loads != 0 || len(p.states) != 0 {
+		t.Errorf("a token's run: %d loads of events, %d statuses; want none", loads, len(p.states))
+	}
+}
