@@ -93,10 +93,13 @@ func (h *Handler) AdmitRun(ctx context.Context, c AdmitRun) (Outcome, error) {
 	})
 }
 
-// SkipRun ends a queued run whose group is full and whose onFull is skip.
+// SkipRun ends a queued run whose group is full and whose onFull is skip,
+// or that newer runs superseded (cancel-running).
 type SkipRun struct {
 	RunID, CausationID string
 	Known              *RunState // nil: load the run from the log
+	// Superseded: newer runs hold the group's places (cancel-running).
+	Superseded bool
 }
 
 // SkipRun records the queued run as cancelled, with a reason that says it
@@ -107,8 +110,11 @@ func (h *Handler) SkipRun(ctx context.Context, c SkipRun) (Outcome, error) {
 		if st.Status != domain.RunStatusQueued || st.Concurrency == nil {
 			return nil
 		}
-		return run.Cancel(fmt.Sprintf("skipped: concurrency group %q is full (limit %d, onFull skip)",
-			st.Concurrency.Group, st.Concurrency.Limit), cause)
+		reason := fmt.Sprintf("skipped: concurrency group %q is full (limit %d, onFull skip)", st.Concurrency.Group, st.Concurrency.Limit)
+		if c.Superseded {
+			reason = fmt.Sprintf("skipped: runs made after this one hold concurrency group %q (cancel-running)", st.Concurrency.Group)
+		}
+		return run.Cancel(reason, cause)
 	})
 }
 

@@ -30,11 +30,13 @@ const (
 )
 
 // GroupRunAdmitted: a run took a place in the group; the engine lets it
-// run (RunAdmitted).
+// run (RunAdmitted). Order is the log position of the change that made the
+// run (0: unknown), so a run made before it can tell that it came later.
 type GroupRunAdmitted struct {
 	Meta
 	Group string `json:"group"`
 	RunID string `json:"runId"`
+	Order uint64 `json:"order,omitempty"`
 }
 
 // GroupRunQueued: a run found the group full and waits, behind the runs
@@ -95,7 +97,9 @@ func (g ConcurrencyGroup) queuedIndex(runID string) int {
 
 // GroupAggregate is the Concurrency group aggregate.
 type GroupAggregate struct {
-	state   ConcurrencyGroup
+	state ConcurrencyGroup
+	// orders are the known orders of the runs holding places.
+	orders  map[string]uint64
 	version uint64
 	changes []Event
 }
@@ -121,9 +125,19 @@ func (a *GroupAggregate) Apply(e Event) {
 	switch e := e.(type) {
 	case *GroupRunAdmitted:
 		g.Name = e.Group
+		order := e.Order
+		if i := g.queuedIndex(e.RunID); i >= 0 && order == 0 {
+			order = g.Queued[i].Order
+		}
 		g.Queued = slices.DeleteFunc(g.Queued, func(q QueuedRun) bool { return q.RunID == e.RunID })
 		if !slices.Contains(g.Running, e.RunID) {
 			g.Running = append(g.Running, e.RunID)
+		}
+		if order > 0 {
+			if a.orders == nil {
+				a.orders = map[string]uint64{}
+			}
+			a.orders[e.RunID] = order
 		}
 	case *GroupRunQueued:
 		g.Name = e.Group
@@ -142,6 +156,7 @@ func (a *GroupAggregate) Apply(e Event) {
 	case *GroupRunReleased:
 		g.Name = e.Group
 		g.Running = slices.DeleteFunc(g.Running, func(id string) bool { return id == e.RunID })
+		delete(a.orders, e.RunID)
 		g.Queued = slices.DeleteFunc(g.Queued, func(q QueuedRun) bool { return q.RunID == e.RunID })
 	}
 	a.version = e.EventMeta().Version
@@ -175,6 +190,10 @@ const (
 	// Skipped: the group was full and the run's onFull is skip: it never
 	// entered the group and must end.
 	Skipped JoinOutcome = "skipped"
+	// Superseded: the group was full of runs made after this one and its
+	// onFull is cancel-running: an older run never cancels a newer one, so
+	// it never entered the group and must end.
+	Superseded JoinOutcome = "superseded"
 )
 
 // Join decides what the run runID, queued at log position order, does in
@@ -182,7 +201,10 @@ const (
 // nothing and keeps what it has. A run takes a free place only when no run
 // waits (first in, first out); when there is none, it waits (queue),
 // releases the oldest running run for cancellation and takes its place
-// (cancel-running), or is skipped (skip, nothing recorded).
+// (cancel-running; but when every running run was made after it, it is
+// superseded instead, nothing recorded), or is skipped (skip, nothing
+// recorded). Runs made at once reach the group in the order the engine
+// gets to them, which need not be the order they were made.
 func (a *GroupAggregate) Join(runID string, limit int, onFull string, order uint64, c Cause) JoinOutcome {
 	g := a.state
 	switch {
@@ -191,23 +213,40 @@ func (a *GroupAggregate) Join(runID string, limit int, onFull string, order uint
 	case g.queuedIndex(runID) >= 0:
 		return Queued
 	case len(g.Running) < limit && len(g.Queued) == 0:
-		a.record(&GroupRunAdmitted{Meta: a.meta(TypeGroupRunAdmitted, runID, c), Group: g.Name, RunID: runID})
+		a.record(&GroupRunAdmitted{Meta: a.meta(TypeGroupRunAdmitted, runID, c), Group: g.Name, RunID: runID, Order: order})
 		return Admitted
 	}
 	switch onFull {
 	case OnFullSkip:
 		return Skipped
 	case OnFullCancelRunning:
+		if a.newerThanAll(order) {
+			return Superseded
+		}
 		if len(g.Running) > 0 {
 			oldest := g.Running[0]
 			a.record(&GroupRunReleased{Meta: a.meta(TypeGroupRunReleased, oldest, c), Group: g.Name, RunID: oldest, Cancel: true,
 				Reason: fmt.Sprintf("cancelled for run %s, which took its place in concurrency group %q (cancel-running)", runID, g.Name)})
-			a.record(&GroupRunAdmitted{Meta: a.meta(TypeGroupRunAdmitted, runID, c), Group: g.Name, RunID: runID})
+			a.record(&GroupRunAdmitted{Meta: a.meta(TypeGroupRunAdmitted, runID, c), Group: g.Name, RunID: runID, Order: order})
 			return Admitted
 		}
 	}
 	a.record(&GroupRunQueued{Meta: a.meta(TypeGroupRunQueued, runID, c), Group: g.Name, RunID: runID, Limit: limit, Order: order})
 	return Queued
+}
+
+// newerThanAll reports whether every run holding a place is known to have
+// been made after the run of order (0: unknown, never).
+func (a *GroupAggregate) newerThanAll(order uint64) bool {
+	if order == 0 || len(a.state.Running) == 0 {
+		return false
+	}
+	for _, id := range a.state.Running {
+		if o := a.orders[id]; o == 0 || o <= order {
+			return false
+		}
+	}
+	return true
 }
 
 // Leave releases the run from the group, as reason says (it ended, or was
@@ -222,9 +261,9 @@ func (a *GroupAggregate) Leave(runID, reason string, c Cause) []string {
 	a.record(&GroupRunReleased{Meta: a.meta(TypeGroupRunReleased, runID, c), Group: g.Name, RunID: runID, Reason: reason})
 	var admitted []string
 	for len(a.state.Queued) > 0 && len(a.state.Running) < a.state.Queued[0].Limit {
-		next := a.state.Queued[0].RunID
-		a.record(&GroupRunAdmitted{Meta: a.meta(TypeGroupRunAdmitted, next, c), Group: g.Name, RunID: next})
-		admitted = append(admitted, next)
+		next := a.state.Queued[0]
+		a.record(&GroupRunAdmitted{Meta: a.meta(TypeGroupRunAdmitted, next.RunID, c), Group: g.Name, RunID: next.RunID, Order: next.Order})
+		admitted = append(admitted, next.RunID)
 	}
 	return admitted
 }

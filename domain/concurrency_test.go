@@ -199,6 +199,28 @@ func TestGroupCancelRunningAndSkip(t *testing.T) {
 	}
 }
 
+// An older run that reaches a cancel-running group after a newer one took
+// its place (two workers, two servers) never cancels it: it is superseded
+// and records nothing. One that reaches it after an older run cancels that.
+func TestGroupCancelRunningNeverCancelsANewerRun(t *testing.T) {
+	g := domain.NewGroup("prod")
+	g.Join(r2, 1, domain.OnFullCancelRunning, 20, cause("2"))
+	if got := g.Join(r1, 1, domain.OnFullCancelRunning, 10, cause("1")); got != domain.Superseded || len(g.Changes()) != 1 {
+		t.Errorf("an older run joining: %s, recorded %v", got, types(g.Changes()))
+	}
+	if got := g.Join(r3, 1, domain.OnFullCancelRunning, 30, cause("3")); got != domain.Admitted {
+		t.Errorf("a newer run joining: %s, want admitted", got)
+	}
+	// The order of a run admitted from the queue is its queued order.
+	q := domain.NewGroup("q")
+	q.Join(r1, 1, domain.OnFullQueue, 10, cause("1"))
+	q.Join(r2, 1, domain.OnFullQueue, 20, cause("2"))
+	q.Leave(r1, "done", cause("l"))
+	if got := q.Join(r3, 1, domain.OnFullCancelRunning, 15, cause("3")); got != domain.Superseded {
+		t.Errorf("an older run joining after a queued one was admitted: %s", got)
+	}
+}
+
 // Runs that reach a full group out of order (two servers, two workers)
 // wait in the order they were queued in the log.
 func TestGroupQueuesByLogPosition(t *testing.T) {

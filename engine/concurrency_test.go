@@ -42,14 +42,24 @@ func newGroupWorld(t *testing.T, onFull string) *groupWorld {
 // start creates a resource of the pipeline in env and lets the engine
 // react to it; it returns the run's id.
 func (g *groupWorld) start(name, env string) string {
+	return g.react(g.create(name, env))
+}
+
+// create creates a resource of the pipeline in env and returns the change,
+// which the engine has not seen yet.
+func (g *groupWorld) create(name, env string) domain.Event {
 	ctx := context.Background()
 	_, err := g.cmd.CreateResource(ctx, commands.CreateResource{Resource: domain.Resource{Name: name, Type: "build", Pipeline: "deploy",
 		Spec: json.RawMessage(fmt.Sprintf(`{"env":%q}`, env))}})
 	must(g.t, err)
 	events, err := g.store.Load(ctx, domain.AggregateResource, "build/"+name)
 	must(g.t, err)
-	change := events[0]
-	must(g.t, g.e.Handle(ctx, []domain.Event{change}))
+	return events[0]
+}
+
+// react lets the engine react to a change and returns its run's id.
+func (g *groupWorld) react(change domain.Event) string {
+	must(g.t, g.e.Handle(context.Background(), []domain.Event{change}))
 	g.runs = append(g.runs, change.EventMeta().CorrelationID)
 	g.pump()
 	return change.EventMeta().CorrelationID
@@ -188,6 +198,21 @@ func TestCancelRunningCancelsTheOldestRun(t *testing.T) {
 	if stops := g.d.stopped(); len(stops) == 0 {
 		t.Errorf("the cancelled run's driver was not told to stop")
 	}
+}
+
+// cancel-running, two runs the engine reaches in the other order than they
+// were made (two workers): the older one never cancels the newer one that
+// runs; it is skipped as superseded.
+func TestCancelRunningNeverCancelsANewerRun(t *testing.T) {
+	g := newGroupWorld(t, domain.OnFullCancelRunning)
+	older, newer := g.create("a", "prod"), g.create("b", "prod")
+	b := g.react(newer)
+	a := g.react(older)
+	g.want(t, "statuses", g.statuses(a, b), []string{domain.RunStatusCancelled, domain.RunStatusRunning})
+	if msg := g.run(a).Message; !strings.Contains(msg, "runs made after this one") {
+		t.Errorf("the older run says %q", msg)
+	}
+	g.want(t, "published", g.shipped(), []string{b})
 }
 
 // skip: a run that finds its group full ends at once, cancelled as

@@ -50,8 +50,8 @@ func (e *Engine) settle(ctx context.Context, st *commands.RunState) (*commands.R
 	switch outcome {
 	case domain.Admitted:
 		out, err = e.cmd.AdmitRun(ctx, commands.AdmitRun{RunID: run.ID, Known: st})
-	case domain.Skipped:
-		out, err = e.cmd.SkipRun(ctx, commands.SkipRun{RunID: run.ID, Known: st})
+	case domain.Skipped, domain.Superseded:
+		out, err = e.cmd.SkipRun(ctx, commands.SkipRun{RunID: run.ID, Known: st, Superseded: outcome == domain.Superseded})
 	default:
 		return st, nil
 	}

@@ -20,20 +20,12 @@ func TestUIQueuedRun(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build",
 		"concurrency": map[string]any{"group": `"deploy"`, "limit": 1},
 		"steps":       []map[string]any{{"id": "a", "driver": "absent"}}})
-	s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))
+	// The first run must hold the place before the second is made: two runs
+	// made at once enter the group in the order the engine reaches them.
+	first := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
+	s.waitRunStatus(first, "running")
 	queued := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-2", "abc"))["runid"].(string)
-	// The run is recorded a moment after its resource (404 until then).
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, run := s.call("GET", "/runs/"+queued, nil)
-		if run["status"] == "queued" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the second run never queued: %v", run)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	s.waitRunStatus(queued, "queued")
 	signIn(t, ctx, s)
 	var note string
 	if err := chromedp.Run(ctx,
@@ -54,5 +46,23 @@ func TestUIQueuedRun(t *testing.T) {
 	}
 	if run := s.must(http.StatusOK, "GET", "/runs/"+queued, nil); run["status"] != "cancelled" {
 		t.Errorf("the queued run after Cancel: %v", run["status"])
+	}
+}
+
+// waitRunStatus waits until the run has status (a run is recorded a
+// moment after its resource: 404 until then).
+func (s *testServer) waitRunStatus(runID, status string) {
+	t := s.t
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, run := s.call("GET", "/runs/"+runID, nil)
+		if run["status"] == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s never became %s: %v", runID, status, run)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
