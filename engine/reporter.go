@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,13 +76,24 @@ func (r *Reporter) Handle(ctx context.Context, events []domain.Event) error {
 	return nil
 }
 
+// ReportedTypes are the run events that change a run's commit status: a
+// consumer for the Reporter need deliver no other.
+var ReportedTypes = []string{domain.TypeRunStarted, domain.TypeRunRetried, domain.TypeRunSucceeded, domain.TypeRunFailed, domain.TypeRunCancelled}
+
 func (r *Reporter) handle(ctx context.Context, e domain.Event) error {
-	switch e.(type) {
-	case *domain.RunStarted, *domain.RunRetried, *domain.RunSucceeded, *domain.RunFailed, *domain.RunCancelled:
-	default:
+	if !slices.Contains(ReportedTypes, e.EventMeta().Type) {
 		return nil
 	}
 	runID := e.EventMeta().AggregateID
+	r.once.Do(func() { r.targets, _ = lru.New[string, *domain.StatusTarget](reportTargets) })
+	if started, ok := e.(*domain.RunStarted); ok && started.StartedBy != nil && started.StartedBy.Kind != domain.ActorTrigger {
+		// No trigger started it: nothing to report now or when it ends.
+		r.targets.Add(runID, nil)
+		return nil
+	}
+	if t, ok := r.targets.Get(runID); ok && t == nil {
+		return nil // a run known not to be reported: no load of it
+	}
 	lock := &r.runLocks[stripe(runID)]
 	lock.Lock() // one status of a run at a time, so that an older one is never sent last
 	defer lock.Unlock()
@@ -165,7 +177,6 @@ func (r *Reporter) targetOf(ctx context.Context, run domain.Run) (*domain.Status
 		// resource's events, whose number grows with the resource's history.
 		return nil, nil
 	}
-	r.once.Do(func() { r.targets, _ = lru.New[string, *domain.StatusTarget](reportTargets) })
 	if t, ok := r.targets.Get(run.ID); ok {
 		return t, nil
 	}

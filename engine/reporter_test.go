@@ -112,16 +112,18 @@ func TestReporterRetriesThenGivesUp(t *testing.T) {
 
 // TestReporterReadsNothingOfARunNoTriggerStarted: a run a token started is
 // not reported, and its resource's events (as many as its history) are
-// not read to find that out.
+// not read to find that out; once its RunStarted has said so, neither is
+// the run itself when it ends.
 func TestReporterReadsNothingOfARunNoTriggerStarted(t *testing.T) {
 	run := domain.Run{ID: "r1", Status: domain.RunStatusFailed, Pipeline: domain.Pipeline{Name: "ci"},
 		Resource: domain.Resource{Type: "build", Name: "app-1"}, ResourceEventVersion: 1,
 		StartedBy: &domain.Actor{Kind: "token", Name: "alice"}}
-	loads := 0
+	loads, runLoads := 0, 0
 	p := &posts{}
 	r := &engine.Reporter{
 		Load: func(context.Context, string, string) ([]domain.Event, error) { loads++; return nil, nil },
 		LoadRun: func(context.Context, string) (commands.RunState, error) {
+			runLoads++
 			return commands.RunState{Run: run, LastSeq: 10}, nil
 		},
 		Tokens: tokens{}, Poster: p, Retry: time.Millisecond, GaveUp: func() {},
@@ -132,5 +134,20 @@ func TestReporterReadsNothingOfARunNoTriggerStarted(t *testing.T) {
 	}
 	if loads != 0 || len(p.states) != 0 {
 		t.Errorf("a token's run: %d loads of events, %d statuses; want none", loads, len(p.states))
+	}
+	runLoads = 0
+	meta := func(typ string, seq uint64) domain.Meta {
+		return domain.Meta{Type: typ, Aggregate: domain.AggregateRun, AggregateID: "r2", Sequence: seq}
+	}
+	for _, e := range []domain.Event{
+		&domain.RunStarted{Meta: meta(domain.TypeRunStarted, 20), RunID: "r2", StartedBy: &domain.Actor{Kind: "token", Name: "alice"}},
+		&domain.RunSucceeded{Meta: meta(domain.TypeRunSucceeded, 22)},
+	} {
+		if err := r.Handle(context.Background(), []domain.Event{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runLoads != 0 || loads != 0 || len(p.states) != 0 {
+		t.Errorf("a token's run, started and ended: %d loads of the run, %d of events, %d statuses; want none", runLoads, loads, len(p.states))
 	}
 }

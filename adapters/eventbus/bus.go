@@ -45,12 +45,26 @@ type Subscription struct {
 	// the stream, one per run, so each delivery would cost more as the
 	// history grows. Messages of other aggregates are acknowledged unread.
 	Aggregates []string
-	Handle     Handler
+	// Types limits what reaches Handle further, to the messages that hold
+	// an event of one of these types (their type header says so); empty
+	// means every type. Messages of other types are acknowledged unread:
+	// no decoding of events the handler would pass over.
+	Types  []string
+	Handle Handler
 	// Workers is how many events of this subscription are handled at once
 	// (default 1). With more than one, events reach Handle out of log order,
 	// so Handle must not depend on it: the projections wait on gaps, the
 	// engine decides from the whole aggregate.
 	Workers int
+	// Prefetch is how many messages each worker pulls ahead (default: 64
+	// for one worker; 1 for several, so that none hoards what the others
+	// could share). A handler that passes over most messages at once does
+	// best with more: each pull is a round trip to the server.
+	Prefetch int
+	// StartAt is the log position a durable consumer that does not exist
+	// yet starts at (0: the log's beginning); one that exists resumes where
+	// it stands.
+	StartAt uint64
 }
 
 // Config configures the consumers.
@@ -173,7 +187,7 @@ func runOnce(ctx context.Context, connect Connect, cfg Config, subs []Subscripti
 				nc.Close()
 				return err
 			}
-			router.AddNoPublisherHandler(name, name, newSafeSubscriber(sub, nc), handlerOf(s.Handle, s.Aggregates))
+			router.AddNoPublisherHandler(name, name, newSafeSubscriber(sub, nc), handlerOf(s.Handle, s.Aggregates, s.Types))
 		}
 	}
 	if err := router.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -188,6 +202,9 @@ func runOnce(ctx context.Context, connect Connect, cfg Config, subs []Subscripti
 // workerPrefetch is how many messages one worker pulls ahead: a single
 // worker may buffer, several must not hoard.
 func workerPrefetch(s Subscription) int {
+	if s.Prefetch > 0 {
+		return s.Prefetch
+	}
 	if s.Workers > 1 {
 		return 1
 	}
@@ -228,6 +245,17 @@ func durable(cfg Config, s Subscription) wmjs.ResourceInitializer {
 			DeliverPolicy: jetstream.DeliverAllPolicy, MaxDeliver: -1, MaxAckPending: 1000,
 		}
 		cc.FilterSubject = FilterSubject(cfg.SubjectPrefix, s.Aggregates)
+		if s.StartAt > 0 {
+			existing, err := js.Consumer(ctx, cfg.Stream, s.Name)
+			switch {
+			case err == nil: // where it started is not to be changed
+				cc.DeliverPolicy, cc.OptStartSeq = existing.CachedInfo().Config.DeliverPolicy, existing.CachedInfo().Config.OptStartSeq
+			case errors.Is(err, jetstream.ErrConsumerNotFound):
+				cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, s.StartAt
+			default:
+				return nil, nil, fmt.Errorf("durable consumer %s: %w", s.Name, err)
+			}
+		}
 		cons, err := js.CreateOrUpdateConsumer(ctx, cfg.Stream, cc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("durable consumer %s: %w", s.Name, err)
@@ -292,9 +320,12 @@ func addMiddleware(router *message.Router, cfg Config, logger watermill.LoggerAd
 
 // handlerOf decodes a message's events and hands them to h, when they are
 // of one of the aggregates (any when none are named).
-func handlerOf(h Handler, aggregates []string) message.NoPublishHandlerFunc {
+func handlerOf(h Handler, aggregates, types []string) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		if a := msg.Metadata.Get(eventstore.HeaderAggregate); len(aggregates) > 0 && a != "" && !slices.Contains(aggregates, a) {
+			return nil
+		}
+		if t := msg.Metadata.Get(eventstore.HeaderType); len(types) > 0 && t != "" && !holdsAny(t, types) {
 			return nil
 		}
 		seq, _ := strconv.ParseUint(msg.Metadata.Get(metaSequence), 10, 64)
@@ -304,4 +335,15 @@ func handlerOf(h Handler, aggregates []string) message.NoPublishHandlerFunc {
 		}
 		return h(msg.Context(), events)
 	}
+}
+
+// holdsAny reports whether the comma-separated types of a message's header
+// name one of types.
+func holdsAny(header string, types []string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		if slices.Contains(types, t) {
+			return true
+		}
+	}
+	return false
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/conveyor/conveyor/adapters/eventstore"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // A subscription to two aggregates (as the engine's: resources and runs)
@@ -44,18 +45,26 @@ func TestASubscriptionToTwoAggregatesHasOneFilterSubject(t *testing.T) {
 		}
 	}
 	var mu sync.Mutex
-	var seen []string
+	var seen, typed []string
 	handle := func(_ context.Context, events []domain.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		seen = append(seen, events[0].EventMeta().Aggregate)
 		return nil
 	}
+	handleTyped := func(_ context.Context, events []domain.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		typed = append(typed, events[0].EventMeta().Type)
+		return nil
+	}
 	done := make(chan error, 1)
 	go func() {
 		done <- eventbus.Run(ctx, func() (*nats.Conn, error) { return ns.Connect() }, eventbus.Config{},
-			eventbus.Subscription{Name: "two", Aggregates: []string{domain.AggregateResource, domain.AggregatePipeline}, Handle: handle})
+			eventbus.Subscription{Name: "two", Aggregates: []string{domain.AggregateResource, domain.AggregatePipeline}, Handle: handle},
+			eventbus.Subscription{Name: "typed", Types: []string{domain.TypePipelineCreated}, Handle: handleTyped})
 	}()
+	waitConsumed(t, ctx, js, "typed", 3)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		cons, err := js.Consumer(ctx, "CONVEYOR_EVENTS", "two")
@@ -77,6 +86,29 @@ func TestASubscriptionToTwoAggregatesHasOneFilterSubject(t *testing.T) {
 	defer mu.Unlock()
 	if want := []string{domain.AggregatePipeline, domain.AggregateResource}; !slices.Equal(seen, want) {
 		t.Errorf("handled events of %q, want %q: the definition's is skipped", seen, want)
+	}
+	// A subscription to one type of event is handed that type only.
+	if want := []string{domain.TypePipelineCreated}; !slices.Equal(typed, want) {
+		t.Errorf("the subscription to %q handled %q", want, typed)
+	}
+}
+
+// waitConsumed waits until the durable consumer name has acknowledged the
+// log up to position seq.
+func waitConsumed(t *testing.T, ctx context.Context, js jetstream.JetStream, name string, seq uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cons, err := js.Consumer(ctx, "CONVEYOR_EVENTS", name)
+		if err == nil {
+			if info, err := cons.Info(ctx); err == nil && info.NumAckPending == 0 && info.AckFloor.Stream == seq {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %s did not take the log up to %d within 10s (%v)", name, seq, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,8 @@ func (h *statusHost) states() []string {
 // run's start as pending and its end (here a cancel) as error to the
 // host's status API, with the token, the repository and commit its
 // expressions took from the push, and a link to the run's page under
-// --public-url; a host that answers 500 once gets the status again.
+// --public-url; a host that answers 500 once gets the status again. No
+// consumer reads the run events for reports before a trigger reports.
 func TestRunsReportedToTheGitHost(t *testing.T) {
 	host := newStatusHost(t)
 	s := startServer(t, func(c *serverConfig) { c.PublicURL = "https://ci.example.com" })
@@ -80,8 +82,17 @@ func TestRunsReportedToTheGitHost(t *testing.T) {
 		!strings.Contains(fmt.Sprint(out["errors"]), "body.report.token") {
 		t.Errorf("a report whose token is not set: %d %v, want 422 naming body.report.token", status, out)
 	}
-	doc["report"].(map[string]any)["token"] = "gh-status"
+	// Until a trigger reports, no consumer reads the run events for it.
+	delete(doc, "report")
 	s.must(http.StatusOK, "PUT", "/triggers/github-app", doc)
+	s.must(http.StatusCreated, "POST", "/resources", buildResource("before-reports", "abc"))
+	if names := s.consumerNames("CONVEYOR_EVENTS"); slices.Contains(names, reporterConsumer) {
+		t.Errorf("consumers before any trigger reports: %v", names)
+	}
+	doc["report"] = map[string]any{"kind": "github", "baseURL": host.srv.URL, "token": "gh-status",
+		"repository": "body.repository.full_name", "sha": "body.after"}
+	s.must(http.StatusOK, "PUT", "/triggers/github-app", doc)
+	waitFor(t, "the reporter's consumer", func() bool { return slices.Contains(s.consumerNames("CONVEYOR_EVENTS"), reporterConsumer) })
 
 	status, answer := s.deliver("github-app", githubPush, "X-GitHub-Event", "push", "X-GitHub-Delivery", "report-1",
 		"X-Hub-Signature-256", "sha256="+signature(hookSecret, githubPush))

@@ -279,8 +279,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	}
 
 	scheduler := &engine.Scheduler{Schedules: schedules.Cron{}, Fire: handler.FireTick, Logger: log.With("component", "scheduler")}
-	if err := loadAggregate(ctx, store, domain.AggregateTrigger, scheduler.Apply); err != nil {
+	reporting := newReportGate()
+	noteTrigger := func(e domain.Event) { scheduler.Apply(e); reporting.note(e) }
+	if err := loadAggregate(ctx, store, domain.AggregateTrigger, noteTrigger); err != nil {
 		return err
+	}
+	if err := reporting.openIfConsumed(ctx, js, store.StreamName()); err != nil {
+		return fmt.Errorf("the status reporter's consumer: %w", err)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -305,16 +310,22 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	g.Go(func() error { return readers.Run(gctx) })
 	g.Go(func() error {
-		return followAggregate(gctx, store, domain.AggregateTrigger, scheduler.Sequence, scheduler.Apply, log.With("component", "scheduler"))
+		return followAggregate(gctx, store, domain.AggregateTrigger, scheduler.Sequence, noteTrigger, log.With("component", "scheduler"))
 	})
 	g.Go(func() error { return scheduler.Run(gctx) })
 	if values != nil {
 		reporter := &engine.Reporter{Load: store.Load, LoadRun: handler.LoadRun, Tokens: values, Poster: gitstatus.Poster{}, PublicURL: cfg.PublicURL,
 			GaveUp: apiServer.StatusReportGivenUp(), Logger: log.With("component", "reporter")}
 		g.Go(func() error {
+			startAt, ok := reporting.wait(gctx)
+			if !ok {
+				return nil
+			}
+			log.Info("reporting runs to git hosts", "from", startAt)
 			return eventbus.Run(gctx, in.newConn, eventbus.Config{Logger: log.With("component", "eventbus"), Poison: parked.Publisher(reporterConsumer),
 				AckWait: reporterAckWait, Redelivered: apiServer.Redelivered(reporterConsumer)},
-				eventbus.Subscription{Name: reporterConsumer, Aggregates: []string{domain.AggregateRun}, Handle: reporter.Handle, Workers: 4})
+				eventbus.Subscription{Name: reporterConsumer, Aggregates: []string{domain.AggregateRun}, Types: engine.ReportedTypes,
+					Handle: reporter.Handle, Workers: 4, Prefetch: 32, StartAt: startAt})
 		})
 	}
 	if tokens != nil {
