@@ -151,6 +151,9 @@ type Run struct {
 	// Concurrency is the run's concurrency group, when its pipeline has
 	// one; Position is a queued run's place in the queue (1: next).
 	Concurrency *RunConcurrency `json:"concurrency,omitempty"`
+	// StartedBy is who made the change that started the run (a token, a
+	// trigger, the server), when known.
+	StartedBy *Actor `json:"startedBy,omitempty"`
 }
 
 // Concurrency is a pipeline's concurrency: Group is a CEL expression over

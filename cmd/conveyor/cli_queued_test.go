@@ -32,3 +32,30 @@ func TestQueuedRunsSayWhereTheyWait(t *testing.T) {
 		t.Errorf("a queued run counts as ended")
 	}
 }
+
+// TestRunsSayWhoStartedThem: `conveyor runs` has a BY column and
+// `conveyor run` a line naming who made the change that started the run;
+// a run whose starter is not known shows "-" and no such line.
+func TestRunsSayWhoStartedThem(t *testing.T) {
+	by := sdk.Run{ID: "r", Status: "running", Trigger: "update", Pipeline: sdk.Pipeline{Name: "ci"},
+		StartedBy: &sdk.Actor{Kind: "trigger", Name: "github-app"}}
+	unknown := sdk.Run{ID: "u", Status: "running", Trigger: "create", Pipeline: sdk.Pipeline{Name: "ci"}}
+	show := func(f func(*tabwriter.Writer)) string {
+		var out bytes.Buffer
+		tw := tabwriter.NewWriter(&out, 0, 4, 2, ' ', 0)
+		f(tw)
+		_ = tw.Flush()
+		return out.String()
+	}
+	runs := show(func(tw *tabwriter.Writer) { runsTable(tw, []sdk.Run{by, unknown}) })
+	lines := strings.Split(strings.TrimSpace(runs), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "BY") || !strings.HasSuffix(lines[1], "trigger github-app") || !strings.HasSuffix(lines[2], "-") {
+		t.Errorf("conveyor runs:\n%s", runs)
+	}
+	if out := show(func(tw *tabwriter.Writer) { runTable(tw, by) }); !strings.Contains(out, "by trigger github-app (update)") {
+		t.Errorf("conveyor run:\n%s\nlacks who started it", out)
+	}
+	if out := show(func(tw *tabwriter.Writer) { runTable(tw, unknown) }); strings.Contains(out, "started ") {
+		t.Errorf("conveyor run of a run whose starter is unknown:\n%s", out)
+	}
+}

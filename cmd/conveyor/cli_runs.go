@@ -18,7 +18,7 @@ import (
 )
 
 func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
-	tableRow(tw, "ID", "PIPELINE", "RESOURCE", "STATUS", "STARTED")
+	tableRow(tw, "ID", "PIPELINE", "RESOURCE", "STATUS", "STARTED", "BY")
 	for _, r := range runs {
 		status := r.Status
 		if q := r.Queued(); q != "" {
@@ -30,7 +30,7 @@ func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
 				break
 			}
 		}
-		tableRow(tw, r.ID, r.Pipeline.Name, r.Resource.Type+"/"+r.Resource.Name, status, r.StartedAt.Local().Format(time.DateTime))
+		tableRow(tw, r.ID, r.Pipeline.Name, r.Resource.Type+"/"+r.Resource.Name, status, r.StartedAt.Local().Format(time.DateTime), startedBy(r))
 	}
 }
 
@@ -64,6 +64,18 @@ func runTable(tw *tabwriter.Writer, r sdk.Run) {
 	if q := r.Queued(); q != "" {
 		fmt.Fprintf(tw, "queued: %s\n", q)
 	}
+	if by := startedBy(r); by != "-" {
+		fmt.Fprintf(tw, "started %s by %s (%s)\n", r.StartedAt.Local().Format(time.DateTime), by, r.Trigger)
+	}
+}
+
+// startedBy is who made the change that started the run ("-" when not
+// known).
+func startedBy(r sdk.Run) string {
+	if r.StartedBy == nil {
+		return "-"
+	}
+	return r.StartedBy.String()
 }
 
 // stepDepths is each step's level in the graph: 0 for a step that needs
