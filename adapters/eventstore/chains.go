@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"bytes"
 	"strconv"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -30,10 +31,12 @@ type link struct {
 	data      []byte
 }
 
-// linkOf is the link of a stored message.
+// linkOf is the link of a stored message. Its JSON is copied: the
+// message's data shares one buffer with its headers, which a link would
+// otherwise keep alive for as long as the chain is remembered.
 func linkOf(raw *jetstream.RawStreamMsg) link {
 	prev, _ := strconv.ParseUint(raw.Header.Get(HeaderPrevious), 10, 64)
-	return link{seq: raw.Sequence, prev: prev, data: raw.Data}
+	return link{seq: raw.Sequence, prev: prev, data: bytes.Clone(raw.Data)}
 }
 
 func newChains() *chains { return newChainsOf(chainCacheSize) }
