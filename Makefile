@@ -24,11 +24,11 @@ ROUNDS   ?= 20
 FUZZTIME ?= 20s
 test-reliability:
 	CONVEYOR_RELIABILITY=1 CONVEYOR_RELIABILITY_ROUNDS=$(ROUNDS) $(GO) test -race -count=1 -timeout 30m -run Reliability -v ./cmd/conveyor/
-	$(GO) test -run '^$$' -fuzz FuzzCheckName -fuzztime $(FUZZTIME) ./domain/
-	$(GO) test -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME) ./adapters/schema/
-	$(GO) test -run '^$$' -fuzz FuzzParseResult -fuzztime $(FUZZTIME) ./adapters/protocol/
-	$(GO) test -run '^$$' -fuzz FuzzRequestBodies -fuzztime $(FUZZTIME) ./cmd/conveyor/
-	$(GO) test -run '^$$' -fuzz FuzzHookDeliveries -fuzztime $(FUZZTIME) ./cmd/conveyor/
+	GO=$(GO) .ci/fuzz.sh FuzzCheckName ./domain/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz.sh FuzzValidate ./adapters/schema/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz.sh FuzzParseResult ./adapters/protocol/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz.sh FuzzRequestBodies ./cmd/conveyor/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz.sh FuzzHookDeliveries ./cmd/conveyor/ $(FUZZTIME)
 
 ## test-ts: the TypeScript driver SDK (sdk/typescript) against the binary: npm ci, then npm test
 test-ts: build
