@@ -154,6 +154,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerDriverDirectory()
 	s.registerSecrets(deps.Secrets)
 	s.registerTriggers()
+	s.registerTriggerTry()
 	s.registerHooks()
 	ui.Register(s.mux)
 	annotatePatterns(s.api.OpenAPI())

@@ -63,33 +63,48 @@ func (h *Handler) ReceiveDelivery(ctx context.Context, c ReceiveDelivery) (Deliv
 	if err != nil {
 		return DeliveryOutcome{}, err
 	}
-	var body any
-	if err := json.Unmarshal(c.Delivery.Body, &body); err != nil {
-		return DeliveryOutcome{}, &BadDelivery{Reason: "the body is not JSON: " + err.Error()}
-	}
-	event := t.EventOf(c.Delivery, body)
-	out := DeliveryOutcome{Event: event}
-	if event == domain.EventPing {
-		out.Outcome, out.Reason = DeliveryPing, "pong: the trigger is reachable and the signature matches"
-		return out, nil
-	}
-	if !t.Takes(event) {
-		out.Outcome, out.Reason = DeliveryIgnored, fmt.Sprintf("trigger %q does not take %q events (it takes %v)", t.Name, event, t.Events)
-		return out, nil
-	}
-	in := t.InputOf(c.Delivery, body, event)
-	if ok, err := h.holds(t, in); err != nil {
-		return DeliveryOutcome{}, err
-	} else if !ok {
-		out.Outcome, out.Reason = DeliveryIgnored, "its condition is false: "+t.When
-		return out, nil
+	out, in, body, err := h.evaluate(t, c.Delivery, "")
+	if err != nil || out.Outcome != "" {
+		return out, err
 	}
 	if out.Delivery = t.DeliveryIDOf(c.Delivery); out.Delivery == "" {
 		return DeliveryOutcome{}, &BadDelivery{Reason: "the delivery has no id: the header " + t.DeliveryHeaderOf() + " is missing"}
 	}
 	commit, ref := domain.CommitAndRef(body)
-	return h.fireOnce(ctx, t, domain.TriggerFired{Trigger: t.Name, Source: t.Source, Event: event, Delivery: out.Delivery,
+	return h.fireOnce(ctx, t, domain.TriggerFired{Trigger: t.Name, Source: t.Source, Event: out.Event, Delivery: out.Delivery,
 		Commit: commit, Ref: ref}, in)
+}
+
+// evaluate reads delivery d as trigger t does: its body, its event (event
+// when given, else the one its headers name) and the trigger's condition.
+// An outcome is set when the delivery writes nothing (a ping, an event the
+// trigger does not take, a false condition); otherwise the trigger fires
+// on in, the input of its expressions, and body is the decoded body.
+func (h *Handler) evaluate(t domain.Trigger, d domain.Delivery, event string) (DeliveryOutcome, domain.HookInput, any, error) {
+	var body any
+	if err := json.Unmarshal(d.Body, &body); err != nil {
+		return DeliveryOutcome{}, nil, nil, &BadDelivery{Reason: "the body is not JSON: " + err.Error()}
+	}
+	if event == "" {
+		event = t.EventOf(d, body)
+	}
+	out := DeliveryOutcome{Event: event}
+	if event == domain.EventPing {
+		out.Outcome, out.Reason = DeliveryPing, "pong: the trigger is reachable and the signature matches"
+		return out, nil, body, nil
+	}
+	if !t.Takes(event) {
+		out.Outcome, out.Reason = DeliveryIgnored, fmt.Sprintf("trigger %q does not take %q events (it takes %v)", t.Name, event, t.Events)
+		return out, nil, body, nil
+	}
+	in := t.InputOf(d, body, event)
+	if ok, err := h.holds(t, in); err != nil {
+		return DeliveryOutcome{}, nil, nil, err
+	} else if !ok {
+		out.Outcome, out.Reason = DeliveryIgnored, "its condition is false: "+t.When
+		return out, nil, body, nil
+	}
+	return out, in, body, nil
 }
 
 // fireOnce writes what the delivery f names (its trigger, event, delivery

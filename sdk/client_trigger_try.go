@@ -1,0 +1,44 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// TriggerTry is a delivery to try on a trigger: its payload, its headers as
+// the git host sends them, and its event (absent: the one its headers name).
+type TriggerTry struct {
+	Event   string            `json:"event,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Payload json.RawMessage   `json:"payload"`
+}
+
+// TriggerTried is what a delivery like the one tried would do: Outcome is
+// "would fire" (Resource is what it would write, Report where its run
+// would be reported), "ignored" (Reason says why) or "ping".
+type TriggerTried struct {
+	Outcome  string         `json:"outcome"`
+	Reason   string         `json:"reason,omitempty"`
+	Event    string         `json:"event,omitempty"`
+	Resource *Resource      `json:"resource,omitempty"`
+	Report   *TriggerTarget `json:"report,omitempty"`
+}
+
+// TriggerTarget is where a run would be reported: the git host's kind, its
+// API, the secret holding the token, the repository and the commit.
+type TriggerTarget struct {
+	Kind       string `json:"kind"`
+	BaseURL    string `json:"baseURL,omitempty"`
+	Token      string `json:"token"`
+	Repository string `json:"repository"`
+	SHA        string `json:"sha"`
+}
+
+// TryTrigger evaluates the trigger name on a delivery and says what it
+// would do; nothing is written.
+func (c *Client) TryTrigger(ctx context.Context, name string, d TriggerTry) (TriggerTried, error) {
+	var out TriggerTried
+	_, err := c.do(ctx, http.MethodPost, "/triggers/"+esc(name)+"/test", d, &out)
+	return out, err
+}
