@@ -23,6 +23,7 @@ const routes = {
   resources: page("./resources.js", "resourcesView"),
   definitions: page("./defs.js", "definitionsView"),
   pipelines: page("./defs.js", "pipelinesView"),
+  triggers: page("./triggers.js", "triggersView"),
 };
 
 async function route() {

@@ -1,0 +1,77 @@
+// The triggers page: each trigger, the address a git host sends its
+// deliveries to, the recent runs it started, and a form that tries it on a
+// payload (POST /triggers/{name}/test, which writes nothing).
+
+import { api, el, status, shortID, when, every, show, failure, enc, json, may } from "./lib.js";
+
+// recentRuns is how many of the latest runs are searched for those a
+// trigger started.
+const recentRuns = 100;
+
+// hookAddress is where a git host sends the trigger's deliveries.
+function hookAddress(t) { return location.origin + "/hooks/" + enc(t.name); }
+
+function takes(t) {
+  return t.source === "schedule" ? t.schedule + " (" + (t.timeZone || "UTC") + ")" : (t.events || []).join(", ");
+}
+
+export function triggersView() {
+  const body = el("tbody", { id: "triggers" });
+  const err = el("div");
+  const tryPane = el("section", { id: "trigger-try" });
+  show(el("h1", {}, "Triggers"),
+    el("p", { class: "muted small" }, "Saved with conveyor apply -f. Point a git host's webhook at the address, content type application/json, signed with the trigger's secret."),
+    err,
+    el("table", {}, el("thead", {}, el("tr", {}, ["Trigger", "Source", "Takes", "Writes", "Pipeline", "Webhook address", "Recent runs", ""].map(h => el("th", {}, h)))), body),
+    tryPane);
+  every(5000, async () => {
+    try {
+      const [triggers, runs] = await Promise.all([api("GET", "/triggers?limit=500"), api("GET", "/runs?limit=" + recentRuns)]);
+      body.replaceChildren(...triggers.items.map(t => {
+        const started = runs.items.filter(r => r.startedBy && r.startedBy.kind === "trigger" && r.startedBy.name === t.name).slice(0, 5);
+        return el("tr", { "data-trigger": t.name },
+          el("td", {}, t.name),
+          el("td", {}, t.source),
+          el("td", {}, takes(t)),
+          el("td", {}, t.resource.type),
+          el("td", {}, t.pipeline || el("span", { class: "muted" }, "none")),
+          el("td", { class: "mono" }, t.source === "schedule" ? el("span", { class: "muted" }, "fires on its schedule") : hookAddress(t)),
+          el("td", { class: "trigger-runs" }, started.length ? started.map(r => el("div", {},
+            el("a", { class: "mono", href: "#/runs/" + r.id }, shortID(r.id)), " ", status(r.status), " ",
+            el("span", { class: "muted small" }, r.resource.name + ", " + when(r.startedAt)))) :
+            el("span", { class: "muted" }, "none of the last " + recentRuns)),
+          el("td", {}, t.source !== "schedule" && may("admin") ?
+            el("button", { type: "button", "data-try": t.name, onclick: () => tryForm(tryPane, t) }, "Try") : ""));
+      }));
+      err.replaceChildren();
+    } catch (e) { err.replaceChildren(failure(e)); }
+  });
+}
+
+// tryForm lets the user try trigger t on a payload: what a delivery like it
+// would write, or why nothing.
+function tryForm(pane, t) {
+  const event = el("input", { id: "try-event", "aria-label": "event", placeholder: "event, e.g. " + ((t.events || [])[0] || "push"), size: 18 });
+  const payload = el("textarea", { id: "try-payload", "aria-label": "payload", rows: 10, cols: 80,
+    placeholder: "the JSON payload, as the git host sends it (copy it from the host's recent deliveries)" });
+  const out = el("div", { id: "try-result" });
+  const run = el("button", { type: "button", id: "try-run", onclick: async () => {
+    out.replaceChildren();
+    let body;
+    try { body = { payload: JSON.parse(payload.value) }; } catch (e) { out.replaceChildren(failure(new Error("the payload is not JSON: " + e.message))); return; }
+    if (event.value.trim()) body.event = event.value.trim();
+    try {
+      const answer = await api("POST", "/triggers/" + enc(t.name) + "/test", body);
+      const said = answer.outcome === "would fire"
+        ? "would fire (event " + answer.event + "): write " + answer.resource.resource + "/" + answer.resource.name +
+          (answer.resource.pipeline ? ", which starts a run of " + answer.resource.pipeline : "")
+        : answer.outcome + " (event " + answer.event + "): " + answer.reason;
+      out.replaceChildren(el("p", { class: "try-outcome" }, said), answer.resource ? json(answer.resource.spec) : "",
+        el("p", { class: "muted small" }, "Nothing was written."));
+    } catch (e) { out.replaceChildren(failure(e)); }
+  } }, "Try");
+  pane.replaceChildren(el("h2", {}, "Try " + t.name),
+    el("p", { class: "muted small" }, "What a delivery with this payload would do; nothing is written. The event is the one given here."),
+    el("div", { class: "toolbar" }, event, run), payload, out);
+  payload.focus();
+}

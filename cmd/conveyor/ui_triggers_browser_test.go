@@ -1,0 +1,58 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestUITriggers: the triggers page lists each trigger with the address its
+// git host sends deliveries to and the runs it started, and tries a
+// trigger on a pasted payload, saying what it would write and writing
+// nothing.
+func TestUITriggers(t *testing.T) {
+	ctx := browser(t)
+	s := startTriggerServer(t)
+	status, answer := s.deliver("github-app", githubPush, "X-GitHub-Event", "push", "X-GitHub-Delivery", "ui-1",
+		"X-Hub-Signature-256", "sha256="+signature(hookSecret, githubPush))
+	runID, _ := answer["runid"].(string)
+	if status != http.StatusCreated || runID == "" {
+		t.Fatalf("delivery: %d %v", status, answer)
+	}
+	s.waitRunStatus(runID, "running")
+	signIn(t, ctx, s)
+	var row string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/triggers"),
+		chromedp.WaitVisible(`tr[data-trigger="github-app"] .trigger-runs a`, chromedp.ByQuery),
+		chromedp.Text(`tr[data-trigger="github-app"]`, &row, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the triggers page: %v", err)
+	}
+	for _, want := range []string{s.at.API + "/hooks/github-app", "push, tag, pull_request, ping", runID[:8], "gh-push-1a2b3c4"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the trigger's row %q lacks %q", row, want)
+		}
+	}
+	before := s.lastSeq()
+	var said string
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`button[data-try="github-app"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#try-payload`, chromedp.ByQuery),
+		chromedp.SetValue(`#try-payload`, githubPush, chromedp.ByQuery),
+		chromedp.SendKeys(`#try-event`, "push", chromedp.ByQuery),
+		chromedp.Click(`#try-run`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.try-outcome`, chromedp.ByQuery),
+		chromedp.Text(`.try-outcome`, &said, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("trying the trigger: %v", err)
+	}
+	if want := "would fire (event push): write build/gh-push-1a2b3c4, which starts a run of ci"; said != want {
+		t.Errorf("the try says %q, want %q", said, want)
+	}
+	if after := s.lastSeq(); after != before {
+		t.Errorf("trying from the page wrote to the log: position %d → %d", before, after)
+	}
+}
