@@ -13,9 +13,10 @@ run: build
 build:
 	$(GO) build -o bin/conveyor ./cmd/conveyor
 
-## test: vet, formatting, every test with the race detector, then the TypeScript SDK's (test-ts)
+## test: vet, formatting, every test with the race detector (a line per package as it finishes,
+## and the output of each failed test), then the TypeScript SDK's (test-ts)
 test: vet fmt-check
-	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) tool gotestsum --format pkgname-and-test-fails --format-icons text -- -race -count=1 -timeout 30m $(PKGS)
 	$(MAKE) test-ts
 
 ## test-reliability: crash loop, contention, failing dependencies, absent drivers, then each fuzz
