@@ -71,6 +71,10 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 	if !p.Exists() {
 		pipeline = domain.Pipeline{Name: res.Pipeline, Resource: res.Type}
 	}
+	origin, err := h.originOf(ctx, meta)
+	if err != nil {
+		return Outcome{}, err
+	}
 	known := c.Known
 	if known == nil {
 		known = &RunState{} // a new Run ID: most likely no run yet
@@ -84,7 +88,7 @@ func (h *Handler) StartRun(ctx context.Context, c StartRun) (Outcome, error) {
 				fmt.Sprintf("pipeline %q does not exist any more", res.Pipeline), cause)
 		}
 		run.QueueInOrder(meta.Sequence)
-		if err := run.StartBy(meta.Actor, meta.CorrelationID, trigger, pipeline, res, meta.Version, cause); err != nil {
+		if err := run.StartFrom(meta.Actor, origin, meta.CorrelationID, trigger, pipeline, res, meta.Version, cause); err != nil {
 			return err
 		}
 		run.Advance(h.cause(meta.CorrelationID, run.Changes()[0].EventMeta().ID))
@@ -286,4 +290,23 @@ func withinLimits(result domain.DriverResult) domain.DriverResult {
 		return result
 	}
 	return domain.DriverResult{Success: false, Driver: result.Driver, Message: "the driver's result was refused: " + err.Error()}
+}
+
+// originOf is the webhook delivery behind a resource change a trigger
+// made (its actor names the trigger, its causation id the delivery's
+// TriggerFired); nil for another change.
+func (h *Handler) originOf(ctx context.Context, change *domain.Meta) (*domain.RunOrigin, error) {
+	if change.Actor == nil || change.Actor.Kind != domain.ActorTrigger {
+		return nil, nil
+	}
+	events, err := h.store.Load(ctx, domain.AggregateDelivery, domain.FiredKey(change.Actor.Name, change.CausationID))
+	if err != nil {
+		return nil, fmt.Errorf("the delivery behind run %s: %w", change.CorrelationID, err)
+	}
+	for _, e := range events {
+		if f, ok := e.(*domain.TriggerFired); ok {
+			return &domain.RunOrigin{Event: f.Event, Commit: f.Commit, Ref: f.Ref, Delivery: f.Delivery}, nil
+		}
+	}
+	return nil, nil
 }

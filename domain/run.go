@@ -42,7 +42,10 @@ type Run struct {
 	StartedAt            time.Time   `json:"startedAt"`
 	// StartedBy is who made the resource change that started the run: a
 	// token, or a trigger. Nil for a run started before runs recorded it.
-	StartedBy  *Actor     `json:"startedBy,omitempty"`
+	StartedBy *Actor `json:"startedBy,omitempty"`
+	// Origin is the webhook delivery behind that change, when a trigger
+	// made it: its event, commit and ref.
+	Origin     *RunOrigin `json:"origin,omitempty"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Deadline is when the run fails unless it has ended, from the
 	// pipeline's timeout.
@@ -189,7 +192,7 @@ func (a *RunAggregate) Apply(e Event) {
 		// instances: every step of the run is a step of its pipeline.
 		p := e.Pipeline.Expanded()
 		*r = Run{ID: e.RunID, Status: RunStatusRunning, Trigger: e.Trigger, Pipeline: p, Resource: e.Resource,
-			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at, StartedBy: e.StartedBy}
+			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at, StartedBy: e.StartedBy, Origin: e.Origin}
 		r.Steps = make([]StepState, len(p.Steps))
 		for i, s := range p.Steps {
 			r.Steps[i] = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending, Matrix: s.Instance}
@@ -443,6 +446,12 @@ func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, re
 // StartBy is Start, recording by as who made the resource change (the
 // run's StartedBy).
 func (a *RunAggregate) StartBy(by *Actor, runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
+	return a.StartFrom(by, nil, runID, trigger, p, res, resourceEventVersion, c)
+}
+
+// StartFrom is StartBy, recording also the webhook delivery behind the
+// resource change (the run's Origin; nil for none).
+func (a *RunAggregate) StartFrom(by *Actor, origin *RunOrigin, runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
 	if a.exists {
 		return fmt.Errorf("run %s already started: %w", runID, ErrConflict)
 	}
@@ -451,7 +460,7 @@ func (a *RunAggregate) StartBy(by *Actor, runID, trigger string, p Pipeline, res
 	}
 	a.state.ID = runID
 	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res,
-		ResourceEventVersion: resourceEventVersion, StartedBy: by})
+		ResourceEventVersion: resourceEventVersion, StartedBy: by, Origin: origin})
 	a.queue(c)
 	return nil
 }

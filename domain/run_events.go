@@ -40,6 +40,18 @@ type RunStarted struct {
 	ResourceEventVersion uint64 `json:"resourceEventVersion"`
 	// StartedBy is the actor of that resource event, when known.
 	StartedBy *Actor `json:"startedBy,omitempty"`
+	// Origin is the delivery behind that resource event, when a trigger
+	// wrote it: the event, the commit and the ref it names.
+	Origin *RunOrigin `json:"origin,omitempty"`
+}
+
+// RunOrigin is the webhook delivery that started a run through a trigger:
+// its event, the commit and ref it names, and its id.
+type RunOrigin struct {
+	Event    string `json:"event"`
+	Commit   string `json:"commit,omitempty"`
+	Ref      string `json:"ref,omitempty"`
+	Delivery string `json:"delivery,omitempty"`
 }
 
 // StepDispatched: the engine sent a step's work to its driver. Event is the

@@ -154,6 +154,44 @@ type Run struct {
 	// StartedBy is who made the change that started the run (a token, a
 	// trigger, the server), when known.
 	StartedBy *Actor `json:"startedBy,omitempty"`
+	// Origin is the webhook delivery behind that change, when a trigger
+	// made it.
+	Origin *RunOrigin `json:"origin,omitempty"`
+}
+
+// RunOrigin is the webhook delivery that started a run through a trigger:
+// its event, the commit and ref it names, and its id.
+type RunOrigin struct {
+	Event    string `json:"event"`
+	Commit   string `json:"commit,omitempty"`
+	Ref      string `json:"ref,omitempty"`
+	Delivery string `json:"delivery,omitempty"`
+}
+
+// Describe is "push 1a2b3c4 on main": the event, the commit's first seven
+// characters and the branch or tag.
+func (o *RunOrigin) Describe() string {
+	if o == nil {
+		return ""
+	}
+	out := o.Event
+	if o.Commit != "" {
+		out += " " + o.Commit[:min(7, len(o.Commit))]
+	}
+	if ref := shortRef(o.Ref); ref != "" {
+		out += " on " + ref
+	}
+	return out
+}
+
+// shortRef is a ref without refs/heads/ or refs/tags/.
+func shortRef(ref string) string {
+	for _, p := range []string{"refs/heads/", "refs/tags/"} {
+		if len(ref) > len(p) && ref[:len(p)] == p {
+			return ref[len(p):]
+		}
+	}
+	return ref
 }
 
 // Concurrency is a pipeline's concurrency: Group is a CEL expression over

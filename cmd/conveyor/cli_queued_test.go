@@ -34,11 +34,13 @@ func TestQueuedRunsSayWhereTheyWait(t *testing.T) {
 }
 
 // TestRunsSayWhoStartedThem: `conveyor runs` has a BY column and
-// `conveyor run` a line naming who made the change that started the run;
-// a run whose starter is not known shows "-" and no such line.
+// `conveyor run` a line naming who made the change that started the run,
+// with the delivery's event, commit and branch for a trigger's; a run
+// whose starter is not known shows "-" and no such line.
 func TestRunsSayWhoStartedThem(t *testing.T) {
 	by := sdk.Run{ID: "r", Status: "running", Trigger: "update", Pipeline: sdk.Pipeline{Name: "ci"},
-		StartedBy: &sdk.Actor{Kind: "trigger", Name: "github-app"}}
+		StartedBy: &sdk.Actor{Kind: "trigger", Name: "github-app"},
+		Origin:    &sdk.RunOrigin{Event: "push", Commit: "1a2b3c4d5e6f", Ref: "refs/heads/main"}}
 	unknown := sdk.Run{ID: "u", Status: "running", Trigger: "create", Pipeline: sdk.Pipeline{Name: "ci"}}
 	show := func(f func(*tabwriter.Writer)) string {
 		var out bytes.Buffer
@@ -49,10 +51,11 @@ func TestRunsSayWhoStartedThem(t *testing.T) {
 	}
 	runs := show(func(tw *tabwriter.Writer) { runsTable(tw, []sdk.Run{by, unknown}) })
 	lines := strings.Split(strings.TrimSpace(runs), "\n")
-	if len(lines) != 3 || !strings.HasSuffix(lines[0], "BY") || !strings.HasSuffix(lines[1], "trigger github-app") || !strings.HasSuffix(lines[2], "-") {
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "BY") || !strings.HasSuffix(lines[1], "trigger github-app (push 1a2b3c4 on main)") ||
+		!strings.HasSuffix(lines[2], "-") {
 		t.Errorf("conveyor runs:\n%s", runs)
 	}
-	if out := show(func(tw *tabwriter.Writer) { runTable(tw, by) }); !strings.Contains(out, "by trigger github-app (update)") {
+	if out := show(func(tw *tabwriter.Writer) { runTable(tw, by) }); !strings.Contains(out, "by trigger github-app (update): push 1a2b3c4 on main") {
 		t.Errorf("conveyor run:\n%s\nlacks who started it", out)
 	}
 	if out := show(func(tw *tabwriter.Writer) { runTable(tw, unknown) }); strings.Contains(out, "started ") {

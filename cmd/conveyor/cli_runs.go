@@ -30,7 +30,11 @@ func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
 				break
 			}
 		}
-		tableRow(tw, r.ID, r.Pipeline.Name, r.Resource.Type+"/"+r.Resource.Name, status, r.StartedAt.Local().Format(time.DateTime), startedBy(r))
+		by := startedBy(r)
+		if r.Origin != nil {
+			by += " (" + r.Origin.Describe() + ")"
+		}
+		tableRow(tw, r.ID, r.Pipeline.Name, r.Resource.Type+"/"+r.Resource.Name, status, r.StartedAt.Local().Format(time.DateTime), by)
 	}
 }
 
@@ -65,7 +69,11 @@ func runTable(tw *tabwriter.Writer, r sdk.Run) {
 		fmt.Fprintf(tw, "queued: %s\n", q)
 	}
 	if by := startedBy(r); by != "-" {
-		fmt.Fprintf(tw, "started %s by %s (%s)\n", r.StartedAt.Local().Format(time.DateTime), by, r.Trigger)
+		fmt.Fprintf(tw, "started %s by %s (%s)", r.StartedAt.Local().Format(time.DateTime), by, r.Trigger)
+		if r.Origin != nil {
+			fmt.Fprintf(tw, ": %s", r.Origin.Describe())
+		}
+		fmt.Fprintln(tw)
 	}
 }
 

@@ -8,10 +8,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestUITriggers: the triggers page lists each trigger with the address its
-// git host sends deliveries to and the runs it started, and tries a
-// trigger on a pasted payload, saying what it would write and writing
-// nothing.
+// TestUITriggers: a run a delivery started records the delivery's event,
+// commit and ref, and the runs page titles it so; the triggers page lists
+// each trigger with the address its git host sends deliveries to and the
+// runs it started, and tries a trigger on a pasted payload, saying what it
+// would write and writing nothing.
 func TestUITriggers(t *testing.T) {
 	ctx := browser(t)
 	s := startTriggerServer(t)
@@ -22,7 +23,24 @@ func TestUITriggers(t *testing.T) {
 		t.Fatalf("delivery: %d %v", status, answer)
 	}
 	s.waitRunStatus(runID, "running")
+	// The run records the delivery behind it.
+	run := s.must(http.StatusOK, "GET", "/runs/"+runID, nil)
+	if o, _ := run["origin"].(map[string]any); o["event"] != "push" || o["commit"] != "1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5" ||
+		o["ref"] != "refs/heads/main" || o["delivery"] != "ui-1" {
+		t.Errorf("the run's origin: %v", run["origin"])
+	}
 	signIn(t, ctx, s)
+	var runTitle string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/runs"),
+		chromedp.WaitVisible(`.run-origin`, chromedp.ByQuery),
+		chromedp.Text(`.run-title`, &runTitle, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the runs page: %v", err)
+	}
+	if want := "build/gh-push-1a2b3c4 created by trigger github-app push 1a2b3c4 on main"; runTitle != want {
+		t.Errorf("the run's title %q, want %q", runTitle, want)
+	}
 	var row string
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(s.at.API+"/#/triggers"),

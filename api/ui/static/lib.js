@@ -64,6 +64,15 @@ export const enc = encodeURIComponent;
 
 export function status(s) { return el("span", { class: "status status-" + s }, s); }
 export function shortID(id) { return id.slice(0, 8); }
+
+// origin says which delivery started a run through a trigger: "push
+// 1a2b3c4 on main" (the event, the commit, the branch or tag); "" for none.
+export function origin(r) {
+  const o = r.origin;
+  if (!o) return "";
+  const ref = (o.ref || "").replace(/^refs\/(heads|tags)\//, "");
+  return o.event + (o.commit ? " " + o.commit.slice(0, 7) : "") + (ref ? " on " + ref : "");
+}
 export function when(t) { return t ? new Date(t).toLocaleString() : ""; }
 export function duration(a, b) {
   if (!a) return "";
