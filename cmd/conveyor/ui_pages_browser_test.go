@@ -23,7 +23,8 @@ func count(t *testing.T, ctx context.Context, selector string) int {
 }
 
 // TestUIRetryLinkTraceAndRoles: a failed run is retried from its button and
-// succeeds (its step's open pane following the retry); a link to a log line marks that line; the trace lists the
+// succeeds (its step's open pane following the retry and listing each
+// attempt's outcome); a link to a log line marks that line; the trace lists the
 // resource change and the run's events; a viewer's page has no buttons.
 func TestUIRetryLinkTraceAndRoles(t *testing.T) {
 	ctx := browser(t)
@@ -72,6 +73,18 @@ func TestUIRetryLinkTraceAndRoles(t *testing.T) {
 	}
 	if err := chromedp.Run(ctx, chromedp.WaitVisible(`//ol[@id="trace"]//summary[contains(., "RunSucceeded")]`, chromedp.BySearch)); err != nil {
 		t.Errorf("the trace does not show the retried run's success: %v", err)
+	}
+	// The step's pane says what became of each attempt, not only the last.
+	var first, second string
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`//ol[@id="step-attempt-list"]/li[@data-attempt="2"][contains(., "succeeded: compiled")]`, chromedp.BySearch),
+		chromedp.Text(`#step-attempt-list li[data-attempt="1"]`, &first, chromedp.ByQuery),
+		chromedp.Text(`#step-attempt-list li[data-attempt="2"]`, &second, chromedp.ByQuery),
+	); err != nil {
+		t.Errorf("the step's attempts: %v", err)
+	}
+	if !strings.HasPrefix(first, "attempt 1 (") || !strings.HasSuffix(first, "): failed: broken") || !strings.HasSuffix(second, "): succeeded: compiled") {
+		t.Errorf("the step's attempts read %q and %q", first, second)
 	}
 	// Each line once: two attempts of two lines.
 	if n := count(t, ctx, "#log .log-line"); n != 4 {

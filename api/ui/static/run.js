@@ -112,6 +112,22 @@ function runGraph(onSelect) {
   return { box, update };
 }
 
+// attemptList is what became of each attempt of step s, from the run's
+// trace: when it was dispatched, and its result (with its message) or
+// its timeout; the last attempt's, while it runs, is "running".
+function attemptList(s, trace) {
+  const tries = Array.from({ length: s.attempt }, (_, i) => ({ n: i + 1, at: "", outcome: "" }));
+  for (const e of (trace && trace.events) || []) {
+    if (e.step !== s.id || !e.attempt || e.attempt > tries.length) continue;
+    const t = tries[e.attempt - 1];
+    if (e.type === "StepDispatched.v1") t.at = t.at || e.time;
+    else if (e.type === "DriverResultRecorded.v1" && !e.ignored) t.outcome = (e.result.success ? "succeeded" : "failed") + (e.result.message ? ": " + e.result.message : "");
+    else if (e.type === "StepTimedOut.v1") t.outcome = "timed out: " + e.reason;
+  }
+  return el("ol", { class: "attempts", id: "step-attempt-list" }, tries.map(t => el("li", { "data-attempt": String(t.n) },
+    "attempt " + t.n + (t.at ? " (" + when(t.at) + ")" : "") + ": " + (t.outcome || (t.n === s.attempt && !s.finishedAt ? "running" : "—")))));
+}
+
 // stepPane shows one step: its status, attempts, parameters, result, and
 // its log (of every attempt, or of the one picked).
 function stepPane(id) {
@@ -135,7 +151,7 @@ function stepPane(id) {
         el("button", { type: "button", "data-attempt": String(n), "aria-pressed": String(n === attempt), onclick: () => pick(n) },
           n ? "attempt " + n : "every attempt")));
   };
-  const update = (run, selected) => {
+  const update = (run, selected, trace) => {
     const s = run.steps.find(s => s.id === selected);
     pane.hidden = !s;
     if (!s) { if (stop) stop(); stop = null; step = null; return; }
@@ -154,6 +170,7 @@ function stepPane(id) {
         el("dt", {}, "Started"), el("dd", {}, when(s.dispatchedAt) || "—"),
         el("dt", {}, "Duration"), el("dd", {}, duration(s.dispatchedAt, s.finishedAt || run.finishedAt) || "—"),
         el("dt", {}, "Message"), el("dd", { id: "step-message" }, message || "—")),
+      ...(s.attempt > 1 ? [el("h3", {}, "Attempts"), attemptList(s, trace)] : []),
       ...(s.with ? [el("h3", {}, "Parameters (with)"), el("pre", { class: "json", id: "step-with" }, JSON.stringify(s.with, null, 2))] : []),
       ...(s.result && s.result.data ? [el("details", {}, el("summary", {}, "result data"), json(s.result.data))] : []));
   };
@@ -168,13 +185,13 @@ export function runView(id, params) {
   const err = el("div");
   // The selected step is in the address (?step=), kept there without
   // routing again, so that a page can be shared with its step open.
-  let selected = params.get("step") || "", last = null;
+  let selected = params.get("step") || "", last = null, lastTrace = null;
   const select = (stepID) => {
     selected = selected === stepID ? "" : stepID;
     const q = new URLSearchParams(params);
     if (selected) q.set("step", selected); else q.delete("step");
     history.replaceState(null, "", "#/runs/" + id + (q.toString() ? "?" + q : ""));
-    if (last) { graph.update(last, selected); pane.update(last, selected); }
+    if (last) { graph.update(last, selected); pane.update(last, selected, lastTrace); }
   };
   const graph = runGraph(select);
   const pane = stepPane(id);
@@ -227,7 +244,7 @@ export function runView(id, params) {
         stopLog = logLines(id, log, params);
       }
       graph.update(r, selected);
-      pane.update(r, selected);
+      pane.update(r, selected, lastTrace);
       const buttons = [];
       if ((r.status === "running" || r.status === "queued") && may("operator")) buttons.push(act("Cancel", "POST", "/runs/" + id + "/cancel"));
       if (r.status === "failed" && may("operator")) buttons.push(act("Retry", "POST", "/runs/" + id + "/retry"));
@@ -246,7 +263,12 @@ export function runView(id, params) {
       if (traceRounds > 0) {
         traceRounds--;
         const t = await api("GET", "/runs/" + id + "/trace");
-        if (t.events.length !== traceLength) { traceLength = t.events.length; trace.replaceChildren(traceList(t)); }
+        if (t.events.length !== traceLength) {
+          traceLength = t.events.length;
+          trace.replaceChildren(traceList(t));
+          lastTrace = t;
+          pane.update(r, selected, lastTrace);
+        }
       }
       err.replaceChildren();
     } catch (e) { err.replaceChildren(failure(e)); }
