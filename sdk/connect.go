@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // connect dials NATS as the driver: credentials from the URL
@@ -18,7 +20,7 @@ import (
 // only one its credentials may read.
 func (m *Manager) connect() (*nats.Conn, error) {
 	opts := append([]nats.Option{nats.Name("conveyor-driver-" + m.d.Name()), nats.MaxReconnects(-1),
-		nats.CustomInboxPrefix(driverInbox(m.d.Name()))}, m.connectionLogs()...)
+		nats.CustomInboxPrefix(protocol.DriverInbox(m.d.Name()))}, m.connectionLogs()...)
 	if m.opts.natsToken != "" && !hasUserInfo(m.opts.natsURL) {
 		opts = append(opts, nats.Token(m.opts.natsToken))
 	}
@@ -56,32 +58,32 @@ func (m *Manager) connectionLogs() []nats.Option {
 func (m *Manager) consumer(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) (jetstream.Consumer, string, error) {
 	name := m.d.Name()
 	pending := max(1000, m.opts.concurrency*4)
-	body, err := json.Marshal(consumerRequest{Resources: m.d.Resources(), AckWaitMs: m.opts.ackWait.Milliseconds(), MaxAckPending: pending})
+	body, err := json.Marshal(protocol.ConsumerRequest{Resources: m.d.Resources(), AckWaitMs: m.opts.ackWait.Milliseconds(), MaxAckPending: pending})
 	if err != nil {
 		return nil, "", err
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	answer, err := nc.RequestWithContext(rctx, consumerRequestSubject(name), body)
+	answer, err := nc.RequestWithContext(rctx, protocol.ConsumerRequestSubject(name), body)
 	if errors.Is(err, nats.ErrNoResponders) {
-		cons, err := js.CreateOrUpdateConsumer(ctx, messagesStream, jetstream.ConsumerConfig{
+		cons, err := js.CreateOrUpdateConsumer(ctx, protocol.MessagesStream, jetstream.ConsumerConfig{
 			Durable: name, FilterSubjects: Subjects(m.d), AckPolicy: jetstream.AckExplicitPolicy,
 			AckWait: m.opts.ackWait, MaxDeliver: -1, MaxAckPending: pending,
 		})
-		return cons, resultSubject, err
+		return cons, protocol.ResultSubject, err
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("ask the server for the consumer: %w", err)
 	}
-	var reply consumerReply
+	var reply protocol.ConsumerReply
 	if err := json.Unmarshal(answer.Data, &reply); err != nil {
 		return nil, "", permanentError{fmt.Errorf("the server's answer is not JSON: %w", err)}
 	}
 	if !reply.OK {
 		return nil, "", permanentError{fmt.Errorf("the server refused the consumer: %s", reply.Error)}
 	}
-	cons, err := js.Consumer(ctx, messagesStream, name)
-	return cons, driverResultSubject(name), err
+	cons, err := js.Consumer(ctx, protocol.MessagesStream, name)
+	return cons, protocol.DriverResultSubject(name), err
 }
 
 func hasUserInfo(raw string) bool {

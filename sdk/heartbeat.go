@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // HeartbeatSubject is where a driver says, while it works on a pipeline
@@ -13,32 +15,20 @@ import (
 // silent (killed, cut off) within seconds, instead of waiting for the
 // step's timeout. Drivers of the original runtime send none, and are timed
 // out by their steps' timeouts alone.
-const HeartbeatSubject = "conveyor.heartbeats"
+const HeartbeatSubject = protocol.HeartbeatSubject
 
 // HeartbeatInterval is how often the SDK sends a heartbeat while a
 // reconcile of a pipeline step runs.
 const HeartbeatInterval = time.Second
 
-// heartbeatMessage is one heartbeat.
-type heartbeatMessage struct {
-	RunID   string `json:"run_id"`
-	Step    string `json:"step"`
-	Attempt int    `json:"attempt"`
-	Driver  string `json:"driver"`
-	// Done says the driver has finished with the step (its result is
-	// stored, or it handed the work back): its silence from now on means
-	// nothing.
-	Done bool `json:"done,omitempty"`
-}
-
 // sendHeartbeats sends a heartbeat for the step at once and then every
 // interval, until the returned stop is called, which sends a last one
 // marked done. Heartbeats are best effort: one lost on the way is made up
 // by the next.
-func sendHeartbeats(nc *nats.Conn, driver string, w workMessage, interval time.Duration) (stop func()) {
-	beat := heartbeatMessage{RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Driver: driver}
+func sendHeartbeats(nc *nats.Conn, driver string, w protocol.Work, interval time.Duration) (stop func()) {
+	beat := protocol.Heartbeat{RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Driver: driver}
 	body, _ := json.Marshal(beat)
-	subject := HeartbeatSubject + "." + driver
+	subject := protocol.HeartbeatSubjectOf(driver)
 	return repeat(interval, func() { _ = nc.Publish(subject, body) }, func() {
 		beat.Done = true
 		last, _ := json.Marshal(beat)

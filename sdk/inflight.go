@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"sync"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // attemptKey names one attempt of a step: {run_id}.{step}.{attempt}, which
@@ -15,7 +17,7 @@ func attemptKey(runID, step string, attempt int) string {
 // idempotencyKey is what a piece of work is recognised by when it comes
 // again: the attempt for a pipeline step, the message id for other work (a
 // fan-out of one resource change), "" when the work carries neither.
-func idempotencyKey(w workMessage) string {
+func idempotencyKey(w protocol.Work) string {
 	if w.RunID != "" && w.Step != "" {
 		return attemptKey(w.RunID, w.Step, w.Attempt)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // TestInflightAdmitsEachKeyOnce: a key runs once at a time; once its message
@@ -53,7 +55,7 @@ func TestFinishRemembersTheWorkDoneBeforeTheAck(t *testing.T) {
 	first := m.work.begin(ctx, key, nil)
 	var atAck admission
 	msg := ackSpy{onAck: func() { atAck = m.work.begin(ctx, key, nil) }}
-	m.finish(ctx, nil, "", msg, workMessage{}, Resource{}, Result{Success: true}, false, first.end, slog.New(slog.DiscardHandler))
+	m.finish(ctx, nil, "", msg, protocol.Work{}, Resource{}, Result{Success: true}, false, first.end, slog.New(slog.DiscardHandler))
 	if !atAck.stored {
 		t.Fatalf("a delivery at the ack was told the work runs: %+v", atAck)
 	}

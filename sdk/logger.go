@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // Logger writes lines into a run's log: each line is published with
@@ -112,8 +114,8 @@ func (l *Logger) line(msg string) {
 		return
 	}
 	now := time.Now()
-	body, _ := json.Marshal(logLine{RunID: l.runID, Driver: l.driver, Pipeline: l.pipeline,
-		Timestamp: strconv.FormatInt(now.Unix(), 10), Message: msg, Labels: map[string]string{},
+	body, _ := json.Marshal(protocol.LogLine{RunID: l.runID, Driver: l.driver, Pipeline: l.pipeline,
+		Timestamp: protocol.Timestamp(strconv.FormatInt(now.Unix(), 10)), Message: msg, Labels: map[string]string{},
 		Time: now.UTC().Format(time.RFC3339Nano), Step: l.step, Attempt: l.attempt})
 	ack, err := l.publish(body)
 	if err != nil {
@@ -140,7 +142,7 @@ const stalledWait = 5 * time.Second
 func (l *Logger) publish(body []byte) (jetstream.PubAckFuture, error) {
 	deadline := time.Now().Add(stalledWait)
 	for {
-		ack, err := l.js.PublishAsync("logs."+l.runID, body)
+		ack, err := l.js.PublishAsync(protocol.LogSubject(l.runID), body)
 		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || time.Now().After(deadline) {
 			return ack, err
 		}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // Manager runs a Driver: it consumes the driver's work and publishes its
@@ -70,7 +72,7 @@ func validName(s string) bool {
 func Subjects(d Driver) []string {
 	var out []string
 	for _, r := range d.Resources() {
-		out = append(out, "resources."+r, "drivers."+d.Name()+".resources."+r)
+		out = append(out, protocol.FanOutSubject(r), protocol.StepWorkSubject(d.Name(), r))
 	}
 	return out
 }
@@ -282,7 +284,7 @@ func clip(s string, n int) string {
 // the message to come again. Either way end settles the work here first, so
 // that a delivery of it the server makes once it has the ack is known as
 // stored, not as running.
-func (m *Manager) finish(ctx context.Context, js jetstream.JetStream, results string, msg jetstream.Msg, work workMessage,
+func (m *Manager) finish(ctx context.Context, js jetstream.JetStream, results string, msg jetstream.Msg, work protocol.Work,
 	resource Resource, result Result, isStep bool, end func(acked bool), log *slog.Logger) {
 	if isStep {
 		if err := m.publishResultPatiently(ctx, js, results, work, resource, result, log); err != nil {
@@ -310,9 +312,17 @@ func (m *Manager) reconcile(ctx context.Context, req Request) (res Result) {
 	return m.d.Reconcile(ctx, req)
 }
 
-func (m *Manager) publishResult(ctx context.Context, js jetstream.JetStream, subject string, w workMessage, r Resource, res Result) error {
-	body, err := json.Marshal(resultMessage{Event: "driver.result", RunID: w.RunID, Resource: r, Step: w.Step,
-		DriverResult: wireResult{Success: res.Success, Message: res.Message, Data: res.Data, Driver: m.d.Name()}})
+func (m *Manager) publishResult(ctx context.Context, js jetstream.JetStream, subject string, w protocol.Work, r Resource, res Result) error {
+	resource, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(res.Data)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(protocol.Result{Event: "driver.result", RunID: w.RunID, Resource: resource, Step: w.Step,
+		DriverResult: &protocol.DriverResult{Success: res.Success, Message: res.Message, Data: data, Driver: m.d.Name()}})
 	if err != nil {
 		return err
 	}

@@ -8,34 +8,25 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // PresenceSubject is where a running driver announces itself: core NATS,
 // {PresenceSubject}.{driver}, every PresenceInterval, and once more with
 // "leaving" when it stops. The server lists what it hears at GET /drivers.
-const PresenceSubject = "conveyor.presence"
+const PresenceSubject = protocol.PresenceSubject
 
 // PresenceInterval is how often a driver announces itself.
 const PresenceInterval = 5 * time.Second
-
-// announcement is what a driver says of itself.
-type announcement struct {
-	Driver    string    `json:"driver"`
-	Instance  string    `json:"instance"`
-	Resources []string  `json:"resources"`
-	Version   string    `json:"version,omitempty"`
-	Host      string    `json:"host,omitempty"`
-	Since     time.Time `json:"since"`
-	Leaving   bool      `json:"leaving,omitempty"`
-}
 
 // announce says the driver is here now and every interval, until the
 // returned stop, which says it is leaving.
 func (m *Manager) announce(nc *nats.Conn, interval time.Duration) (stop func()) {
 	host, _ := os.Hostname()
-	a := announcement{Driver: m.d.Name(), Instance: rand.Text()[:12], Resources: m.d.Resources(),
+	a := protocol.Presence{Driver: m.d.Name(), Instance: rand.Text()[:12], Resources: m.d.Resources(),
 		Version: sdkVersion(), Host: host, Since: time.Now().UTC()}
-	subject := PresenceSubject + "." + m.d.Name()
+	subject := protocol.PresenceSubjectOf(m.d.Name())
 	send := func() {
 		body, _ := json.Marshal(a)
 		_ = nc.Publish(subject, body)

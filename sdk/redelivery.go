@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // settleAgain answers a delivery of work that runs here already, or ran here
@@ -49,7 +51,7 @@ const resultTry = 5 * time.Second
 // publishResultPatiently publishes a result, trying again with growing
 // pauses until it is stored, ctx ends or resultPatience has passed: work
 // that finished while the server was down is then not run again.
-func (m *Manager) publishResultPatiently(ctx context.Context, js jetstream.JetStream, subject string, w workMessage,
+func (m *Manager) publishResultPatiently(ctx context.Context, js jetstream.JetStream, subject string, w protocol.Work,
 	r Resource, res Result, log *slog.Logger) error {
 	giveUp := time.Now().Add(resultPatience)
 	pause := 100 * time.Millisecond

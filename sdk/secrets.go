@@ -9,27 +9,22 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-)
 
-// secretsSubject is where a driver asks the server for the secrets of the
-// step it runs: {secretsSubject}.{driver}.
-const secretsSubject = "conveyor.secrets"
+	"github.com/conveyor/conveyor/sdk/protocol"
+)
 
 // fetchSecrets asks the server for the values of the secrets the step of w
 // is granted. The server answers only while the step's attempt is
 // dispatched to this driver.
-func (m *Manager) fetchSecrets(ctx context.Context, nc *nats.Conn, w workMessage) (map[string]string, error) {
-	body, _ := json.Marshal(map[string]any{"run_id": w.RunID, "step": w.Step, "attempt": w.Attempt})
+func (m *Manager) fetchSecrets(ctx context.Context, nc *nats.Conn, w protocol.Work) (map[string]string, error) {
+	body, _ := json.Marshal(protocol.SecretsRequest{RunID: w.RunID, Step: w.Step, Attempt: w.Attempt})
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, secretsSubject+"."+m.d.Name(), body)
+	msg, err := nc.RequestWithContext(rctx, protocol.SecretsSubjectOf(m.d.Name()), body)
 	if err != nil {
 		return nil, fmt.Errorf("ask the server for the step's secrets: %w", err)
 	}
-	var answer struct {
-		Secrets map[string]string `json:"secrets"`
-		Error   string            `json:"error"`
-	}
+	var answer protocol.SecretsReply
 	if err := json.Unmarshal(msg.Data, &answer); err != nil {
 		return nil, fmt.Errorf("the server's answer about secrets is not JSON: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // ErrWorkStopped is the cause of a reconcile's context when the server told
@@ -17,14 +19,7 @@ var ErrWorkStopped = errors.New("sdk: the server stopped this work")
 // StopSubject is where the server tells a driver to stop work it was
 // given: core NATS, conveyor.drivers.{driver}.stop, with
 // {"run_id","step","attempt","reason"}.
-func StopSubject(driver string) string { return "conveyor.drivers." + driver + ".stop" }
-
-type stopNotice struct {
-	RunID   string `json:"run_id"`
-	Step    string `json:"step"`
-	Attempt int    `json:"attempt"`
-	Reason  string `json:"reason"`
-}
+func StopSubject(driver string) string { return protocol.StopSubject(driver) }
 
 // stop cancels the work of key, if it runs here, and remembers the notice.
 func (f *inflight) stop(key, reason string) bool {
@@ -44,7 +39,7 @@ func (f *inflight) stop(key, reason string) bool {
 // followStops subscribes to the driver's stop notices.
 func (m *Manager) followStops(nc *nats.Conn) (*nats.Subscription, error) {
 	return nc.Subscribe(StopSubject(m.d.Name()), func(msg *nats.Msg) {
-		var n stopNotice
+		var n protocol.Stop
 		if json.Unmarshal(msg.Data, &n) != nil || n.RunID == "" {
 			return
 		}

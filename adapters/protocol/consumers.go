@@ -10,23 +10,18 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/domain"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ConsumerRequest is what a driver sends on ConsumerRequestSubject: the
-// resource types it listens to and the settings of its consumer.
-type ConsumerRequest struct {
-	Resources     []string `json:"resources"`
-	AckWaitMs     int64    `json:"ackWaitMs,omitempty"`     // default 30000; 1000 to 3600000
-	MaxAckPending int      `json:"maxAckPending,omitempty"` // default 1000; 1 to 100000
-}
-
-// ConsumerReply answers a ConsumerRequest: ok, or why not.
-type ConsumerReply struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
-}
+// resource types it listens to and the settings of its consumer;
+// ConsumerReply answers it.
+type (
+	ConsumerRequest = wire.ConsumerRequest
+	ConsumerReply   = wire.ConsumerReply
+)
 
 // consumersQueue is the queue group of the responders: one replica answers
 // each request.
@@ -37,7 +32,7 @@ const consumersQueue = "conveyor-consumers"
 func WorkSubjects(driver string, resources []string) []string {
 	var out []string
 	for _, r := range resources {
-		out = append(out, "resources."+r, "drivers."+driver+".resources."+r)
+		out = append(out, wire.FanOutSubject(r), wire.StepWorkSubject(driver, r))
 	}
 	return out
 }

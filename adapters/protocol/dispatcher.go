@@ -8,24 +8,10 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/engine"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// workMessage is the body of a message to drivers (docs/protocol.md). Payload is
-// the resource as a JSON string; step and attempt are extensions.
-type workMessage struct {
-	Event   string `json:"event"`
-	Payload string `json:"payload"`
-	ID      string `json:"id"`
-	RunID   string `json:"run_id"`
-	Step    string `json:"step,omitempty"`
-	Attempt int    `json:"attempt,omitempty"`
-	// Secrets names the secrets the step is granted (an extension).
-	Secrets []string `json:"secrets,omitempty"`
-	// With is the step's evaluated parameters, a JSON object (an extension).
-	With json.RawMessage `json:"with,omitempty"`
-}
 
 // Dispatcher publishes the engine's work on the `messages` stream. Safe for
 // concurrent use.
@@ -46,9 +32,9 @@ func NewDispatcher(js jetstream.JetStream) *Dispatcher { return &Dispatcher{js: 
 // pipeline step, resources.{type} for a fan-out to every driver of the type.
 func WorkSubject(w engine.Work) string {
 	if w.Driver != "" {
-		return "drivers." + w.Driver + ".resources." + w.Resource.Type
+		return wire.StepWorkSubject(w.Driver, w.Resource.Type)
 	}
-	return "resources." + w.Resource.Type
+	return wire.FanOutSubject(w.Resource.Type)
 }
 
 // Dispatch publishes w with Nats-Msg-Id = w.MessageID, so a repeated
@@ -72,7 +58,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, w engine.Work) error {
 	if err != nil {
 		return fmt.Errorf("encode resource: %w", err)
 	}
-	body, err := json.Marshal(workMessage{Event: w.Event, Payload: string(payload), ID: w.MessageID,
+	body, err := json.Marshal(wire.Work{Event: w.Event, Payload: string(payload), ID: w.MessageID,
 		RunID: w.RunID, Step: w.Step, Attempt: w.Attempt, Secrets: w.Secrets, With: w.With})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/conveyor/conveyor/adapters/follow"
 	"github.com/conveyor/conveyor/projections"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -23,7 +24,7 @@ func (r *LogReader) FollowLogs(ctx context.Context, runID string, after uint64,
 	if err != nil {
 		return fmt.Errorf("logs stream: %w", err)
 	}
-	subject := "logs." + runID
+	subject := wire.LogSubject(runID)
 	cfg := follow.Config{Filter: subject, After: after}
 	if idle != nil {
 		// Asked after a second without a line. Drivers store their lines

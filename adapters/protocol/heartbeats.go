@@ -6,26 +6,20 @@ import (
 	"strings"
 	"time"
 
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go"
 )
 
 // HeartbeatSubject is where drivers built on the SDK say, while they work on
 // a step, that they are alive: core NATS, {HeartbeatSubject}.{driver}.
-const HeartbeatSubject = "conveyor.heartbeats"
+const HeartbeatSubject = wire.HeartbeatSubject
 
 // HeartbeatSubjectOf is the subject of driver's heartbeats, the only one
 // its credentials let it send heartbeats on.
-func HeartbeatSubjectOf(driver string) string { return HeartbeatSubject + "." + driver }
+func HeartbeatSubjectOf(driver string) string { return wire.HeartbeatSubjectOf(driver) }
 
 // Heartbeat is what a driver's heartbeat says.
-type Heartbeat struct {
-	RunID   string `json:"run_id"`
-	Step    string `json:"step"`
-	Attempt int    `json:"attempt"`
-	// Done: the driver has finished with the step; its silence from now on
-	// means nothing.
-	Done bool `json:"done"`
-}
+type Heartbeat = wire.Heartbeat
 
 // FollowHeartbeats hands every driver's heartbeats to note, with the time
 // each arrived, until ctx ends. Each server hears them all: whichever

@@ -1,5 +1,7 @@
 package protocol
 
+import wire "github.com/conveyor/conveyor/sdk/protocol"
+
 // Subjects a driver uses in its own name (docs/security.md). The name in each
 // subject is the driver's identity: with NATS credentials required, only
 // driver NAME may publish on the subjects that carry NAME.
@@ -7,19 +9,19 @@ package protocol
 // DriverResultSubject is where driver publishes its results:
 // pipelines.driver.result.{driver}. The intake takes the subject's last
 // token as the sender.
-func DriverResultSubject(driver string) string { return ResultSubject + "." + driver }
+func DriverResultSubject(driver string) string { return wire.DriverResultSubject(driver) }
 
 // ConsumerRequestSubject is where driver asks the server for its durable
 // consumer on `messages`: conveyor.drivers.{driver}.consumer.
-func ConsumerRequestSubject(driver string) string { return "conveyor.drivers." + driver + ".consumer" }
+func ConsumerRequestSubject(driver string) string { return wire.ConsumerRequestSubject(driver) }
 
 // consumerRequests matches every driver's ConsumerRequestSubject.
-const consumerRequests = "conveyor.drivers.*.consumer"
+var consumerRequests = wire.ConsumerRequestSubject("*")
 
 // DriverInbox is the inbox prefix of driver's connections
 // (nats.CustomInboxPrefix): replies and deliveries to it reach no other
 // driver.
-func DriverInbox(driver string) string { return "_INBOX." + driver }
+func DriverInbox(driver string) string { return wire.DriverInbox(driver) }
 
 // DriverPermissions is exactly what driver needs on NATS: take its work
 // through its own durable consumer, acknowledge it, ask the server for that
@@ -29,7 +31,7 @@ func DriverInbox(driver string) string { return "_INBOX." + driver }
 func DriverPermissions(driver string) (publish, subscribe []string) {
 	publish = []string{
 		DriverResultSubject(driver),
-		"logs.*",
+		wire.LogSubject("*"),
 		"live.logs.*." + driver,
 		ConsumerRequestSubject(driver),
 		"$JS.API.CONSUMER.INFO." + MessagesStream + "." + driver,
@@ -37,7 +39,7 @@ func DriverPermissions(driver string) (publish, subscribe []string) {
 		"$JS.ACK." + MessagesStream + "." + driver + ".>",
 		HeartbeatSubjectOf(driver),
 		PresenceSubjectOf(driver),
-		"conveyor.secrets." + driver,
+		wire.SecretsSubjectOf(driver),
 	}
 	subscribe = []string{DriverInbox(driver) + ".>", StopSubject(driver)}
 	return publish, subscribe

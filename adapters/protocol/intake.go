@@ -13,21 +13,9 @@ import (
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/engine"
 	"github.com/conveyor/conveyor/projections"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// resultMessage is a driver's result (docs/protocol.md); step is an extension.
-type resultMessage struct {
-	Event        string `json:"event"`
-	RunID        string `json:"run_id"`
-	DriverResult *struct {
-		Success bool            `json:"success"`
-		Message string          `json:"message"`
-		Data    json.RawMessage `json:"data"`
-		Driver  string          `json:"driver"`
-	} `json:"driverresult"`
-	Step string `json:"step"`
-}
 
 // IntakeConsumer names the durable consumer of driver results.
 const IntakeConsumer = "engine-results"
@@ -196,7 +184,7 @@ func decodeResult(msg jetstream.Msg) (engine.Result, error) {
 // anything that is not one: malformed JSON, no driverresult, a run_id that
 // is not a Run ID.
 func parseResult(data []byte) (engine.Result, error) {
-	var m resultMessage
+	var m wire.Result
 	if err := json.Unmarshal(data, &m); err != nil {
 		return engine.Result{}, fmt.Errorf("malformed JSON: %w", err)
 	}

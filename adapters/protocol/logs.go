@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/conveyor/conveyor/adapters/follow"
 	"github.com/conveyor/conveyor/projections"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -82,7 +82,7 @@ func (r *LogReader) scan(ctx context.Context, runID string, after uint64, fn fun
 	if err != nil {
 		return fmt.Errorf("logs stream: %w", err)
 	}
-	subject := "logs." + runID
+	subject := wire.LogSubject(runID)
 	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
 		return err
@@ -129,24 +129,11 @@ func decodeLine(msg jetstream.Msg) (projections.LogLine, bool) {
 
 // decodeStored is the line stored at seq at the time stored.
 func decodeStored(data []byte, seq uint64, stored time.Time) (projections.LogLine, bool) {
-	var raw struct {
-		RunID     string            `json:"runid"`
-		Driver    string            `json:"driver"`
-		Pipeline  string            `json:"pipeline"`
-		Step      string            `json:"step"`
-		Attempt   int               `json:"attempt"`
-		Timestamp json.RawMessage   `json:"timestamp"`
-		Time      string            `json:"time"`
-		Message   string            `json:"message"`
-		Labels    map[string]string `json:"labels"`
-	}
+	var raw wire.LogLine
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return projections.LogLine{}, false
 	}
-	ts, _ := strconv.Unquote(string(raw.Timestamp))
-	if ts == "" {
-		ts = string(raw.Timestamp) // a number, from other runtimes
-	}
+	ts := string(raw.Timestamp)
 	at, err := time.Parse(time.RFC3339Nano, raw.Time)
 	if err != nil {
 		at = stored

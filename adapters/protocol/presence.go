@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/projections"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -17,24 +18,14 @@ import (
 // PresenceSubject is where drivers built on the SDK announce themselves:
 // core NATS, {PresenceSubject}.{driver}; each driver's credentials allow
 // only its own.
-const PresenceSubject = "conveyor.presence"
+const PresenceSubject = wire.PresenceSubject
 
 // PresenceSubjectOf is the subject of driver's announcements.
-func PresenceSubjectOf(driver string) string { return PresenceSubject + "." + driver }
+func PresenceSubjectOf(driver string) string { return wire.PresenceSubjectOf(driver) }
 
 // presenceTTL is how long an instance counts as connected after its last
-// announcement: three announcements missed.
+// wire.Presence: three announcements missed.
 const presenceTTL = 15 * time.Second
-
-type announcement struct {
-	Driver    string    `json:"driver"`
-	Instance  string    `json:"instance"`
-	Resources []string  `json:"resources"`
-	Version   string    `json:"version"`
-	Host      string    `json:"host"`
-	Since     time.Time `json:"since"`
-	Leaving   bool      `json:"leaving"`
-}
 
 // Directory knows the drivers: from their announcements, heard by every
 // server, and from their consumers on `messages`. Safe for concurrent use.
@@ -72,7 +63,7 @@ func NewDirectory(js jetstream.JetStream) *Directory {
 // claims.
 func (d *Directory) Follow(ctx context.Context, nc *nats.Conn) error {
 	sub, err := nc.Subscribe(PresenceSubject+".*", func(m *nats.Msg) {
-		var a announcement
+		var a wire.Presence
 		if json.Unmarshal(m.Data, &a) != nil || a.Instance == "" {
 			return
 		}
@@ -85,7 +76,7 @@ func (d *Directory) Follow(ctx context.Context, nc *nats.Conn) error {
 	return sub.Unsubscribe()
 }
 
-func (d *Directory) note(driver string, a announcement) {
+func (d *Directory) note(driver string, a wire.Presence) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	byID := d.instances[driver]

@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Stream names and subjects of the protocol.
 const (
-	MessagesStream = "messages"
-	EngineStream   = "pipeline-engine"
+	MessagesStream = wire.MessagesStream
+	EngineStream   = wire.ResultsStream
 	LogsStream     = "logs"
-	ResultSubject  = "pipelines.driver.result"
+	ResultSubject  = wire.ResultSubject
 )
 
 // DuplicateWindow is how long the `messages` stream remembers a message id

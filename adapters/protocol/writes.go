@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/projections"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // BroadcastSubject is the core NATS subject the original Conveyor CI
 // broadcasts DriverMessages on.
-const BroadcastSubject = "application"
+const BroadcastSubject = wire.BroadcastSubject
 
 // Writer writes what the API accepts on behalf of drivers: log lines and
 // broadcast messages.
@@ -24,17 +25,12 @@ func NewWriter(js jetstream.JetStream) *Writer { return &Writer{js: js} }
 
 // WriteLog stores line on logs.{runid} with the fields a driver publishes.
 func (w *Writer) WriteLog(ctx context.Context, line projections.LogLine) error {
-	body, err := json.Marshal(struct {
-		RunID     string `json:"runid"`
-		Driver    string `json:"driver"`
-		Pipeline  string `json:"pipeline"`
-		Timestamp string `json:"timestamp"`
-		Message   string `json:"message"`
-	}{line.RunID, line.Driver, line.Pipeline, line.Timestamp, line.Message})
+	body, err := json.Marshal(wire.LogLine{RunID: line.RunID, Driver: line.Driver, Pipeline: line.Pipeline,
+		Timestamp: wire.Timestamp(line.Timestamp), Message: line.Message, Labels: map[string]string{}})
 	if err != nil {
 		return err
 	}
-	_, err = w.js.Publish(ctx, "logs."+line.RunID, body)
+	_, err = w.js.Publish(ctx, wire.LogSubject(line.RunID), body)
 	return err
 }
 

@@ -10,28 +10,17 @@ import (
 	"time"
 
 	"github.com/conveyor/conveyor/domain"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 	"github.com/nats-io/nats.go"
 )
 
 // RequestSubject is where a driver asks for the secrets of the step it
 // runs: core NATS request, {RequestSubject}.{driver}; each driver's
 // credentials allow only its own, so the subject names who asks.
-const RequestSubject = "conveyor.secrets"
+const RequestSubject = wire.SecretsSubject
 
 // RequestSubjectOf is driver's request subject.
-func RequestSubjectOf(driver string) string { return RequestSubject + "." + driver }
-
-// request and reply are the wire form of a driver's ask.
-type request struct {
-	RunID   string `json:"run_id"`
-	Step    string `json:"step"`
-	Attempt int    `json:"attempt"`
-}
-
-type reply struct {
-	Secrets map[string]string `json:"secrets,omitempty"`
-	Error   string            `json:"error,omitempty"`
-}
+func RequestSubjectOf(driver string) string { return wire.SecretsSubjectOf(driver) }
 
 // RunLoader reads a run as the log has it.
 type RunLoader func(ctx context.Context, runID string) (domain.Run, error)
@@ -46,9 +35,9 @@ func Serve(ctx context.Context, nc *nats.Conn, v *Vault, load RunLoader) (stop f
 		defer cancel()
 		driver := strings.TrimPrefix(m.Subject, RequestSubject+".")
 		values, err := v.granted(rctx, driver, m.Data, load)
-		answer := reply{Secrets: values}
+		answer := wire.SecretsReply{Secrets: values}
 		if err != nil {
-			answer = reply{Error: err.Error()}
+			answer = wire.SecretsReply{Error: err.Error()}
 		}
 		body, _ := json.Marshal(answer)
 		_ = m.Respond(body)
@@ -64,7 +53,7 @@ func Serve(ctx context.Context, nc *nats.Conn, v *Vault, load RunLoader) (stop f
 
 // granted is what driver may have for the step its request names.
 func (v *Vault) granted(ctx context.Context, driver string, data []byte, load RunLoader) (map[string]string, error) {
-	var req request
+	var req wire.SecretsRequest
 	if err := json.Unmarshal(data, &req); err != nil || req.RunID == "" || req.Step == "" {
 		return nil, fmt.Errorf("a request names run_id, step and attempt")
 	}

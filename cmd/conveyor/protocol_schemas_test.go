@@ -46,7 +46,7 @@ func protocolSchemas(t *testing.T) map[string]*jsonschema.Schema {
 		}
 	}
 	out := map[string]*jsonschema.Schema{}
-	for _, kind := range append(slices.Clone(wire.Kinds), wire.Resource) {
+	for _, kind := range append(slices.Clone(wire.Kinds), wire.KindResource) {
 		sch, err := c.Compile(wire.SchemaBase + kind + ".schema.json")
 		if err != nil {
 			t.Fatalf("schema %s: %v", kind, err)
@@ -67,8 +67,8 @@ func validateMessage(schemas map[string]*jsonschema.Schema, kind string, data []
 	if err := schemas[kind].Validate(v); err != nil {
 		return err
 	}
-	if payload, ok := v.(map[string]any)["payload"].(string); ok && kind == wire.Work {
-		return validateMessage(schemas, wire.Resource, []byte(payload))
+	if payload, ok := v.(map[string]any)["payload"].(string); ok && kind == wire.KindWork {
+		return validateMessage(schemas, wire.KindResource, []byte(payload))
 	}
 	return nil
 }
@@ -83,16 +83,16 @@ func TestProtocolSchemasRefuseBrokenMessages(t *testing.T) {
 	resource := `{"id":"r1","name":"app-1","resource":"build","pipeline":"ci","metadata":{"version":"1"},"spec":{"ref":"abc"}}`
 	payload, _ := json.Marshal(resource)
 	valid := map[string]string{
-		wire.Work:            `{"event":"process","payload":` + string(payload) + `,"id":"` + runID + `.compile.1","run_id":"` + runID + `","step":"compile","attempt":1,"secrets":["registry"],"with":{"n":3},"extra":1}`,
-		wire.ConsumerRequest: `{"resources":["build"],"ackWaitMs":30000,"maxAckPending":1000,"extra":1}`,
-		wire.ConsumerReply:   `{"ok":true}`,
-		wire.Heartbeat:       `{"run_id":"` + runID + `","step":"compile","attempt":1,"driver":"compiler"}`,
-		wire.Stop:            `{"run_id":"` + runID + `","step":"compile","attempt":1,"reason":"the run was cancelled"}`,
-		wire.Result:          `{"event":"driver.result","run_id":"` + runID + `","resource":` + resource + `,"driverresult":{"success":true,"message":"ok","data":null,"driver":"compiler"}}`,
-		wire.LogLine:         `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000","message":"hi","labels":{"event":"create"}}`,
-		wire.SecretsRequest:  `{"run_id":"` + runID + `","step":"compile","attempt":1}`,
-		wire.SecretsReply:    `{}`,
-		wire.Presence:        `{"driver":"compiler","instance":"abc","resources":["build"],"since":"2026-12-07T10:00:00Z"}`,
+		wire.KindWork:            `{"event":"process","payload":` + string(payload) + `,"id":"` + runID + `.compile.1","run_id":"` + runID + `","step":"compile","attempt":1,"secrets":["registry"],"with":{"n":3},"extra":1}`,
+		wire.KindConsumerRequest: `{"resources":["build"],"ackWaitMs":30000,"maxAckPending":1000,"extra":1}`,
+		wire.KindConsumerReply:   `{"ok":true}`,
+		wire.KindHeartbeat:       `{"run_id":"` + runID + `","step":"compile","attempt":1,"driver":"compiler"}`,
+		wire.KindStop:            `{"run_id":"` + runID + `","step":"compile","attempt":1,"reason":"the run was cancelled"}`,
+		wire.KindResult:          `{"event":"driver.result","run_id":"` + runID + `","resource":` + resource + `,"driverresult":{"success":true,"message":"ok","data":null,"driver":"compiler"}}`,
+		wire.KindLogLine:         `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000","message":"hi","labels":{"event":"create"}}`,
+		wire.KindSecretsRequest:  `{"run_id":"` + runID + `","step":"compile","attempt":1}`,
+		wire.KindSecretsReply:    `{}`,
+		wire.KindPresence:        `{"driver":"compiler","instance":"abc","resources":["build"],"since":"2026-12-07T10:00:00Z"}`,
 	}
 	for _, kind := range wire.Kinds {
 		if err := validateMessage(schemas, kind, []byte(valid[kind])); err != nil {
@@ -100,37 +100,37 @@ func TestProtocolSchemasRefuseBrokenMessages(t *testing.T) {
 		}
 	}
 	instance := `{"run_id":"` + runID + `","step":"compile[go=1.22,os=linux%2Famd64]","attempt":1}`
-	if err := validateMessage(schemas, wire.Heartbeat, []byte(instance)); err != nil {
+	if err := validateMessage(schemas, wire.KindHeartbeat, []byte(instance)); err != nil {
 		t.Errorf("a heartbeat of a matrix step's instance is refused: %v", err)
 	}
 	invalid := []struct{ kind, why, msg string }{
-		{wire.Work, "no run_id", `{"event":"process","payload":"{}","id":"x"}`},
-		{wire.Work, "payload an object", `{"event":"process","payload":` + resource + `,"id":"x","run_id":"` + runID + `"}`},
-		{wire.Work, "payload not a resource", `{"event":"process","payload":"{\"name\":\"a\"}","id":"x","run_id":"` + runID + `"}`},
-		{wire.Work, "unknown event", `{"event":"created","payload":` + string(payload) + `,"id":"x","run_id":"` + runID + `"}`},
-		{wire.Work, "with a list", `{"event":"process","payload":` + string(payload) + `,"id":"x","run_id":"` + runID + `","with":[1]}`},
-		{wire.Work, "attempt a string", `{"event":"process","payload":` + string(payload) + `,"id":"x","run_id":"` + runID + `","attempt":"1"}`},
-		{wire.ConsumerRequest, "no resources", `{"ackWaitMs":30000}`},
-		{wire.ConsumerRequest, "ack wait too short", `{"resources":["build"],"ackWaitMs":10}`},
-		{wire.ConsumerRequest, "a resource type that is no name", `{"resources":["Build.X"]}`},
-		{wire.ConsumerReply, "refused without its error", `{"ok":false}`},
-		{wire.ConsumerReply, "ok a string", `{"ok":"true"}`},
-		{wire.Heartbeat, "no step", `{"run_id":"` + runID + `","attempt":1}`},
-		{wire.Heartbeat, "a step id that is none", `{"run_id":"` + runID + `","step":"compile[os linux]","attempt":1}`},
-		{wire.Heartbeat, "done a string", `{"run_id":"` + runID + `","step":"compile","attempt":1,"done":"yes"}`},
-		{wire.Stop, "no reason", `{"run_id":"` + runID + `","step":"compile","attempt":1}`},
-		{wire.Result, "no driverresult", `{"event":"driver.result","run_id":"` + runID + `"}`},
-		{wire.Result, "run_id not a run id", `{"event":"driver.result","run_id":"42","driverresult":{"success":true,"driver":"compiler"}}`},
-		{wire.Result, "success a string", `{"event":"driver.result","run_id":"` + runID + `","driverresult":{"success":"true","driver":"compiler"}}`},
-		{wire.Result, "data a string", `{"event":"driver.result","run_id":"` + runID + `","driverresult":{"success":true,"driver":"compiler","data":"x"}}`},
-		{wire.Result, "metadata not strings", `{"event":"driver.result","run_id":"` + runID + `","resource":{"name":"a","resource":"build","metadata":{"version":2}},"driverresult":{"success":true,"driver":"compiler"}}`},
-		{wire.LogLine, "no message", `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000"}`},
-		{wire.LogLine, "labels not strings", `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000","message":"hi","labels":{"n":1}}`},
-		{wire.LogLine, "time not RFC 3339", `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000","message":"hi","time":"yesterday"}`},
-		{wire.SecretsRequest, "no attempt", `{"run_id":"` + runID + `","step":"compile"}`},
-		{wire.SecretsReply, "a value not a string", `{"secrets":{"registry":1}}`},
-		{wire.Presence, "no instance", `{"driver":"compiler","resources":["build"],"since":"2026-12-07T10:00:00Z"}`},
-		{wire.Presence, "since not a time", `{"driver":"compiler","instance":"abc","resources":["build"],"since":"now"}`},
+		{wire.KindWork, "no run_id", `{"event":"process","payload":"{}","id":"x"}`},
+		{wire.KindWork, "payload an object", `{"event":"process","payload":` + resource + `,"id":"x","run_id":"` + runID + `"}`},
+		{wire.KindWork, "payload not a resource", `{"event":"process","payload":"{\"name\":\"a\"}","id":"x","run_id":"` + runID + `"}`},
+		{wire.KindWork, "unknown event", `{"event":"created","payload":` + string(payload) + `,"id":"x","run_id":"` + runID + `"}`},
+		{wire.KindWork, "with a list", `{"event":"process","payload":` + string(payload) + `,"id":"x","run_id":"` + runID + `","with":[1]}`},
+		{wire.KindWork, "attempt a string", `{"event":"process","payload":` + string(payload) + `,"id":"x","run_id":"` + runID + `","attempt":"1"}`},
+		{wire.KindConsumerRequest, "no resources", `{"ackWaitMs":30000}`},
+		{wire.KindConsumerRequest, "ack wait too short", `{"resources":["build"],"ackWaitMs":10}`},
+		{wire.KindConsumerRequest, "a resource type that is no name", `{"resources":["Build.X"]}`},
+		{wire.KindConsumerReply, "refused without its error", `{"ok":false}`},
+		{wire.KindConsumerReply, "ok a string", `{"ok":"true"}`},
+		{wire.KindHeartbeat, "no step", `{"run_id":"` + runID + `","attempt":1}`},
+		{wire.KindHeartbeat, "a step id that is none", `{"run_id":"` + runID + `","step":"compile[os linux]","attempt":1}`},
+		{wire.KindHeartbeat, "done a string", `{"run_id":"` + runID + `","step":"compile","attempt":1,"done":"yes"}`},
+		{wire.KindStop, "no reason", `{"run_id":"` + runID + `","step":"compile","attempt":1}`},
+		{wire.KindResult, "no driverresult", `{"event":"driver.result","run_id":"` + runID + `"}`},
+		{wire.KindResult, "run_id not a run id", `{"event":"driver.result","run_id":"42","driverresult":{"success":true,"driver":"compiler"}}`},
+		{wire.KindResult, "success a string", `{"event":"driver.result","run_id":"` + runID + `","driverresult":{"success":"true","driver":"compiler"}}`},
+		{wire.KindResult, "data a string", `{"event":"driver.result","run_id":"` + runID + `","driverresult":{"success":true,"driver":"compiler","data":"x"}}`},
+		{wire.KindResult, "metadata not strings", `{"event":"driver.result","run_id":"` + runID + `","resource":{"name":"a","resource":"build","metadata":{"version":2}},"driverresult":{"success":true,"driver":"compiler"}}`},
+		{wire.KindLogLine, "no message", `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000"}`},
+		{wire.KindLogLine, "labels not strings", `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000","message":"hi","labels":{"n":1}}`},
+		{wire.KindLogLine, "time not RFC 3339", `{"runid":"` + runID + `","driver":"compiler","pipeline":"ci","timestamp":"1700000000","message":"hi","time":"yesterday"}`},
+		{wire.KindSecretsRequest, "no attempt", `{"run_id":"` + runID + `","step":"compile"}`},
+		{wire.KindSecretsReply, "a value not a string", `{"secrets":{"registry":1}}`},
+		{wire.KindPresence, "no instance", `{"driver":"compiler","resources":["build"],"since":"2026-12-07T10:00:00Z"}`},
+		{wire.KindPresence, "since not a time", `{"driver":"compiler","instance":"abc","resources":["build"],"since":"now"}`},
 	}
 	refused := map[string]bool{}
 	for _, tc := range invalid {
@@ -163,23 +163,23 @@ func (s *seenMessages) kindOf(m *nats.Msg) string {
 	parts := strings.Split(m.Subject, ".")
 	switch {
 	case len(parts) == 4 && parts[0] == "drivers" && parts[2] == "resources", len(parts) == 2 && parts[0] == "resources":
-		return wire.Work
+		return wire.KindWork
 	case len(parts) == 4 && parts[0] == "conveyor" && parts[1] == "drivers" && parts[3] == "consumer":
-		s.replies[m.Reply] = wire.ConsumerReply
-		return wire.ConsumerRequest
+		s.replies[m.Reply] = wire.KindConsumerReply
+		return wire.KindConsumerRequest
 	case len(parts) == 4 && parts[0] == "conveyor" && parts[1] == "drivers" && parts[3] == "stop":
-		return wire.Stop
+		return wire.KindStop
 	case len(parts) == 3 && parts[0] == "conveyor" && parts[1] == "heartbeats":
-		return wire.Heartbeat
+		return wire.KindHeartbeat
 	case len(parts) == 3 && parts[0] == "conveyor" && parts[1] == "presence":
-		return wire.Presence
+		return wire.KindPresence
 	case len(parts) == 3 && parts[0] == "conveyor" && parts[1] == "secrets":
-		s.replies[m.Reply] = wire.SecretsReply
-		return wire.SecretsRequest
+		s.replies[m.Reply] = wire.KindSecretsReply
+		return wire.KindSecretsRequest
 	case strings.HasPrefix(m.Subject, "pipelines.driver.result"):
-		return wire.Result
+		return wire.KindResult
 	case len(parts) == 2 && parts[0] == "logs", strings.HasPrefix(m.Subject, "conveyor.logs.masked."):
-		return wire.LogLine
+		return wire.KindLogLine
 	}
 	kind := s.replies[m.Subject]
 	delete(s.replies, m.Subject)
@@ -195,7 +195,7 @@ func (s *seenMessages) take(m *nats.Msg) {
 	}
 	s.count[kind]++
 	var work struct{ Step string }
-	if kind == wire.Work && json.Unmarshal(m.Data, &work) == nil {
+	if kind == wire.KindWork && json.Unmarshal(m.Data, &work) == nil {
 		s.steps[work.Step] = true
 	}
 	if err := validateMessage(s.schemas, kind, m.Data); err != nil {

@@ -4,8 +4,9 @@
 // other languages; the Go SDK's and the server's messages are validated
 // against them (cmd/conveyor TestProtocolMessagesMatchTheirSchemas).
 //
-// The package is standard library only, so that it can become the one
-// home of the wire types (see README.md).
+// The package is standard library only: it is also the one home of the
+// messages as Go types (messages.go) and of the subjects (subjects.go),
+// which the server and the Go SDK both use, so that each is defined once.
 package protocol
 
 import "embed"
@@ -22,20 +23,20 @@ const SchemaBase = "https://github.com/conveyor/conveyor/sdk/protocol/"
 
 // Message kinds, each the name of its schema file without .schema.json.
 const (
-	Work            = "work"
-	ConsumerRequest = "consumer-request"
-	ConsumerReply   = "consumer-reply"
-	Heartbeat       = "heartbeat"
-	Stop            = "stop"
-	Result          = "result"
-	LogLine         = "log-line"
-	SecretsRequest  = "secrets-request"
-	SecretsReply    = "secrets-reply"
-	Presence        = "presence"
-	// Resource is not a message: the resource inside a work message's
+	KindWork            = "work"
+	KindConsumerRequest = "consumer-request"
+	KindConsumerReply   = "consumer-reply"
+	KindHeartbeat       = "heartbeat"
+	KindStop            = "stop"
+	KindResult          = "result"
+	KindLogLine         = "log-line"
+	KindSecretsRequest  = "secrets-request"
+	KindSecretsReply    = "secrets-reply"
+	KindPresence        = "presence"
+	// KindResource is not a message: the resource inside a work message's
 	// payload and a result.
-	Resource = "resource"
+	KindResource = "resource"
 )
 
 // Kinds lists the message kinds.
-var Kinds = []string{Work, ConsumerRequest, ConsumerReply, Heartbeat, Stop, Result, LogLine, SecretsRequest, SecretsReply, Presence}
+var Kinds = []string{KindWork, KindConsumerRequest, KindConsumerReply, KindHeartbeat, KindStop, KindResult, KindLogLine, KindSecretsRequest, KindSecretsReply, KindPresence}
