@@ -25,6 +25,7 @@ type Queries interface {
 	RunsByIDPrefix(ctx context.Context, prefix string, p projections.Page) ([]projections.RunView, string, error)
 	Trigger(ctx context.Context, name string) (projections.TriggerView, error)
 	Triggers(ctx context.Context, p projections.Page) ([]projections.TriggerView, string, error)
+	Deliveries(ctx context.Context, trigger string) ([]projections.Delivery, error)
 }
 
 // Logs reads stored log lines of runs, and follows them as they arrive.

@@ -155,6 +155,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.registerSecrets(deps.Secrets)
 	s.registerTriggers()
 	s.registerTriggerTry()
+	s.registerTriggerDeliveries()
 	s.registerHooks()
 	ui.Register(s.mux)
 	annotatePatterns(s.api.OpenAPI())

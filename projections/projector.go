@@ -364,7 +364,9 @@ func (c *change) apply(ctx context.Context, e domain.Event) error {
 	case *domain.TriggerSaved:
 		c.put(triggerKey(e.Trigger.Name), encode(e.Trigger, m))
 	case *domain.TriggerDeleted:
-		c.del(triggerKey(e.Name))
+		c.triggerDeleted(e.Name)
+	case *domain.TriggerFired:
+		return c.triggerFired(ctx, e)
 	case *domain.ResourceCreated:
 		c.putResource(e.Resource, m)
 	case *domain.ResourceUpdated:

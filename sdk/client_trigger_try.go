@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 )
 
 // TriggerTry is a delivery to try on a trigger: its payload, its headers as
@@ -41,4 +42,28 @@ func (c *Client) TryTrigger(ctx context.Context, name string, d TriggerTry) (Tri
 	var out TriggerTried
 	_, err := c.do(ctx, http.MethodPost, "/triggers/"+esc(name)+"/test", d, &out)
 	return out, err
+}
+
+// TriggerDelivery is one delivery a trigger took: when, its event and id,
+// the commit and ref it names, the resource it wrote (TYPE/NAME) and the run
+// that started.
+type TriggerDelivery struct {
+	Trigger  string    `json:"trigger"`
+	Event    string    `json:"event"`
+	Delivery string    `json:"delivery"`
+	Commit   string    `json:"commit,omitempty"`
+	Ref      string    `json:"ref,omitempty"`
+	Resource string    `json:"resource"`
+	RunID    string    `json:"runid,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+// TriggerDeliveries are the latest deliveries the trigger name took,
+// newest first (at most 50).
+func (c *Client) TriggerDeliveries(ctx context.Context, name string) ([]TriggerDelivery, error) {
+	var out struct {
+		Items []TriggerDelivery `json:"items"`
+	}
+	_, err := c.do(ctx, http.MethodGet, "/triggers/"+esc(name)+"/deliveries", nil, &out)
+	return out.Items, err
 }

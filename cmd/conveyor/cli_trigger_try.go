@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/conveyor/conveyor/sdk"
 	"github.com/spf13/cobra"
@@ -101,4 +103,30 @@ func printTried(w io.Writer, t sdk.TriggerTried) {
 		fmt.Fprintf(w, "reports to %s: %s at %s (token from secret %s)\n", t.Report.Kind, t.Report.Repository, t.Report.SHA, t.Report.Token)
 	}
 	fmt.Fprintln(w, "nothing was written")
+}
+
+// triggerDeliveriesCommand is `conveyor triggers deliveries NAME`: the
+// latest deliveries the trigger took.
+func (c *cli) triggerDeliveriesCommand() *cobra.Command {
+	var format *string
+	cmd := c.clientCommand("deliveries NAME [-o table|json|yaml]",
+		"the latest deliveries a trigger took, newest first: time, event, delivery id, commit, ref, resource and run", 1, 1,
+		func(pos []string) int {
+			ds, err := c.client.TriggerDeliveries(c.ctx, pos[0])
+			if err != nil {
+				return c.fail("get deliveries of trigger/"+pos[0], err)
+			}
+			return c.show(*format, ds, func(tw *tabwriter.Writer) {
+				tableRow(tw, "TIME", "EVENT", "DELIVERY", "COMMIT", "REF", "RESOURCE", "RUN")
+				for _, d := range ds {
+					run := d.RunID
+					if run == "" {
+						run = "-"
+					}
+					tableRow(tw, d.Time.Local().Format(time.DateTime), d.Event, d.Delivery, d.Commit[:min(7, len(d.Commit))], d.Ref, d.Resource, run)
+				}
+			})
+		})
+	format = outputFlag(cmd)
+	return cmd
 }

@@ -11,11 +11,12 @@ import (
 )
 
 // triggersCommand is `conveyor triggers [list] | get NAME | delete NAME |
-// test NAME`: the webhook triggers; `conveyor apply -f` saves them.
+// test NAME | deliveries NAME`: the webhook triggers; `conveyor apply -f`
+// saves them.
 func (c *cli) triggersCommand() *cobra.Command {
 	var format *string
 	list := func([]string) int { return c.showTriggers("", *format) }
-	cmd := c.clientCommand("triggers [list|get NAME|delete NAME|test NAME] [-o table|json|yaml]",
+	cmd := c.clientCommand("triggers [list|get NAME|delete NAME|test NAME|deliveries NAME] [-o table|json|yaml]",
 		"list, show, delete and try the triggers that start runs from webhooks (conveyor apply -f saves them)", 0, 0, list)
 	format = outputFlag(cmd)
 	var listFormat, getFormat *string
@@ -27,7 +28,7 @@ func (c *cli) triggersCommand() *cobra.Command {
 	getFormat = outputFlag(get)
 	del := c.clientCommand("delete NAME", "delete a trigger: deliveries to it are refused from then on", 1, 1,
 		func(pos []string) int { return c.delete([]string{"trigger", pos[0]}) })
-	cmd.AddCommand(ls, get, del, c.triggerTryCommand())
+	cmd.AddCommand(ls, get, del, c.triggerTryCommand(), c.triggerDeliveriesCommand())
 	return cmd
 }
 

@@ -77,3 +77,43 @@ func TestTriggerTriedOnAPayload(t *testing.T) {
 		t.Errorf("the CLI's tries wrote to the log: position %d → %d", before, after)
 	}
 }
+
+// TestTriggerDeliveriesListed: GET /triggers/{name}/deliveries and
+// `conveyor triggers deliveries` list the deliveries a trigger took, newest
+// first, each with its event, id, commit, resource and run; one it did not
+// take is not listed; an unknown trigger is a 404.
+func TestTriggerDeliveriesListed(t *testing.T) {
+	s := startTriggerServer(t)
+	deliver := func(id, event, body string) map[string]any {
+		t.Helper()
+		_, answer := s.deliver("github-app", body, "X-GitHub-Event", event, "X-GitHub-Delivery", id,
+			"X-Hub-Signature-256", "sha256="+signature(hookSecret, body))
+		return answer
+	}
+	first := deliver("d-1", "push", githubPush)
+	deliver("d-2", "release", githubPush) // not taken: 202
+	second := deliver("d-3", "push", githubTagPush)
+	out := s.must(http.StatusOK, "GET", "/triggers/github-app/deliveries", nil)
+	items, _ := out["items"].([]any)
+	if len(items) != 2 {
+		t.Fatalf("deliveries: %v", out)
+	}
+	latest, older := items[0].(map[string]any), items[1].(map[string]any)
+	if latest["delivery"] != "d-3" || latest["event"] != "tag" || latest["runid"] != second["runid"] || latest["resource"] != "build/gh-tag-2b3c4d5" {
+		t.Errorf("the latest delivery: %v (the answer was %v)", latest, second)
+	}
+	if older["delivery"] != "d-1" || older["commit"] != "1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5" || older["ref"] != "refs/heads/main" ||
+		older["runid"] != first["runid"] {
+		t.Errorf("the first delivery: %v (the answer was %v)", older, first)
+	}
+	if status, body := s.call("GET", "/triggers/nope/deliveries", nil); status != http.StatusNotFound {
+		t.Errorf("an unknown trigger's deliveries: %d %v", status, body)
+	}
+	server := &process{at: s.at, token: s.token}
+	code, table, errOut := cliRun(t, server, "", "triggers", "deliveries", "github-app")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if code != 0 || len(lines) != 3 || !strings.Contains(lines[1], "d-3") || !strings.Contains(lines[2], "1a2b3c4") ||
+		!strings.Contains(lines[2], first["runid"].(string)) {
+		t.Errorf("conveyor triggers deliveries: exit %d\n%s%s", code, table, errOut)
+	}
+}

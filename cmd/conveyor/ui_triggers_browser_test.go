@@ -10,9 +10,9 @@ import (
 
 // TestUITriggers: a run a delivery started records the delivery's event,
 // commit and ref, and the runs page titles it so; the triggers page lists
-// each trigger with the address its git host sends deliveries to and the
-// runs it started, and tries a trigger on a pasted payload, saying what it
-// would write and writing nothing.
+// each trigger with the address its git host sends deliveries to, its
+// latest deliveries and the runs they started, and tries a trigger on a
+// pasted payload, saying what it would write and writing nothing.
 func TestUITriggers(t *testing.T) {
 	ctx := browser(t)
 	s := startTriggerServer(t)
@@ -44,12 +44,12 @@ func TestUITriggers(t *testing.T) {
 	var row string
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(s.at.API+"/#/triggers"),
-		chromedp.WaitVisible(`tr[data-trigger="github-app"] .trigger-runs a`, chromedp.ByQuery),
+		chromedp.WaitVisible(`tr[data-trigger="github-app"] .trigger-deliveries a`, chromedp.ByQuery),
 		chromedp.Text(`tr[data-trigger="github-app"]`, &row, chromedp.ByQuery),
 	); err != nil {
 		t.Fatalf("the triggers page: %v", err)
 	}
-	for _, want := range []string{s.at.API + "/hooks/github-app", "push, tag, pull_request, ping", runID[:8], "gh-push-1a2b3c4"} {
+	for _, want := range []string{s.at.API + "/hooks/github-app", "push, tag, pull_request, ping", runID[:8] + " push 1a2b3c4 build/gh-push-1a2b3c4"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the trigger's row %q lacks %q", row, want)
 		}

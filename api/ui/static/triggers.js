@@ -1,12 +1,12 @@
 // The triggers page: each trigger, the address a git host sends its
-// deliveries to, the recent runs it started, and a form that tries it on a
-// payload (POST /triggers/{name}/test, which writes nothing).
+// deliveries to, its latest deliveries and the runs they started, and a
+// form that tries it on a payload (POST /triggers/{name}/test, which writes
+// nothing).
 
-import { api, el, status, shortID, when, every, show, failure, enc, json, may } from "./lib.js";
+import { api, el, shortID, when, every, show, failure, enc, json, may } from "./lib.js";
 
-// recentRuns is how many of the latest runs are searched for those a
-// trigger started.
-const recentRuns = 100;
+// shownDeliveries is how many of a trigger's latest deliveries its row shows.
+const shownDeliveries = 5;
 
 // hookAddress is where a git host sends the trigger's deliveries.
 function hookAddress(t) { return location.origin + "/hooks/" + enc(t.name); }
@@ -22,13 +22,14 @@ export function triggersView() {
   show(el("h1", {}, "Triggers"),
     el("p", { class: "muted small" }, "Saved with conveyor apply -f. Point a git host's webhook at the address, content type application/json, signed with the trigger's secret."),
     err,
-    el("table", {}, el("thead", {}, el("tr", {}, ["Trigger", "Source", "Takes", "Writes", "Pipeline", "Webhook address", "Recent runs", ""].map(h => el("th", {}, h)))), body),
+    el("table", {}, el("thead", {}, el("tr", {}, ["Trigger", "Source", "Takes", "Writes", "Pipeline", "Webhook address", "Latest deliveries", ""].map(h => el("th", {}, h)))), body),
     tryPane);
   every(5000, async () => {
     try {
-      const [triggers, runs] = await Promise.all([api("GET", "/triggers?limit=500"), api("GET", "/runs?limit=" + recentRuns)]);
-      body.replaceChildren(...triggers.items.map(t => {
-        const started = runs.items.filter(r => r.startedBy && r.startedBy.kind === "trigger" && r.startedBy.name === t.name).slice(0, 5);
+      const triggers = await api("GET", "/triggers?limit=500");
+      const deliveries = await Promise.all(triggers.items.map(t => api("GET", "/triggers/" + enc(t.name) + "/deliveries")));
+      body.replaceChildren(...triggers.items.map((t, i) => {
+        const latest = deliveries[i].items.slice(0, shownDeliveries);
         return el("tr", { "data-trigger": t.name },
           el("td", {}, t.name),
           el("td", {}, t.source),
@@ -36,10 +37,11 @@ export function triggersView() {
           el("td", {}, t.resource.type),
           el("td", {}, t.pipeline || el("span", { class: "muted" }, "none")),
           el("td", { class: "mono" }, t.source === "schedule" ? el("span", { class: "muted" }, "fires on its schedule") : hookAddress(t)),
-          el("td", { class: "trigger-runs" }, started.length ? started.map(r => el("div", {},
-            el("a", { class: "mono", href: "#/runs/" + r.id }, shortID(r.id)), " ", status(r.status), " ",
-            el("span", { class: "muted small" }, r.resource.name + ", " + when(r.startedAt)))) :
-            el("span", { class: "muted" }, "none of the last " + recentRuns)),
+          el("td", { class: "trigger-deliveries" }, latest.length ? latest.map(d => el("div", {},
+            d.runid ? el("a", { class: "mono", href: "#/runs/" + d.runid }, shortID(d.runid)) : el("span", { class: "muted" }, "no run"), " ",
+            d.event + (d.commit ? " " + d.commit.slice(0, 7) : "") + " ",
+            el("span", { class: "muted small" }, d.resource + ", " + when(d.time)))) :
+            el("span", { class: "muted" }, "none yet")),
           el("td", {}, t.source !== "schedule" && may("admin") ?
             el("button", { type: "button", "data-try": t.name, onclick: () => tryForm(tryPane, t) }, "Try") : ""));
       }));
