@@ -6,16 +6,24 @@ import (
 	"github.com/conveyor/conveyor/domain"
 )
 
+// groups holds the concurrency groups one answer read, by name: a page of
+// runs queued in one group reads it once.
+type groups map[string]domain.ConcurrencyGroup
+
 // withPosition fills in a queued run's place in its concurrency group's
 // queue (1: the next to start), from the group as the log has it: only
-// queued runs pay for the read, one group each.
-func (s *Server) withPosition(ctx context.Context, run domain.Run) domain.Run {
+// queued runs pay for the read, one per group and answer (seen).
+func (s *Server) withPosition(ctx context.Context, run domain.Run, seen groups) domain.Run {
 	if run.Status != domain.RunStatusQueued || run.Concurrency == nil || s.cmd == nil {
 		return run
 	}
-	g, err := s.cmd.LoadGroup(ctx, run.Concurrency.Group)
-	if err != nil {
-		return run // the position is a hint; the run reads without it
+	g, ok := seen[run.Concurrency.Group]
+	if !ok {
+		var err error
+		if g, err = s.cmd.LoadGroup(ctx, run.Concurrency.Group); err != nil {
+			return run // the position is a hint; the run reads without it
+		}
+		seen[run.Concurrency.Group] = g
 	}
 	c := *run.Concurrency
 	c.Position = g.Position(run.ID)

@@ -71,9 +71,10 @@ func (s *Server) unseenDrivers(ctx context.Context, p domain.Pipeline) []string 
 }
 
 // withWaiting says, on each dispatched step of run, when no instance of its
-// driver is connected, and where a queued run stands in its group's queue.
-func (s *Server) withWaiting(ctx context.Context, run domain.Run) domain.Run {
-	run = s.withPosition(ctx, run)
+// driver is connected, and where a queued run stands in its group's queue
+// (the groups read for one answer are kept in seen).
+func (s *Server) withWaiting(ctx context.Context, run domain.Run, seen groups) domain.Run {
+	run = s.withPosition(ctx, run, seen)
 	if s.drivers == nil || run.Ended() {
 		return run
 	}

@@ -49,7 +49,8 @@ func (s *Server) registerRuns() {
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return mapList(views, next, func(v projections.RunView) domain.Run { return s.withWaiting(ctx, v.Run) }), nil
+			seen := groups{}
+			return mapList(views, next, func(v projections.RunView) domain.Run { return s.withWaiting(ctx, v.Run, seen) }), nil
 		})
 
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run",
@@ -74,7 +75,7 @@ func (s *Server) registerRuns() {
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return &runOutput{Body: s.withWaiting(ctx, v.Run)}, nil
+			return &runOutput{Body: s.withWaiting(ctx, v.Run, groups{})}, nil
 		})
 
 	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/cancel", "cancel-run", "Cancel a running run: no further step runs",

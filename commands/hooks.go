@@ -121,13 +121,7 @@ func (h *Handler) fireOnce(ctx context.Context, t domain.Trigger, f domain.Trigg
 	if fired, ok := agg.Fired(); ok {
 		return h.completeDelivery(ctx, fired)
 	}
-	if f.Resource, err = t.ResourceOf(h.triggers, in); err != nil {
-		return DeliveryOutcome{}, err
-	}
-	if err := h.checkResource(ctx, f.Resource); err != nil {
-		return DeliveryOutcome{}, err
-	}
-	if f.Report, err = t.StatusTargetOf(h.triggers, in); err != nil {
+	if f.Resource, f.Report, err = h.firing(ctx, t, in); err != nil {
 		return DeliveryOutcome{}, err
 	}
 	cause := domain.Cause{EventID: domain.FiredEventID(t.Name, f.Delivery), Time: h.now(), CorrelationID: h.newID(),
@@ -140,6 +134,20 @@ func (h *Handler) fireOnce(ctx context.Context, t domain.Trigger, f domain.Trigg
 		return DeliveryOutcome{}, err
 	}
 	return h.completeDelivery(ctx, fired)
+}
+
+// firing is what t fires on in: the resource its expressions make, checked
+// against its definition, and where its run is reported (nil: nowhere).
+func (h *Handler) firing(ctx context.Context, t domain.Trigger, in domain.HookInput) (domain.Resource, *domain.StatusTarget, error) {
+	r, err := t.ResourceOf(h.triggers, in)
+	if err != nil {
+		return r, nil, err
+	}
+	if err := h.checkResource(ctx, r); err != nil {
+		return r, nil, err
+	}
+	report, err := t.StatusTargetOf(h.triggers, in)
+	return r, report, err
 }
 
 // fire appends the TriggerFired agg recorded and returns it; when the same

@@ -305,7 +305,7 @@ func (h *Handler) originOf(ctx context.Context, change *domain.Meta) (*domain.Ru
 	}
 	for _, e := range events {
 		if f, ok := e.(*domain.TriggerFired); ok {
-			return &domain.RunOrigin{Event: f.Event, Commit: f.Commit, Ref: f.Ref, Delivery: f.Delivery}, nil
+			return &domain.RunOrigin{Event: f.Event, Commit: f.Commit, Ref: f.Ref, Delivery: f.Delivery, Report: f.Report}, nil
 		}
 	}
 	return nil, nil

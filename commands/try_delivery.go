@@ -56,14 +56,8 @@ func (h *Handler) TryDelivery(ctx context.Context, c TryDelivery) (TriedDelivery
 	if err != nil || out.Outcome != "" {
 		return TriedDelivery{DeliveryOutcome: out}, err
 	}
-	if out.Resource, err = t.ResourceOf(h.triggers, in); err != nil {
-		return TriedDelivery{}, err
-	}
-	if err := h.checkResource(ctx, out.Resource); err != nil {
-		return TriedDelivery{}, err
-	}
-	report, err := t.StatusTargetOf(h.triggers, in)
-	if err != nil {
+	var report *domain.StatusTarget
+	if out.Resource, report, err = h.firing(ctx, t, in); err != nil {
 		return TriedDelivery{}, err
 	}
 	out.Outcome = DeliveryWouldFire

@@ -440,17 +440,12 @@ func (r Run) waitingStepOf(driver string) int {
 // Start begins a run of pipeline p over resource res, caused by the resource
 // event whose id is c.CausationID. trigger is "create" or "update".
 func (a *RunAggregate) Start(runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
-	return a.StartBy(nil, runID, trigger, p, res, resourceEventVersion, c)
+	return a.StartFrom(nil, nil, runID, trigger, p, res, resourceEventVersion, c)
 }
 
-// StartBy is Start, recording by as who made the resource change (the
-// run's StartedBy).
-func (a *RunAggregate) StartBy(by *Actor, runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
-	return a.StartFrom(by, nil, runID, trigger, p, res, resourceEventVersion, c)
-}
-
-// StartFrom is StartBy, recording also the webhook delivery behind the
-// resource change (the run's Origin; nil for none).
+// StartFrom is Start, recording by as who made the resource change (the
+// run's StartedBy) and the webhook delivery behind it (its Origin); nil for
+// either when not known.
 func (a *RunAggregate) StartFrom(by *Actor, origin *RunOrigin, runID, trigger string, p Pipeline, res Resource, resourceEventVersion uint64, c Cause) error {
 	if a.exists {
 		return fmt.Errorf("run %s already started: %w", runID, ErrConflict)

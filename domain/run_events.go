@@ -46,12 +46,14 @@ type RunStarted struct {
 }
 
 // RunOrigin is the webhook delivery that started a run through a trigger:
-// its event, the commit and ref it names, and its id.
+// its event, the commit and ref it names, its id, and where the run's
+// statuses are reported (nil: nowhere).
 type RunOrigin struct {
-	Event    string `json:"event"`
-	Commit   string `json:"commit,omitempty"`
-	Ref      string `json:"ref,omitempty"`
-	Delivery string `json:"delivery,omitempty"`
+	Event    string        `json:"event"`
+	Commit   string        `json:"commit,omitempty"`
+	Ref      string        `json:"ref,omitempty"`
+	Delivery string        `json:"delivery,omitempty"`
+	Report   *StatusTarget `json:"report,omitempty"`
 }
 
 // StepDispatched: the engine sent a step's work to its driver. Event is the

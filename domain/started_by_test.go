@@ -15,7 +15,7 @@ func TestStartByRecordsWhoChangedTheResource(t *testing.T) {
 	res := domain.Resource{ID: "rid", Name: "app", Type: "build", Spec: []byte(`{}`), Metadata: map[string]string{"version": "1"}}
 	alice := &domain.Actor{Kind: domain.ActorToken, Name: "alice", ID: "t1"}
 	var r domain.RunAggregate
-	if err := r.StartBy(alice, "6f1c1f0e-5a8a-4d53-9a43-0d8f6b7b1a11", "create", p, res, 1, cause("start")); err != nil {
+	if err := r.StartFrom(alice, nil, "6f1c1f0e-5a8a-4d53-9a43-0d8f6b7b1a11", "create", p, res, 1, cause("start")); err != nil {
 		t.Fatal(err)
 	}
 	started, ok := r.Changes()[0].(*domain.RunStarted)

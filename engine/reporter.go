@@ -167,41 +167,54 @@ func stripe(runID string) int {
 	return int(h.Sum32() % reportStripes)
 }
 
-// targetOf is where run is reported: the report of the TriggerFired that
-// caused it, found through the resource event that started it (its actor
-// names the trigger, its causation id the TriggerFired); nil for a run no
+// targetOf is where run is reported: the report its origin recorded
+// (firedOf for a run from before runs recorded it); nil for a run no
 // trigger started or whose trigger does not report.
 func (r *Reporter) targetOf(ctx context.Context, run domain.Run) (*domain.StatusTarget, error) {
-	if run.StartedBy != nil && run.StartedBy.Kind != domain.ActorTrigger {
-		// No trigger started it: nothing to report, and no reading of its
-		// resource's events, whose number grows with the resource's history.
-		return nil, nil
+	switch {
+	case run.Origin != nil:
+		return run.Origin.Report, nil // recorded when the run started
+	case run.StartedBy != nil && run.StartedBy.Kind != domain.ActorTrigger:
+		return nil, nil // no trigger started it
 	}
 	if t, ok := r.targets.Get(run.ID); ok {
 		return t, nil
 	}
-	events, err := r.Load(ctx, domain.AggregateResource, run.Resource.Key())
+	fired, err := r.firedOf(ctx, run)
 	if err != nil {
 		return nil, fmt.Errorf("report run %s: %w", run.ID, err)
 	}
 	var target *domain.StatusTarget
+	if fired != nil {
+		target = fired.Report
+	}
+	r.targets.Add(run.ID, target)
+	return target, nil
+}
+
+// firedOf is the TriggerFired of the delivery that started a run that
+// recorded no origin (started before runs did): found through the
+// resource event that started it (its actor names the trigger, its
+// causation id the TriggerFired), which reads the resource's events. Nil
+// when no trigger started it.
+func (r *Reporter) firedOf(ctx context.Context, run domain.Run) (*domain.TriggerFired, error) {
+	events, err := r.Load(ctx, domain.AggregateResource, run.Resource.Key())
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range events {
 		m := e.EventMeta()
 		if m.Version != run.ResourceEventVersion || m.Actor == nil || m.Actor.Kind != domain.ActorTrigger {
 			continue
 		}
 		fired, err := r.Load(ctx, domain.AggregateDelivery, domain.FiredKey(m.Actor.Name, m.CausationID))
-		if err != nil {
-			return nil, fmt.Errorf("report run %s: %w", run.ID, err)
+		if err != nil || len(fired) == 0 {
+			return nil, err
 		}
-		if len(fired) > 0 {
-			if f, ok := fired[0].(*domain.TriggerFired); ok {
-				target = f.Report
-			}
-		}
+		f, _ := fired[0].(*domain.TriggerFired)
+		return f, nil
 	}
-	r.targets.Add(run.ID, target)
-	return target, nil
+	return nil, nil
 }
 
 // gaveUp logs and counts a status that was not reported.

@@ -151,3 +151,34 @@ func TestReporterReadsNothingOfARunNoTriggerStarted(t *testing.T) {
 		t.Errorf("a token's run, started and ended: %d loads of the run, %d of events, %d statuses; want none", runLoads, loads, len(p.states))
 	}
 }
+
+// TestReporterReadsNothingForARunThatRecordedItsOrigin: a run that recorded
+// the delivery behind it, and where it is reported, is reported from the
+// run alone: no read of its resource's events (as many as the resource's
+// history) nor of the delivery.
+func TestReporterReadsNothingForARunThatRecordedItsOrigin(t *testing.T) {
+	run := domain.Run{ID: "r1", Status: domain.RunStatusFailed, Pipeline: domain.Pipeline{Name: "ci"},
+		Resource: domain.Resource{Type: "build", Name: "app-1"}, ResourceEventVersion: 1,
+		StartedBy: &domain.Actor{Kind: domain.ActorTrigger, Name: "app-push"},
+		Origin: &domain.RunOrigin{Event: "push", Delivery: "d-1",
+			Report: &domain.StatusTarget{Kind: "github", Token: "gh", Repository: "acme/app", SHA: "abc"}}}
+	var loaded []string
+	p := &posts{}
+	r := &engine.Reporter{
+		Load: func(_ context.Context, aggregate, id string) ([]domain.Event, error) {
+			loaded = append(loaded, aggregate+":"+id)
+			return nil, nil
+		},
+		LoadRun: func(context.Context, string) (commands.RunState, error) {
+			return commands.RunState{Run: run, LastSeq: 10}, nil
+		},
+		Tokens: tokens{"gh": []byte("t0ken")}, Poster: p, PublicURL: "https://ci.example.com", Retry: time.Millisecond, GaveUp: func() {},
+	}
+	failed := &domain.RunFailed{Meta: domain.Meta{Type: domain.TypeRunFailed, Aggregate: domain.AggregateRun, AggregateID: "r1", Sequence: 10}}
+	if err := r.Handle(context.Background(), []domain.Event{failed}); err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded) != 0 || len(p.states) != 1 || p.states[0] != domain.StatusFailure {
+		t.Errorf("loaded %v and posted %v; want nothing read and one failure status", loaded, p.states)
+	}
+}

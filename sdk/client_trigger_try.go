@@ -17,23 +17,14 @@ type TriggerTry struct {
 
 // TriggerTried is what a delivery like the one tried would do: Outcome is
 // "would fire" (Resource is what it would write, Report where its run
-// would be reported), "ignored" (Reason says why) or "ping".
+// would be reported: its Repository and SHA are the values the
+// trigger's expressions gave), "ignored" (Reason says why) or "ping".
 type TriggerTried struct {
 	Outcome  string         `json:"outcome"`
 	Reason   string         `json:"reason,omitempty"`
 	Event    string         `json:"event,omitempty"`
 	Resource *Resource      `json:"resource,omitempty"`
-	Report   *TriggerTarget `json:"report,omitempty"`
-}
-
-// TriggerTarget is where a run would be reported: the git host's kind, its
-// API, the secret holding the token, the repository and the commit.
-type TriggerTarget struct {
-	Kind       string `json:"kind"`
-	BaseURL    string `json:"baseURL,omitempty"`
-	Token      string `json:"token"`
-	Repository string `json:"repository"`
-	SHA        string `json:"sha"`
+	Report   *TriggerReport `json:"report,omitempty"`
 }
 
 // TryTrigger evaluates the trigger name on a delivery and says what it

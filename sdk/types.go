@@ -166,6 +166,9 @@ type RunOrigin struct {
 	Commit   string `json:"commit,omitempty"`
 	Ref      string `json:"ref,omitempty"`
 	Delivery string `json:"delivery,omitempty"`
+	// Report is where the run's statuses are reported, its repository and
+	// commit as the trigger's expressions gave them.
+	Report *TriggerReport `json:"report,omitempty"`
 }
 
 // Describe is "push 1a2b3c4 on main": the event, the commit's first seven

@@ -24,7 +24,7 @@ const PresenceSubject = wire.PresenceSubject
 func PresenceSubjectOf(driver string) string { return wire.PresenceSubjectOf(driver) }
 
 // presenceTTL is how long an instance counts as connected after its last
-// wire.Presence: three announcements missed.
+// announcement: three announcements missed.
 const presenceTTL = 15 * time.Second
 
 // Directory knows the drivers: from their announcements, heard by every

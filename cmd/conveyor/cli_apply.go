@@ -259,13 +259,6 @@ func short(id string) string {
 	return id
 }
 
-func resultNote(s sdk.RunStep) string {
-	if s.Result != nil && s.Result.Message != "" {
-		return ": " + s.Result.Message
-	}
-	return ""
-}
-
 func messageNote(m string) string {
 	if m != "" {
 		return ": " + m

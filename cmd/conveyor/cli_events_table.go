@@ -45,11 +45,11 @@ func (t *eventsTable) row(e sdk.Event) error {
 	}
 	aggregate := e.Aggregate + "/" + e.AggregateID
 	if e.Aggregate == "run" {
-		aggregate = "run/" + shortID(e.AggregateID)
+		aggregate = "run/" + short(e.AggregateID)
 	}
 	run := ""
 	if e.CorrelationID != e.AggregateID {
-		run = shortID(e.CorrelationID)
+		run = cut(short(e.CorrelationID), 8)
 	}
 	_, err := fmt.Fprintf(t.w, "%6d %-12s %-23s %-21s %-10s %-8s %s\n", e.Sequence, e.Time.Local().Format("15:04:05.000"),
 		cut(e.Type, 23), cut(aggregate, 21), orDash(cut(step, 10)), orDash(run), cut(actorName(e.Actor), 14))
@@ -61,14 +61,6 @@ func (t *eventsTable) close() {
 	if t.shared {
 		fmt.Fprintln(t.w, "\nEvents on one SEQ were appended together, by one command, as one message of the log.")
 	}
-}
-
-// shortID is the first eight characters of an id, as the UI shows a run.
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }
 
 // cut is s in at most n runes, its end replaced by "…" when longer.

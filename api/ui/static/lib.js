@@ -65,6 +65,10 @@ export const enc = encodeURIComponent;
 export function status(s) { return el("span", { class: "status status-" + s }, s); }
 export function shortID(id) { return id.slice(0, 8); }
 
+// startedBy is " by token alice" (who made the change that started a run),
+// "" when the run does not say.
+export function startedBy(r) { return r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : ""; }
+
 // origin says which delivery started a run through a trigger: "push
 // 1a2b3c4 on main" (the event, the commit, the branch or tag); "" for none.
 export function origin(r) {

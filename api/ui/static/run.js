@@ -1,7 +1,7 @@
 // A run's page: its steps as a graph, actions, the selected step's pane,
 // the run's log and its trace.
 
-import { api, exchange, el, status, shortID, when, duration, every, show, failure, json, may, needsOf, levels, origin } from "./lib.js";
+import { api, exchange, el, status, shortID, when, duration, every, show, failure, json, may, needsOf, levels, origin, startedBy } from "./lib.js";
 import { logLines } from "./log.js";
 
 // traceList shows the run's causal chain: the resource change that caused
@@ -226,7 +226,7 @@ export function runView(id, params) {
       head.replaceChildren(el("h1", {}, "Run ", el("span", { class: "mono" }, shortID(r.id)), " ", status(r.status)),
         el("p", { class: "muted" }, r.pipeline.name + " over ",
           el("a", { href: "#/resources/" + r.resource.resource + "/" + r.resource.name }, r.resource.resource + "/" + r.resource.name),
-          " (" + r.trigger + (r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "") + (r.origin ? ": " + origin(r) : "") +
+          " (" + r.trigger + startedBy(r) + (r.origin ? ": " + origin(r) : "") +
           "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")),
         ...(r.status === "queued" && r.concurrency ? [el("p", { class: "queued-note" }, "Waits in concurrency group " + r.concurrency.group +
           (r.concurrency.queuedPosition ? ", position " + r.concurrency.queuedPosition : "") + " (limit " + r.concurrency.limit + ")")] : []));

@@ -1,17 +1,16 @@
 // The runs page: a live list with filters and paging.
 
-import { api, el, status, shortID, when, duration, every, show, failure, enc, origin } from "./lib.js";
+import { api, el, status, shortID, when, duration, every, show, failure, enc, origin, startedBy } from "./lib.js";
 
 // title says what started a run: the resource and how it changed, who
 // changed it (a token, or a trigger) when the run recorded it, and for a
 // trigger the delivery's event, commit and branch.
 export function title(r) {
   const how = { create: "created", update: "updated" }[r.trigger] || r.trigger || "";
-  const by = r.startedBy ? " by " + r.startedBy.kind + " " + r.startedBy.name : "";
   const from = origin(r);
   return el("span", { class: "run-title" },
     el("a", { href: "#/resources/" + enc(r.resource.resource) + "/" + enc(r.resource.name) }, r.resource.resource + "/" + r.resource.name),
-    el("span", { class: "muted" }, (how ? " " + how : "") + by),
+    el("span", { class: "muted" }, (how ? " " + how : "") + startedBy(r)),
     ...(from ? [" ", el("span", { class: "run-origin mono" }, from)] : []));
 }
 
