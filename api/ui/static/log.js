@@ -6,11 +6,25 @@
 // a chunk is drawn only while it is near the visible part of the log; a
 // chunk away from it keeps its height and drops its elements. So the page
 // holds a few hundred line elements however long the log is. (The browser's
-// find-in-page sees only the drawn lines.)
+// find-in-page sees only the drawn lines; a step's pane has its own search,
+// which reads the data.)
 
-import { el, follow } from "./lib.js";
+import { el, follow, when } from "./lib.js";
 
 const chunkSize = 200;
+
+// clock is t's local time of day to the millisecond: "14:03:09.120".
+function clock(t) {
+  const d = new Date(t), two = (n) => String(n).padStart(2, "0");
+  return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) + "." + String(d.getMilliseconds()).padStart(3, "0");
+}
+
+// plain is a line's message as searched: without its escape sequences, in
+// lower case (kept on the line once asked).
+function plain(l) {
+  if (l.plain === undefined) l.plain = l.message.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();
+  return l.plain;
+}
 
 // ansi renders a log line's SGR colours as spans; everything else is text.
 export function ansi(text) {
@@ -40,15 +54,24 @@ export function ansi(text) {
 // (and attempt) one step's, each line shown with its number in that log
 // (the server's line). A line of the run's log linked to (?line=N) is
 // drawn, scrolled to and marked; otherwise the view stays at the newest
-// line while the reader is there. It returns what stops the follow.
-export function logLines(id, pre, params, step, attempt) {
+// line while the reader is there.
+//
+// It returns { stop, view }: stop ends the follow; view({ find, times })
+// shows only the lines whose message contains find, in any case (all of
+// them when it is empty), and each line's time when times is set, the
+// lines that arrive later too. counted, when given, is told how many lines
+// are shown and how many there are, after view and as lines arrive.
+export function logLines(id, pre, params, step, attempt, counted) {
   const target = step ? null : params.get("line");
   const chunks = [];
-  let after = 0, line = 0, received = 0, queue = [], scheduled = false, lineHeight = 0;
+  let after = 0, line = 0, received = 0, shown = 0, queue = [], scheduled = false, lineHeight = 0;
+  let find = "", times = false;
+  const matches = (l) => !find || plain(l).includes(find);
   const lineOf = (l) => {
     const n = String(l.line || l.sequence);
     const e = el("div", step ? { class: "log-line" } : { class: "log-line", id: "L" + n },
       step ? el("span", { class: "log-no" }, n) : el("a", { class: "log-no", href: "#/runs/" + id + "?line=" + n }, n),
+      times && l.time ? el("time", { class: "log-time muted", datetime: l.time, title: when(l.time) }, clock(l.time)) : [],
       el("span", { class: "muted" }, (step ? "" : (l.step ? l.step + "#" + (l.attempt || 1) + " " : "")) + l.driver + (step && l.attempt > 1 ? " #" + l.attempt : "") + " "),
       ...ansi(l.message));
     if (n === target) e.classList.add("log-target");
@@ -71,7 +94,7 @@ export function logLines(id, pre, params, step, attempt) {
   const draw = (c) => {
     if (c.drawn) return;
     c.drawn = true;
-    c.el.replaceChildren(...c.lines.map(lineOf));
+    c.el.replaceChildren(...(find ? c.lines.filter(matches) : c.lines).map(lineOf));
     c.el.style.height = "";
     toEnd();
   };
@@ -99,24 +122,28 @@ export function logLines(id, pre, params, step, attempt) {
         // A new chunk starts as its height only; the observer draws it if
         // it is near the view. A history arriving at once thus makes
         // elements for the lines on screen, not for all of them.
-        c = { lines: [], el: el("div", { class: "log-chunk" }), drawn: false };
+        c = { lines: [], shown: 0, el: el("div", { class: "log-chunk" }), drawn: false };
         c.el.chunk = c;
         chunks.push(c);
         pre.append(c.el);
         seen.observe(c.el);
       }
       c.lines.push(l);
+      if (String(l.line || l.sequence) === target) marked = c;
+      if (!matches(l)) continue;
+      c.shown++;
+      shown++;
       if (c.drawn) c.el.append(lineOf(l));
       else touched.add(c);
-      if (String(l.line || l.sequence) === target) marked = c;
     }
     queue = [];
     if (!lineHeight) {
       const first = pre.querySelector(".log-line");
       lineHeight = (first && first.offsetHeight) || 0;
     }
-    for (const c of touched) if (!c.drawn) c.el.style.height = (c.lines.length * (lineHeight || 21)) + "px";
+    for (const c of touched) if (!c.drawn) c.el.style.height = (c.shown * (lineHeight || 21)) + "px";
     pre.dataset.lines = String(received);
+    if (counted) counted(shown, received);
     if (marked) { draw(marked); document.getElementById("L" + target).scrollIntoView({ block: "center" }); }
     else toEnd();
   };
@@ -131,5 +158,23 @@ export function logLines(id, pre, params, step, attempt) {
     queue.push(l);
     if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
   }, () => { pre.dataset.ended = "true"; }, () => { pre.dataset.drops = String(Number(pre.dataset.drops || 0) + 1); });
-  return () => { stop(); seen.disconnect(); };
+  // view gives every chunk the height of the lines it now shows, drawn
+  // or not, and observes it anew: the observer draws again the chunks
+  // near the view, as many as before whatever the search let through.
+  const view = (look) => {
+    find = (look.find || "").toLowerCase();
+    times = !!look.times;
+    shown = 0;
+    for (const c of chunks) {
+      c.shown = find ? c.lines.filter(matches).length : c.lines.length;
+      shown += c.shown;
+      c.drawn = false;
+      c.el.replaceChildren();
+      c.el.style.height = (c.shown * (lineHeight || 21)) + "px";
+      seen.unobserve(c.el);
+      seen.observe(c.el);
+    }
+    if (counted) counted(shown, received);
+  };
+  return { stop: () => { stop(); seen.disconnect(); }, view };
 }

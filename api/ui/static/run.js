@@ -128,21 +128,45 @@ function attemptList(s, trace) {
     "attempt " + t.n + (t.at ? " (" + when(t.at) + ")" : "") + ": " + (t.outcome || (t.n === s.attempt && !s.finishedAt ? "running" : "—")))));
 }
 
+// timesKey keeps in localStorage whether the step's log shows its times.
+const timesKey = "conveyor-log-times";
+
 // stepPane shows one step: its status, attempts, parameters, result, and
-// its log (of every attempt, or of the one picked).
+// its log (of every attempt, or of the one picked), searched and with its
+// lines' times on demand.
 function stepPane(id) {
   const pane = el("section", { id: "step-pane", class: "step-pane", hidden: true, "aria-live": "polite" });
   const facts = el("div");
   const picker = el("div", { class: "toolbar", id: "attempts", role: "group", "aria-label": "attempts" });
   const log = el("pre", { class: "log", id: "step-log", tabindex: 0, "aria-label": "step log" });
-  pane.append(facts, picker, log);
-  let step = null, attempt = 0, attempts = -1, followed = 0, stop = null;
+  let step = null, attempt = 0, attempts = -1, followed = 0, lines = null;
+  // The log's header: its times, and a search whose count says how many
+  // lines it lets through.
+  const look = { find: "", times: localStorage.getItem(timesKey) === "true" };
+  const times = el("input", { type: "checkbox", id: "step-times", checked: look.times });
+  const find = el("input", { type: "search", id: "step-find", autocomplete: "off", spellcheck: "false", placeholder: "text in the lines" });
+  const found = el("span", { class: "muted", id: "step-found", role: "status" });
+  const counted = (shown, total) => {
+    found.textContent = look.find ? shown + " of " + total + (total === 1 ? " line" : " lines") : "";
+  };
+  times.addEventListener("change", () => {
+    look.times = times.checked;
+    localStorage.setItem(timesKey, String(look.times));
+    if (lines) lines.view(look);
+  });
+  find.addEventListener("input", () => { look.find = find.value; if (lines) lines.view(look); });
+  const tools = el("div", { class: "toolbar log-tools", id: "step-log-tools" },
+    el("label", {}, times, " Timestamps"),
+    el("label", { for: "step-find" }, "Search"), find, found);
+  pane.append(facts, picker, tools, log);
+  const stop = () => { if (lines) lines.stop(); lines = null; };
   const follow = (tries) => {
     followed = tries;
-    if (stop) stop();
+    stop();
     log.replaceChildren();
     delete log.dataset.ended;
-    stop = logLines(id, log, new URLSearchParams(), step, attempt);
+    lines = logLines(id, log, new URLSearchParams(), step, attempt, counted);
+    lines.view(look);
   };
   const pick = (n) => { attempt = n; follow(attempts); drawPicker(); };
   const drawPicker = () => {
@@ -154,7 +178,7 @@ function stepPane(id) {
   const update = (run, selected, trace) => {
     const s = run.steps.find(s => s.id === selected);
     pane.hidden = !s;
-    if (!s) { if (stop) stop(); stop = null; step = null; return; }
+    if (!s) { stop(); step = null; return; }
     if (s.id !== step) { step = s.id; attempt = 0; attempts = -1; follow(s.attempt); }
     // A retried step runs again: a log that ended with its run is
     // followed anew.
@@ -219,7 +243,7 @@ export function runView(id, params) {
       location.hash = "#/runs/" + made.headers.get("Conveyor-Run-Id");
     } catch (e) { err.replaceChildren(failure(e)); }
   } }, "Run again");
-  let traced = -1, traceRounds = 0, traceLength = -1, stopLog = null, logTries = null;
+  let traced = -1, traceRounds = 0, traceLength = -1, runLog = null, logTries = null;
   const refresh = async () => {
     try {
       const r = await api("GET", "/runs/" + id);
@@ -238,10 +262,10 @@ export function runView(id, params) {
       if (logTries === null) logTries = tries;
       if (log.dataset.ended && tries > logTries) {
         logTries = tries;
-        stopLog();
+        runLog.stop();
         log.replaceChildren();
         delete log.dataset.ended;
-        stopLog = logLines(id, log, params);
+        runLog = logLines(id, log, params);
       }
       graph.update(r, selected);
       pane.update(r, selected, lastTrace);
@@ -274,5 +298,5 @@ export function runView(id, params) {
     } catch (e) { err.replaceChildren(failure(e)); }
   };
   every(2000, refresh);
-  stopLog = logLines(id, log, params);
+  runLog = logLines(id, log, params);
 }
