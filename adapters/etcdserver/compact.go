@@ -21,10 +21,19 @@ import (
 // hundred keys in each: 1,000 of them are about ten seconds of a burst of
 // runs. It counts from the revision at start: a restarted server has
 // nothing to compact before it writes.
+//
+// A burst leaves up to compactAfter revisions of old values behind it, and
+// whatever the burst made the file grow by. So once nothing was written for
+// compactQuiet, the server compacts what was written since the last
+// compaction, once, and rewrites the file when it is mostly free pages
+// (defrag.go): etcd maps its whole file into memory, so free pages cost
+// resident memory as much as data does. Both walk what the file holds now,
+// never the history the log keeps.
 const (
 	compactEvery = 5 * time.Second
 	compactAfter = 1000
 	compactKeep  = 100
+	compactQuiet = 30 * time.Second
 )
 
 // compact compacts as described above until the server closes.
@@ -39,14 +48,44 @@ func (s *Server) compact() {
 	tick := time.NewTicker(compactEvery)
 	defer tick.Stop()
 	last := s.e.Server.KV().Rev()
+	seen, changed := last, time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+		if rev := s.e.Server.KV().Rev(); rev != seen {
+			seen, changed = rev, time.Now()
+		}
+		if time.Since(changed) >= compactQuiet {
+			last = s.settle(ctx, last, compactKeep, defragWhenQuiet)
+			continue
+		}
 		last = s.compactIfDue(ctx, last, compactAfter, compactKeep)
 	}
+}
+
+// settle is the compaction once writing stopped: when anything was written
+// since last, it compacts all but the last keep revisions, waits until the
+// compaction freed their pages, and rewrites the file when the rule says it
+// is worth it. (etcd counts the pages a compaction frees as free only after
+// a later write: what this compaction frees counts at the next one, while
+// those of the compactions under the burst count now.) It returns the revision it compacted at (last when nothing
+// was written since).
+func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) int64 {
+	rev := s.e.Server.KV().Rev()
+	if rev == last || rev <= keep {
+		return last
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	_, err := s.e.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev - keep, Physical: true})
+	if err != nil && !errors.Is(err, mvcc.ErrCompacted) {
+		return last
+	}
+	defragIfMostlyFree(s.e, s.log, rule)
+	return rev
 }
 
 // compactIfDue compacts to the current revision less keep when at least

@@ -1,12 +1,14 @@
 package etcdserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,16 +22,7 @@ import (
 // written.
 func TestCompactsByRevisionsWrittenNotByTheClock(t *testing.T) {
 	ctx := context.Background()
-	s, err := Start(ctx, Config{Dir: filepath.Join(t.TempDir(), "etcd"), UnsafeNoFsync: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), TLS: s.ClientTLS(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
+	s, c := startWithClient(t, io.Discard)
 	write := func(n int) int64 {
 		var rev int64
 		for i := range n {
@@ -61,4 +54,80 @@ func TestCompactsByRevisionsWrittenNotByTheClock(t *testing.T) {
 	if again := s.compactIfDue(ctx, last, 50, 5); again != last {
 		t.Errorf("compacted again at %d with nothing written since %d", again, last)
 	}
+}
+
+// TestSettleCompactsAndRewritesAfterABurst: once writing stopped, what a
+// burst wrote since the last compaction is compacted, and a file grown
+// mostly of old values is rewritten smaller, the latest value kept; with
+// nothing written since, settling again does nothing.
+func TestSettleCompactsAndRewritesAfterABurst(t *testing.T) {
+	ctx := context.Background()
+	var logged bytes.Buffer
+	s, c := startWithClient(t, &logged)
+	start := s.e.Server.KV().Rev()
+	value := strings.Repeat("v", 64<<10)
+	var rev int64
+	for i := range 200 {
+		resp, err := c.Put(ctx, "k", fmt.Sprintf("%03d%s", i, value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev = resp.Header.Revision
+	}
+	b := s.e.Server.Backend()
+	before := b.Size()
+
+	rule := defragRule{minBytes: 1 << 20, freeShare: 0.25}
+	last := s.settle(ctx, start, 5, rule)
+	if last != rev {
+		t.Fatalf("settled at %d, want the current revision %d", last, rev)
+	}
+	// etcd counts the pages a compaction freed only after a later write:
+	// one more write and quiet again, and the file has been rewritten.
+	resp, err := c.Put(ctx, "after", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last = s.settle(ctx, last, 5, rule); last != resp.Header.Revision {
+		t.Fatalf("settled at %d, want the current revision %d", last, resp.Header.Revision)
+	}
+	if _, err := c.Get(ctx, "k", clientv3.WithRev(rev-10)); !errors.Is(err, rpctypes.ErrCompacted) {
+		t.Errorf("read 10 revisions back: %v, want them compacted", err)
+	}
+	got, err := c.Get(ctx, "k")
+	if err != nil || len(got.Kvs) != 1 || !strings.HasPrefix(string(got.Kvs[0].Value), "199") {
+		t.Fatalf("the latest value after settling: %v, %v", got, err)
+	}
+	after := b.Size()
+	if after > before/2 {
+		t.Errorf("file of %d bytes after settling, %d before: want it rewritten without the burst's old values", after, before)
+	}
+	if n := strings.Count(logged.String(), "rewrote the file"); n != 1 {
+		t.Errorf("the file was rewritten %d times, want once:\n%s", n, logged.String())
+	}
+	t.Logf("etcd file %d → %d bytes after the burst settled", before, after)
+
+	if again := s.settle(ctx, last, 5, rule); again != last {
+		t.Errorf("settled again at %d with nothing written since %d", again, last)
+	}
+	if n := strings.Count(logged.String(), "rewrote the file"); n != 1 {
+		t.Errorf("settling with nothing written rewrote the file again (%d rewrites)", n)
+	}
+}
+
+// startWithClient starts an embedded etcd in a directory of the test's,
+// logging to w, and a client of it; both end with the test.
+func startWithClient(t *testing.T, w io.Writer) (*Server, *clientv3.Client) {
+	t.Helper()
+	s, err := Start(context.Background(), Config{Dir: filepath.Join(t.TempDir(), "etcd"), UnsafeNoFsync: true, Logger: slog.New(slog.NewTextHandler(w, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), TLS: s.ClientTLS(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return s, c
 }

@@ -9,27 +9,36 @@ import (
 
 // etcd's file never shrinks: a compaction frees pages for reuse, and after
 // a burst whose runs the read models then let go of (projections.Retention)
-// much of the file can be free pages. The whole file is mapped, and the
-// pages read while it is opened stay in the resident set. So at start, before the server serves, the embedded etcd
-// rewrites its file without the free pages when they are most of it: a
-// start-up that takes longer, once in a while, for a smaller file and
-// resident set after it. Later, at runtime, a rewrite would stop every read
-// and write while it lasts, so it happens only at start.
-const (
-	// defragMinBytes is the smallest file worth rewriting.
-	defragMinBytes = 64 << 20
-	// defragFreeShare: rewrite when more than this share of the file is
-	// free pages.
-	defragFreeShare = 0.5
+// much of the file can be free pages. etcd maps the whole file with its
+// pages read in (MAP_POPULATE on Linux), free ones too, so they count in the
+// resident set as data does. So the embedded etcd rewrites its file without
+// the free pages when they are most of it: at start, before the server
+// serves, and once after a burst, when nothing was written for a while
+// (compact.go). A rewrite stops every read and write while it lasts (about
+// half a second for 80 MB), which is why it waits for a quiet moment and
+// never runs under load.
+// defragRule says when a file is worth rewriting: when it is at least
+// minBytes and more than freeShare of it is free pages.
+type defragRule struct {
+	minBytes  int64
+	freeShare float64
+}
+
+var (
+	// defragAtStart: a start that rewrites takes longer, so only a file
+	// mostly free.
+	defragAtStart = defragRule{minBytes: 64 << 20, freeShare: 0.5}
+	// defragWhenQuiet: a rewrite while nothing is written costs a pause
+	// of reads, so a quarter of the file free is worth it.
+	defragWhenQuiet = defragRule{minBytes: 64 << 20, freeShare: 0.25}
 )
 
-// defragIfMostlyFree rewrites e's file when it is at least defragMinBytes
-// and free pages are more than defragFreeShare of it. A failed rewrite
-// leaves the file as it was; the server runs on.
-func defragIfMostlyFree(e *embed.Etcd, log *slog.Logger) {
+// defragIfMostlyFree rewrites e's file when the rule says it is worth it. A
+// failed rewrite leaves the file as it was; the server runs on.
+func defragIfMostlyFree(e *embed.Etcd, log *slog.Logger, rule defragRule) {
 	b := e.Server.Backend()
 	size, inUse := b.Size(), b.SizeInUse()
-	if size < defragMinBytes || float64(size-inUse) <= defragFreeShare*float64(size) {
+	if size < rule.minBytes || float64(size-inUse) <= rule.freeShare*float64(size) {
 		return
 	}
 	start := time.Now()

@@ -63,8 +63,8 @@ func TestAStartRewritesAFileOfMostlyFreePages(t *testing.T) {
 	_ = c.Close()
 	s.Close()
 	before := fileSize()
-	if before < defragMinBytes {
-		t.Fatalf("file of %d bytes after the burst, want at least %d for the test to mean anything", before, defragMinBytes)
+	if before < defragAtStart.minBytes {
+		t.Fatalf("file of %d bytes after the burst, want at least %d for the test to mean anything", before, defragAtStart.minBytes)
 	}
 
 	s, c = start()

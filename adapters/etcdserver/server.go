@@ -65,6 +65,7 @@ type Server struct {
 	closing   chan struct{}
 	compacted chan struct{} // closed when the compactor stopped
 	quiet     *atomic.Bool  // set by Close: etcd's shutdown is not news
+	log       *slog.Logger
 	closeOnce sync.Once
 }
 
@@ -189,8 +190,8 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	defragIfMostlyFree(e, logger)
-	s := &Server{e: e, endpoints: []string{client.String()}, clientTLS: certs.client, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet}
+	defragIfMostlyFree(e, logger, defragAtStart)
+	s := &Server{e: e, endpoints: []string{client.String()}, clientTLS: certs.client, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet, log: logger}
 	go s.watch()
 	go s.compact()
 	return s, nil

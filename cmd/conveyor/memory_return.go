@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// A burst of runs leaves the Go heap holding pages it no longer needs: the
+// runtime hands them back to the system slowly, and only down to about
+// twice what is live, so the resident set after a burst stays the burst's
+// for a long time. Once the process is quiet again, the server collects
+// and hands back every free page at once (debug.FreeOSMemory), a single
+// collection of what is live now: its cost follows the work in flight, not
+// the history, and it happens once per burst.
+const (
+	// memoryReturnEvery is how often the heap is looked at: reading the
+	// runtime's metrics costs microseconds.
+	memoryReturnEvery = 10 * time.Second
+	// memoryQuietBytes: allocating less than this in one look's interval
+	// is quiet (an idle server allocates a few hundred KB a second, a
+	// burst hundreds of MB).
+	memoryQuietBytes = 32 << 20
+	// memoryWorthBytes: hand back only when the heap holds at least this
+	// much more than is live.
+	memoryWorthBytes = 64 << 20
+)
+
+// memoryReturn decides when to hand memory back: once per quiet period
+// that follows a busy one, when there is enough to hand back.
+type memoryReturn struct {
+	allocs uint64 // bytes allocated since the start, at the last look
+	armed  bool   // a busy interval was seen since the last return
+}
+
+// due says whether to hand memory back now, given the bytes allocated
+// since the start, the heap the runtime holds and not released (objects,
+// unused and free spans), and the heap live after the last collection.
+func (m *memoryReturn) due(allocs, held, live uint64) bool {
+	busy := allocs-m.allocs >= memoryQuietBytes
+	m.allocs = allocs
+	if busy {
+		m.armed = true
+		return false
+	}
+	if !m.armed || held < live+memoryWorthBytes {
+		return false
+	}
+	m.armed = false
+	return true
+}
+
+// heapSamples are the runtime metrics due reads.
+var heapSamples = []string{
+	"/gc/heap/allocs:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/unused:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/gc/heap/live:bytes",
+}
+
+// returnMemoryWhenQuiet looks at the heap every memoryReturnEvery until ctx
+// ends, and hands free memory back to the system when due says so.
+func returnMemoryWhenQuiet(ctx context.Context, log *slog.Logger) {
+	samples := make([]metrics.Sample, len(heapSamples))
+	for i, name := range heapSamples {
+		samples[i].Name = name
+	}
+	var m memoryReturn
+	tick := time.NewTicker(memoryReturnEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		metrics.Read(samples)
+		v := func(i int) uint64 { return samples[i].Value.Uint64() }
+		held := v(1) + v(2) + v(3)
+		if !m.due(v(0), held, v(4)) {
+			continue
+		}
+		start := time.Now()
+		debug.FreeOSMemory()
+		log.Debug("handed free memory back to the system after a burst", "held", held, "live", v(4), "took", time.Since(start).Round(time.Millisecond))
+	}
+}
