@@ -18,7 +18,8 @@ func (c *cli) driverCommand() *cobra.Command {
 	exec := &cobra.Command{Use: "exec --resources TYPE[,TYPE] [flags]",
 		Short: "run pipeline steps' with.run scripts on this host, in a workspace per run",
 		Long: `Run pipeline steps' scripts on this host: a step names the driver (driver: exec) and its script
-(with: {run: ...}; shell, env, workdir optional). Each line the script writes goes into the run's log
+(with: {run: ...}; shell, env, workdir, image optional; with an image, the script runs in a container
+of it, with docker or podman). Each line the script writes goes into the run's log
 as it is written; a non-zero exit fails the step; key=value lines written to $CONVEYOR_OUTPUT become
 the result's data. The steps of a run that land on this process share a workspace, removed once
 no step of the run used it for --workspace-ttl. See docs/exec-driver.md.
@@ -46,6 +47,7 @@ NATS and its credentials come from CONVEYOR_NATS_URL, as for every driver:
 	fs.IntVar(&cfg.Concurrency, "concurrency", 1, "steps run at once")
 	fs.DurationVar(&cfg.KillGrace, "kill-grace", execdriver.DefaultKillGrace, "between SIGTERM and SIGKILL of a stopped script's process group")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", execdriver.DefaultShutdownGrace, "how long running steps may finish after SIGINT or SIGTERM before they are stopped")
+	fs.StringVar(&cfg.ContainerEngine, "container-engine", execdriver.ContainerEngineAuto, "runs the steps that name with.image: auto (docker if it can run containers, else podman), or a name or path")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "log each line of the scripts' output on stderr too")
 	_ = exec.MarkFlagRequired("resources")
 	cmd.AddCommand(exec)

@@ -1,8 +1,10 @@
 // Package execdriver is the built-in exec driver, `conveyor driver exec`: it
 // runs the script of a pipeline step's `with.run` in a workspace kept per
-// run on the driver's host, streams each line of the script's output into
-// the run's log, and reports its exit code, its last lines and the data it
-// wrote to $CONVEYOR_OUTPUT as the step's result (docs/exec-driver.md).
+// run on the driver's host (or, for a step with `with.image`, in a container
+// of that image run by docker or podman, the workspace mounted in it),
+// streams each line of the script's output into the run's log, and reports
+// its exit code, its last lines and the data it wrote to $CONVEYOR_OUTPUT
+// as the step's result (docs/exec-driver.md).
 //
 // It also holds Group, which runs a command in a process group of its own
 // and kills the whole group when the command's context ends: the exec

@@ -60,6 +60,11 @@ type Config struct {
 	// is told to stop, before they are stopped and their work handed back
 	// (default 30s).
 	ShutdownGrace time.Duration
+	// ContainerEngine runs the steps that name with.image: "auto" (the
+	// default) for docker when it can run containers, else podman; or the
+	// name or path of one of them (or of a program with their command
+	// line).
+	ContainerEngine string
 	// Logger receives the driver's own logs (default: discarded).
 	Logger *slog.Logger
 }
@@ -87,6 +92,9 @@ func (c *Config) setDefaults() {
 	if c.ShutdownGrace == 0 {
 		c.ShutdownGrace = DefaultShutdownGrace
 	}
+	if c.ContainerEngine == "" {
+		c.ContainerEngine = ContainerEngineAuto
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -113,7 +121,10 @@ type driver struct {
 	workspaces *workspaces
 	// outputs holds the $CONVEYOR_OUTPUT files of running steps.
 	outputs string
-	// running counts the scripts whose groups are not ended yet.
+	// engines finds the container engine of steps with an image.
+	engines *engines
+	// running counts the scripts whose groups (and containers) are not
+	// ended yet.
 	running sync.WaitGroup
 }
 
@@ -127,7 +138,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	d := &driver{cfg: cfg, workspaces: newWorkspaces(cfg.WorkspaceRoot, cfg.WorkspaceTTL, cfg.Logger),
-		outputs: filepath.Join(cfg.WorkspaceRoot, outputDir)}
+		outputs: filepath.Join(cfg.WorkspaceRoot, outputDir), engines: &engines{named: cfg.ContainerEngine, log: cfg.Logger}}
 	if err := os.MkdirAll(d.outputs, 0o700); err != nil {
 		return fmt.Errorf("workspace root: %w", err)
 	}
@@ -156,6 +167,13 @@ func (d *driver) reconcile(ctx context.Context, req sdk.Request) sdk.Result {
 	if err != nil {
 		return sdk.Result{Success: false, Message: err.Error()}
 	}
+	engine := ""
+	if p.Image != nil {
+		// Never on the host instead: the script was written for the image.
+		if engine, err = d.engines.find(ctx); err != nil {
+			return sdk.Result{Success: false, Message: err.Error()}
+		}
+	}
 	workspace, release, err := d.workspaces.open(req.RunID)
 	if err != nil {
 		return sdk.Result{Success: false, Message: err.Error()}
@@ -165,34 +183,63 @@ func (d *driver) reconcile(ctx context.Context, req sdk.Request) sdk.Result {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return sdk.Result{Success: false, Message: "with.workdir: " + err.Error()}
 	}
-	output, err := os.CreateTemp(d.outputs, req.RunID+"-*")
+	// A container sees the workspace only, so its output file is there.
+	outputs, pattern := d.outputs, req.RunID+"-*"
+	if engine != "" {
+		outputs, pattern = workspace, ".conveyor-output-*"
+	}
+	output, err := os.CreateTemp(outputs, pattern)
 	if err != nil {
 		return sdk.Result{Success: false, Message: "$CONVEYOR_OUTPUT: " + err.Error()}
 	}
 	_ = output.Close()
 	defer os.Remove(output.Name())
 
-	args := p.command()
+	args, vars := p.command(), stepVars(req, p, workspace, output.Name())
+	var ctr container
+	if engine != "" {
+		if ctr, vars, err = newContainer(req, p, workspace, output.Name()); err != nil {
+			return sdk.Result{Success: false, Message: err.Error()}
+		}
+		args = append([]string{engine}, ctr.args()...)
+	}
 	g := NewGroup(ctx, d.cfg.KillGrace, args[0], args[1:]...)
 	g.Cmd.Dir = dir
-	g.Cmd.Env = StepEnv(req, append([]string{"CI=true", "CONVEYOR_WORKSPACE=" + workspace, "CONVEYOR_OUTPUT=" + output.Name(),
-		"CONVEYOR_RESOURCE=" + req.Resource.Type, "CONVEYOR_RESOURCE_NAME=" + req.Resource.Name}, p.env()...)...)
+	g.Cmd.Env = StepEnv(req, vars...)
 	last := newTail(lastLines)
 	out := io.MultiWriter(req.Log, last) // each line into the run's log as it comes
 	g.Cmd.Stdout, g.Cmd.Stderr = out, out
 	d.running.Add(1)
 	leftRunning, err := g.Run()
+	if engine != "" && !exitedByItself(ctx, err) {
+		killContainer(engine, ctr.name)
+	}
 	d.running.Done()
 	if leftRunning {
 		req.Log.Printf("the script left processes running; they were killed")
 	}
 	req.Log.Flush()
-	return d.result(ctx, req, err, output.Name(), last.Lines())
+	return d.result(ctx, req, err, output.Name(), last.Lines(), engine)
+}
+
+// stepVars are the variables the driver gives a step's script, beside
+// those of StepEnv: workspace and output are their paths as the script
+// sees them.
+func stepVars(req sdk.Request, p params, workspace, output string) []string {
+	return append([]string{"CI=true", "CONVEYOR_WORKSPACE=" + workspace, "CONVEYOR_OUTPUT=" + output,
+		"CONVEYOR_RESOURCE=" + req.Resource.Type, "CONVEYOR_RESOURCE_NAME=" + req.Resource.Name}, p.env()...)
+}
+
+// exitedByItself says whether the command ended on its own with an exit
+// code: the step was not stopped, nor its command ended by a signal.
+func exitedByItself(ctx context.Context, err error) bool {
+	var exitErr *exec.ExitError
+	return ctx.Err() == nil && (err == nil || errors.As(err, &exitErr) && exitErr.ExitCode() >= 0)
 }
 
 // result is the step's result from how its script ended, its output file
-// and its last lines.
-func (d *driver) result(ctx context.Context, req sdk.Request, runErr error, output string, last []string) sdk.Result {
+// and its last lines; engine is the container engine that ran it, if any.
+func (d *driver) result(ctx context.Context, req sdk.Request, runErr error, output string, last []string, engine string) sdk.Result {
 	code := 0
 	var exitErr *exec.ExitError
 	switch {
@@ -211,6 +258,9 @@ func (d *driver) result(ctx context.Context, req sdk.Request, runErr error, outp
 		msg := "the script exited with code " + strconv.Itoa(code)
 		if code < 0 {
 			msg = "the script was ended by a signal: " + exitErr.Error()
+		}
+		if code == containerNotRun && engine != "" {
+			msg = "the container did not run: " + filepath.Base(engine) + " run exited with code 125 (its reason is in the log)"
 		}
 		return sdk.Result{Success: false, Message: msg, Data: data}
 	}

@@ -26,8 +26,11 @@ type params struct {
 	Env map[string]json.RawMessage `json:"env"`
 	// Workdir is where the script runs, relative to the run's workspace.
 	Workdir string `json:"workdir"`
-	// Image is not supported: a step that names one is refused.
-	Image json.RawMessage `json:"image"`
+	// Image, when set, is the image of a container the script runs in
+	// (container.go); nil runs it on the host. Present but empty is
+	// refused, so that an expression that came out empty does not run on
+	// the host a script meant for a container.
+	Image *string `json:"image"`
 }
 
 // parseParams reads and checks a step's `with`.
@@ -39,17 +42,20 @@ func parseParams(with json.RawMessage) (params, error) {
 	dec := json.NewDecoder(bytes.NewReader(with))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return p, fmt.Errorf("with: %w (the keys are run, shell, env, workdir)", err)
+		return p, fmt.Errorf("with: %w (the keys are run, shell, env, workdir, image)", err)
 	}
 	switch {
 	case strings.TrimSpace(p.Run) == "":
 		return p, errors.New("with.run is required: the script to run")
-	case len(p.Image) > 0:
-		return p, errors.New("with.image is not supported: the exec driver runs scripts on its own host (docs/exec-driver.md)")
 	case p.Shell != "" && len(strings.Fields(p.Shell)) == 0:
 		return p, errors.New("with.shell is blank")
 	case p.Workdir != "" && !filepath.IsLocal(p.Workdir):
 		return p, fmt.Errorf("with.workdir %q must be a path inside the workspace (relative, without ..)", p.Workdir)
+	}
+	if p.Image != nil {
+		if err := checkImage(*p.Image); err != nil {
+			return p, err
+		}
 	}
 	for name := range p.Env {
 		if err := checkEnvName(name); err != nil {
