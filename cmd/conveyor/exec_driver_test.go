@@ -16,8 +16,15 @@ import (
 // startExecDriver runs `conveyor driver exec args...` with its credentials, and kills it when the test ends, should it still run.
 func startExecDriver(t *testing.T, s *testServer, args ...string) (*exec.Cmd, <-chan error) {
 	t.Helper()
+	return startExecDriverAt(t, driverNATS(t, s.at, "exec"), args...)
+}
+
+// startExecDriverAt is startExecDriver with natsURL, which carries the
+// driver's credentials, as its CONVEYOR_NATS_URL.
+func startExecDriverAt(t *testing.T, natsURL string, args ...string) (*exec.Cmd, <-chan error) {
+	t.Helper()
 	cmd := exec.Command(conveyorBinary(t), append([]string{"driver", "exec"}, args...)...)
-	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+driverNATS(t, s.at, "exec"))
+	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+natsURL)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
