@@ -25,7 +25,7 @@ the result's data. The steps of a run that land on this process share a workspac
 no step of the run used it for --workspace-ttl. See docs/exec-driver.md.
 
 NATS and its credentials come from CONVEYOR_NATS_URL, as for every driver:
-  CONVEYOR_NATS_URL=$(conveyor drivers credentials exec) conveyor driver exec --resources job`,
+  CONVEYOR_NATS_URL=$(conveyor drivers credentials exec) conveyor driver exec --resources source`,
 		Args: cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
 			level := slog.LevelInfo

@@ -16,11 +16,11 @@ func TestPipelineLevels(t *testing.T) {
 	}{
 		"chain": {[]sdk.Step{{ID: "compile", Driver: "compiler"}, {ID: "upload", Driver: "uploader"}},
 			"compile(compiler) -> upload(uploader)"},
-		"diamond": {[]sdk.Step{{ID: "checkout", Driver: "shell"}, {ID: "unit", Driver: "shell", Needs: []string{"checkout"}},
-			{ID: "lint", Driver: "shell", Needs: []string{"checkout"}}, {ID: "publish", Driver: "shell", Needs: []string{"unit", "lint"}}},
-			"checkout(shell) -> [unit(shell), lint(shell)] -> publish(shell)"},
-		"approval": {[]sdk.Step{{ID: "build", Driver: "shell"}, {ID: "gate", Type: "approval"}, {ID: "deploy", Driver: "shell"}},
-			"build(shell) -> gate(approval) -> deploy(shell)"},
+		"diamond": {[]sdk.Step{{ID: "checkout", Driver: "exec"}, {ID: "unit", Driver: "exec", Needs: []string{"checkout"}},
+			{ID: "lint", Driver: "exec", Needs: []string{"checkout"}}, {ID: "publish", Driver: "exec", Needs: []string{"unit", "lint"}}},
+			"checkout(exec) -> [unit(exec), lint(exec)] -> publish(exec)"},
+		"approval": {[]sdk.Step{{ID: "build", Driver: "exec"}, {ID: "gate", Type: "approval"}, {ID: "deploy", Driver: "exec"}},
+			"build(exec) -> gate(approval) -> deploy(exec)"},
 		"two starts": {[]sdk.Step{{ID: "a", Driver: "x", Needs: []string{}}, {ID: "b", Driver: "x", Needs: []string{}}},
 			"[a(x), b(x)]"},
 	} {

@@ -65,7 +65,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply --wait: exit %d\n%s%s", code, out, errOut)
 	}
-	checkREADMEShows(t, "./bin/conveyor apply -f examples/compile-upload/all.yaml", out)
+	checkREADMEShows(t, goDriverSection, "./bin/conveyor apply -f examples/compile-upload/all.yaml", out)
 	for _, want := range []string{"resourcedefinition/build applied", "pipeline/ci applied", "resource/build/app-1 created (version 1, run ",
 		"compile (compiler) succeeded: compiled app-1-abc123.tar.gz", "upload (uploader) succeeded", "succeeded"} {
 		if !strings.Contains(out, want) {
@@ -86,7 +86,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	if code != 0 || followed != out {
 		t.Errorf("logs -f of an ended run: exit %d, differs from logs:\n%s\n---\n%s", code, followed, out)
 	}
-	checkREADMEShows(t, "./bin/conveyor logs $RUN -f", followed)
+	checkREADMEShows(t, goDriverSection, "./bin/conveyor logs $RUN -f", followed)
 
 	for kind, name := range map[string]string{"definitions": "build", "pipelines": "ci", "resources": "build/app-1"} {
 		code, out, errOut := cliRun(t, server, "", "get", kind, name, "-o", "yaml")
@@ -100,7 +100,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("get resources -o yaml: exit %d\n%s", code, out)
 	}
 	code, out, _ = cliRun(t, server, "", "run", runID[1])
-	checkREADMEShows(t, "./bin/conveyor run $RUN", out)
+	checkREADMEShows(t, goDriverSection, "./bin/conveyor run $RUN", out)
 	if code != 0 || !strings.Contains(out, "compile") || !strings.Contains(out, "succeeded") {
 		t.Errorf("run: exit %d\n%s", code, out)
 	}

@@ -7,19 +7,17 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
 // TestPipelineExamples runs every example of examples/pipelines through the
-// binary with the example shell driver (exec.yaml with `conveyor driver
-// exec`), as a user would.
+// binary with `conveyor driver exec`, started as their comments say, as a
+// user would.
 func TestPipelineExamples(t *testing.T) {
 	server := startBinary(t, nil, "--addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 	s := server.client(t, "/conveyor")
-	startExample(t, "../../examples/shell", driverNATS(t, server.at, "shell"))
-	startExecDriver(t, s, "--resources", "source", "--workspace-root", t.TempDir())
+	startExecDriver(t, s, "--resources", "source", "--concurrency", "4", "--workspace-root", t.TempDir())
 	if code, out, errOut := cliRun(t, server, "hunter2-password\n", "secrets", "set", "registry-password"); code != 0 {
 		t.Fatalf("secrets set: %d %s%s", code, out, errOut)
 	}
@@ -36,8 +34,8 @@ func TestPipelineExamples(t *testing.T) {
 		code, out, errOut := cliRun(t, server, string(data), args...)
 		return code, out + errOut
 	}
-	if code, out := apply("job.yaml", false); code != 0 {
-		t.Fatalf("job.yaml: %d\n%s", code, out)
+	if code, out := apply("source.yaml", false); code != 0 {
+		t.Fatalf("source.yaml: %d\n%s", code, out)
 	}
 	runOf := regexp.MustCompile(`run ([0-9a-f-]{36})\)`)
 	for _, tc := range []struct {
@@ -45,19 +43,19 @@ func TestPipelineExamples(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"graph.yaml", 0, []string{"unit (shell) succeeded", "lint (shell) succeeded", "publish (shell) succeeded"}},
+		{"graph.yaml", 0, []string{"unit (exec) succeeded", "lint (exec) succeeded", "publish (exec) succeeded"}},
 		// Every attempt shows, however quickly it failed: apply --wait
 		// follows the run's events.
-		{"retry.yaml", 0, []string{"fetch (shell) dispatched\n", "fetch (shell) failed", " (attempt 1)\n", "fetch retries at ",
-			"fetch (shell) dispatched (attempt 2)", "fetch (shell) failed: ", " (attempt 2)\n", "fetch (shell) dispatched (attempt 3)",
-			"fetch (shell) succeeded"}},
+		{"retry.yaml", 0, []string{"fetch (exec) dispatched\n", "fetch (exec) failed", " (attempt 1)\n", "fetch retries at ",
+			"fetch (exec) dispatched (attempt 2)", "fetch (exec) failed: ", " (attempt 2)\n", "fetch (exec) dispatched (attempt 3)",
+			"fetch (exec) succeeded"}},
 		{"timeout.yaml", 1, []string{"no result within the step's timeout of 5s"}},
 		{"when.yaml", 0, []string{"succeeded"}},
-		{"secrets.yaml", 0, []string{"push (shell) succeeded"}},
-		{"with.yaml", 0, []string{"greet (shell) succeeded"}},
-		{"matrix.yaml", 0, []string{"test[go=1.26,os=darwin] (shell) succeeded", "test[go=1.27,os=linux,race=true] (shell) succeeded", "report (shell) succeeded"}},
+		{"secrets.yaml", 0, []string{"push (exec) succeeded"}},
+		{"with.yaml", 0, []string{"greet (exec) succeeded"}},
+		{"matrix.yaml", 0, []string{"test[go=1.26,os=darwin] (exec) succeeded", "test[go=1.27,os=linux,race=true] (exec) succeeded", "report (exec) succeeded"}},
 		{"exec.yaml", 0, []string{"build (exec) succeeded", "test (exec) succeeded"}},
-		{"concurrency.yaml", 0, []string{`queued in concurrency group "deploy-main"`, `admitted by concurrency group "deploy-main"`, "deploy (shell) succeeded"}},
+		{"concurrency.yaml", 0, []string{`queued in concurrency group "deploy-main"`, `admitted by concurrency group "deploy-main"`, "deploy (exec) succeeded"}},
 	} {
 		code, out := apply(tc.file, true)
 		if code != tc.code {
@@ -136,79 +134,4 @@ func TestPipelineExamples(t *testing.T) {
 	if run := s.waitRun(m[1]); run["status"] != "succeeded" {
 		t.Errorf("approval.yaml after the approval: %v", run["status"])
 	}
-}
-
-// TestShellDriverEndsTheWholeCommand: a step of the shell example that
-// times out while a child of its command sleeps, ignoring SIGTERM, has its
-// whole process group gone within the driver's grace (5s) of the timeout;
-// the driver then takes new work, and SIGINT ends it at once (the SDK would
-// wait 30s for work still in flight). Nothing the test started outlives it.
-func TestShellDriverEndsTheWholeCommand(t *testing.T) {
-	s := startServer(t, nil)
-	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "job", "schema": map[string]any{"type": "object"}})
-	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "sh", "resource": "job",
-		"steps": []map[string]any{{"id": "run", "driver": "shell", "timeout": "2s"}}})
-	driver := startExample(t, "../../examples/shell", driverNATS(t, s.at, "shell"))
-	exited := make(chan error, 1)
-	go func() { exited <- driver.Wait() }()
-	job := func(name, command string) string {
-		return s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": name, "resource": "job", "pipeline": "sh",
-			"spec": map[string]any{"command": command}})["runid"].(string)
-	}
-
-	runID := job("stubborn", `trap "" TERM; sleep 3600 & echo "child $!"; wait`)
-	waitLog(t, s, runID, "child ")
-	var child int
-	if _, err := fmt.Sscanf(joinedLogs(s, runID), "child %d", &child); err != nil {
-		t.Fatalf("no child pid in the log: %v\n%s", err, joinedLogs(s, runID))
-	}
-	t.Cleanup(func() { _ = syscall.Kill(child, syscall.SIGKILL) }) // should the test fail (child is reused below)
-	if run := s.waitRun(runID); run["status"] != "failed" || runStep(run, "run")["timedOut"] != true {
-		t.Fatalf("run %v, step %v; want failed, timed out", run["status"], runStep(run, "run"))
-	}
-	timedOut := time.Now()
-	for alive(child) {
-		if time.Since(timedOut) > 5*time.Second+2*time.Second {
-			t.Fatalf("the command's child %d still runs %s after the step timed out", child, time.Since(timedOut))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Logf("the child was gone %s after the run failed", time.Since(timedOut).Round(time.Millisecond))
-
-	// Its next work: a command that exits 0 leaving a child in the
-	// background, which holds the output open. The step succeeds once
-	// the grace has passed, and the child is killed.
-	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "bg", "resource": "job",
-		"steps": []map[string]any{{"id": "run", "driver": "shell"}}})
-	bg := s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "background", "resource": "job", "pipeline": "bg",
-		"spec": map[string]any{"command": `sleep 3600 & echo "child $!"`}})["runid"].(string)
-	waitLog(t, s, bg, "child ")
-	if _, err := fmt.Sscanf(joinedLogs(s, bg), "child %d", &child); err != nil {
-		t.Fatalf("no child pid in the log: %v\n%s", err, joinedLogs(s, bg))
-	}
-	if run := s.waitRun(bg); run["status"] != "succeeded" {
-		t.Errorf("the driver's next work: %v %v", run["status"], run["message"])
-	}
-	// The driver kills the group before it publishes the result; a
-	// process killed dies once the kernel runs it, which on a busy machine
-	// can come a little after the result.
-	for killed := time.Now(); alive(child); time.Sleep(20 * time.Millisecond) {
-		if time.Since(killed) > 3*time.Second {
-			t.Errorf("the background child %d of a finished command still runs", child)
-			break
-		}
-	}
-
-	interruptDriver(t, driver.Process, exited, 10*time.Second)
-}
-
-// alive says whether the process pid runs (a zombie does not).
-func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// pid (comm) S ...: the state follows the last ')'.
-	i := strings.LastIndexByte(string(stat), ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }

@@ -16,8 +16,15 @@ import (
 // startExecDriver runs `conveyor driver exec args...` with its credentials, and kills it when the test ends, should it still run.
 func startExecDriver(t *testing.T, s *testServer, args ...string) (*exec.Cmd, <-chan error) {
 	t.Helper()
+	return startExecDriverAt(t, driverNATS(t, s.at, "exec"), args...)
+}
+
+// startExecDriverAt is startExecDriver with natsURL, which carries the
+// driver's credentials, as its CONVEYOR_NATS_URL.
+func startExecDriverAt(t *testing.T, natsURL string, args ...string) (*exec.Cmd, <-chan error) {
+	t.Helper()
 	cmd := exec.Command(conveyorBinary(t), append([]string{"driver", "exec"}, args...)...)
-	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+driverNATS(t, s.at, "exec"))
+	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+natsURL)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -134,9 +141,10 @@ func TestExecDriverRunsScripts(t *testing.T) {
 // TestExecDriverEndsWholeProcessGroups: a step that times out while its
 // script's child sleeps, ignoring SIGTERM, has its whole process group gone
 // within the kill grace, as has a cancelled run's; the driver takes new
-// work afterwards; SIGINT while
-// a step runs ends the driver within its shutdown grace and kill grace, and
-// the step's processes with it. No process of the test outlives it.
+// work afterwards, and a script that exits 0 leaving a child behind has the
+// child killed; SIGINT while a step runs ends the driver within its shutdown
+// grace and kill grace, and the step's processes with it. No process of the
+// test outlives it.
 func TestExecDriverEndsWholeProcessGroups(t *testing.T) {
 	s := startServer(t, nil)
 	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "work", "schema": map[string]any{"type": "object"}})
@@ -188,6 +196,28 @@ func TestExecDriverEndsWholeProcessGroups(t *testing.T) {
 		t.Errorf("the driver's next work: %v %v", run["status"], runStep(run, "run"))
 	}
 
+	// A script that exits 0 leaving a child in the background, which
+	// holds the output open: the step succeeds, the log says what was
+	// left, and the child is killed.
+	background := execRun(s, "background", map[string]any{"id": "run", "driver": "exec",
+		"with": map[string]any{"run": marker + ` & echo "child $!"`}})
+	waitLog(t, s, background, "child ")
+	if _, err := fmt.Sscanf(joinedLogs(s, background), "child %d", &child); err != nil {
+		t.Fatalf("no child pid in the log: %v\n%s", err, joinedLogs(s, background))
+	}
+	if run := s.waitRun(background); run["status"] != "succeeded" ||
+		!strings.Contains(joinedLogs(s, background), "the script left processes running; they were killed") {
+		t.Errorf("run %v %v; log:\n%s", run["status"], run["message"], joinedLogs(s, background))
+	}
+	// The driver kills the group before it publishes the result; a
+	// process killed dies once the kernel runs it, which on a busy machine
+	// can come a little after the result.
+	for killed := time.Now(); alive(child) || processes() != ""; time.Sleep(20 * time.Millisecond) {
+		if time.Since(killed) > 3*time.Second {
+			t.Fatalf("the background child %d of a finished script still runs:\n%s", child, processes())
+		}
+	}
+
 	busy := execRun(s, "busy", map[string]any{"id": "run", "driver": "exec",
 		"with": map[string]any{"run": `trap "" TERM; ` + marker + ` & echo started; wait`}})
 	waitLog(t, s, busy, "started")
@@ -205,4 +235,15 @@ func TestExecDriverNeedsItsResourceTypes(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || !strings.Contains(string(out), `"resources" not set`) {
 		t.Errorf("conveyor driver exec: %v\n%s", err, out)
 	}
+}
+
+// alive says whether the process pid runs (a zombie does not).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) S ...: the state follows the last ')'.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }

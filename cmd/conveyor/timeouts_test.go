@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,29 +143,27 @@ func TestStepWithSilentDriverTimesOut(t *testing.T) {
 // an ack wait: the attempt times out and the run fails.
 func TestKilledDriverIsNoticedThroughItsHeartbeats(t *testing.T) {
 	s := startServer(t, nil)
-	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "job", "schema": map[string]any{"type": "object"}})
-	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "sh", "resource": "job", "steps": []map[string]any{{"id": "run", "driver": "shell"}}})
-	cmd := startExample(t, "../../examples/shell", driverNATS(t, s.at, "shell"))
-	runID := s.must(http.StatusCreated, "POST", "/resources", map[string]any{"name": "j1", "resource": "job", "pipeline": "sh",
-		"spec": map[string]any{"command": "echo started $$; sleep 120"}})["runid"].(string)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", map[string]any{"name": "work", "schema": map[string]any{"type": "object"}})
+	driver, exited := startExecDriver(t, s, "--resources", "work", "--workspace-root", t.TempDir())
+	runID := execRun(s, "sh", map[string]any{"id": "run", "driver": "exec", "with": map[string]any{"run": "echo started $$; sleep 120"}})
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(joinedLogs(s, runID), "started") {
 		if time.Now().After(deadline) {
-			t.Fatalf("the shell driver never started the command; run: %v", s.must(http.StatusOK, "GET", "/runs/"+runID, nil))
+			t.Fatalf("the exec driver never started the script; run: %v", s.must(http.StatusOK, "GET", "/runs/"+runID, nil))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// The killed driver cannot end its command: the test does, the whole
-	// process group the shell leads.
+	// The killed driver cannot end its script: the test does, the whole
+	// process group the script's shell leads.
 	var group int
 	if _, err := fmt.Sscanf(joinedLogs(s, runID), "started %d", &group); err == nil && group > 0 {
 		t.Cleanup(func() { _ = syscall.Kill(-group, syscall.SIGKILL) })
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := driver.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	_ = cmd.Wait()
+	<-exited
 	run := s.waitRun(runID)
 	step := runStep(run, "run")
 	if run["status"] != "failed" || step["timedOut"] != true || !strings.Contains(run["message"].(string), "stopped sending heartbeats") {
@@ -216,22 +212,4 @@ func TestPipelineTimeoutFieldsAreChecked(t *testing.T) {
 		}
 	}
 	s.unchanged(before, "refused pipelines")
-}
-
-// startExample runs an example driver's program with natsURL as its
-// CONVEYOR_NATS_URL, and stops it when the test ends.
-func startExample(t *testing.T, pkg, natsURL string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(built(t, pkg))
-	cmd.Env = append(os.Environ(), "CONVEYOR_NATS_URL="+natsURL)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	return cmd
 }

@@ -9,12 +9,12 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestUIWalkthroughRun: the README's walk-through as a person follows it
-// (apply examples/compile-upload/all.yaml, the two example drivers), then
-// its run in the browser: both steps succeeded in the graph, the upload
-// step's pane open with its own log, the run's log holding both steps'
-// lines. With CONVEYOR_UPDATE_DOCS=1 the page becomes docs/ui-run.png, the
-// README's screenshot.
+// TestUIWalkthroughRun: the README's Go drivers' walk-through as a person
+// follows it (apply examples/compile-upload/all.yaml, the two example
+// drivers), then its run in the browser: both steps succeeded in the graph,
+// the upload step's pane open with its own log, the run's log holding both
+// steps' lines. With CONVEYOR_UPDATE_DOCS=1 the page becomes
+// docs/ui-run.png, the README's screenshot.
 func TestUIWalkthroughRun(t *testing.T) {
 	ctx := browser(t)
 	s := startServer(t, nil)

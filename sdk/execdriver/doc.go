@@ -8,7 +8,8 @@
 //
 // It also holds Group, which runs a command in a process group of its own
 // and kills the whole group when the command's context ends: the exec
-// driver and the shell example (examples/shell) run their commands with it.
+// driver runs its scripts with it, and a driver of its own may run commands
+// with it too.
 //
 // Where it lives: DESIGN.md fixes the top level of the module, and a driver
 // is a program built on the sdk. This package needs nothing but the sdk and
