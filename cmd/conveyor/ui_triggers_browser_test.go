@@ -11,7 +11,8 @@ import (
 // TestUITriggers: a run a delivery started records the delivery's event,
 // commit and ref, and the runs page titles it so; the triggers page lists
 // each trigger with the address its git host sends deliveries to, its
-// latest deliveries and the runs they started, and tries a trigger on a
+// latest deliveries with their answers (a ping's too) and the runs they
+// started, and tries a trigger on a
 // pasted payload, saying what it would write and writing nothing.
 func TestUITriggers(t *testing.T) {
 	ctx := browser(t)
@@ -21,6 +22,10 @@ func TestUITriggers(t *testing.T) {
 	runID, _ := answer["runid"].(string)
 	if status != http.StatusCreated || runID == "" {
 		t.Fatalf("delivery: %d %v", status, answer)
+	}
+	if status, _ := s.deliver("github-app", githubPing, "X-GitHub-Event", "ping", "X-GitHub-Delivery", "ui-ping",
+		"X-Hub-Signature-256", "sha256="+signature(hookSecret, githubPing)); status != http.StatusOK {
+		t.Fatalf("ping: %d", status)
 	}
 	s.waitRunStatus(runID, "running")
 	// The run records the delivery behind it.
@@ -49,7 +54,8 @@ func TestUITriggers(t *testing.T) {
 	); err != nil {
 		t.Fatalf("the triggers page: %v", err)
 	}
-	for _, want := range []string{s.at.API + "/hooks/github-app", "push, tag, pull_request, ping", runID[:8] + " push 1a2b3c4 build/gh-push-1a2b3c4"} {
+	for _, want := range []string{s.at.API + "/hooks/github-app", "push, tag, pull_request, ping", "201 " + runID[:8] + " push 1a2b3c4 build/gh-push-1a2b3c4",
+		"200 ping pong"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the trigger's row %q lacks %q", row, want)
 		}
