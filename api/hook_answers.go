@@ -13,16 +13,21 @@ import (
 
 // hookNote is what the delivery handler learned of a delivery that its
 // headers alone do not say: its event and id as its trigger reads them (a
-// generic trigger names its own headers).
-type hookNote struct{ event, delivery string }
+// generic trigger names its own headers), and that its trigger exists
+// (its signature matched).
+type hookNote struct {
+	event, delivery string
+	known           bool
+}
 
 type hookNoteKey struct{}
 
-// noteDelivery tells the answer's recorder (rememberHookAnswers) the
-// delivery's event and id, when ctx is a delivery's.
+// noteDelivery tells the answer's recorder (rememberHookAnswers) that the
+// delivery to an existing trigger was read, and its event and id, when ctx
+// is a delivery's.
 func noteDelivery(ctx context.Context, event, delivery string) {
 	if n, ok := ctx.Value(hookNoteKey{}).(*hookNote); ok {
-		n.event, n.delivery = event, delivery
+		n.event, n.delivery, n.known = event, delivery, true
 	}
 }
 
@@ -38,7 +43,8 @@ const maxAnswerRead = 4 << 10
 // rememberHookAnswers serves next, and remembers each answer to POST
 // /hooks/{trigger} that wrote nothing (all but 201: a ping, an event not
 // taken, a delivery refused for its signature, its size, its media type or
-// its body) in the replica's deliveryMemory, when the trigger exists. It
+// its body) in the replica's deliveryMemory, when the trigger exists (the
+// delivery handler says so, or else its read model). It
 // keeps the time, the event and delivery id (from the headers, or as the
 // trigger read them), the status and the answer's reason or detail:
 // never the body or a signature. The 413 and 415 are answered before the
@@ -58,8 +64,8 @@ func (s *Server) rememberHookAnswers(next http.Handler) http.Handler {
 			return
 		}
 		// Before the answer is complete, so that a read after it lists the
-		// delivery; every answer but a 201 reads the trigger alike.
-		if _, err := s.q.Trigger(context.WithoutCancel(r.Context()), trigger); err != nil {
+		// delivery.
+		if !note.known && !s.triggerExists(context.WithoutCancel(r.Context()), trigger) {
 			return // no such trigger (any sender may name one), or none to tell
 		}
 		d := rememberedDelivery{Time: at, Event: note.event, Delivery: note.delivery, Status: answer.status, Reason: answerReason(answer.body.Bytes())}
@@ -71,6 +77,24 @@ func (s *Server) rememberHookAnswers(next http.Handler) http.Handler {
 		}
 		s.hookMemory.add(trigger, d)
 	})
+}
+
+// triggerExists reports whether the read models hold trigger, once they
+// have caught up, bounded, with this server's last write (a trigger just
+// saved).
+func (s *Server) triggerExists(ctx context.Context, trigger string) bool {
+	if s.position != nil {
+		if want := s.writes.Last(); want > 0 {
+			wait, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
+			err := s.position.WaitFor(wait, want)
+			cancel()
+			if err != nil {
+				return false
+			}
+		}
+	}
+	_, err := s.q.Trigger(ctx, trigger)
+	return err == nil
 }
 
 func firstHeader(h http.Header, names []string) string {

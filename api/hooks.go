@@ -84,6 +84,7 @@ func (s *Server) registerHooks() {
 			s.metrics.hooksRefused.Inc()
 			return nil, huma.Error401Unauthorized(unauthenticatedDelivery)
 		case errors.As(err, &bad):
+			noteDelivery(ctx, "", "")
 			return nil, huma.Error400BadRequest(bad.Reason)
 		case err != nil:
 			return nil, s.problem(ctx, err)
