@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,5 +79,43 @@ func TestUITriggers(t *testing.T) {
 	}
 	if after := s.lastSeq(); after != before {
 		t.Errorf("trying from the page wrote to the log: position %d → %d", before, after)
+	}
+}
+
+// TestUIRunShowsAStatusNotReported: the page of a run whose commit status
+// the git host refused says so, with the status, the host's answer and
+// the attempts.
+func TestUIRunShowsAStatusNotReported(t *testing.T) {
+	ctx := browser(t)
+	host := newStatusHost(t)
+	host.refuse = true
+	s := startTriggerServer(t)
+	s.must(http.StatusOK, "PUT", "/secrets/gh-status", map[string]any{"value": "t0ken"})
+	doc := map[string]any{"report": map[string]any{"kind": "github", "baseURL": host.srv.URL, "token": "gh-status",
+		"repository": "body.repository.full_name", "sha": "body.after"}}
+	for k, v := range githubTriggerDoc {
+		doc[k] = v
+	}
+	s.must(http.StatusOK, "PUT", "/triggers/github-app", doc)
+	waitFor(t, "the reporter's consumer", func() bool { return slices.Contains(s.consumerNames("CONVEYOR_EVENTS"), reporterConsumer) })
+	status, answer := s.deliver("github-app", githubPush, "X-GitHub-Event", "push", "X-GitHub-Delivery", "ui-report",
+		"X-Hub-Signature-256", "sha256="+signature(hookSecret, githubPush))
+	runID, _ := answer["runid"].(string)
+	if status != http.StatusCreated || runID == "" {
+		t.Fatalf("delivery: %d %v", status, answer)
+	}
+	waitFor(t, "the pending status given up", func() bool { return len(s.statusReports(runID)) == 1 })
+	signIn(t, ctx, s)
+	var notice string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/runs/"+runID),
+		chromedp.WaitVisible(`.report-failed`, chromedp.ByQuery),
+		chromedp.Text(`.report-failed`, &notice, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the run's page: %v", err)
+	}
+	if !strings.HasPrefix(notice, "Commit status 'pending' could not be reported to the git host: ") || !strings.Contains(notice, "403") ||
+		!strings.HasSuffix(notice, "(1 attempt)") || strings.Contains(notice, "t0ken") {
+		t.Errorf("the run's notice: %q", notice)
 	}
 }
