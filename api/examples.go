@@ -25,7 +25,9 @@ const (
 		"resource":` + exampleResource + `,"resourceEventVersion":2,"current":1,"startedAt":"2026-11-24T09:00:00Z",
 		"steps":[{"id":"compile","driver":"compiler","status":"succeeded","attempt":1,"dispatchedAt":"2026-11-24T09:00:00Z",
 		"finishedAt":"2026-11-24T09:00:41Z","result":{"success":true,"message":"compiled","driver":"compiler","data":{"artifact":"app-1-abc123.tar.gz"}}},
-		{"id":"upload","driver":"uploader","status":"dispatched","attempt":1,"dispatchedAt":"2026-11-24T09:00:41Z","deadline":"2026-11-24T09:10:41Z"}]}`
+		{"id":"upload","driver":"uploader","status":"dispatched","attempt":1,"dispatchedAt":"2026-11-24T09:00:41Z","deadline":"2026-11-24T09:10:41Z"}],
+		"statusReports":[{"status":"pending","message":"the git host refused the status: POST https://api.github.com/repos/acme/app/statuses/1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5: 404 Not Found: {\"message\":\"Not Found\"}",
+		"attempts":1,"trigger":"app-push","at":"2026-11-24T09:00:01Z"}]}`
 	exampleEvent = `{"id":"2f1e0d3c-8b7a-4c5d-9e6f-0a1b2c3d4e5f","type":"StepDispatched.v1","aggregate":"run","aggregateId":` + exampleRunID + `,
 		"aggregateVersion":2,"time":"2026-11-24T09:00:00Z","correlationId":` + exampleRunID + `,"causationId":"5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
 		"sequence":1042,"actor":{"kind":"server","name":"engine"},"step":"compile","driver":"compiler","attempt":1,"event":"update"}`
@@ -86,9 +88,11 @@ var examples = map[string]string{
 	"ListTrigger":          `{"items":[` + exampleTrigger + `]}`,
 	"TriggerBody":          strings.Replace(exampleTrigger, `"name":"app-push","version":"1",`, "", 1),
 	"HookAnswer":           `{"outcome":"fired","event":"push","delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","resource":"build/app-1a2b3c4d5e6f","version":1,"runid":` + exampleRunID + `}`,
-	"TriggerDeliveries": `{"items":[{"trigger":"app-push","event":"push","delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958",
+	"TriggerDeliveries": `{"items":[{"trigger":"app-push","event":"pull_request","delivery":"8e4f2a10-cc79-11e3-8c2a-4c9367dc0958","resource":"",
+		"time":"2026-11-24T09:05:00Z","status":202,"reason":"trigger \"app-push\" does not take \"pull_request\" events (it takes [push])","kept":"memory"},
+		{"trigger":"app-push","event":"push","delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958",
 		"commit":"1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5","ref":"refs/heads/main","resource":"build/app-1a2b3c4d5e6f","runid":` + exampleRunID + `,
-		"time":"2026-11-24T09:00:00Z"}]}`,
+		"time":"2026-11-24T09:00:00Z","status":201,"kept":"log"}]}`,
 	"TriggerTryBody": `{"event":"push","headers":{"X-GitHub-Event":"push"},"payload":` + exampleDelivery + `}`,
 	"TriggerTryAnswer": `{"outcome":"would fire","event":"push","resource":{"id":"","name":"app-1a2b3c4d5e6f","resource":"build","pipeline":"ci",
 		"metadata":{},"spec":{"repo":"https://github.com/acme/app.git","ref":"1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5"}}}`,

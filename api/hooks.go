@@ -84,13 +84,15 @@ func (s *Server) registerHooks() {
 			s.metrics.hooksRefused.Inc()
 			return nil, huma.Error401Unauthorized(unauthenticatedDelivery)
 		case errors.As(err, &bad):
+			noteDelivery(ctx, "", "")
 			return nil, huma.Error400BadRequest(bad.Reason)
 		case err != nil:
 			return nil, s.problem(ctx, err)
 		}
-		answer := HookAnswer{Outcome: out.Outcome, Reason: out.Reason, Event: out.Event, Delivery: out.Delivery, RunID: out.RunID}
+		noteDelivery(ctx, out.Event, out.Delivery)
+		answer := HookAnswer{Outcome: out.Outcome, Reason: out.Reason, Event: out.Event, RunID: out.RunID}
 		if out.Outcome == commands.DeliveryFired {
-			answer.Resource, answer.Version = out.Resource.Key(), out.Resource.Version()
+			answer.Resource, answer.Version, answer.Delivery = out.Resource.Key(), out.Resource.Version(), out.Delivery
 		}
 		return &hookOutput{Status: hookStatus[out.Outcome], Body: answer}, nil
 	})

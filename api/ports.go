@@ -21,6 +21,7 @@ type Queries interface {
 	Pipeline(ctx context.Context, name string) (projections.PipelineView, error)
 	Pipelines(ctx context.Context, p projections.Page) ([]projections.PipelineView, string, error)
 	Run(ctx context.Context, id string) (projections.RunView, error)
+	StatusReports(ctx context.Context, runID string) ([]domain.StatusReport, error)
 	Runs(ctx context.Context, f projections.RunFilter, p projections.Page) ([]projections.RunView, string, error)
 	RunsByIDPrefix(ctx context.Context, prefix string, p projections.Page) ([]projections.RunView, string, error)
 	Trigger(ctx context.Context, name string) (projections.TriggerView, error)

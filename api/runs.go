@@ -55,7 +55,7 @@ func (s *Server) registerRuns() {
 
 	huma.Register(s.api, s.op(http.MethodGet, "/runs/{id}", "get-run",
 		"A run and each of its steps; with at, as it was then, rebuilt from the event log",
-		"A run with the state of each of its steps. With `at`, the run as it was at that time or log position, rebuilt from the event log.", tag),
+		"A run with the state of each of its steps, and the commit statuses of it that could not be reported to the git host (statusReports). With `at`, the run as it was at that time or log position, rebuilt from the event log.", tag),
 		func(ctx context.Context, in *struct {
 			ID string `path:"id" doc:"the Run ID, a UUID; any other id is a run that does not exist (404)"`
 			At string `query:"at" doc:"answer the state as it was then, rebuilt from the event log: an RFC 3339 time or a log position (a positive integer: the stream sequence GET /events shows)" example:"42"`
@@ -75,7 +75,11 @@ func (s *Server) registerRuns() {
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			return &runOutput{Body: s.withWaiting(ctx, v.Run, groups{})}, nil
+			run := s.withWaiting(ctx, v.Run, groups{})
+			if run.StatusReports, err = s.q.StatusReports(ctx, in.ID); err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &runOutput{Body: run}, nil
 		})
 
 	huma.Register(s.api, s.op(http.MethodPost, "/runs/{id}/cancel", "cancel-run", "Cancel a running run: no further step runs",

@@ -98,6 +98,9 @@ type Server struct {
 	drivers DriverDirectory
 	// streams are the log and event streams being served.
 	streams *streamRegistry
+	// hookMemory is the latest deliveries that wrote nothing, answered by
+	// this replica.
+	hookMemory *deliveryMemory
 }
 
 // New builds the API over its dependencies.
@@ -123,7 +126,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	mux := http.NewServeMux()
 	s := &Server{cfg: cfg, cmd: deps.Commands, q: deps.Queries, logs: deps.Logs, events: deps.Events, maintenance: deps.Maintenance,
 		parked: deps.Parked, checks: deps.Checks, position: deps.Position, log: cfg.Logger, mux: mux,
-		api: humago.New(mux, hc), metrics: newMetrics(), streams: newStreamRegistry(cfg.Streams)}
+		api: humago.New(mux, hc), metrics: newMetrics(), streams: newStreamRegistry(cfg.Streams),
+		hookMemory: newDeliveryMemory()}
 	if deps.Tokens != nil {
 		s.auth, s.tokens = deps.Tokens, deps.Tokens
 	}
@@ -171,7 +175,7 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // counted in the metrics, and what browsers may send is limited by the
 // BrowserPolicy.
 func (s *Server) Handler() http.Handler {
-	return s.metrics.middleware(trimTrailingSlash(browserSafe(s.cfg.Browser, s.authenticate(s.failFast(s.readYourWrites(s.mux))))))
+	return s.metrics.middleware(trimTrailingSlash(s.rememberHookAnswers(browserSafe(s.cfg.Browser, s.authenticate(s.failFast(s.readYourWrites(s.mux)))))))
 }
 
 // op describes an operation with the API's body limit: summary is its one

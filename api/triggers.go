@@ -128,6 +128,7 @@ func (s *Server) registerTriggers() {
 		if err := s.cmd.DeleteTrigger(ctx, commands.DeleteTrigger{Name: in.Name}); err != nil {
 			return nil, s.problem(ctx, err)
 		}
+		s.hookMemory.forget(in.Name)
 		return nil, nil
 	})
 }

@@ -39,7 +39,8 @@ type ReceiveDelivery struct {
 // DeliveryOutcome is what a delivery did: Outcome is DeliveryFired (it
 // wrote Resource, whose change starts the run RunID when it names a
 // pipeline), DeliveryIgnored (Reason says why: nothing was written) or
-// DeliveryPing.
+// DeliveryPing. Delivery is the delivery's id ("" when its header is
+// missing, which only a fired delivery needs).
 type DeliveryOutcome struct {
 	Outcome  string
 	Reason   string
@@ -64,8 +65,12 @@ func (h *Handler) ReceiveDelivery(ctx context.Context, c ReceiveDelivery) (Deliv
 		return DeliveryOutcome{}, err
 	}
 	out, in, body, err := h.evaluate(t, c.Delivery, "")
-	if err != nil || out.Outcome != "" {
+	if err != nil {
 		return out, err
+	}
+	if out.Outcome != "" { // a ping, or not taken: nothing is written
+		out.Delivery = t.DeliveryIDOf(c.Delivery)
+		return out, nil
 	}
 	if out.Delivery = t.DeliveryIDOf(c.Delivery); out.Delivery == "" {
 		return DeliveryOutcome{}, &BadDelivery{Reason: "the delivery has no id: the header " + t.DeliveryHeaderOf() + " is missing"}

@@ -53,6 +53,10 @@ type Run struct {
 	// Concurrency is the run's concurrency group, when its pipeline bounds
 	// its concurrency.
 	Concurrency *RunConcurrency `json:"concurrency,omitempty"`
+	// StatusReports are the run's commit statuses that were not reported
+	// to the git host (its report aggregate's StatusReportFailed), oldest
+	// first. Filled in when the run is read, never stored with it.
+	StatusReports []StatusReport `json:"statusReports,omitempty"`
 }
 
 // StepState is one step of a run.

@@ -49,12 +49,19 @@ type Reporter struct {
 	Retry time.Duration
 	// GaveUp, when not nil, is told of each status given up.
 	GaveUp func()
+	// Record, when not nil, records each status given up in the log
+	// (commands.Handler.RecordStatusReportFailed), idempotently: an error
+	// makes the event come again.
+	Record func(ctx context.Context, c commands.RecordStatusReportFailed) error
 	Logger *slog.Logger
 
 	once     sync.Once
 	targets  *lru.Cache[string, *domain.StatusTarget]
 	runLocks [reportStripes]sync.Mutex
 }
+
+// ReporterActor is the actor of the events the Reporter records.
+var ReporterActor = domain.Actor{Kind: domain.ActorServer, Name: "reporter"}
 
 // ReportAttempts bounds the attempts at one status.
 const ReportAttempts = 5
@@ -117,8 +124,7 @@ func (r *Reporter) handle(ctx context.Context, e domain.Event) error {
 	}
 	token, err := r.Tokens.Get(ctx, target.Token)
 	if errors.Is(err, domain.ErrNotFound) {
-		r.gaveUp(target, domain.StatusOf(run), 0, fmt.Errorf("the token's secret %q is not set", target.Token))
-		return nil
+		return r.gaveUp(ctx, e, run, target, domain.StatusOf(run), 0, fmt.Errorf("the token's secret %q is not set", target.Token), nil)
 	} else if err != nil {
 		return fmt.Errorf("report run %s: the token: %w", runID, err)
 	}
@@ -140,8 +146,7 @@ func (r *Reporter) handle(ctx context.Context, e domain.Event) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, ErrStatusRefused), attempt == ReportAttempts:
-			r.gaveUp(target, status, attempt, err)
-			return nil
+			return r.gaveUp(ctx, e, run, target, status, attempt, err, token)
 		}
 		r.logger().Info("the git host did not take a status; again soon", "run", runID, "state", status.State, "attempt", attempt, "err", err)
 		select {
@@ -217,13 +222,29 @@ func (r *Reporter) firedOf(ctx context.Context, run domain.Run) (*domain.Trigger
 	return nil, nil
 }
 
-// gaveUp logs and counts a status that was not reported.
-func (r *Reporter) gaveUp(target *domain.StatusTarget, s domain.CommitStatus, attempts int, err error) {
+// gaveUp logs, counts and records the status s of run that was not
+// reported, for the run event e; the host's answer is recorded without
+// token.
+func (r *Reporter) gaveUp(ctx context.Context, e domain.Event, run domain.Run, target *domain.StatusTarget, s domain.CommitStatus,
+	attempts int, err error, token []byte) error {
 	r.logger().Warn("a run's status was not reported to the git host", "run", s.RunID, "state", s.State, "kind", target.Kind,
 		"repository", target.Repository, "sha", target.SHA, "attempts", attempts, "err", err)
 	if r.GaveUp != nil {
 		r.GaveUp()
 	}
+	if r.Record == nil {
+		return nil
+	}
+	trigger := ""
+	if run.StartedBy != nil && run.StartedBy.Kind == domain.ActorTrigger {
+		trigger = run.StartedBy.Name
+	}
+	c := commands.RecordStatusReportFailed{RunID: s.RunID, Trigger: trigger, Status: s.State, Attempts: attempts,
+		Message: domain.ReportMessage(err.Error(), token), Cause: e.EventMeta().ID}
+	if err := r.Record(commands.WithActor(ctx, ReporterActor), c); err != nil {
+		return fmt.Errorf("report run %s: record the status given up: %w", s.RunID, err)
+	}
+	return nil
 }
 
 func (r *Reporter) logger() *slog.Logger {

@@ -367,6 +367,8 @@ func (c *change) apply(ctx context.Context, e domain.Event) error {
 		c.triggerDeleted(e.Name)
 	case *domain.TriggerFired:
 		return c.triggerFired(ctx, e)
+	case *domain.StatusReportFailed:
+		return c.statusReportFailed(ctx, e)
 	case *domain.ResourceCreated:
 		c.putResource(e.Resource, m)
 	case *domain.ResourceUpdated:

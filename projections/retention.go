@@ -114,10 +114,11 @@ func (c *change) evictEnded(ctx context.Context, key string) error {
 	return nil
 }
 
-// runKeys are every key the read models hold for run: its value and its
-// entries in the indexes.
+// runKeys are every key the read models hold for run: its value, its
+// entries in the indexes, and its statuses given up (which may come after
+// it ended, so the key is named whether it exists yet or not).
 func runKeys(r domain.Run) []string {
-	keys := append([]string{runKey(r.ID), runStatusKey(r.ID, r.StartedAt, r.Status)},
+	keys := append([]string{runKey(r.ID), runStatusKey(r.ID, r.StartedAt, r.Status), runReportsKey(r.ID)},
 		runIndexKeys(r.ID, r.StartedAt, r.Resource.Type, r.Resource.Name, r.Pipeline.Name)...)
 	if due := r.NextDue(); due != nil {
 		keys = append(keys, runDeadlineKey(r.ID, *due))

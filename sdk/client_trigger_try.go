@@ -35,9 +35,11 @@ func (c *Client) TryTrigger(ctx context.Context, name string, d TriggerTry) (Tri
 	return out, err
 }
 
-// TriggerDelivery is one delivery a trigger took: when, its event and id,
-// the commit and ref it names, the resource it wrote (TYPE/NAME) and the run
-// that started.
+// TriggerDelivery is one delivery to a trigger: when, its event and id, the
+// answer's Status and Reason, and, for one that wrote its resource (201),
+// the commit and ref it names, the resource it wrote (TYPE/NAME) and the
+// run that started. Kept is "log" for those, "memory" for a delivery that
+// wrote nothing, which only the replica that answered remembers.
 type TriggerDelivery struct {
 	Trigger  string    `json:"trigger"`
 	Event    string    `json:"event"`
@@ -47,10 +49,14 @@ type TriggerDelivery struct {
 	Resource string    `json:"resource"`
 	RunID    string    `json:"runid,omitempty"`
 	Time     time.Time `json:"time"`
+	Status   int       `json:"status"`
+	Reason   string    `json:"reason,omitempty"`
+	Kept     string    `json:"kept"`
 }
 
-// TriggerDeliveries are the latest deliveries the trigger name took,
-// newest first (at most 50).
+// TriggerDeliveries are the latest deliveries to the trigger name, newest
+// first: the 50 latest that wrote their resource, and the 50 latest that
+// wrote nothing the replica that answers remembers.
 func (c *Client) TriggerDeliveries(ctx context.Context, name string) ([]TriggerDelivery, error) {
 	var out struct {
 		Items []TriggerDelivery `json:"items"`

@@ -157,6 +157,30 @@ type Run struct {
 	// Origin is the webhook delivery behind that change, when a trigger
 	// made it.
 	Origin *RunOrigin `json:"origin,omitempty"`
+	// StatusReports are the run's commit statuses that could not be
+	// reported to the git host, oldest first (GET /runs/{id} only).
+	StatusReports []StatusReport `json:"statusReports,omitempty"`
+}
+
+// StatusReport is a commit status of a run that was given up: the status
+// (pending, success, failure or error), the git host's answer or why it
+// was not sent, the attempts made, the trigger reporting the run, and when.
+type StatusReport struct {
+	Status   string    `json:"status"`
+	Message  string    `json:"message"`
+	Attempts int       `json:"attempts"`
+	Trigger  string    `json:"trigger,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Notice is the sentence that tells of the status given up: Commit status
+// 'success' could not be reported to the git host: MESSAGE (5 attempts).
+func (s StatusReport) Notice() string {
+	attempts := "1 attempt"
+	if s.Attempts != 1 {
+		attempts = fmt.Sprintf("%d attempts", s.Attempts)
+	}
+	return fmt.Sprintf("Commit status '%s' could not be reported to the git host: %s (%s)", s.Status, s.Message, attempts)
 }
 
 // RunOrigin is the webhook delivery that started a run through a trigger:

@@ -75,6 +75,9 @@ func runTable(tw *tabwriter.Writer, r sdk.Run) {
 		}
 		fmt.Fprintln(tw)
 	}
+	for _, sr := range r.StatusReports {
+		fmt.Fprintln(tw, sr.Notice())
+	}
 }
 
 // startedBy is who made the change that started the run ("-" when not

@@ -110,20 +110,18 @@ func printTried(w io.Writer, t sdk.TriggerTried) {
 func (c *cli) triggerDeliveriesCommand() *cobra.Command {
 	var format *string
 	cmd := c.clientCommand("deliveries NAME [-o table|json|yaml]",
-		"the latest deliveries a trigger took, newest first: time, event, delivery id, commit, ref, resource and run", 1, 1,
+		"the latest deliveries to a trigger, newest first: time, event, delivery id, answer, and the commit, ref, resource and run "+
+			"of those that wrote one; those that wrote nothing (KEPT memory) only the server that answered them lists", 1, 1,
 		func(pos []string) int {
 			ds, err := c.client.TriggerDeliveries(c.ctx, pos[0])
 			if err != nil {
 				return c.fail("get deliveries of trigger/"+pos[0], err)
 			}
 			return c.show(*format, ds, func(tw *tabwriter.Writer) {
-				tableRow(tw, "TIME", "EVENT", "DELIVERY", "COMMIT", "REF", "RESOURCE", "RUN")
+				tableRow(tw, "TIME", "EVENT", "DELIVERY", "ANSWER", "KEPT", "COMMIT", "REF", "RESOURCE", "RUN", "REASON")
 				for _, d := range ds {
-					run := d.RunID
-					if run == "" {
-						run = "-"
-					}
-					tableRow(tw, d.Time.Local().Format(time.DateTime), d.Event, d.Delivery, d.Commit[:min(7, len(d.Commit))], d.Ref, d.Resource, run)
+					tableRow(tw, d.Time.Local().Format(time.DateTime), orDash(d.Event), orDash(d.Delivery), d.Status, d.Kept,
+						orDash(d.Commit[:min(7, len(d.Commit))]), orDash(d.Ref), orDash(d.Resource), orDash(d.RunID), orDash(d.Reason))
 				}
 			})
 		})

@@ -13,12 +13,14 @@ import (
 )
 
 // statusHost is a git host's status API that fails its first request with
-// a 500 and takes the others, recording each.
+// a 500 and takes the others, recording each; once refuse is set, it
+// refuses every request with a 403 that echoes the token.
 type statusHost struct {
-	mu   sync.Mutex
-	got  []map[string]string // method, path, auth, and the body's fields
-	srv  *httptest.Server
-	done bool
+	mu     sync.Mutex
+	got    []map[string]string // method, path, auth, and the body's fields
+	srv    *httptest.Server
+	done   bool
+	refuse bool
 }
 
 func newStatusHost(t *testing.T) *statusHost {
@@ -35,8 +37,16 @@ func newStatusHost(t *testing.T) *statusHost {
 		if first {
 			req["answer"] = "500"
 		}
+		if h.refuse {
+			req["answer"] = "403"
+		}
 		h.got = append(h.got, req)
-		if first {
+		switch {
+		case h.refuse:
+			http.Error(w, `{"message":"Resource not accessible by integration","token":"`+strings.TrimPrefix(req["auth"], "Bearer ")+`"}`,
+				http.StatusForbidden)
+			return
+		case first:
 			http.Error(w, "the host is down for a moment", http.StatusInternalServerError)
 			return
 		}
@@ -64,7 +74,10 @@ func (h *statusHost) states() []string {
 // host's status API, with the token, the repository and commit its
 // expressions took from the push, and a link to the run's page under
 // --public-url; a host that answers 500 once gets the status again. No
-// consumer reads the run events for reports before a trigger reports.
+// consumer reads the run events for reports before a trigger reports. A
+// host that refuses (a 403) has each status given up recorded, once, on
+// the run's report aggregate, shown by GET /runs/{id} (statusReports,
+// without the token the host echoed) and by `conveyor run RUNID`.
 func TestRunsReportedToTheGitHost(t *testing.T) {
 	host := newStatusHost(t)
 	s := startServer(t, func(c *serverConfig) { c.PublicURL = "https://ci.example.com" })
@@ -105,7 +118,6 @@ func TestRunsReportedToTheGitHost(t *testing.T) {
 	waitFor(t, "the error status", func() bool { st := host.states(); return st[len(st)-1] == "error" })
 
 	host.mu.Lock()
-	defer host.mu.Unlock()
 	if host.got[0]["answer"] != "500" || host.got[0]["state"] != "pending" {
 		t.Errorf("first request %v, want the pending status the host failed", host.got[0])
 	}
@@ -121,4 +133,50 @@ func TestRunsReportedToTheGitHost(t *testing.T) {
 			t.Errorf("the error status says %q, want cancelled …", r["description"])
 		}
 	}
+	host.refuse = true
+	host.mu.Unlock()
+	if run := s.must(http.StatusOK, "GET", "/runs/"+runID, nil); run["statusReports"] != nil {
+		t.Errorf("a run whose statuses were all reported: statusReports %v", run["statusReports"])
+	}
+
+	status, answer = s.deliver("github-app", githubPush, "X-GitHub-Event", "push", "X-GitHub-Delivery", "report-2",
+		"X-Hub-Signature-256", "sha256="+signature(hookSecret, githubPush))
+	refused, _ := answer["runid"].(string)
+	if status != http.StatusCreated || refused == "" {
+		t.Fatalf("second delivery: %d %v", status, answer)
+	}
+	waitFor(t, "the pending status given up", func() bool { return len(s.statusReports(refused)) == 1 })
+	s.must(http.StatusOK, "POST", "/runs/"+refused+"/cancel", nil)
+	waitFor(t, "the error status given up", func() bool { return len(s.statusReports(refused)) == 2 })
+	reports := s.statusReports(refused)
+	for i, want := range []string{"pending", "error"} {
+		r := reports[i]
+		msg, _ := r["message"].(string)
+		if r["status"] != want || r["attempts"] != float64(1) || r["trigger"] != "github-app" || r["at"] == nil ||
+			!strings.Contains(msg, "403") || !strings.Contains(msg, "Resource not accessible") || strings.Contains(msg, "t0ken") {
+			t.Errorf("status given up %d: %v; want %s, 1 attempt, the host's 403 without the token", i, r, want)
+		}
+	}
+	if events := s.logEvents("report/" + refused); len(events) != 2 || events[0]["type"] != "StatusReportFailed.v1" ||
+		events[0]["causationId"] == nil {
+		t.Errorf("the run's report aggregate: %v; want two StatusReportFailed.v1", events)
+	}
+	code, out, errOut := cliRun(t, &process{at: s.at, token: s.token}, "", "run", refused)
+	if code != 0 || !strings.Contains(out, "Commit status 'pending' could not be reported to the git host: ") ||
+		!strings.Contains(out, "Commit status 'error' could not be reported to the git host: ") || !strings.Contains(out, "(1 attempt)\n") {
+		t.Errorf("conveyor run %s: exit %d\n%s%s", refused, code, out, errOut)
+	}
+}
+
+// statusReports are the run's statuses given up, as GET /runs/{id} shows
+// them.
+func (s *testServer) statusReports(runID string) []map[string]any {
+	run := s.must(http.StatusOK, "GET", "/runs/"+runID, nil)
+	list, _ := run["statusReports"].([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, r := range list {
+		m, _ := r.(map[string]any)
+		out = append(out, m)
+	}
+	return out
 }

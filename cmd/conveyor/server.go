@@ -316,7 +316,7 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	g.Go(func() error { return scheduler.Run(gctx) })
 	if values != nil {
 		reporter := &engine.Reporter{Load: store.Load, LoadRun: handler.LoadRun, Tokens: values, Poster: gitstatus.Poster{}, PublicURL: cfg.PublicURL,
-			GaveUp: apiServer.StatusReportGivenUp(), Logger: log.With("component", "reporter")}
+			GaveUp: apiServer.StatusReportGivenUp(), Record: handler.RecordStatusReportFailed, Logger: log.With("component", "reporter")}
 		g.Go(func() error {
 			startAt, ok := reporting.wait(gctx)
 			if !ok {

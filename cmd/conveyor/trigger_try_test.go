@@ -79,41 +79,90 @@ func TestTriggerTriedOnAPayload(t *testing.T) {
 }
 
 // TestTriggerDeliveriesListed: GET /triggers/{name}/deliveries and
-// `conveyor triggers deliveries` list the deliveries a trigger took, newest
-// first, each with its event, id, commit, resource and run; one it did not
-// take is not listed; an unknown trigger is a 404.
+// `conveyor triggers deliveries` list the deliveries to a trigger, newest
+// first, each with its answer: those that wrote their resource (201, kept
+// in the log) with their commit, resource and run; a ping (200), an event
+// the trigger does not take (202), a delivery badly signed (401) and a
+// form (415) with their status and reason, kept in the memory of the
+// server that answered (they write nothing to the log). A bad delivery to
+// a trigger that does not exist is remembered nowhere; an unknown
+// trigger's list is a 404.
 func TestTriggerDeliveriesListed(t *testing.T) {
 	s := startTriggerServer(t)
-	deliver := func(id, event, body string) map[string]any {
+	deliver := func(id, event, body string, wantStatus int) map[string]any {
 		t.Helper()
-		_, answer := s.deliver("github-app", body, "X-GitHub-Event", event, "X-GitHub-Delivery", id,
+		status, answer := s.deliver("github-app", body, "X-GitHub-Event", event, "X-GitHub-Delivery", id,
 			"X-Hub-Signature-256", "sha256="+signature(hookSecret, body))
+		if status != wantStatus {
+			t.Fatalf("delivery %s: %d %v, want %d", id, status, answer, wantStatus)
+		}
 		return answer
 	}
-	first := deliver("d-1", "push", githubPush)
-	deliver("d-2", "release", githubPush) // not taken: 202
-	second := deliver("d-3", "push", githubTagPush)
+	first := deliver("d-1", "push", githubPush, http.StatusCreated)
+	deliver("d-ping", "ping", githubPing, http.StatusOK)
+	deliver("d-2", "release", githubPush, http.StatusAccepted) // not taken
+	if status, _ := s.deliver("github-app", githubPush, "X-GitHub-Event", "push", "X-GitHub-Delivery", "d-bad",
+		"X-Hub-Signature-256", "sha256="+signature("not the secret", githubPush)); status != http.StatusUnauthorized {
+		t.Fatalf("a badly signed delivery: %d", status)
+	}
+	if status, _ := s.deliver("github-app", "payload=%7B%7D", "Content-Type", "application/x-www-form-urlencoded",
+		"X-GitHub-Event", "push", "X-GitHub-Delivery", "d-form"); status != http.StatusUnsupportedMediaType {
+		t.Fatalf("a form: %d", status)
+	}
+	if status, _ := s.deliver("nope", githubPush, "X-GitHub-Event", "push", "X-GitHub-Delivery", "d-nope"); status != http.StatusUnauthorized {
+		t.Fatalf("a delivery to no trigger: %d", status)
+	}
+	second := deliver("d-3", "push", githubTagPush, http.StatusCreated)
+	before := s.lastSeq()
+
 	out := s.must(http.StatusOK, "GET", "/triggers/github-app/deliveries", nil)
 	items, _ := out["items"].([]any)
-	if len(items) != 2 {
-		t.Fatalf("deliveries: %v", out)
+	want := []struct {
+		delivery, event string
+		status          float64
+		kept, reason    string
+	}{
+		{"d-3", "tag", 201, "log", ""},
+		{"d-form", "push", 415, "memory", "Content-Type"},
+		{"d-bad", "push", 401, "memory", "not signed with the trigger's secret"},
+		{"d-2", "release", 202, "memory", `does not take "release" events`},
+		{"d-ping", "ping", 200, "memory", "pong"},
+		{"d-1", "push", 201, "log", ""},
 	}
-	latest, older := items[0].(map[string]any), items[1].(map[string]any)
-	if latest["delivery"] != "d-3" || latest["event"] != "tag" || latest["runid"] != second["runid"] || latest["resource"] != "build/gh-tag-2b3c4d5" {
+	if len(items) != len(want) {
+		t.Fatalf("deliveries: %d, want %d: %v", len(items), len(want), out)
+	}
+	for i, w := range want {
+		d := items[i].(map[string]any)
+		reason, _ := d["reason"].(string)
+		if d["delivery"] != w.delivery || d["event"] != w.event || d["status"] != w.status || d["kept"] != w.kept ||
+			!strings.Contains(reason, w.reason) || (w.reason == "") != (reason == "") {
+			t.Errorf("delivery %d: %v; want %s, event %s, %v, kept %s, a reason with %q", i, d, w.delivery, w.event, w.status, w.kept, w.reason)
+		}
+	}
+	latest, older := items[0].(map[string]any), items[5].(map[string]any)
+	if latest["runid"] != second["runid"] || latest["resource"] != "build/gh-tag-2b3c4d5" {
 		t.Errorf("the latest delivery: %v (the answer was %v)", latest, second)
 	}
-	if older["delivery"] != "d-1" || older["commit"] != "1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5" || older["ref"] != "refs/heads/main" ||
-		older["runid"] != first["runid"] {
+	if older["commit"] != "1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5" || older["ref"] != "refs/heads/main" || older["runid"] != first["runid"] {
 		t.Errorf("the first delivery: %v (the answer was %v)", older, first)
 	}
 	if status, body := s.call("GET", "/triggers/nope/deliveries", nil); status != http.StatusNotFound {
 		t.Errorf("an unknown trigger's deliveries: %d %v", status, body)
 	}
+	if after := s.lastSeq(); after != before {
+		t.Errorf("listing deliveries wrote to the log: position %d → %d", before, after)
+	}
 	server := &process{at: s.at, token: s.token}
 	code, table, errOut := cliRun(t, server, "", "triggers", "deliveries", "github-app")
 	lines := strings.Split(strings.TrimSpace(table), "\n")
-	if code != 0 || len(lines) != 3 || !strings.Contains(lines[1], "d-3") || !strings.Contains(lines[2], "1a2b3c4") ||
-		!strings.Contains(lines[2], first["runid"].(string)) {
-		t.Errorf("conveyor triggers deliveries: exit %d\n%s%s", code, table, errOut)
+	if code != 0 || len(lines) != 7 || !strings.Contains(lines[0], "ANSWER") || !strings.Contains(lines[1], "d-3") ||
+		!strings.Contains(lines[6], "1a2b3c4") || !strings.Contains(lines[6], first["runid"].(string)) {
+		t.Fatalf("conveyor triggers deliveries: exit %d\n%s%s", code, table, errOut)
+	}
+	for i, w := range want {
+		if fields := strings.Fields(lines[i+1]); len(fields) < 7 || fields[4] != fmt.Sprint(w.status) || fields[5] != w.kept {
+			t.Errorf("conveyor triggers deliveries, line %d: %q; want answer %v, kept %s", i+1, lines[i+1], w.status, w.kept)
+		}
 	}
 }

@@ -19,6 +19,15 @@ function traceList(trace) {
 // .node-STATUS).
 const icons = { waiting: "⏸", queued: "◷", pending: "○", running: "▶", succeeded: "✓", failed: "✗", cancelled: "⊘", skipped: "↷" };
 
+// reportNotice tells of a commit status of the run that the git host was
+// not sent or did not take (GET /runs/{id}'s statusReports), as the CLI's
+// `conveyor run` does.
+function reportNotice(f) {
+  const attempts = f.attempts === 1 ? "1 attempt" : f.attempts + " attempts";
+  return el("p", { class: "report-failed" }, "Commit status '" + f.status + "' could not be reported to the git host: " +
+    f.message + " (" + attempts + ")");
+}
+
 // shownStatus is the status a step is drawn with: a dispatched step is
 // queued while it waits for a driver (none connected, or a retry's
 // backoff) and running otherwise; a step the run left unfinished when it
@@ -253,7 +262,8 @@ export function runView(id, params) {
           " (" + r.trigger + startedBy(r) + (r.origin ? ": " + origin(r) : "") +
           "), started " + when(r.startedAt) + (r.message ? " — " + r.message : "")),
         ...(r.status === "queued" && r.concurrency ? [el("p", { class: "queued-note" }, "Waits in concurrency group " + r.concurrency.group +
-          (r.concurrency.queuedPosition ? ", position " + r.concurrency.queuedPosition : "") + " (limit " + r.concurrency.limit + ")")] : []));
+          (r.concurrency.queuedPosition ? ", position " + r.concurrency.queuedPosition : "") + " (limit " + r.concurrency.limit + ")")] : []),
+        ...(r.statusReports || []).map(reportNotice));
       last = r;
       // A retried run runs again: a log that ended with it is followed
       // anew once a step has a new attempt (the retry may have ended too

@@ -1,5 +1,6 @@
 // The triggers page: each trigger, the address a git host sends its
-// deliveries to, its latest deliveries and the runs they started, and a
+// deliveries to, its latest deliveries with their answers and the runs they
+// started, and a
 // form that tries it on a payload (POST /triggers/{name}/test, which writes
 // nothing).
 
@@ -7,6 +8,22 @@ import { api, el, shortID, when, every, show, failure, enc, json, may } from "./
 
 // shownDeliveries is how many of a trigger's latest deliveries its row shows.
 const shownDeliveries = 5;
+
+// delivery is one of a trigger's latest deliveries: the answer's status,
+// then the run it started, or why it wrote nothing (such a delivery is kept
+// only in the memory of the server that answered it).
+function delivery(d) {
+  const answer = el("span", { class: "delivery-answer mono status " + (d.status === 201 ? "status-succeeded" : d.status < 300 ? "status-pending" : "status-failed") },
+    String(d.status));
+  if (d.kept === "memory") {
+    return el("div", { class: "delivery-memory", title: "wrote nothing: kept only in this server's memory" }, answer, " ",
+      (d.event || "no event") + " ", el("span", { class: "muted small" }, (d.reason || "") + ", " + when(d.time)));
+  }
+  return el("div", {}, answer, " ",
+    d.runid ? el("a", { class: "mono", href: "#/runs/" + d.runid }, shortID(d.runid)) : el("span", { class: "muted" }, "no run"), " ",
+    d.event + (d.commit ? " " + d.commit.slice(0, 7) : "") + " ",
+    el("span", { class: "muted small" }, d.resource + ", " + when(d.time)));
+}
 
 // hookAddress is where a git host sends the trigger's deliveries.
 function hookAddress(t) { return location.origin + "/hooks/" + enc(t.name); }
@@ -37,11 +54,7 @@ export function triggersView() {
           el("td", {}, t.resource.type),
           el("td", {}, t.pipeline || el("span", { class: "muted" }, "none")),
           el("td", { class: "mono" }, t.source === "schedule" ? el("span", { class: "muted" }, "fires on its schedule") : hookAddress(t)),
-          el("td", { class: "trigger-deliveries" }, latest.length ? latest.map(d => el("div", {},
-            d.runid ? el("a", { class: "mono", href: "#/runs/" + d.runid }, shortID(d.runid)) : el("span", { class: "muted" }, "no run"), " ",
-            d.event + (d.commit ? " " + d.commit.slice(0, 7) : "") + " ",
-            el("span", { class: "muted small" }, d.resource + ", " + when(d.time)))) :
-            el("span", { class: "muted" }, "none yet")),
+          el("td", { class: "trigger-deliveries" }, latest.length ? latest.map(delivery) : el("span", { class: "muted" }, "none yet")),
           el("td", {}, t.source !== "schedule" && may("admin") ?
             el("button", { type: "button", "data-try": t.name, onclick: () => tryForm(tryPane, t) }, "Try") : ""));
       }));
