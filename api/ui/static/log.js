@@ -52,25 +52,44 @@ export function ansi(text) {
 
 // logLines follows run id's log into pre: the whole run's, or with step
 // (and attempt) one step's, each line shown with its number in that log
-// (the server's line). A line of the run's log linked to (?line=N) is
-// drawn, scrolled to and marked; otherwise the view stays at the newest
-// line while the reader is there.
+// (the server's line) as a link to it: #/runs/ID?line=N in the run's log,
+// #/runs/ID?step=STEP&attempt=A&stepline=N in a step's (attempt only when
+// one is picked: a step's lines are numbered per attempt then). The line
+// numbered target is drawn wherever it is in the log, scrolled to and
+// marked; otherwise the view stays at the newest line while the reader is
+// there. With linked, a click on a line's number (without a modifier key)
+// marks that line in place and tells linked(n, href) instead of following
+// the link.
 //
 // It returns { stop, view }: stop ends the follow; view({ find, times })
 // shows only the lines whose message contains find, in any case (all of
 // them when it is empty), and each line's time when times is set, the
 // lines that arrive later too. counted, when given, is told how many lines
 // are shown and how many there are, after view and as lines arrive.
-export function logLines(id, pre, params, step, attempt, counted) {
-  const target = step ? null : params.get("line");
+export function logLines(id, pre, { step = "", attempt = 0, target = "", counted, linked } = {}) {
   const chunks = [];
   let after = 0, line = 0, received = 0, shown = 0, queue = [], scheduled = false, lineHeight = 0;
   let find = "", times = false;
   const matches = (l) => !find || plain(l).includes(find);
+  const href = (n) => "#/runs/" + id + (step
+    ? "?step=" + encodeURIComponent(step) + (attempt ? "&attempt=" + attempt : "") + "&stepline=" + n
+    : "?line=" + n);
+  // mark moves the mark to line element e, numbered n.
+  const mark = (e, n) => {
+    target = n;
+    following = false;
+    for (const m of pre.querySelectorAll(".log-target")) m.classList.remove("log-target");
+    e.classList.add("log-target");
+  };
   const lineOf = (l) => {
     const n = String(l.line || l.sequence);
-    const e = el("div", step ? { class: "log-line" } : { class: "log-line", id: "L" + n },
-      step ? el("span", { class: "log-no" }, n) : el("a", { class: "log-no", href: "#/runs/" + id + "?line=" + n }, n),
+    const e = el("div", step ? { class: "log-line", "data-line": n } : { class: "log-line", id: "L" + n },
+      el("a", linked ? { class: "log-no", href: href(n), onclick: (ev) => {
+        if (ev.button || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey) return;
+        ev.preventDefault();
+        mark(e, n);
+        linked(n, href(n));
+      } } : { class: "log-no", href: href(n) }, n),
       times && l.time ? el("time", { class: "log-time muted", datetime: l.time, title: when(l.time) }, clock(l.time)) : [],
       el("span", { class: "muted" }, (step ? "" : (l.step ? l.step + "#" + (l.attempt || 1) + " " : "")) + l.driver + (step && l.attempt > 1 ? " #" + l.attempt : "") + " "),
       ...ansi(l.message));
@@ -144,7 +163,10 @@ export function logLines(id, pre, params, step, attempt, counted) {
     for (const c of touched) if (!c.drawn) c.el.style.height = (c.shown * (lineHeight || 21)) + "px";
     pre.dataset.lines = String(received);
     if (counted) counted(shown, received);
-    if (marked) { draw(marked); document.getElementById("L" + target).scrollIntoView({ block: "center" }); }
+    // The marked line's chunk is drawn wherever it is; the chunks drawn
+    // then near it keep it in place as their measured heights replace
+    // the estimated ones (the browser's scroll anchoring).
+    if (marked) { draw(marked); pre.querySelector(".log-target")?.scrollIntoView({ block: "center" }); }
     else toEnd();
   };
   const filter = step ? "&step=" + encodeURIComponent(step) + (attempt ? "&attempt=" + attempt : "") : "";

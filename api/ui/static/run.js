@@ -139,11 +139,18 @@ function attemptList(s, trace) {
 
 // timesKey keeps in localStorage whether the step's log shows its times.
 const timesKey = "conveyor-log-times";
+// unlinked is the step pane's linked line when the address names none.
+const unlinked = { step: "", attempt: 0, line: "" };
 
 // stepPane shows one step: its status, attempts, parameters, result, and
 // its log (of every attempt, or of the one picked), searched and with its
-// lines' times on demand.
-function stepPane(id) {
+// lines' times on demand, each line's number a link to it. linked is the
+// line the address names ({ step, attempt, line }: ?step=&attempt=&stepline=):
+// that step's pane opens on that attempt with the line marked and in view,
+// the search cleared so that the line is shown. A click on a line's number
+// marks it and puts its link in the address; address(f) changes the
+// address's query with f, without routing again.
+function stepPane(id, linked, address) {
   const pane = el("section", { id: "step-pane", class: "step-pane", hidden: true, "aria-live": "polite" });
   const facts = el("div");
   const picker = el("div", { class: "toolbar", id: "attempts", role: "group", "aria-label": "attempts" });
@@ -174,10 +181,23 @@ function stepPane(id) {
     stop();
     log.replaceChildren();
     delete log.dataset.ended;
-    lines = logLines(id, log, new URLSearchParams(), step, attempt, counted);
+    const target = step === linked.step && attempt === linked.attempt ? linked.line : "";
+    if (target) look.find = find.value = "";
+    lines = logLines(id, log, { step, attempt, target, counted, linked: (n, href) => {
+      linked = { step, attempt, line: n };
+      history.replaceState(null, "", href);
+    } });
     lines.view(look);
   };
-  const pick = (n) => { attempt = n; follow(attempts); drawPicker(); };
+  // pick shows one attempt's log (0: every attempt's), and says so in the
+  // address; a line linked in another attempt's numbering is no longer.
+  const pick = (n) => {
+    attempt = n;
+    linked = unlinked;
+    address((q) => { if (n) q.set("attempt", String(n)); else q.delete("attempt"); q.delete("stepline"); });
+    follow(attempts);
+    drawPicker();
+  };
   const drawPicker = () => {
     picker.replaceChildren(el("span", { class: "muted" }, "Log of "),
       ...[0, ...Array.from({ length: attempts }, (_, i) => i + 1)].map(n =>
@@ -187,8 +207,10 @@ function stepPane(id) {
   const update = (run, selected, trace) => {
     const s = run.steps.find(s => s.id === selected);
     pane.hidden = !s;
+    // A link holds for the step it names, until another is selected.
+    if (!s || s.id !== linked.step) linked = unlinked;
     if (!s) { stop(); step = null; return; }
-    if (s.id !== step) { step = s.id; attempt = 0; attempts = -1; follow(s.attempt); }
+    if (s.id !== step) { step = s.id; attempt = s.id === linked.step ? linked.attempt : 0; attempts = -1; follow(s.attempt); }
     // A retried step runs again: a log that ended with its run is
     // followed anew.
     else if (log.dataset.ended && s.attempt > followed) follow(s.attempt);
@@ -217,17 +239,26 @@ export function runView(id, params) {
   const trace = el("div");
   const err = el("div");
   // The selected step is in the address (?step=), kept there without
-  // routing again, so that a page can be shared with its step open.
+  // routing again, so that a page can be shared with its step open; so are
+  // the attempt its pane shows (&attempt=) and its line linked to
+  // (&stepline=). ?line= alone is a line of the run's log.
   let selected = params.get("step") || "", last = null, lastTrace = null;
+  const address = (f) => {
+    const q = new URLSearchParams(location.hash.split("?")[1] || "");
+    f(q);
+    history.replaceState(null, "", "#/runs/" + id + (q.toString() ? "?" + q : ""));
+  };
   const select = (stepID) => {
     selected = selected === stepID ? "" : stepID;
-    const q = new URLSearchParams(params);
-    if (selected) q.set("step", selected); else q.delete("step");
-    history.replaceState(null, "", "#/runs/" + id + (q.toString() ? "?" + q : ""));
+    address((q) => {
+      if (selected) q.set("step", selected); else q.delete("step");
+      q.delete("attempt");
+      q.delete("stepline");
+    });
     if (last) { graph.update(last, selected); pane.update(last, selected, lastTrace); }
   };
   const graph = runGraph(select);
-  const pane = stepPane(id);
+  const pane = stepPane(id, { step: selected, attempt: Math.max(0, Math.floor(Number(params.get("attempt")))) || 0, line: params.get("stepline") || "" }, address);
   show(head, actions, err, el("h2", {}, "Steps"),
     el("p", { class: "muted small" }, "A column per level of needs; select a step for its log, attempts and parameters."),
     graph.box, pane.pane, el("h2", {}, "Log"), log, el("h2", {}, "Trace"), trace);
@@ -275,7 +306,7 @@ export function runView(id, params) {
         runLog.stop();
         log.replaceChildren();
         delete log.dataset.ended;
-        runLog = logLines(id, log, params);
+        runLog = logLines(id, log, { target: params.get("line") || "" });
       }
       graph.update(r, selected);
       pane.update(r, selected, lastTrace);
@@ -308,5 +339,5 @@ export function runView(id, params) {
     } catch (e) { err.replaceChildren(failure(e)); }
   };
   every(2000, refresh);
-  runLog = logLines(id, log, params);
+  runLog = logLines(id, log, { target: params.get("line") || "" });
 }
