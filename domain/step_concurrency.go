@@ -153,3 +153,20 @@ func (p Pipeline) hasStepConcurrency() bool {
 	}
 	return false
 }
+
+// HoldsStepPlace reports whether step holds a place in its concurrency
+// group and is not done with it: it waits for a place, or was given one
+// and has not ended for good.
+func (r Run) HoldsStepPlace(step string) bool {
+	i := r.stepIndex(step)
+	if r.Ended() || i < 0 || r.Steps[i].Concurrency == nil {
+		return false
+	}
+	switch s := r.Steps[i]; s.Status {
+	case StepStatusSucceeded, StepStatusSkipped:
+		return false
+	case StepStatusFailed:
+		return r.retries(i, r.failureKind(i))
+	}
+	return true
+}
