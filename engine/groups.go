@@ -197,11 +197,23 @@ func (e *Engine) admit(ctx context.Context, runID, causationID string) error {
 }
 
 // admitStep lets a step that its group admitted be dispatched, and
-// publishes its work; like admit, it does not ask the group again.
+// publishes its work; like admit, it does not ask the group again. The
+// run as this engine remembers it may be older than the step's
+// StepQueued (another server decided since, and this one was not handed
+// that message): admitting a step that is not queued records nothing, so
+// then the run is read from the log, which holds StepQueued before the
+// group could admit the step.
 func (e *Engine) admitStep(ctx context.Context, runID, step, causationID string) error {
 	st, err := e.current(ctx, runID)
 	if err != nil {
 		return err
+	}
+	if !stepQueued(st.Run, step) {
+		loaded, err := e.cmd.LoadRun(ctx, runID)
+		if err != nil {
+			return err
+		}
+		st = &loaded
 	}
 	out, err := e.cmd.AdmitStep(ctx, commands.AdmitStep{RunID: runID, Step: step, CausationID: causationID, Known: st})
 	if err != nil {
@@ -221,4 +233,14 @@ func (e *Engine) current(ctx context.Context, runID string) (*commands.RunState,
 		return nil, err
 	}
 	return &loaded, nil
+}
+
+// stepQueued reports whether the run's step waits for a place in its group.
+func stepQueued(run domain.Run, step string) bool {
+	for _, s := range run.Steps {
+		if s.ID == step {
+			return s.Status == domain.StepStatusQueued
+		}
+	}
+	return false
 }

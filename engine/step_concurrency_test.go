@@ -335,3 +335,32 @@ func TestCancelRunningNeverCancelsANewerStep(t *testing.T) {
 	}
 	wantStrings(t, "shipped", g.of("shipper"), []string{b})
 }
+
+// A server that remembers a run from before its step queued (another
+// server decided since) and is handed the group's admission of the step
+// reads the run again from the log and dispatches the step: the message
+// of the run that queued the step went to the other server.
+func TestAStepAdmittedOnAServerThatKnowsAnOlderRun(t *testing.T) {
+	g := newStepWorld(t, domain.OnFullQueue)
+	ctx := context.Background()
+	a := g.start("a", "prod")
+	g.finish(a, "build", "builder") // a's deploy holds the group
+
+	second := g.engine(g.d)
+	change := g.create("b", "prod")
+	must(t, second.Handle(ctx, []domain.Event{change})) // the second server starts b and remembers it
+	b := change.EventMeta().CorrelationID
+	g.runs = append(g.runs, b)
+	r := ok("build", "builder")
+	r.RunID, r.MessageID = b, "result-b-build"
+	must(t, g.e.RecordResult(ctx, r)) // the first records b's build: b's deploy queues
+	wantStrings(t, "b's deploy", g.stepStatuses("deploy", b), []string{domain.StepStatusQueued})
+
+	r = ok("deploy", "shipper")
+	r.RunID, r.MessageID = a, "result-a-deploy"
+	must(t, g.e.RecordResult(ctx, r)) // a's deploy ends: the group admits b's
+	messages := g.messagesOf(domain.AggregateConcurrency, domain.GroupID(deployGroup))
+	must(t, second.Handle(ctx, messages[len(messages)-1])) // handed to the second server alone
+	wantStrings(t, "b's deploy", g.stepStatuses("deploy", b), []string{domain.StepStatusDispatched})
+	wantStrings(t, "shipped", g.of("shipper"), []string{a, b})
+}
