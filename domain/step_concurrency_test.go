@@ -300,3 +300,32 @@ func TestAGroupEventOfBeforeReadsTheSame(t *testing.T) {
 		t.Errorf("its step: %s, want skipped (the run holds the place)", got)
 	}
 }
+
+// A failed run retried asks for a place again for its step: the run left
+// its groups when it failed.
+func TestARetriedRunQueuesItsStepAgain(t *testing.T) {
+	r := deployRun(t, domain.Concurrency{Group: "resource.spec.env"}, nil)
+	r.Advance(causeAt("a1", at))
+	succeed(t, r, "build", "builder")
+	r.Advance(causeAt("a2", at))
+	r.AdmitStep("deploy", causeAt("admit", at))
+	r.Advance(causeAt("a3", at))
+	shipFails(t, r, at)
+	r.Advance(causeAt("a4", at))
+	if st := r.State(); st.Status != domain.RunStatusFailed {
+		t.Fatalf("run %s, want failed", st.Status)
+	}
+	if _, done := r.State().StepPlaces(); !slices.Equal(stepIDs(done), []string{"deploy"}) {
+		t.Fatalf("after the failure: done %v", stepIDs(done))
+	}
+	if err := r.Retry(causeAt("retry", at)); err != nil {
+		t.Fatal(err)
+	}
+	r.Advance(causeAt("a5", at))
+	if q, ok := lastEvent(r).(*domain.StepQueued); !ok || q.Step != "deploy" {
+		t.Fatalf("after the retry: %T %+v, want deploy queued again", lastEvent(r), lastEvent(r))
+	}
+	if s := stepOf(r, "deploy"); s.Status != domain.StepStatusQueued || s.HoldsPlace || s.Attempt != 1 {
+		t.Errorf("the retried step: %+v", s)
+	}
+}

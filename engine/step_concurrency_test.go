@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/conveyor/conveyor/adapters/conditions"
 	"github.com/conveyor/conveyor/commands"
@@ -362,5 +363,45 @@ func TestAStepAdmittedOnAServerThatKnowsAnOlderRun(t *testing.T) {
 	messages := g.messagesOf(domain.AggregateConcurrency, domain.GroupID(deployGroup))
 	must(t, second.Handle(ctx, messages[len(messages)-1])) // handed to the second server alone
 	wantStrings(t, "b's deploy", g.stepStatuses("deploy", b), []string{domain.StepStatusDispatched})
+	wantStrings(t, "shipped", g.of("shipper"), []string{a, b})
+}
+
+// A deploy that fails and is retried keeps its place: another run's deploy
+// waits through the retry, and gets the place once the retried one ends.
+func TestARetriedStepKeepsItsPlaceInTheGroup(t *testing.T) {
+	cel, err := conditions.New()
+	must(t, err)
+	w := newWorldWith(t, cel)
+	one := 1
+	_, _, err = w.cmd.SavePipeline(context.Background(), commands.SavePipeline{Pipeline: domain.Pipeline{Name: "release", Resource: "build",
+		Steps: []domain.Step{
+			{ID: "build", Driver: "builder"},
+			{ID: "deploy", Driver: "shipper", Needs: []string{"build"}, Retry: &domain.RetryPolicy{Attempts: 2, Backoff: "50ms"},
+				Concurrency: &domain.Concurrency{Group: `"deploy-" + resource.spec.env`, Limit: &one}},
+			{ID: "notify", Driver: "notifier", Needs: []string{"deploy"}},
+		}}}, commands.CreateOnly)
+	must(t, err)
+	d := &recorder{}
+	g := &stepWorld{world: w, e: w.engine(d), d: d, oneAtOnce: true}
+	a, b := g.start("a", "prod"), g.start("b", "prod")
+	g.finish(a, "build", "builder")
+	g.finish(b, "build", "builder")
+	r := engine.Result{RunID: a, Step: "deploy", MessageID: "a-deploy-1", Result: domain.DriverResult{Success: false, Driver: "shipper", Message: "flaky"}}
+	must(t, g.e.RecordResult(context.Background(), r))
+	g.pump()
+	wantStrings(t, "deploys while a's waits for its retry", g.stepStatuses("deploy", a, b), []string{domain.StepStatusPending, domain.StepStatusQueued})
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: never", what)
+			}
+			g.pump()
+		}
+	}
+	waitFor("a's second attempt", func() bool { return g.step(a, "deploy").Attempt == 2 })
+	wantStrings(t, "deploys during a's retry", g.stepStatuses("deploy", a, b), []string{domain.StepStatusDispatched, domain.StepStatusQueued})
+	g.finish(a, "deploy", "shipper")
+	wantStrings(t, "after a's retry", g.stepStatuses("deploy", a, b), []string{domain.StepStatusSucceeded, domain.StepStatusDispatched})
 	wantStrings(t, "shipped", g.of("shipper"), []string{a, b})
 }
