@@ -12,20 +12,21 @@ import (
 )
 
 type stepBody struct {
-	_           struct{}       `json:"-" additionalProperties:"true"`
-	ID          string         `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
-	Name        string         `json:"name,omitempty" example:"Compile"`
-	Type        string         `json:"type,omitempty" enum:"approval" doc:"absent: the step runs its driver; approval: the step runs no driver and waits for POST /runs/{id}/steps/{step}/approve or /reject"`
-	Driver      string         `json:"driver,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step; required unless type is approval" example:"compiler"`
-	Needs       []string       `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
-	Timeout     string         `json:"timeout,omitempty" maxLength:"32" doc:"bounds each attempt, a Go duration such as 90s or 10m: an attempt with no result by then times out" example:"10m"`
-	Retry       *retryBody     `json:"retry,omitempty" doc:"when and how often to try the step again"`
-	When        string         `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over resource, pipeline, run and the results of the steps this one needs: the step runs only if it is true when its needs are met, and is skipped otherwise" example:"resource.spec.ref == \"main\""`
-	Secrets     []string       `json:"secrets,omitempty" maxItems:"64" doc:"names of the secrets the step's driver gets while it runs this step (PUT /secrets/{name})" example:"[\"registry-password\"]"`
-	Matrix      map[string]any `json:"matrix,omitempty" doc:"run the step once per combination of these values: each key but include and exclude names a list of strings, numbers or booleans; include lists extra combinations (objects), exclude partial combinations to drop. At most 256 combinations. Each instance is a step of the run, id step[key=value,…], and its expressions see its values as matrix.<key>" example:"{\"go\":[\"1.25\",\"1.26\"],\"os\":[\"linux\",\"darwin\"]}"`
-	FailFast    *bool          `json:"failFast,omitempty" doc:"with a matrix: once an instance has failed, skip the instances not yet started (default true)"`
-	MaxParallel int            `json:"maxParallel,omitempty" minimum:"0" doc:"with a matrix: at most this many instances dispatched at once (absent or 0: no bound)" example:"2"`
-	With        map[string]any `json:"with,omitempty" doc:"parameters handed to the driver with the work, at most 16 KiB as JSON; a string may hold ${{ EXPR }}, a CEL expression over what a condition sees, evaluated at dispatch: a string that is one expression alone takes its value, an expression within a longer string is written into it" example:"{\"image\":\"registry.example/${{ resource.name }}:${{ resource.spec.ref }}\",\"push\":true}"`
+	_           struct{}             `json:"-" additionalProperties:"true"`
+	ID          string               `json:"id,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"unique within the pipeline; absent: the driver's name, with -2, -3… when taken" example:"compile"`
+	Name        string               `json:"name,omitempty" example:"Compile"`
+	Type        string               `json:"type,omitempty" enum:"approval" doc:"absent: the step runs its driver; approval: the step runs no driver and waits for POST /runs/{id}/steps/{step}/approve or /reject"`
+	Driver      string               `json:"driver,omitempty" pattern:"^([a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?)?$" patternDescription:"must be empty or 1 to 63 characters of lower-case letters, digits, '-' and '_', starting and ending with a letter or digit" maxLength:"63" doc:"the driver that runs this step; required unless type is approval" example:"compiler"`
+	Needs       []string             `json:"needs,omitempty" maxItems:"256" doc:"ids of the steps that must succeed before this one runs; absent: the step before it; []: none, the step starts with the run" example:"[\"compile\"]"`
+	Timeout     string               `json:"timeout,omitempty" maxLength:"32" doc:"bounds each attempt, a Go duration such as 90s or 10m: an attempt with no result by then times out" example:"10m"`
+	Retry       *retryBody           `json:"retry,omitempty" doc:"when and how often to try the step again"`
+	When        string               `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over resource, pipeline, run and the results of the steps this one needs: the step runs only if it is true when its needs are met, and is skipped otherwise" example:"resource.spec.ref == \"main\""`
+	Secrets     []string             `json:"secrets,omitempty" maxItems:"64" doc:"names of the secrets the step's driver gets while it runs this step (PUT /secrets/{name})" example:"[\"registry-password\"]"`
+	Matrix      map[string]any       `json:"matrix,omitempty" doc:"run the step once per combination of these values: each key but include and exclude names a list of strings, numbers or booleans; include lists extra combinations (objects), exclude partial combinations to drop. At most 256 combinations. Each instance is a step of the run, id step[key=value,…], and its expressions see its values as matrix.<key>" example:"{\"go\":[\"1.25\",\"1.26\"],\"os\":[\"linux\",\"darwin\"]}"`
+	FailFast    *bool                `json:"failFast,omitempty" doc:"with a matrix: once an instance has failed, skip the instances not yet started (default true)"`
+	MaxParallel int                  `json:"maxParallel,omitempty" minimum:"0" doc:"with a matrix: at most this many instances dispatched at once (absent or 0: no bound)" example:"2"`
+	With        map[string]any       `json:"with,omitempty" doc:"parameters handed to the driver with the work, at most 16 KiB as JSON; a string may hold ${{ EXPR }}, a CEL expression over what a condition sees, evaluated at dispatch: a string that is one expression alone takes its value, an expression within a longer string is written into it" example:"{\"image\":\"registry.example/${{ resource.name }}:${{ resource.spec.ref }}\",\"push\":true}"`
+	Concurrency *stepConcurrencyBody `json:"concurrency,omitempty" doc:"the step takes a place in this concurrency group before it is dispatched and holds it until it ends, its retries included (docs/pipelines.md, Concurrency)"`
 }
 
 type retryBody struct {
@@ -85,6 +86,7 @@ func (b pipelineBody) pipeline() domain.Pipeline {
 			}
 		}
 		steps[i].FailFast, steps[i].MaxParallel = st.FailFast, st.MaxParallel
+		steps[i].Concurrency = st.Concurrency.concurrency()
 	}
 	return domain.Pipeline{Name: b.Name, Description: b.Description, Resource: b.Resource, Steps: steps, Metadata: b.Metadata,
 		Timeout: b.Timeout, Concurrency: b.Concurrency.concurrency()}.WithStepIDs()

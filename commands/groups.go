@@ -8,9 +8,11 @@ import (
 	"github.com/conveyor/conveyor/domain"
 )
 
-// JoinGroup asks a queued run's concurrency group for a place.
+// JoinGroup asks a queued run's concurrency group for a place, or a queued
+// step's group, when Step names it.
 type JoinGroup struct {
 	RunID       string
+	Step        string
 	Concurrency domain.RunConcurrency
 	// QueuedAt is the log position of the run's RunQueued (0: unknown):
 	// the queue keeps runs in this order.
@@ -26,23 +28,27 @@ type JoinGroup struct {
 func (h *Handler) JoinGroup(ctx context.Context, c JoinGroup) (domain.JoinOutcome, error) {
 	var outcome domain.JoinOutcome
 	err := h.decideGroup(ctx, c.Concurrency.Group, func(g *domain.GroupAggregate) {
-		outcome = g.Join(c.RunID, c.Concurrency.Limit, c.Concurrency.OnFull, c.QueuedAt, h.cause(c.RunID, c.CausationID))
+		outcome = g.JoinAs(domain.Holder{RunID: c.RunID, Step: c.Step}, c.Concurrency.Limit, c.Concurrency.OnFull, c.QueuedAt, h.cause(c.RunID, c.CausationID))
 	})
 	return outcome, err
 }
 
-// LeaveGroup releases a run that ended from its concurrency group.
+// LeaveGroup releases a run that ended from its concurrency group, or the
+// run's step Step, when Step names one that is done with its group.
 type LeaveGroup struct {
-	RunID, Group, Reason, CausationID string
+	RunID, Step, Group, Reason, CausationID string
 }
 
-// LeaveGroup records the run's release and the admission of the runs that
-// the freed place lets in, in one message, and returns their ids. A run the
-// group does not hold records nothing. It is idempotent.
+// LeaveGroup records the release and the admission of the holders that
+// the freed place lets in, in one message, and returns their keys
+// (domain.Holder.Key: a run's id for a run). A holder the group does not
+// hold records nothing. It is idempotent.
 func (h *Handler) LeaveGroup(ctx context.Context, c LeaveGroup) ([]string, error) {
 	var admitted []string
 	err := h.decideGroup(ctx, c.Group, func(g *domain.GroupAggregate) {
-		admitted = g.Leave(c.RunID, c.Reason, h.cause(c.RunID, c.CausationID))
+		for _, a := range g.LeaveAs(domain.Holder{RunID: c.RunID, Step: c.Step}, c.Reason, h.cause(c.RunID, c.CausationID)) {
+			admitted = append(admitted, a.Key())
+		}
 	})
 	return admitted, err
 }
@@ -119,19 +125,60 @@ func (h *Handler) SkipRun(ctx context.Context, c SkipRun) (Outcome, error) {
 }
 
 // CancelForGroup cancels a run that its group released for a newer run
-// (cancel-running). A run that has ended records nothing.
+// (cancel-running), or whose step Step the group released for a newer
+// step. A run that has ended records nothing, nor one whose step is done
+// with its group already (it ended before the release reached it).
 type CancelForGroup struct {
-	RunID, Reason, CausationID string
-	Known                      *RunState // nil: load the run from the log
+	RunID, Step, Reason, CausationID string
+	Known                            *RunState // nil: load the run from the log
 }
 
 // CancelForGroup records RunCancelled with the group's reason, unless the
 // run has ended.
 func (h *Handler) CancelForGroup(ctx context.Context, c CancelForGroup) (Outcome, error) {
 	return h.decideRun(ctx, c.RunID, c.CausationID, c.Known, func(run *domain.RunAggregate, cause domain.Cause) error {
-		if !run.Exists() || run.State().Ended() {
+		if !run.Exists() || run.State().Ended() || c.Step != "" && !run.State().HoldsStepPlace(c.Step) {
 			return nil
 		}
 		return run.Cancel(c.Reason, cause)
+	})
+}
+
+// AdmitStep lets a queued step that its group admitted be dispatched.
+type AdmitStep struct {
+	RunID, Step, CausationID string
+	Known                    *RunState // nil: load the run from the log
+}
+
+// AdmitStep records StepAdmitted and the decision that follows (the
+// step's dispatch) in one message. A step that is not queued records
+// nothing.
+func (h *Handler) AdmitStep(ctx context.Context, c AdmitStep) (Outcome, error) {
+	return h.decideRun(ctx, c.RunID, c.CausationID, c.Known, func(run *domain.RunAggregate, cause domain.Cause) error {
+		run.AdmitStep(c.Step, cause)
+		if len(run.Changes()) > 0 {
+			run.Advance(h.cause(c.RunID, run.Changes()[0].EventMeta().ID))
+		}
+		return nil
+	})
+}
+
+// SkipStep ends a queued step whose group is full and whose onFull is
+// skip, or that newer runs superseded (cancel-running).
+type SkipStep struct {
+	RunID, Step, CausationID string
+	Known                    *RunState // nil: load the run from the log
+	Superseded               bool
+}
+
+// SkipStep records the queued step as skipped, saying why, and the
+// decision that follows. A step that is not queued records nothing.
+func (h *Handler) SkipStep(ctx context.Context, c SkipStep) (Outcome, error) {
+	return h.decideRun(ctx, c.RunID, c.CausationID, c.Known, func(run *domain.RunAggregate, cause domain.Cause) error {
+		run.SkipStep(c.Step, c.Superseded, cause)
+		if len(run.Changes()) > 0 {
+			run.Advance(h.cause(c.RunID, run.Changes()[0].EventMeta().ID))
+		}
+		return nil
 	})
 }

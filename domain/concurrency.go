@@ -48,38 +48,55 @@ func (c Concurrency) onFull() string {
 	return c.OnFull
 }
 
-// checkConcurrency checks the pipeline's concurrency, but its group
-// expression, which CheckConditions compiles.
+// checkConcurrency checks the concurrency of the pipeline and of its steps,
+// but their group expressions, which CheckConditions compiles.
 func checkConcurrency(p Pipeline) ValidationErrors {
-	c := p.Concurrency
+	problems := checkConcurrencyOf("concurrency", p.Concurrency)
+	for i, s := range p.Steps {
+		problems = append(problems, checkConcurrencyOf(fmt.Sprintf("steps[%d].concurrency", i), s.Concurrency)...)
+	}
+	return problems
+}
+
+// checkConcurrencyOf checks one concurrency, at field.
+func checkConcurrencyOf(field string, c *Concurrency) ValidationErrors {
 	if c == nil {
 		return nil
 	}
 	var problems ValidationErrors
 	if c.Group == "" {
-		problems = append(problems, Invalid("concurrency.group", "is required: a CEL expression that names the group, such as '\"deploy-\" + resource.spec.env'"))
+		problems = append(problems, Invalid(field+".group", "is required: a CEL expression that names the group, such as '\"deploy-\" + resource.spec.env'"))
 	}
 	if c.Limit != nil && *c.Limit < 1 {
-		problems = append(problems, Invalid("concurrency.limit", fmt.Sprintf("must be at least 1, not %d", *c.Limit)))
+		problems = append(problems, Invalid(field+".limit", fmt.Sprintf("must be at least 1, not %d", *c.Limit)))
 	}
 	switch c.OnFull {
 	case "", OnFullQueue, OnFullCancelRunning, OnFullSkip:
 	default:
-		problems = append(problems, Invalid("concurrency.onFull", fmt.Sprintf("must be %q, %q or %q, not %q", OnFullQueue, OnFullCancelRunning, OnFullSkip, c.OnFull)))
+		problems = append(problems, Invalid(field+".onFull", fmt.Sprintf("must be %q, %q or %q, not %q", OnFullQueue, OnFullCancelRunning, OnFullSkip, c.OnFull)))
 	}
 	return problems
 }
 
-// checkGroupExpression compiles the pipeline's group expression.
+// checkGroupExpression compiles the group expressions of the pipeline and
+// of its steps.
 func checkGroupExpression(p Pipeline, conds Conditions) ValidationErrors {
-	if p.Concurrency == nil || p.Concurrency.Group == "" {
+	problems := checkGroupExpressionOf("concurrency.group", p.Concurrency, conds)
+	for i, s := range p.Steps {
+		problems = append(problems, checkGroupExpressionOf(fmt.Sprintf("steps[%d].concurrency.group", i), s.Concurrency, conds)...)
+	}
+	return problems
+}
+
+func checkGroupExpressionOf(field string, c *Concurrency, conds Conditions) ValidationErrors {
+	if c == nil || c.Group == "" {
 		return nil
 	}
 	if conds == nil {
-		return ValidationErrors{Invalid("concurrency.group", "expressions are not available on this server")}
+		return ValidationErrors{Invalid(field, "expressions are not available on this server")}
 	}
-	if err := conds.CheckValue(p.Concurrency.Group); err != nil {
-		return ValidationErrors{Invalid("concurrency.group", "is not a valid CEL expression: "+err.Error())}
+	if err := conds.CheckValue(c.Group); err != nil {
+		return ValidationErrors{Invalid(field, "is not a valid CEL expression: "+err.Error())}
 	}
 	return nil
 }
@@ -88,10 +105,15 @@ func checkGroupExpression(p Pipeline, conds Conditions) ValidationErrors {
 // resource, pipeline and run (no step's results): the name of
 // its concurrency group, a non-empty string of at most MaxGroupName bytes.
 func (r Run) GroupName(c Concurrency, conds Conditions) (string, error) {
+	return groupName(c, conds, r.runInput())
+}
+
+// groupName evaluates c's group expression with conds over in.
+func groupName(c Concurrency, conds Conditions, in ConditionInput) (string, error) {
 	if conds == nil {
 		return "", fmt.Errorf("expressions are not available on this server")
 	}
-	raw, err := conds.Value(c.Group, r.runInput())
+	raw, err := conds.Value(c.Group, in)
 	if err != nil {
 		return "", err
 	}

@@ -404,7 +404,7 @@ func (r *Run) failFast(i int) {
 	}
 	reason := fmt.Sprintf("instance %s of matrix step %s failed (failFast)", r.Steps[i].ID, inst.Group)
 	for k := range r.Steps {
-		if s := &r.Steps[k]; s.Matrix != nil && s.Matrix.Group == inst.Group && s.Status == StepStatusPending {
+		if s := &r.Steps[k]; s.Matrix != nil && s.Matrix.Group == inst.Group && (s.Status == StepStatusPending || s.Status == StepStatusQueued) {
 			s.Status, s.Reason, s.RetryAt = StepStatusSkipped, reason, nil
 		}
 	}

@@ -58,6 +58,11 @@ type Step struct {
 	// Instance is set on the steps of a run's expanded pipeline only: the
 	// matrix step this step is an instance of, and its values.
 	Instance *MatrixInstance `json:"instance,omitempty"`
+	// Concurrency, when set, bounds the steps of this id (of every run of
+	// every pipeline whose step names the same group) that go on at once:
+	// the step takes a place in its group before it is dispatched and
+	// holds it until it ends, its retries included (see Concurrency).
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
 }
 
 // failFast reports whether a failed instance of the step skips the

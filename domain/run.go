@@ -57,6 +57,10 @@ type Run struct {
 	// to the git host (its report aggregate's StatusReportFailed), oldest
 	// first. Filled in when the run is read, never stored with it.
 	StatusReports []StatusReport `json:"statusReports,omitempty"`
+	// Order is the log position of the resource change that started the
+	// run, when its pipeline has a step that names a concurrency group
+	// (0: unknown): such a step waits in its group in this order.
+	Order uint64 `json:"-"`
 }
 
 // StepState is one step of a run.
@@ -92,6 +96,12 @@ type StepState struct {
 	// dispatched step may wait long ("no instance of driver X is
 	// connected").
 	Waiting string `json:"waiting,omitempty"`
+	// Concurrency is the step's concurrency group, once the step asked it
+	// for a place (its status was queued); queuedPosition is filled in
+	// while it waits, when the run is read. HoldsPlace says that the group
+	// gave it one: it keeps it through its retries.
+	Concurrency *RunConcurrency `json:"concurrency,omitempty"`
+	HoldsPlace  bool            `json:"holdsPlace,omitempty"`
 }
 
 // Clone is a copy of r that Apply can change without changing r: Apply
@@ -196,7 +206,7 @@ func (a *RunAggregate) Apply(e Event) {
 		// instances: every step of the run is a step of its pipeline.
 		p := e.Pipeline.Expanded()
 		*r = Run{ID: e.RunID, Status: RunStatusRunning, Trigger: e.Trigger, Pipeline: p, Resource: e.Resource,
-			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at, StartedBy: e.StartedBy, Origin: e.Origin}
+			ResourceEventVersion: e.ResourceEventVersion, StartedAt: at, StartedBy: e.StartedBy, Origin: e.Origin, Order: e.Order}
 		r.Steps = make([]StepState, len(p.Steps))
 		for i, s := range p.Steps {
 			r.Steps[i] = StepState{ID: s.ID, Driver: s.Driver, Status: StepStatusPending, Matrix: s.Instance}
@@ -289,6 +299,7 @@ func (a *RunAggregate) Apply(e Event) {
 		}
 	default:
 		r.applyConcurrency(e, at)
+		r.applyStepConcurrency(e)
 	}
 	a.version = e.EventMeta().Version
 }
@@ -346,7 +357,7 @@ func (r *Run) decided(step string, result DriverResult, at time.Time) {
 // skipWaiting skips every step still waiting or running, saying why.
 func (r *Run) skipWaiting(reason string) {
 	for i := range r.Steps {
-		if s := &r.Steps[i]; s.Status == StepStatusPending || s.Status == StepStatusDispatched || s.Status == StepStatusWaiting {
+		if s := &r.Steps[i]; s.Status == StepStatusPending || s.Status == StepStatusDispatched || s.Status == StepStatusWaiting || s.Status == StepStatusQueued {
 			s.Status, s.Reason, s.Deadline, s.RetryAt = StepStatusSkipped, reason, nil, nil
 		}
 	}
@@ -379,7 +390,9 @@ func (r *Run) resumeFailed() {
 		s := &r.Steps[i]
 		switch s.Status {
 		case StepStatusFailed:
-			s.Status = StepStatusPending
+			// It left its concurrency group when the run failed: it asks
+			// for a place again.
+			s.Status, s.Concurrency, s.HoldsPlace = StepStatusPending, nil, false
 			if first < 0 {
 				first = i
 			}
@@ -458,8 +471,12 @@ func (a *RunAggregate) StartFrom(by *Actor, origin *RunOrigin, runID, trigger st
 		return Invalid("pipeline", "has no steps")
 	}
 	a.state.ID = runID
+	var order uint64
+	if p.hasStepConcurrency() {
+		order = a.order
+	}
 	a.record(&RunStarted{Meta: a.meta(TypeRunStarted, c), RunID: runID, Trigger: trigger, Pipeline: p, Resource: res,
-		ResourceEventVersion: resourceEventVersion, StartedBy: by, Origin: origin})
+		ResourceEventVersion: resourceEventVersion, StartedBy: by, Origin: origin, Order: order})
 	a.queue(c)
 	return nil
 }
@@ -523,6 +540,12 @@ func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
 			decidedBeforeDispatch = true
 			continue
 		}
+		if goOn, failed := a.takePlace(i, c); failed {
+			decidedBeforeDispatch = true
+			continue
+		} else if !goOn {
+			continue
+		}
 		if r.isApproval(i) {
 			a.record(&ApprovalRequested{Meta: a.meta(TypeApprovalRequested, c), Step: s.ID})
 			continue
@@ -542,7 +565,7 @@ func (a *RunAggregate) AdvanceWithSilent(c Cause, silent []string) {
 		a.AdvanceWithSilent(c, nil)
 		return
 	}
-	if len(ready) > 0 || len(r.InFlight()) > 0 || r.waitsForRetry() || r.waitsForApproval() {
+	if len(ready) > 0 || len(r.InFlight()) > 0 || r.waitsForRetry() || r.waitsForApproval() || r.waitsForPlace() {
 		return
 	}
 	for _, s := range r.Steps {

@@ -43,6 +43,10 @@ type RunStarted struct {
 	// Origin is the delivery behind that resource event, when a trigger
 	// wrote it: the event, the commit and the ref it names.
 	Origin *RunOrigin `json:"origin,omitempty"`
+	// Order is the log position of that resource event, recorded when a
+	// step of the pipeline names a concurrency group: the step waits in its
+	// group in this order. Absent otherwise, and in runs of older servers.
+	Order uint64 `json:"order,omitempty"`
 }
 
 // RunOrigin is the webhook delivery that started a run through a trigger:

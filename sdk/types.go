@@ -100,6 +100,9 @@ type Step struct {
 	Matrix      map[string]json.RawMessage `json:"matrix,omitempty"`
 	FailFast    *bool                      `json:"failFast,omitempty"`
 	MaxParallel int                        `json:"maxParallel,omitempty"`
+	// Concurrency makes the step take a place in a concurrency group before
+	// it is dispatched; its Group sees what the step's condition sees.
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
 }
 
 // RetryPolicy says how often a step is tried: Attempts counts the first try;
@@ -280,6 +283,23 @@ type RunStep struct {
 	// Matrix names the matrix step this step is an instance of, and its
 	// values; nil for a step without a matrix.
 	Matrix *MatrixInstance `json:"matrix,omitempty"`
+	// Concurrency is the step's concurrency group, once it asked for a
+	// place; its Position is filled in while the step waits (queued).
+	// HoldsPlace says that the group gave the step a place.
+	Concurrency *RunConcurrency `json:"concurrency,omitempty"`
+	HoldsPlace  bool            `json:"holdsPlace,omitempty"`
+}
+
+// Queued says where a queued step waits (position 2 in concurrency group
+// "deploy-prod"), empty for any other step.
+func (s RunStep) Queued() string {
+	if s.Status != "queued" || s.Concurrency == nil {
+		return ""
+	}
+	if s.Concurrency.Position == 0 {
+		return fmt.Sprintf("in concurrency group %q", s.Concurrency.Group)
+	}
+	return fmt.Sprintf("position %d in concurrency group %q", s.Concurrency.Position, s.Concurrency.Group)
 }
 
 // MatrixInstance is the matrix step a step of a run is an instance of, and

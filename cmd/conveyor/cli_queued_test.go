@@ -62,3 +62,32 @@ func TestRunsSayWhoStartedThem(t *testing.T) {
 		t.Errorf("conveyor run of a run whose starter is unknown:\n%s", out)
 	}
 }
+
+// TestQueuedStepsSayWhereTheyWait: `conveyor runs`, `conveyor run` and the
+// lines that follow a run show a step that waits for a place in its
+// concurrency group, and where.
+func TestQueuedStepsSayWhereTheyWait(t *testing.T) {
+	r := sdk.Run{ID: "r", Status: "running", Pipeline: sdk.Pipeline{Name: "release", Steps: []sdk.Step{{ID: "build", Driver: "b"}, {ID: "deploy", Driver: "d"}}},
+		Steps: []sdk.RunStep{{ID: "build", Driver: "b", Status: "succeeded"},
+			{ID: "deploy", Driver: "d", Status: "queued", Reason: `waits for a place in concurrency group "deploy-prod" (limit 1)`,
+				Concurrency: &sdk.RunConcurrency{Group: "deploy-prod", Limit: 1, OnFull: "queue", Position: 2}}}}
+	for name, c := range map[string]struct {
+		show func(*tabwriter.Writer)
+		want string
+	}{
+		"runs": {func(tw *tabwriter.Writer) { runsTable(tw, []sdk.Run{r}) }, `running (step deploy queued, position 2 in concurrency group "deploy-prod")`},
+		"run":  {func(tw *tabwriter.Writer) { runTable(tw, r) }, `waits for a place in concurrency group "deploy-prod" (limit 1), position 2`},
+	} {
+		var out bytes.Buffer
+		tw := tabwriter.NewWriter(&out, 0, 4, 2, ' ', 0)
+		c.show(tw)
+		_ = tw.Flush()
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("conveyor %s:\n%s\nlacks %q", name, out.String(), c.want)
+		}
+	}
+	e := sdk.Event{Type: "StepQueued.v1", Raw: []byte(`{"step":"deploy","concurrency":{"group":"deploy-prod","limit":1,"onFull":"queue"}}`)}
+	if got, want := runEventLine(e), `deploy queued: waits for a place in concurrency group "deploy-prod" (limit 1)`; got != want {
+		t.Errorf("the line of StepQueued: %q, want %q", got, want)
+	}
+}

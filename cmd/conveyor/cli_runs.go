@@ -29,6 +29,10 @@ func runsTable(tw *tabwriter.Writer, runs []sdk.Run) {
 				status += " (" + s.Waiting + ")"
 				break
 			}
+			if q := s.Queued(); q != "" {
+				status += " (step " + s.ID + " queued, " + q + ")"
+				break
+			}
 		}
 		by := startedBy(r)
 		if r.Origin != nil {
@@ -171,6 +175,8 @@ func stepNote(s sdk.RunStep) string {
 		return s.Waiting
 	case s.Result != nil:
 		return s.Result.Message
+	case s.Status == "queued" && s.Concurrency != nil && s.Concurrency.Position > 0:
+		return fmt.Sprintf("%s, position %d", s.Reason, s.Concurrency.Position)
 	}
 	return s.Reason
 }

@@ -85,6 +85,7 @@ func runEventLine(e sdk.Event) string {
 		Group   string              `json:"group"`
 		Conc    struct {
 			Group string `json:"group"`
+			Limit int    `json:"limit"`
 		} `json:"concurrency"`
 	}
 	_ = json.Unmarshal(e.Raw, &about)
@@ -113,6 +114,10 @@ func runEventLine(e sdk.Event) string {
 		return fmt.Sprintf("queued in concurrency group %q", about.Conc.Group)
 	case domain.TypeRunAdmitted:
 		return fmt.Sprintf("runs: admitted by concurrency group %q", about.Group)
+	case domain.TypeStepQueued:
+		return fmt.Sprintf("%s queued: waits for a place in concurrency group %q (limit %d)", about.Step, about.Conc.Group, about.Conc.Limit)
+	case domain.TypeStepAdmitted:
+		return fmt.Sprintf("%s admitted by concurrency group %q", about.Step, about.Group)
 	case domain.TypeStepRetryScheduled:
 		return fmt.Sprintf("%s retries at %s%s", about.Step, about.At.Local().Format(time.TimeOnly), messageNote(about.Reason))
 	}

@@ -66,3 +66,40 @@ func (s *testServer) waitRunStatus(runID, status string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestUIQueuedStep: a step waiting for a place in its full concurrency
+// group is drawn queued in its run's graph, with its place in line and
+// why it waits; its run is running.
+func TestUIQueuedStep(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, nil)
+	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
+	// Its driver never connects: the first run's deploy holds the place.
+	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build",
+		"steps": []map[string]any{{"id": "deploy", "driver": "absent", "concurrency": map[string]any{"group": `"deploy"`, "limit": 1}}}})
+	first := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
+	waitFor(t, "the first deploy dispatched", func() bool {
+		_, run := s.call("GET", "/runs/"+first, nil)
+		return stepOfRun(run, "deploy")["status"] == "dispatched"
+	})
+	queued := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-2", "abc"))["runid"].(string)
+	waitFor(t, "the second deploy queued", func() bool {
+		_, run := s.call("GET", "/runs/"+queued, nil)
+		c, _ := stepOfRun(run, "deploy")["concurrency"].(map[string]any)
+		return c["queuedPosition"] == 1.0
+	})
+	signIn(t, ctx, s)
+	var meta, title string
+	var ok bool
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(s.at.API+"/#/runs/"+queued),
+		chromedp.WaitVisible(`.step-node.node-queued`, chromedp.ByQuery),
+		chromedp.Text(`.step-node.node-queued .step-meta`, &meta, chromedp.ByQuery),
+		chromedp.AttributeValue(`.step-node.node-queued`, "title", &title, &ok, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("the queued step's node: %v", err)
+	}
+	if !strings.Contains(meta, "in line 1") || !strings.Contains(title, `waits for a place in concurrency group "deploy" (limit 1), position 1`) {
+		t.Errorf("the queued step's node: meta %q, title %q", meta, title)
+	}
+}

@@ -30,13 +30,22 @@ function reportNotice(f) {
 
 // shownStatus is the status a step is drawn with: a dispatched step is
 // queued while it waits for a driver (none connected, or a retry's
-// backoff) and running otherwise; a step the run left unfinished when it
+// backoff) and running otherwise; a step that waits for a place in its
+// concurrency group is queued too; a step the run left unfinished when it
 // ended is cancelled.
 export function shownStatus(run, s) {
-  const open = s.status === "pending" || s.status === "dispatched" || s.status === "waiting";
+  const open = s.status === "pending" || s.status === "dispatched" || s.status === "waiting" || s.status === "queued";
   if (open && run.finishedAt) return "cancelled";
   if (s.status === "dispatched") return s.waiting || s.retryAt ? "queued" : "running";
   return s.status;
+}
+
+// stepReason is why a step did not run or waits: for a step queued in its
+// concurrency group, with its place in the group's queue.
+export function stepReason(s) {
+  const c = s.concurrency;
+  if (s.status === "queued" && c && c.queuedPosition) return (s.reason || "") + ", position " + c.queuedPosition;
+  return s.reason;
 }
 
 // runSteps is the run's steps as levels() reads them: each with the needs
@@ -110,10 +119,12 @@ function runGraph(onSelect) {
       node.className = "step-node node-" + shown + (s.id === selected ? " selected" : "");
       if (s.id === selected) node.setAttribute("aria-current", "true"); else node.removeAttribute("aria-current");
       node.setAttribute("aria-label", s.id + ", " + shown);
+      if (s.status === "queued") node.title = stepReason(s) || ""; else node.removeAttribute("title");
       node.replaceChildren(
         el("span", { class: "step-icon", "aria-hidden": "true" }, icons[shown] || "•"),
         el("span", { class: "step-id" }, s.id),
         el("span", { class: "step-meta muted" }, [s.driver || "approval", s.attempt > 1 ? "#" + s.attempt : "",
+          s.status === "queued" && s.concurrency && s.concurrency.queuedPosition ? "in line " + s.concurrency.queuedPosition : "",
           duration(s.dispatchedAt, s.finishedAt || run.finishedAt)].filter(Boolean).join(" · ")));
     }
     requestAnimationFrame(draw);
@@ -216,7 +227,7 @@ function stepPane(id, linked, address) {
     else if (log.dataset.ended && s.attempt > followed) follow(s.attempt);
     if (s.attempt !== attempts) { attempts = s.attempt; drawPicker(); }
     const shown = shownStatus(run, s);
-    const message = s.waiting || (s.result && s.result.message) || s.reason || "";
+    const message = s.waiting || (s.result && s.result.message) || stepReason(s) || "";
     facts.replaceChildren(
       el("h2", {}, "Step ", el("span", { class: "mono" }, s.id), " ", status(shown)),
       el("dl", { class: "facts" },
