@@ -3,6 +3,7 @@ package etcdserver
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -69,10 +70,13 @@ func (s *Server) compact() {
 // settle is the compaction once writing stopped: when anything was written
 // since last, it compacts all but the last keep revisions, waits until the
 // compaction freed their pages, and rewrites the file when the rule says it
-// is worth it. (etcd counts the pages a compaction frees as free only after
-// a later write: what this compaction frees counts at the next one, while
-// those of the compactions under the burst count now.) It returns the revision it compacted at (last when nothing
-// was written since).
+// is worth it. It returns the last revision it wrote or compacted at (last
+// when nothing was written since).
+//
+// etcd counts the pages a compaction frees as free only once a later write
+// is committed, and nothing else writes while the server is quiet: so when
+// the file is large enough to be worth rewriting, settle writes settledKey
+// (outside the read models' prefix) before it looks.
 func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) int64 {
 	rev := s.e.Server.KV().Rev()
 	if rev == last || rev <= keep {
@@ -84,9 +88,22 @@ func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) 
 	if err != nil && !errors.Is(err, mvcc.ErrCompacted) {
 		return last
 	}
+	b := s.e.Server.Backend()
+	if b.Size() < rule.minBytes {
+		return rev
+	}
+	resp, err := s.e.Server.Put(ctx, &etcdserverpb.PutRequest{Key: []byte(settledKey), Value: []byte(strconv.FormatInt(rev-keep, 10))})
+	if err != nil {
+		return rev
+	}
+	b.ForceCommit()
 	defragIfMostlyFree(s.e, s.log, rule)
-	return rev
+	return resp.Header.Revision
 }
+
+// settledKey holds the revision of the last compaction after a burst. It is
+// written so that the pages of that compaction count as free.
+const settledKey = "etcdserver/settled"
 
 // compactIfDue compacts to the current revision less keep when at least
 // after revisions were written since last, and returns the revision it
