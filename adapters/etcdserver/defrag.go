@@ -39,6 +39,7 @@ func defragIfMostlyFree(e *embed.Etcd, log *slog.Logger, rule defragRule) {
 	b := e.Server.Backend()
 	size, inUse := b.Size(), b.SizeInUse()
 	if size < rule.minBytes || float64(size-inUse) <= rule.freeShare*float64(size) {
+		log.Debug("etcd: the file is not worth rewriting", "bytes", size, "in_use", inUse)
 		return
 	}
 	start := time.Now()
