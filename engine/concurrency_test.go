@@ -127,9 +127,7 @@ func (g *groupWorld) shipped() []string {
 
 func (g *groupWorld) want(t *testing.T, what string, got, want []string) {
 	t.Helper()
-	if !slices.Equal(got, want) {
-		t.Fatalf("%s: %v, want %v", what, got, want)
-	}
+	wantStrings(t, what, got, want)
 }
 
 // Limit 1, three runs: the first runs, the two others wait in order, each
