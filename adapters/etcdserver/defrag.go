@@ -14,9 +14,9 @@ import (
 // resident set as data does. So the embedded etcd rewrites its file without
 // the free pages when they are most of it: at start, before the server
 // serves, and once after a burst, when nothing was written for a while
-// (compact.go). A rewrite stops every read and write while it lasts (about
-// half a second for 80 MB), which is why it waits for a quiet moment and
-// never runs under load.
+// (compact.go). A rewrite stops every read and write while it lasts, which
+// is why it waits for a quiet moment and never runs under load.
+
 // defragRule says when a file is worth rewriting: when it is at least
 // minBytes and more than freeShare of it is free pages.
 type defragRule struct {
