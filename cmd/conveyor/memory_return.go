@@ -28,6 +28,23 @@ const (
 	memoryWorthBytes = 64 << 20
 )
 
+// serverGCPercent is the server's collector target when GOGC is not set:
+// the heap may grow by half of what is live before a collection, not by
+// all of it (Go's default, 100). A burst's long-lived objects (etcd's key
+// index, nats-server's subject trees, the caches) land in whatever spans
+// the heap has while it runs; the smaller the heap grows, the fewer spans
+// hold them once the burst is over, and the less stays resident after it
+// (docs/decisions.md, "The collector's target"). It costs more
+// collections under load.
+const serverGCPercent = 50
+
+// setServerGC applies serverGCPercent unless the operator chose with GOGC.
+func setServerGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
+}
+
 // memoryReturn decides when to hand memory back: once per quiet period
 // that follows a busy one, when there is enough to hand back.
 type memoryReturn struct {

@@ -77,6 +77,7 @@ func runServer(ctx context.Context, args []string) int {
 	}
 	level, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	setServerGC(os.Getenv)
 	if err := serve(ctx, cfg, log, nil); err != nil {
 		if ctx.Err() != nil { // a signal came while it started
 			log.Info("conveyor stopped by a signal before it was ready", "err", err)
