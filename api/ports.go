@@ -47,6 +47,8 @@ type EventLog interface {
 	// sequence, and the After of the next page (0 on the last).
 	Events(ctx context.Context, q projections.EventQuery) ([]json.RawMessage, uint64, error)
 	Follow(ctx context.Context, q projections.EventQuery, fn func(domain.Event) error) error
+	// Load is commands.EventStore's: an aggregate's events, from its last
+	// snapshot on.
 	Load(ctx context.Context, aggregate, id string) ([]domain.Event, error)
 }
 

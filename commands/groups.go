@@ -71,6 +71,7 @@ func (h *Handler) decideGroup(ctx context.Context, name string, decide func(*dom
 			return err
 		}
 		decide(g)
+		g.SnapshotIfDue()
 		err = h.save(ctx, l, g)
 		if !errors.Is(err, domain.ErrConflict) {
 			return err

@@ -11,7 +11,9 @@ import (
 // EventStore is the append-only log of events, one stream per aggregate.
 type EventStore interface {
 	// Load returns the events of one aggregate in order, each with its
-	// Meta.Sequence set; none (and no error) when the stream is empty.
+	// Meta.Sequence set; none (and no error) when the stream is empty. For
+	// an aggregate that records snapshots (domain.Snapshot), it starts
+	// with the message of the last one: the events before it are not read.
 	Load(ctx context.Context, aggregate, id string) ([]domain.Event, error)
 	// Append appends events, all of one aggregate, to its stream as one
 	// message (all or none) if that stream's last message is still at log

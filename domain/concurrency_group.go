@@ -145,6 +145,8 @@ type GroupAggregate struct {
 	orders  map[string]uint64
 	version uint64
 	changes []Event
+	// sinceSnapshot counts the events applied since the last snapshot.
+	sinceSnapshot int
 }
 
 // NewGroup is the aggregate of the group named name, before its events are
@@ -165,7 +167,10 @@ func (a *GroupAggregate) Changes() []Event { return a.changes }
 // Apply folds one event into the group.
 func (a *GroupAggregate) Apply(e Event) {
 	g := &a.state
+	a.sinceSnapshot++
 	switch e := e.(type) {
+	case *GroupSnapshot:
+		a.restore(e)
 	case *GroupRunAdmitted:
 		g.Name = e.Group
 		key := e.Holder().Key()

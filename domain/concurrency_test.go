@@ -3,9 +3,11 @@ package domain_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/conveyor/conveyor/domain"
 	"github.com/google/go-cmp/cmp"
@@ -238,5 +240,63 @@ func TestGroupQueuesByLogPosition(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{r2, r3, r4}, queued); diff != "" {
 		t.Errorf("queue (-want +got):\n%s", diff)
+	}
+}
+
+// A group records a snapshot as the last event of the decision that
+// brings it to groupSnapshotEvery events since the last one, and never
+// between: folding the events from the last snapshot gives the group that
+// every event gives.
+func TestGroupSnapshotsEverySoManyEvents(t *testing.T) {
+	g := domain.NewGroup("deploy")
+	var all []domain.Event
+	since := 0
+	for i := range 400 {
+		c := domain.Cause{EventID: fmt.Sprintf("d-%d", i), Time: time.Unix(int64(i), 0)}
+		run := fmt.Sprintf("run-%d", i/3)
+		switch i % 3 {
+		case 0, 1:
+			g.Join(fmt.Sprintf("run-%d-%d", i/3, i%3), 1, domain.OnFullQueue, uint64(i+1), c)
+		case 2:
+			g.Leave(run+"-0", "ended", c)
+		}
+		before := len(g.Changes())
+		g.SnapshotIfDue()
+		changes := g.Changes()
+		for j, e := range changes {
+			if domain.IsSnapshot(e) {
+				if j != len(changes)-1 || j != before {
+					t.Fatalf("decision %d: snapshot at %d of %d events, want only last", i, j, len(changes))
+				}
+				if since < 64 {
+					t.Fatalf("decision %d: snapshot after %d events, want 64 or more", i, since)
+				}
+				since = 0
+				continue
+			}
+			since++
+		}
+		all = append(all, changes...)
+		next := domain.NewGroup("deploy")
+		for _, e := range all {
+			next.Apply(e)
+		}
+		g = next
+	}
+	last := -1
+	for i, e := range all {
+		if domain.IsSnapshot(e) {
+			last = i
+		}
+	}
+	if last < 0 {
+		t.Fatal("no snapshot in 400 decisions")
+	}
+	from := domain.NewGroup("deploy")
+	for _, e := range all[last:] {
+		from.Apply(e)
+	}
+	if diff := cmp.Diff(g.State(), from.State()); diff != "" {
+		t.Errorf("from the last snapshot (-every event +from the snapshot):\n%s", diff)
 	}
 }

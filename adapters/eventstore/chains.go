@@ -24,11 +24,14 @@ type chains struct {
 	m *lru.Cache[string, []link]
 }
 
-// link is one stored event of a chain: its log sequence, the sequence of
-// the aggregate's event before it (0 for the first), and its JSON.
+// link is one stored message of a chain: its log sequence, the sequence of
+// the aggregate's message before it (0 for the first), its JSON, and
+// whether its last event holds the aggregate's whole state (a chain then
+// starts at it: see fromSnapshot).
 type link struct {
 	seq, prev uint64
 	data      []byte
+	snapshot  bool
 }
 
 // linkOf is the link of a stored message. Its JSON is copied: the
@@ -36,7 +39,18 @@ type link struct {
 // otherwise keep alive for as long as the chain is remembered.
 func linkOf(raw *jetstream.RawStreamMsg) link {
 	prev, _ := strconv.ParseUint(raw.Header.Get(HeaderPrevious), 10, 64)
-	return link{seq: raw.Sequence, prev: prev, data: bytes.Clone(raw.Data)}
+	return link{seq: raw.Sequence, prev: prev, data: bytes.Clone(raw.Data), snapshot: raw.Header.Get(HeaderSnapshot) != ""}
+}
+
+// fromSnapshot is chain from its last snapshot on (all of it when it holds
+// none): what the aggregate's state needs, however long its history.
+func fromSnapshot(chain []link) []link {
+	for i := len(chain) - 1; i > 0; i-- {
+		if chain[i].snapshot {
+			return chain[i:]
+		}
+	}
+	return chain
 }
 
 func newChains() *chains { return newChainsOf(chainCacheSize) }

@@ -33,7 +33,7 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 	if last.seq == knownLast {
 		newest = nil
 	}
-	for len(newest) > 0 {
+	for len(newest) > 0 && !newest[len(newest)-1].snapshot {
 		prev := newest[len(newest)-1].prev
 		if prev == 0 || prev == knownLast {
 			break
@@ -48,13 +48,14 @@ func (s *Store) Load(ctx context.Context, aggregate, id string) ([]domain.Event,
 		newest = append(newest, linkOf(raw))
 	}
 	var chain []link
-	if knownLast != 0 && (len(newest) == 0 || newest[len(newest)-1].prev == knownLast) {
+	if knownLast != 0 && (len(newest) == 0 || newest[len(newest)-1].prev == knownLast && !newest[len(newest)-1].snapshot) {
 		chain = append(chain, known...)
 	}
 	chain = slices.Grow(chain, len(newest))
 	for i := len(newest) - 1; i >= 0; i-- {
 		chain = append(chain, newest[i])
 	}
+	chain = fromSnapshot(chain)
 	s.chains.put(subject, chain)
 	events := make([]domain.Event, 0, len(chain))
 	for _, l := range chain {
@@ -109,7 +110,7 @@ func (s *Store) remember(subject string, l link) {
 	}
 	chain := s.chains.get(subject)
 	switch {
-	case l.prev == 0:
+	case l.prev == 0 || l.snapshot:
 		s.chains.put(subject, []link{l})
 	case len(chain) > 0 && chain[len(chain)-1].seq == l.prev:
 		s.chains.put(subject, append(chain[:len(chain):len(chain)], l))

@@ -84,6 +84,10 @@ const (
 	// this one (0 for its first): Load follows these links back from the
 	// last event instead of searching the log by subject.
 	HeaderPrevious = "Conveyor-Previous-Sequence"
+	// HeaderSnapshot marks a message whose last event holds its
+	// aggregate's whole state (domain.Snapshot): Load reads nothing stored
+	// before it.
+	HeaderSnapshot = "Conveyor-Snapshot"
 	// HeaderWatermillUUID and HeaderName are what watermill's cqrs
 	// marshaler reads: the message id and the event name.
 	HeaderWatermillUUID = "_watermill_message_uuid"
@@ -177,6 +181,10 @@ func (s *Store) Append(ctx context.Context, events []domain.Event, expectedSeq u
 		msg.Header.Set(HeaderCorrelation, m.CorrelationID)
 	}
 	msg.Header.Set(HeaderPrevious, strconv.FormatUint(expectedSeq, 10))
+	snapshot := domain.IsSnapshot(events[len(events)-1])
+	if snapshot {
+		msg.Header.Set(HeaderSnapshot, "true")
+	}
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(m.ID), jetstream.WithExpectLastSequencePerSubject(expectedSeq))
 	if err != nil || ack.Duplicate {
 		// Whatever went wrong (a lost race, an append whose answer was
@@ -199,7 +207,7 @@ func (s *Store) Append(ctx context.Context, events []domain.Event, expectedSeq u
 		return ack.Sequence, fmt.Errorf("append %s %s: %w", m.Type, m.ID, domain.ErrAlreadyStored)
 	}
 	setSequence(events, ack.Sequence)
-	s.remember(msg.Subject, link{seq: ack.Sequence, prev: expectedSeq, data: body})
+	s.remember(msg.Subject, link{seq: ack.Sequence, prev: expectedSeq, data: body, snapshot: snapshot})
 	if s.appended != nil {
 		s.appended(ack.Sequence)
 	}
