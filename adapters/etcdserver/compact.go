@@ -86,6 +86,7 @@ func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) 
 	if rev == last || rev <= keep {
 		return last
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	_, err := s.e.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev - keep, Physical: true})
@@ -93,6 +94,9 @@ func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) 
 		return last
 	}
 	b := s.e.Server.Backend()
+	defer func() {
+		s.log.Info(SettledMessage, "compacted_to", rev-keep, "bytes", b.Size(), "took", time.Since(start).Round(time.Millisecond))
+	}()
 	if b.Size() < rule.minBytes {
 		return rev
 	}
@@ -104,6 +108,11 @@ func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) 
 	defragIfMostlyFree(s.e, s.log, rule)
 	return resp.Header.Revision
 }
+
+// SettledMessage is the message of the line the server logs once it
+// settled after writes stopped: what load tests wait for to read the
+// steady state.
+const SettledMessage = "etcd settled after writes stopped"
 
 // settledKey holds the revision of the last compaction after a burst. It is
 // written so that the pages of that compaction count as free.

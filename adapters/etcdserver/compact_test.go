@@ -96,6 +96,9 @@ func TestSettleCompactsAndRewritesAfterABurst(t *testing.T) {
 	if n := strings.Count(logged.String(), "rewrote the file"); n != 1 {
 		t.Errorf("the file was rewritten %d times, want once:\n%s", n, logged.String())
 	}
+	if n := strings.Count(logged.String(), `msg="`+SettledMessage+`"`); n != 1 {
+		t.Errorf("%d lines say the server settled, want one (load tests wait for it):\n%s", n, logged.String())
+	}
 	t.Logf("etcd file %d → %d bytes after the burst settled", before, after)
 
 	if again := s.settle(ctx, last, 5, rule); again != last {
@@ -103,6 +106,9 @@ func TestSettleCompactsAndRewritesAfterABurst(t *testing.T) {
 	}
 	if n := strings.Count(logged.String(), "rewrote the file"); n != 1 {
 		t.Errorf("settling with nothing written rewrote the file again (%d rewrites)", n)
+	}
+	if n := strings.Count(logged.String(), `msg="`+SettledMessage+`"`); n != 1 {
+		t.Errorf("settling with nothing written said it settled again (%d lines)", n)
 	}
 }
 

@@ -191,25 +191,33 @@ type inFlightResult struct {
 	took, settled time.Duration
 	before, rss   int64
 	cpu           cpuShare
+	memory        settledMemory // once etcd settled
 }
 
 func (r inFlightResult) perRun() int64 { return (r.rss - r.before) / int64(r.n) }
 
 func (r inFlightResult) rows(idle time.Duration) []row {
 	name := fmt.Sprintf("in flight: %d runs", r.n)
-	return []row{
+	rows := []row{
 		{name, "until every first step was dispatched", r.took.Round(time.Millisecond).String()},
 		{name, "then no message left to handle after", r.settled.Round(time.Millisecond).String()},
 		{fmt.Sprintf("in flight: idle for %v", idle), "server CPU, % of one core", r.cpu.String()},
 		{name, "server resident set", fmt.Sprintf("%s (%s before they were created)", megabytes(r.rss), megabytes(r.before))},
 		{name, "bytes per run in flight", fmt.Sprintf("%d B", r.perRun())},
 	}
+	if r.memory.wait > 0 {
+		rows = append(rows, r.memory.row(name+", once etcd settled"),
+			row{name + ", once etcd settled", "bytes per run in flight", fmt.Sprintf("%d B", r.settledPerRun())})
+	}
+	return rows
 }
+
+func (r inFlightResult) settledPerRun() int64 { return (r.memory.rss - r.before) / int64(r.n) }
 
 // benchInFlight creates n runs of a one-step pipeline whose driver never
 // connects, 64 creates at once, waits until the server has dispatched every
 // step, then watches the idle server for idle.
-func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, token, suffix string, n int, idle time.Duration) (inFlightResult, error) {
+func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, token, suffix string, n int, idle, settleWait time.Duration) (inFlightResult, error) {
 	typ, pipeline := "bench-"+suffix, "bench-absent-"+suffix
 	if err := createBenchPipeline(ctx, client, typ, sdk.Pipeline{Name: pipeline, Resource: typ,
 		Steps: []sdk.Step{{ID: "wait", Driver: "bench-absent-" + suffix}}}); err != nil {
@@ -243,10 +251,14 @@ func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, toke
 	if r.settled, err = settle(ctx, natsWithToken(srv.nats, token), srv.api, token); err != nil {
 		return r, err
 	}
+	seen, from := srv.settles.Load(), time.Now()
 	if r.cpu, err = idleCPU(ctx, pid, idle); err != nil {
 		return r, err
 	}
-	r.rss, err = residentMemory(pid)
+	if r.rss, err = residentMemory(pid); err != nil {
+		return r, err
+	}
+	r.memory, err = srv.waitSettled(ctx, seen, from, settleWait)
 	return r, err
 }
 

@@ -95,7 +95,7 @@ func benchScale(ctx context.Context, c benchConfig, out, progress io.Writer) err
 		return err
 	}
 	if c.InFlight > 0 {
-		f, err := benchInFlight(ctx, s.client, s.ownServer, s.token, suffix+"-i", c.InFlight, c.Idle)
+		f, err := benchInFlight(ctx, s.client, s.ownServer, s.token, suffix+"-i", c.InFlight, c.Idle, c.SettleWait)
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func measurePhase(ctx context.Context, c benchConfig, s scaleServer, label, suff
 	if err := waitRunsEnded(ctx, s.client, fillStall); err != nil {
 		return p, err
 	}
-	p.idle, err = measureIdle(ctx, s, c.Idle, label, rows)
+	p.idle, err = measureIdle(ctx, s, c.Idle, c.SettleWait, label, rows)
 	return p, err
 }
 
@@ -214,7 +214,7 @@ func measureRestart(ctx context.Context, c benchConfig, s scaleServer, rows tabl
 		row{name, "process start to ready", r.ready.Round(time.Millisecond).String()},
 		row{name, "process start to first GET /runs", r.serving.Round(time.Millisecond).String()},
 		row{name, "server resident set right after ready", residentParts(s.pid(), r.rss)})
-	r.idle, err = measureIdle(ctx, s, c.Idle, "restarted", rows)
+	r.idle, err = measureIdle(ctx, s, c.Idle, 0, "restarted", rows)
 	return r, err
 }
 
@@ -241,11 +241,12 @@ func firstRunsList(ctx context.Context, s scaleServer) (time.Duration, error) {
 // idleResult is what measureIdle measured: the server's CPU while asked
 // nothing, and then its resident set.
 type idleResult struct {
-	cpu cpuShare
-	rss int64
+	cpu     cpuShare
+	rss     int64
+	settled settledMemory
 }
 
-func measureIdle(ctx context.Context, s scaleServer, d time.Duration, label string, rows table) (idleResult, error) {
+func measureIdle(ctx context.Context, s scaleServer, d, settleWait time.Duration, label string, rows table) (idleResult, error) {
 	var r idleResult
 	settled, err := settle(ctx, s.nats, s.api, s.token)
 	if err != nil {
@@ -253,6 +254,7 @@ func measureIdle(ctx context.Context, s scaleServer, d time.Duration, label stri
 	}
 	rows.print(row{label + ": settled", "no message left to handle after", settled.Round(time.Millisecond).String()})
 	pid := s.pid()
+	seen, from := s.settles.Load(), time.Now()
 	if r.cpu, err = idleCPU(ctx, pid, d); err != nil {
 		return r, err
 	}
@@ -261,6 +263,13 @@ func measureIdle(ctx context.Context, s scaleServer, d time.Duration, label stri
 	}
 	rows.print(row{fmt.Sprintf("%s: idle for %v", label, d), "server CPU, % of one core", r.cpu.String()},
 		row{label + ": idle", "server resident set", residentParts(pid, r.rss)})
+	if settleWait <= 0 {
+		return r, nil
+	}
+	if r.settled, err = s.waitSettled(ctx, seen, from, settleWait); err != nil {
+		return r, err
+	}
+	rows.print(r.settled.row(label + ": once etcd settled"))
 	return r, nil
 }
 

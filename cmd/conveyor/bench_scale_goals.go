@@ -28,6 +28,7 @@ func (r scaleResult) goals() []row {
 	ep50, hp50 := percentile(e.runs.loaded, 50), percentile(h.runs.loaded, 50)
 	gap := hp50 - ep50
 	rssGrew := h.idle.rss - e.idle.rss
+	settledGrew := h.idle.settled.rss - e.idle.settled.rss
 	judgeHistory := func(measured string, met bool) string { return verdict(measured, met, r.history, historyGoalSize) }
 	rows := []row{
 		{"scale goals", "goal", "measured: met or missed"},
@@ -40,17 +41,31 @@ func (r scaleResult) goals() []row {
 		idleGoal("idle CPU, restarted on the history", r.restarted.idle.cpu, r.history, historyGoalSize),
 		{"resident set, history − empty", "≤ 100 MB above empty", judgeHistory(
 			fmt.Sprintf("%+.0f MB (%s vs %s)", float64(rssGrew)/1e6, megabytes(h.idle.rss), megabytes(e.idle.rss)), rssGrew <= 100e6)},
+		{"the same, once etcd settled", "≤ 100 MB above empty", judgeHistory(
+			fmt.Sprintf("%+.0f MB (%s vs %s)", float64(settledGrew)/1e6, megabytes(h.idle.settled.rss), megabytes(e.idle.settled.rss)), settledGrew <= 100e6)},
+	}
+	if e.idle.settled.wait <= 0 {
+		rows[len(rows)-1].value = notWaited
 	}
 	if f := r.flight; f != nil {
-		grew := f.rss - f.before
+		grew, settled := f.rss-f.before, f.memory.rss-f.before
 		rows = append(rows, idleGoal("idle CPU, runs in flight", f.cpu, f.n, inFlightGoalSize),
 			row{"resident set, in flight − before", "≤ 250 MB above", verdict(
-				fmt.Sprintf("%+.0f MB (%d B a run)", float64(grew)/1e6, f.perRun()), grew <= 250e6, f.n, inFlightGoalSize)})
+				fmt.Sprintf("%+.0f MB (%d B a run)", float64(grew)/1e6, f.perRun()), grew <= 250e6, f.n, inFlightGoalSize)},
+			row{"the same, once etcd settled", "≤ 250 MB above", verdict(
+				fmt.Sprintf("%+.0f MB (%d B a run)", float64(settled)/1e6, f.settledPerRun()), settled <= 250e6, f.n, inFlightGoalSize)})
+		if f.memory.wait <= 0 {
+			rows[len(rows)-1].value = notWaited
+		}
 	} else {
 		rows = append(rows, row{"runs in flight", "idle CPU ≤ 2 %, resident set ≤ 250 MB above", "not measured (--inflight 0)"})
 	}
 	return rows
 }
+
+// notWaited is a goal's value when the bench did not wait for the server
+// to settle.
+const notWaited = "not measured (--settle-wait 0)"
 
 // idleGoal judges the CPU over the whole window: a server still working
 // off the load when the window began has not been idle.

@@ -11,8 +11,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/conveyor/conveyor/adapters/etcdserver"
 	"github.com/conveyor/conveyor/sdk"
 )
 
@@ -23,6 +25,9 @@ type ownServer struct {
 	api, nats string
 	started   time.Time     // when the process was started
 	startup   time.Duration // from started to its ready line
+	// settles counts the lines the server logged once its embedded etcd
+	// settled after writes stopped (etcdserver.SettledMessage).
+	settles atomic.Int64
 }
 
 // startOwnServer runs this binary as a server in a new temporary directory
@@ -61,9 +66,13 @@ func startServerIn(ctx context.Context, dir string, extra ...string) (*ownServer
 	ready := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		settled := `msg="` + etcdserver.SettledMessage + `"`
 		for sc.Scan() {
 			if m := readyLinePattern.FindStringSubmatch(sc.Text()); m != nil {
 				ready <- m
+			}
+			if strings.Contains(sc.Text(), settled) {
+				s.settles.Add(1)
 			}
 		}
 	}()
