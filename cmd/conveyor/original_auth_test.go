@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,6 +111,12 @@ func TestOriginalDriverReachesOnlyItsOwn(t *testing.T) {
 		items, _ := parked["items"].([]any)
 		return len(items) == 2
 	})
+	_, parked := s.call("GET", "/admin/parked", nil)
+	for _, item := range parked["items"].([]any) {
+		if reason := fmt.Sprint(item.(map[string]any)["error"]); !strings.HasPrefix(reason, "driver compiler sent a result") {
+			t.Errorf("a result parked as not the compiler's: %s", reason)
+		}
+	}
 	if run := s.must(http.StatusOK, "GET", "/runs/"+runID, nil); run["status"] != "running" ||
 		run["steps"].([]any)[0].(map[string]any)["status"] != "dispatched" {
 		t.Errorf("the run changed: %v", run)
