@@ -21,22 +21,34 @@ type Identity struct {
 	// finds connections by.
 	Name        string
 	Permissions *Permissions
+	// Account, when set, puts the client in an account of its own instead
+	// of the server's (account.go): it reaches nothing of the server's but
+	// the account's Imports, whatever its Permissions.
+	Account *Account
 }
 
-// Authenticator decides who a client is by the token it sent (nats.Token,
-// or the user part of nats://TOKEN@host:port); false refuses the client. It
-// is called for every new connection, concurrently, and must be fast.
-type Authenticator func(token string) (Identity, bool)
+// Credentials are what a client sent: a token (nats.Token, or the user part
+// of nats://TOKEN@host:port), or a user and a password
+// (nats://USER:PASSWORD@host:port).
+type Credentials struct {
+	Token, User, Password string
+}
+
+// Authenticator decides who a client is by the credentials it sent; false
+// refuses the client. It is called for every new connection, concurrently,
+// and must be fast.
+type Authenticator func(Credentials) (Identity, bool)
 
 // serverIdentity names the server's own connections.
 const serverIdentity = "conveyor-server"
 
 // auth implements server.Authentication: the server's own secret, held in
-// memory only, gives every right; any other token is the Authenticator's to
-// judge.
+// memory only, gives every right; any other credentials are the
+// Authenticator's to judge.
 type auth struct {
-	secret string
-	judge  Authenticator
+	secret   string
+	judge    Authenticator
+	accounts *accounts // set before the server starts
 }
 
 func newAuth(judge Authenticator) *auth {
@@ -45,15 +57,16 @@ func newAuth(judge Authenticator) *auth {
 
 // Check implements server.Authentication.
 func (a *auth) Check(c server.ClientAuthentication) bool {
-	token := c.GetOpts().Token
-	if token == "" {
+	opts := c.GetOpts()
+	cred := Credentials{Token: opts.Token, User: opts.Username, Password: opts.Password}
+	if cred == (Credentials{}) {
 		return false
 	}
-	if subtle.ConstantTimeCompare([]byte(token), []byte(a.secret)) == 1 {
+	if cred.Token != "" && subtle.ConstantTimeCompare([]byte(cred.Token), []byte(a.secret)) == 1 {
 		c.RegisterUser(&server.User{Username: serverIdentity})
 		return true
 	}
-	id, ok := a.judge(token)
+	id, ok := a.judge(cred)
 	if !ok {
 		return false
 	}
@@ -63,6 +76,13 @@ func (a *auth) Check(c server.ClientAuthentication) bool {
 			Publish:   &server.SubjectPermission{Allow: nonNil(p.Publish)},
 			Subscribe: &server.SubjectPermission{Allow: nonNil(p.Subscribe)},
 		}
+	}
+	if id.Account != nil {
+		acc, ok := a.accounts.open(*id.Account)
+		if !ok {
+			return false
+		}
+		u.Account = acc
 	}
 	c.RegisterUser(u)
 	return true

@@ -30,8 +30,8 @@ type Config struct {
 	// TLS, when set, is required of TCP clients (drivers), and ClientURL
 	// says tls://. In-process connections need none.
 	TLS *tls.Config
-	// Authenticate, when set, makes every client authenticate with a token
-	// and gives it the rights of its Identity; nil lets anyone connect with
+	// Authenticate, when set, makes every client authenticate (a token, or
+	// a user and password) and gives it the rights of its Identity; nil lets anyone connect with
 	// every right (open mode). The server's own connections (Connect) hold
 	// a secret made at Start and kept in memory only.
 	Authenticate Authenticator
@@ -104,6 +104,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsserver: %w", err)
+	}
+	if a != nil {
+		a.accounts = newAccounts(ns)
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -45,7 +45,7 @@ func WorkSubjects(driver string, resources []string) []string {
 // publish on when NATS requires credentials. It returns once NATS knows of
 // the responder: a driver that asks after that is answered.
 func ServeConsumers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, log *slog.Logger) (stop func() error, err error) {
-	sub, err := nc.QueueSubscribe(consumerRequests, consumersQueue, func(m *nats.Msg) {
+	return serveQueue(nc, consumerRequests, "serve driver consumers", func(m *nats.Msg) {
 		reply := ConsumerReply{OK: true}
 		if err := makeConsumer(ctx, js, m); err != nil {
 			log.Warn("driver consumer refused", "subject", m.Subject, "err", err)
@@ -54,11 +54,18 @@ func ServeConsumers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, 
 		data, _ := json.Marshal(reply)
 		_ = m.Respond(data)
 	})
+}
+
+// serveQueue answers the requests on subject with handle, one replica
+// (queue group consumersQueue) each, and returns once NATS knows of the
+// responder; stop drains it. what names the service in errors.
+func serveQueue(nc *nats.Conn, subject, what string, handle nats.MsgHandler) (stop func() error, err error) {
+	sub, err := nc.QueueSubscribe(subject, consumersQueue, handle)
 	if err != nil {
-		return nil, fmt.Errorf("serve driver consumers: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := nc.Flush(); err != nil {
-		return nil, errors.Join(fmt.Errorf("serve driver consumers: %w", err), sub.Unsubscribe())
+		return nil, errors.Join(fmt.Errorf("%s: %w", what, err), sub.Unsubscribe())
 	}
 	return sub.Drain, nil
 }

@@ -32,11 +32,11 @@ func DriverPermissions(driver string) (publish, subscribe []string) {
 	publish = []string{
 		DriverResultSubject(driver),
 		wire.LogSubject("*"),
-		"live.logs.*." + driver,
+		liveLogSubject(driver),
 		ConsumerRequestSubject(driver),
-		"$JS.API.CONSUMER.INFO." + MessagesStream + "." + driver,
-		"$JS.API.CONSUMER.MSG.NEXT." + MessagesStream + "." + driver,
-		"$JS.ACK." + MessagesStream + "." + driver + ".>",
+		consumerAPI("INFO", driver),
+		consumerAPI("MSG.NEXT", driver),
+		ackSubjects(driver),
 		HeartbeatSubjectOf(driver),
 		PresenceSubjectOf(driver),
 		wire.SecretsSubjectOf(driver),
@@ -44,3 +44,16 @@ func DriverPermissions(driver string) (publish, subscribe []string) {
 	subscribe = []string{DriverInbox(driver) + ".>", StopSubject(driver)}
 	return publish, subscribe
 }
+
+// consumerAPI is the JetStream API subject of operation on driver's
+// consumer on `messages`: $JS.API.CONSUMER.{operation}.messages.{driver}.
+func consumerAPI(operation, driver string) string {
+	return "$JS.API.CONSUMER." + operation + "." + MessagesStream + "." + driver
+}
+
+// ackSubjects match the acknowledgements of deliveries of driver's
+// consumer.
+func ackSubjects(driver string) string { return "$JS.ACK." + MessagesStream + "." + driver + ".>" }
+
+// liveLogSubject matches driver's live log lines of every run.
+func liveLogSubject(driver string) string { return "live.logs.*." + driver }

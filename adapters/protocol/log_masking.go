@@ -160,7 +160,29 @@ func storeMasked(nc *nats.Conn, masker LineMasker, log *slog.Logger, m *nats.Msg
 		return
 	}
 	out := &nats.Msg{Subject: maskedLogsPrefix + "." + runID, Reply: m.Reply, Header: m.Header, Data: body}
+	if strings.HasPrefix(m.Reply, importReplyPrefix) {
+		relayStored(ctx, nc, log, out, m)
+		return
+	}
 	if err := nc.PublishMsg(out); err != nil {
 		log.Warn("log line not stored", "run", runID, "err", err)
 	}
+}
+
+// importReplyPrefix starts the reply subjects NATS gives a request that
+// came from another account through an import (a driver of the original
+// runtime, OriginalRoutes). No client may publish with such a reply, only
+// answer on it.
+const importReplyPrefix = "_R_."
+
+// relayStored publishes out, a line of m, as a request, and answers m with
+// the stream's acknowledgement.
+func relayStored(ctx context.Context, nc *nats.Conn, log *slog.Logger, out, m *nats.Msg) {
+	out.Reply = ""
+	ack, err := nc.RequestMsgWithContext(ctx, out)
+	if err != nil {
+		log.Warn("log line not stored", "subject", m.Subject, "err", err)
+		return
+	}
+	_ = m.Respond(ack.Data)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"sigs.k8s.io/yaml"
 )
 
@@ -55,6 +56,16 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 	if code, _, _ := cliRun(t, server, "", "drivers", "credentials", "compiler"); code == 0 {
 		t.Error("credentials issued twice without --rotate")
+	}
+	// For a driver of the original runtime: its name as user, the token as password.
+	code, originalURL, errOut := cliRun(t, server, "", "drivers", "credentials", "packager", "--original")
+	if code != 0 || !regexp.MustCompile(`^nats://packager:cvy_\w+@127\.0\.0\.1:\d+\n$`).MatchString(originalURL) {
+		t.Fatalf("drivers credentials packager --original: exit %d, stdout %q\n%s", code, originalURL, errOut)
+	}
+	if nc, err := nats.Connect(strings.TrimSpace(originalURL)); err != nil {
+		t.Errorf("the --original URL does not connect: %v", err)
+	} else {
+		nc.Close()
 	}
 	file, err := os.ReadFile("../../examples/compile-upload/all.yaml")
 	if err != nil {

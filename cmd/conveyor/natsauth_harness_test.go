@@ -51,3 +51,16 @@ func driverNATS(t testing.TB, at endpoints, name string) string {
 	u.User = url.User(secret.(string))
 	return u.String()
 }
+
+// originalNATS is the NATS URL driver name connects with when it runs on the
+// original runtime: its credentials as `conveyor drivers credentials
+// --original` prints them, the driver's name as user and its token as
+// password.
+func originalNATS(t testing.TB, at endpoints, name string) string {
+	t.Helper()
+	u, err := url.Parse(driverNATS(t, at, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return originalNATSURL(u.String(), name, u.User.Username())
+}

@@ -271,6 +271,13 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 		return err
 	}
 	defer func() { _ = stopConsumers() }()
+	if gate != nil {
+		stopOriginal, err := protocol.ServeOriginalConsumers(ctx, in.nc, log.With("component", "consumers"))
+		if err != nil {
+			return err
+		}
+		defer func() { _ = stopOriginal() }()
+	}
 	if vault != nil {
 		stopSecrets, err := secrets.Serve(ctx, in.nc, vault, loadRun)
 		if err != nil {

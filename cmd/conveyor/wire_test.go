@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,6 +72,11 @@ func (d *plainDriver) run(ctx context.Context, t *testing.T, natsURL string) (st
 		d.mu.Lock()
 		d.seen, d.events = append(d.seen, resource), append(d.events, work.Event)
 		d.mu.Unlock()
+		line, _ := json.Marshal(map[string]any{"runid": work.RunID, "driver": d.name, "pipeline": resource["pipeline"],
+			"timestamp": fmt.Sprint(time.Now().Unix()), "message": d.name + " at work"})
+		if _, err := js.Publish(ctx, "logs."+work.RunID, line); err != nil {
+			t.Errorf("%s: publish log line: %v", d.name, err)
+		}
 		result, _ := json.Marshal(map[string]any{
 			"event": "driver.result", "run_id": work.RunID, "resource": resource,
 			"driverresult": map[string]any{"success": d.succeed, "message": d.name + " done", "data": map[string]any{"by": d.name}, "driver": d.name},
@@ -124,11 +130,22 @@ func openNATS(c *serverConfig) { c.NATSAuth = false }
 // only the wire protocol, on a server in open mode.
 func TestWireCompatibleDrivers(t *testing.T) {
 	s := startServer(t, openNATS)
+	runTwoSteps(t, s, false, func(string) string { return s.at.NATS })
+}
+
+// runTwoSteps runs a two-step pipeline, compile then upload, with plain
+// drivers (original: made as the original runtime makes them) connecting
+// to the NATS URL natsURL gives for their name, and checks that it
+// succeeds, each driver's result and log line recorded and the first
+// result in the second driver's payload.
+func runTwoSteps(t *testing.T, s *testServer, original bool, natsURL func(driver string) string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	compiler, uploader := &plainDriver{name: "compiler", succeed: true}, &plainDriver{name: "uploader", succeed: true}
-	compiler.run(ctx, t, s.at.NATS)
-	uploader.run(ctx, t, s.at.NATS)
+	compiler := &plainDriver{name: "compiler", succeed: true, original: original}
+	uploader := &plainDriver{name: "uploader", succeed: true, original: original}
+	compiler.run(ctx, t, natsURL(compiler.name))
+	uploader.run(ctx, t, natsURL(uploader.name))
 
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	pipeline := map[string]any{"name": "ci", "resource": "build", "metadata": map[string]any{"region": "eu"},
@@ -170,6 +187,10 @@ func TestWireCompatibleDrivers(t *testing.T) {
 			t.Errorf("the resource's metadata lacks driverresults.%s: %v", driver, meta)
 		}
 	}
+	waitFor(t, "both drivers' log lines stored", func() bool {
+		_, logs := s.call("GET", "/runs/"+runID+"/logs", nil)
+		return strings.Count(fmt.Sprint(logs), " at work") == 2
+	})
 }
 
 // TestFailedStepStopsTheRun: the first step fails, so the run fails and the
