@@ -24,9 +24,11 @@ type Identity struct {
 }
 
 // Authenticator decides who a client is by the token it sent (nats.Token,
-// or the user part of nats://TOKEN@host:port); false refuses the client. It
-// is called for every new connection, concurrently, and must be fast.
-type Authenticator func(token string) (Identity, bool)
+// or the user part of nats://TOKEN@host:port); false refuses the client.
+// Client is the name the connection gave itself (nats.Name), which may
+// narrow its rights further, never widen them past the token's. It is
+// called for every new connection, concurrently, and must be fast.
+type Authenticator func(token, client string) (Identity, bool)
 
 // serverIdentity names the server's own connections.
 const serverIdentity = "conveyor-server"
@@ -45,7 +47,8 @@ func newAuth(judge Authenticator) *auth {
 
 // Check implements server.Authentication.
 func (a *auth) Check(c server.ClientAuthentication) bool {
-	token := c.GetOpts().Token
+	opts := c.GetOpts()
+	token := opts.Token
 	if token == "" {
 		return false
 	}
@@ -53,7 +56,7 @@ func (a *auth) Check(c server.ClientAuthentication) bool {
 		c.RegisterUser(&server.User{Username: serverIdentity})
 		return true
 	}
-	id, ok := a.judge(token)
+	id, ok := a.judge(token, opts.Name)
 	if !ok {
 		return false
 	}

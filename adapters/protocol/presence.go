@@ -88,7 +88,7 @@ func (d *Directory) note(driver string, a wire.Presence) {
 		delete(byID, a.Instance)
 		return
 	}
-	byID[a.Instance] = instance{DriverInstance: projections.DriverInstance{ID: a.Instance, Host: a.Host, Version: a.Version,
+	byID[a.Instance] = instance{DriverInstance: projections.DriverInstance{ID: a.Instance, Host: a.Host, Labels: a.Labels, Version: a.Version,
 		Since: a.Since, LastSeen: d.now().UTC()}, resources: a.Resources}
 }
 
@@ -151,10 +151,32 @@ func (d *Directory) Driver(ctx context.Context, name string) (projections.Driver
 	return v, seen, nil
 }
 
-// Connected reports whether an instance of driver is connected now.
-func (d *Directory) Connected(ctx context.Context, driver string) bool {
+// Connected reports whether an instance of driver that has every one of
+// labels is connected now: one announced itself with them, or the
+// driver's consumer of that label set has a client waiting for work (a
+// driver that does not announce itself). No labels: any instance.
+func (d *Directory) Connected(ctx context.Context, driver string, labels []string) bool {
 	v, _, err := d.Driver(ctx, driver)
-	return err == nil && v.Connected
+	if err != nil || len(labels) == 0 {
+		return err == nil && v.Connected
+	}
+	for _, in := range v.Instances {
+		if hasAll(in.Labels, labels) {
+			return true
+		}
+	}
+	info, err := d.consumer(ctx, wire.ConsumerName(driver, wire.LabelSet(labels)))
+	return err == nil && info != nil && info.NumWaiting > 0
+}
+
+// hasAll reports whether have holds every one of want.
+func hasAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // Seen reports whether driver ever announced itself here or has a
@@ -197,7 +219,8 @@ func (d *Directory) consumerNames(ctx context.Context) ([]string, error) {
 	var names []string
 	lister := s.ConsumerNames(ctx)
 	for name := range lister.Name() {
-		names = append(names, name)
+		// A driver's consumers of label sets are the driver's.
+		names = append(names, wire.ConsumerDriver(name))
 	}
 	return names, lister.Err()
 }

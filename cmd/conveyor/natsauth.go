@@ -7,11 +7,14 @@ import (
 	"github.com/conveyor/conveyor/adapters/protocol"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // natsGate decides who may connect to the embedded NATS, by the API tokens
 // of the log (docs/security.md): an admin token has every right, a driver
-// token exactly its driver's (protocol.DriverPermissions), any other token
+// token exactly its driver's (protocol.DriverPermissions), with the
+// consumers of the labels its connection's name declares
+// (wire.ConnectionLabels), any other token
 // or none is refused. Until the tokens are loaded it refuses everyone but
 // the server itself. Safe for concurrent use.
 type natsGate struct {
@@ -19,7 +22,7 @@ type natsGate struct {
 }
 
 // authenticate implements natsserver.Authenticator.
-func (g *natsGate) authenticate(secret string) (natsserver.Identity, bool) {
+func (g *natsGate) authenticate(secret, client string) (natsserver.Identity, bool) {
 	tokens := g.tokens.Load()
 	if tokens == nil {
 		return natsserver.Identity{}, false
@@ -32,7 +35,7 @@ func (g *natsGate) authenticate(secret string) (natsserver.Identity, bool) {
 	case domain.RoleAdmin:
 		return natsserver.Identity{Name: natsUser(tok.Name)}, true
 	case domain.RoleDriver:
-		pub, sub := protocol.DriverPermissions(tok.Name)
+		pub, sub := protocol.DriverPermissions(tok.Name, wire.ConnectionLabels(client, tok.Name))
 		return natsserver.Identity{Name: natsUser(tok.Name),
 			Permissions: &natsserver.Permissions{Publish: pub, Subscribe: sub}}, true
 	}
