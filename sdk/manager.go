@@ -163,8 +163,16 @@ func (m *Manager) Run(ctx context.Context) error {
 			cc.Stop()
 		}
 	}
+	// A message delivered while every slot is taken waits in its
+	// consumer's callback for one. With several consumers, each asks for
+	// one message at a time, so that a busy process holds at most one per
+	// consumer, not its concurrency's worth in each.
+	batch := m.opts.concurrency
+	if len(consumers) > 1 {
+		batch = 1
+	}
 	for _, cons := range consumers {
-		cc, err := cons.Consume(take, jetstream.PullMaxMessages(m.opts.concurrency))
+		cc, err := cons.Consume(take, jetstream.PullMaxMessages(batch))
 		if err != nil {
 			stopConsuming()
 			return fmt.Errorf("sdk: consume: %w", err)
