@@ -73,7 +73,9 @@ const AbandonAfter = 5 * time.Second
 // cancelled work to return, abandons what still runs, and returns.
 //
 // It asks the server for the driver's durable consumer (a driver with
-// least-privilege credentials may not create one) and publishes results on
+// least-privilege credentials may not create one), and with labels
+// (WithLabels) for one more per non-empty subset of them, all sharing the
+// process's WithConcurrency slots, and publishes results on
 // pipelines.driver.result.{name}. A server that does not answer that request
 // (an older one, or none in open mode) leaves it to the manager: it creates
 // the consumer itself and publishes results on pipelines.driver.result.
