@@ -14,7 +14,8 @@ import (
 )
 
 // TestLabelledWorkIsItsDriversAlone: with NATS credentials required, a
-// process of exec labelled gpu takes its labelled work; the credentials of
+// process of exec labelled gpu takes its labelled work, and once it stopped
+// the next waits, counted as exec's pending work; the credentials of
 // another driver, whatever labels its connection declares, and even a name
 // that claims to be exec's, are refused exec's consumer of gpu; exec's own
 // credentials reach it only from a connection that declares gpu.
@@ -35,6 +36,8 @@ func TestLabelledWorkIsItsDriversAlone(t *testing.T) {
 	// left.
 	waiting := execRun(s, "train-again", labelledStep("train", "gpu"))
 	s.waitStep(waiting, "train", "dispatched")
+	// GET /drivers counts it as the driver's pending work.
+	waitDriver(t, s, "exec", func(d map[string]any) bool { return d["pending"] == float64(1) })
 
 	target := wire.ConsumerName("exec", "gpu")
 	for _, tc := range []struct {
