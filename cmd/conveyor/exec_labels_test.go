@@ -93,6 +93,7 @@ func TestALabelledStepWaitsForItsLabels(t *testing.T) {
 	startExecDriver(t, s, "--resources", "work", "--workspace-root", roots["linux"], "--labels", "linux")
 	runID := execRun(s, "arm", labelledStep("cross", "linux", "arm64"))
 
+	s.waitStep(runID, "cross", "dispatched") // once the run is read back
 	var waiting string
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		st := runStep(s.must(http.StatusOK, "GET", "/runs/"+runID, nil), "cross")
