@@ -71,8 +71,9 @@ func (s *Server) unseenDrivers(ctx context.Context, p domain.Pipeline) []string 
 }
 
 // withWaiting says, on each dispatched step of run, when no instance of its
-// driver is connected, and where a queued run stands in its group's queue
-// (the groups read for one answer are kept in seen).
+// driver (with the labels of its runsOn) is connected, and where a queued
+// run stands in its group's queue (the groups read for one answer are kept
+// in seen).
 func (s *Server) withWaiting(ctx context.Context, run domain.Run, seen groups) domain.Run {
 	run = s.withPosition(ctx, run, seen)
 	if s.drivers == nil || run.Ended() {
@@ -80,7 +81,15 @@ func (s *Server) withWaiting(ctx context.Context, run domain.Run, seen groups) d
 	}
 	steps := append([]domain.StepState(nil), run.Steps...)
 	for i, st := range steps {
-		if st.Status == domain.StepStatusDispatched && st.Driver != "" && !s.drivers.Connected(ctx, st.Driver) {
+		if st.Status != domain.StepStatusDispatched || st.Driver == "" {
+			continue
+		}
+		labels := run.RunsOn(st.ID)
+		switch {
+		case s.drivers.Connected(ctx, st.Driver, labels):
+		case len(labels) > 0:
+			steps[i].Waiting = "no instance of driver " + quote(st.Driver) + " with labels " + domain.DescribeLabels(labels) + " is connected"
+		default:
 			steps[i].Waiting = "no instance of driver " + quote(st.Driver) + " is connected"
 		}
 	}

@@ -16,7 +16,7 @@ const (
 	exampleDefinition = `{"id":"0b9c2f64-4a47-4f3e-8f53-3f1f0cf3c7de","name":"build","description":"a commit to build",
 		"version":"1.0.0","schema":{"type":"object","required":["repo","ref"],"properties":{"repo":{"type":"string"},"ref":{"type":"string"}}}}`
 	examplePipeline = `{"name":"ci","description":"Compile, then upload","version":"1","resource":"build",
-		"steps":[{"id":"compile","driver":"compiler"},{"id":"upload","driver":"uploader","timeout":"10m",
+		"steps":[{"id":"compile","driver":"compiler","runsOn":["linux"]},{"id":"upload","driver":"uploader","timeout":"10m",
 		"retry":{"attempts":3,"backoff":"10s"}}],"metadata":{"registry":"registry.example"}}`
 	exampleResource = `{"id":"6c2d5f0e-2f0b-4a59-9a8e-1d2b8f3e4c11","name":"app-1","resource":"build","pipeline":"ci",
 		"metadata":{"version":"2","driverresults.compiler":"{\"success\":true,\"message\":\"compiled\",\"driver\":\"compiler\"}"},
@@ -34,7 +34,7 @@ const (
 	exampleLogLine = `{"sequence":3,"runid":` + exampleRunID + `,"driver":"compiler","pipeline":"ci","step":"compile",
 		"timestamp":"1795510841","time":"2026-11-24T09:00:41.123456789Z","message":"built app-1-abc123.tar.gz"}`
 	exampleDriver = `{"name":"compiler","resources":["build"],"connected":true,"pending":0,"inFlight":1,
-		"instances":[{"id":"K7Q2M9XW4RTA","host":"builder-1","version":"v0.4.0","since":"2026-11-24T08:00:00Z","lastSeen":"2026-11-24T09:00:40Z"}]}`
+		"instances":[{"id":"K7Q2M9XW4RTA","host":"builder-1","labels":["linux"],"version":"v0.4.0","since":"2026-11-24T08:00:00Z","lastSeen":"2026-11-24T09:00:40Z"}]}`
 	exampleToken   = `{"name":"ci","id":"3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d","role":"operator"}`
 	exampleTrigger = `{"name":"app-push","version":"1","source":"github","events":["push"],"secret":"github-webhook",
 		"when":"body.ref == \"refs/heads/main\"","pipeline":"ci","resource":{"type":"build",
@@ -55,7 +55,7 @@ var examples = map[string]string{
 	"SavedPipeline": strings.TrimSuffix(examplePipeline, "}") +
 		`,"warnings":["step upload: driver \"uploader\" has never connected (its runs wait until it does)"]}`,
 	"PipelineBody": `{"name":"ci","resource":"build","description":"Compile, then upload",
-		"steps":[{"id":"compile","driver":"compiler"},{"id":"upload","driver":"uploader","needs":["compile"],"timeout":"10m"}]}`,
+		"steps":[{"id":"compile","driver":"compiler","runsOn":["linux"]},{"id":"upload","driver":"uploader","needs":["compile"],"timeout":"10m"}]}`,
 	"PipelineReplacement":  `{"resource":"build","steps":[{"id":"compile","driver":"compiler"},{"id":"gate","type":"approval"},{"id":"upload","driver":"uploader"}]}`,
 	"Resource":             exampleResource,
 	"ListResource":         `{"items":[` + exampleResource + `],"continue":"YXBwLTE"}`,

@@ -22,6 +22,7 @@ type stepBody struct {
 	Retry       *retryBody           `json:"retry,omitempty" doc:"when and how often to try the step again"`
 	When        string               `json:"when,omitempty" maxLength:"4096" doc:"a CEL condition over resource, pipeline, run and the results of the steps this one needs: the step runs only if it is true when its needs are met, and is skipped otherwise" example:"resource.spec.ref == \"main\""`
 	Secrets     []string             `json:"secrets,omitempty" maxItems:"64" doc:"names of the secrets the step's driver gets while it runs this step (PUT /secrets/{name})" example:"[\"registry-password\"]"`
+	RunsOn      []string             `json:"runsOn,omitempty" doc:"labels, at most 4, each 1 to 32 characters of lower-case letters, digits, '-' and '_': only a process of the driver that has every one of them takes the step (conveyor driver exec --labels); absent: any process of the driver" example:"[\"gpu\"]"`
 	Matrix      map[string]any       `json:"matrix,omitempty" doc:"run the step once per combination of these values: each key but include and exclude names a list of strings, numbers or booleans; include lists extra combinations (objects), exclude partial combinations to drop. At most 256 combinations. Each instance is a step of the run, id step[key=value,…], and its expressions see its values as matrix.<key>" example:"{\"go\":[\"1.25\",\"1.26\"],\"os\":[\"linux\",\"darwin\"]}"`
 	FailFast    *bool                `json:"failFast,omitempty" doc:"with a matrix: once an instance has failed, skip the instances not yet started (default true)"`
 	MaxParallel int                  `json:"maxParallel,omitempty" minimum:"0" doc:"with a matrix: at most this many instances dispatched at once (absent or 0: no bound)" example:"2"`
@@ -75,7 +76,7 @@ type pipelineReplacement struct {
 func (b pipelineBody) pipeline() domain.Pipeline {
 	steps := make([]domain.Step, len(b.Steps))
 	for i, st := range b.Steps {
-		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Type: st.Type, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy(), When: st.When, Secrets: st.Secrets}
+		steps[i] = domain.Step{ID: st.ID, Name: st.Name, Type: st.Type, Driver: st.Driver, Needs: st.Needs, Timeout: st.Timeout, Retry: st.Retry.policy(), When: st.When, Secrets: st.Secrets, RunsOn: st.RunsOn}
 		if st.With != nil {
 			steps[i].With, _ = json.Marshal(st.With) // decoded from JSON: it encodes
 		}

@@ -106,7 +106,9 @@ type Deps struct {
 type DriverDirectory interface {
 	Drivers(ctx context.Context) ([]projections.DriverView, error)
 	Driver(ctx context.Context, name string) (projections.DriverView, bool, error)
-	Connected(ctx context.Context, driver string) bool
+	// Connected reports whether an instance of driver with every one of
+	// labels is connected (no labels: any instance).
+	Connected(ctx context.Context, driver string, labels []string) bool
 	Seen(ctx context.Context, driver string) bool
 }
 

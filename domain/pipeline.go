@@ -43,6 +43,9 @@ type Step struct {
 	When string `json:"when,omitempty"`
 	// Secrets names the secrets the step's driver gets while it runs it.
 	Secrets []string `json:"secrets,omitempty"`
+	// RunsOn names the labels a process of the step's driver must have to
+	// take the step (at most MaxRunsOn); absent: any process of it.
+	RunsOn []string `json:"runsOn,omitempty"`
 	// With is the step's parameters, a JSON object handed to its driver
 	// with the work, evaluated at dispatch: its strings may hold ${{ EXPR }}
 	// CEL expressions over what a condition sees. At most MaxWithBytes.
@@ -158,6 +161,7 @@ func CheckPipeline(p Pipeline) error {
 	}
 	problems = append(problems, checkTimeouts(p)...)
 	problems = append(problems, checkSecrets(p)...)
+	problems = append(problems, checkRunsOn(p)...)
 	problems = append(problems, checkMatrices(p)...)
 	problems = append(problems, checkConcurrency(p)...)
 	if len(problems) == 0 {

@@ -14,6 +14,9 @@ type Work struct {
 	// Driver names the one driver of a pipeline step; empty means every
 	// driver listening to the resource's type (fan-out).
 	Driver string
+	// RunsOn is the step's label set, sorted: only a process of Driver
+	// with all of these labels takes the work. Nil: any process of it.
+	RunsOn []string
 	// Event is "create", "update", "delete" or "process".
 	Event    string
 	Resource domain.Resource

@@ -300,7 +300,7 @@ func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) 
 			dispatchedAt = *step.DispatchedAt
 		}
 		err := e.dispatch.Dispatch(ctx, Work{
-			Driver: step.Driver, Event: st.Run.WorkEvent(step.ID), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
+			Driver: step.Driver, RunsOn: st.Run.RunsOn(step.ID), Event: st.Run.WorkEvent(step.ID), Resource: st.Run.Payload(step.ID), RunID: st.Run.ID,
 			Step: step.ID, Attempt: step.Attempt, MessageID: id,
 			DispatchedAt: dispatchedAt, Secrets: st.Run.GrantedSecrets(step.ID), With: step.With,
 		})

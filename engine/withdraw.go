@@ -23,7 +23,7 @@ func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain
 				continue
 			}
 			typ, _, _ := strings.Cut(ev.Resource, "/")
-			errs = append(errs, e.withdraw(ctx, runID, typ, domain.StepState{ID: ev.Step, Driver: ev.Result.Driver, Attempt: ev.Attempt}))
+			errs = append(errs, e.withdraw(ctx, runID, typ, e.runsOn(runID, ev.Step), domain.StepState{ID: ev.Step, Driver: ev.Result.Driver, Attempt: ev.Attempt}))
 		case *domain.StepTimedOut:
 			st, err := e.cmd.LoadRun(ctx, runID)
 			if err != nil {
@@ -32,7 +32,7 @@ func (e *Engine) withdrawDone(ctx context.Context, runID string, events []domain
 			}
 			i := slices.IndexFunc(st.Run.Steps, func(s domain.StepState) bool { return s.ID == ev.Step })
 			if i >= 0 && st.Run.Steps[i].Driver != "" {
-				errs = append(errs, e.withdrawAndStop(ctx, runID, st.Run.Resource.Type,
+				errs = append(errs, e.withdrawAndStop(ctx, runID, st.Run.Resource.Type, st.Run.RunsOn(ev.Step),
 					domain.StepState{ID: ev.Step, Driver: st.Run.Steps[i].Driver, Attempt: ev.Attempt}, "the attempt timed out"))
 			}
 		case *domain.RunCancelled:
@@ -59,19 +59,29 @@ func (e *Engine) withdrawCurrent(ctx context.Context, runID, reason string) erro
 		if step.Driver == "" || step.Attempt == 0 || step.DispatchedAt == nil || step.Result != nil {
 			continue // never dispatched, or its result is in
 		}
-		errs = append(errs, e.withdrawAndStop(ctx, runID, st.Run.Resource.Type, step, reason))
+		errs = append(errs, e.withdrawAndStop(ctx, runID, st.Run.Resource.Type, st.Run.RunsOn(step.ID), step, reason))
 	}
 	return errors.Join(errs...)
 }
 
 // withdrawAndStop withdraws the work of a step still out and tells its
 // driver to stop it, saying why.
-func (e *Engine) withdrawAndStop(ctx context.Context, runID, resourceType string, step domain.StepState, reason string) error {
-	return errors.Join(e.withdraw(ctx, runID, resourceType, step),
+func (e *Engine) withdrawAndStop(ctx context.Context, runID, resourceType string, runsOn []string, step domain.StepState, reason string) error {
+	return errors.Join(e.withdraw(ctx, runID, resourceType, runsOn, step),
 		e.dispatch.Stop(ctx, Stop{Driver: step.Driver, RunID: runID, Step: step.ID, Attempt: step.Attempt, Reason: reason}))
 }
 
-func (e *Engine) withdraw(ctx context.Context, runID, resourceType string, step domain.StepState) error {
-	return e.dispatch.Withdraw(ctx, Work{Driver: step.Driver, Resource: domain.Resource{Type: resourceType},
+func (e *Engine) withdraw(ctx context.Context, runID, resourceType string, runsOn []string, step domain.StepState) error {
+	return e.dispatch.Withdraw(ctx, Work{Driver: step.Driver, RunsOn: runsOn, Resource: domain.Resource{Type: resourceType},
 		RunID: runID, Step: step.ID, Attempt: step.Attempt, MessageID: StepMessageID(runID, step.ID, step.Attempt)})
+}
+
+// runsOn is the label set of a step of a run this engine holds in memory;
+// nil when it holds none. The dispatcher finds a step's work by where it
+// stored it, and only otherwise by its subject, which the labels name.
+func (e *Engine) runsOn(runID, step string) []string {
+	if k, ok := e.runs.get(runID); ok && k.state != nil {
+		return k.state.Run.RunsOn(step)
+	}
+	return nil
 }

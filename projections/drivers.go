@@ -21,6 +21,7 @@ type DriverView struct {
 type DriverInstance struct {
 	ID       string    `json:"id"`
 	Host     string    `json:"host,omitempty"`
+	Labels   []string  `json:"labels,omitempty" doc:"the process's labels: it takes the steps whose runsOn names only labels of these, and those without runsOn"`
 	Version  string    `json:"version,omitempty"`
 	Since    time.Time `json:"since"`
 	LastSeen time.Time `json:"lastSeen"`

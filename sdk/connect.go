@@ -19,7 +19,7 @@ import (
 // the token of CONVEYOR_TOKEN; replies on the driver's own inbox prefix, the
 // only one its credentials may read.
 func (m *Manager) connect() (*nats.Conn, error) {
-	opts := append([]nats.Option{nats.Name("conveyor-driver-" + m.d.Name()), nats.MaxReconnects(-1),
+	opts := append([]nats.Option{nats.Name(protocol.ConnectionName(m.d.Name(), m.opts.labels)), nats.MaxReconnects(-1),
 		nats.CustomInboxPrefix(protocol.DriverInbox(m.d.Name()))}, m.connectionLogs()...)
 	if m.opts.natsToken != "" && !hasUserInfo(m.opts.natsURL) {
 		opts = append(opts, nats.Token(m.opts.natsToken))
@@ -52,13 +52,16 @@ func (m *Manager) connectionLogs() []nats.Option {
 	}
 }
 
-// consumer asks the server for the driver's durable consumer and binds to
-// it; it returns the subject to publish results on. When no server answers
-// the request, it creates the consumer itself, as the original runtime does.
-func (m *Manager) consumer(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) (jetstream.Consumer, string, error) {
+// consumers asks the server for the driver's durable consumers, the
+// driver's and one per non-empty subset of the process's labels, and binds
+// to them; it returns the subject to publish results on. When no server
+// answers the request, it creates the consumers itself, as the original
+// runtime does.
+func (m *Manager) consumers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) ([]jetstream.Consumer, string, error) {
 	name := m.d.Name()
 	pending := max(1000, m.opts.concurrency*4)
-	body, err := json.Marshal(protocol.ConsumerRequest{Resources: m.d.Resources(), AckWaitMs: m.opts.ackWait.Milliseconds(), MaxAckPending: pending})
+	body, err := json.Marshal(protocol.ConsumerRequest{Resources: m.d.Resources(), Labels: m.opts.labels,
+		AckWaitMs: m.opts.ackWait.Milliseconds(), MaxAckPending: pending})
 	if err != nil {
 		return nil, "", err
 	}
@@ -66,11 +69,18 @@ func (m *Manager) consumer(ctx context.Context, nc *nats.Conn, js jetstream.JetS
 	defer cancel()
 	answer, err := nc.RequestWithContext(rctx, protocol.ConsumerRequestSubject(name), body)
 	if errors.Is(err, nats.ErrNoResponders) {
-		cons, err := js.CreateOrUpdateConsumer(ctx, protocol.MessagesStream, jetstream.ConsumerConfig{
-			Durable: name, FilterSubjects: Subjects(m.d), AckPolicy: jetstream.AckExplicitPolicy,
-			AckWait: m.opts.ackWait, MaxDeliver: -1, MaxAckPending: pending,
-		})
-		return cons, protocol.ResultSubject, err
+		var all []jetstream.Consumer
+		for _, set := range protocol.LabelSubsets(m.opts.labels) {
+			cons, err := js.CreateOrUpdateConsumer(ctx, protocol.MessagesStream, jetstream.ConsumerConfig{
+				Durable: protocol.ConsumerName(name, set), FilterSubjects: protocol.WorkFilters(name, set, m.d.Resources()),
+				AckPolicy: jetstream.AckExplicitPolicy, AckWait: m.opts.ackWait, MaxDeliver: -1, MaxAckPending: pending,
+			})
+			if err != nil {
+				return nil, "", err
+			}
+			all = append(all, cons)
+		}
+		return all, protocol.ResultSubject, nil
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("ask the server for the consumer: %w", err)
@@ -82,8 +92,15 @@ func (m *Manager) consumer(ctx context.Context, nc *nats.Conn, js jetstream.JetS
 	if !reply.OK {
 		return nil, "", permanentError{fmt.Errorf("the server refused the consumer: %s", reply.Error)}
 	}
-	cons, err := js.Consumer(ctx, protocol.MessagesStream, name)
-	return cons, protocol.DriverResultSubject(name), err
+	var all []jetstream.Consumer
+	for _, set := range protocol.LabelSubsets(m.opts.labels) {
+		cons, err := js.Consumer(ctx, protocol.MessagesStream, protocol.ConsumerName(name, set))
+		if err != nil {
+			return nil, "", err
+		}
+		all = append(all, cons)
+	}
+	return all, protocol.DriverResultSubject(name), nil
 }
 
 func hasUserInfo(raw string) bool {

@@ -35,14 +35,14 @@ func NewManager(d Driver, opts ...Option) (*Manager, error) {
 	if d == nil {
 		errs = append(errs, errors.New("sdk: nil driver"))
 	} else {
-		if !validName(d.Name()) {
+		if !protocol.ValidName(d.Name()) {
 			errs = append(errs, fmt.Errorf("sdk: driver name %q must be 1 to 63 lower-case letters, digits, '-' or '_'", d.Name()))
 		}
 		if len(d.Resources()) == 0 {
 			errs = append(errs, fmt.Errorf("sdk: driver %q listens to no resource type", d.Name()))
 		}
 		for _, r := range d.Resources() {
-			if !validName(r) {
+			if !protocol.ValidName(r) {
 				errs = append(errs, fmt.Errorf("sdk: resource type %q is not a valid name", r))
 			}
 		}
@@ -53,29 +53,10 @@ func NewManager(d Driver, opts ...Option) (*Manager, error) {
 	return &Manager{d: d, opts: o, work: newInflight()}, nil
 }
 
-func validName(s string) bool {
-	if len(s) < 1 || len(s) > 63 {
-		return false
-	}
-	for i, c := range s {
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || ((c == '-' || c == '_') && i > 0 && i < len(s)-1)
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // Subjects are the subjects the driver's consumer filters: resources.{r}
 // (fan-out) and drivers.{name}.resources.{r} (pipeline steps) for each
 // resource type r.
-func Subjects(d Driver) []string {
-	var out []string
-	for _, r := range d.Resources() {
-		out = append(out, protocol.FanOutSubject(r), protocol.StepWorkSubject(d.Name(), r))
-	}
-	return out
-}
+func Subjects(d Driver) []string { return protocol.WorkFilters(d.Name(), "", d.Resources()) }
 
 // AbandonAfter bounds how long Run waits, past its grace period, for work
 // whose context it cancelled. A reconcile that has not returned by then is
@@ -92,7 +73,9 @@ const AbandonAfter = 5 * time.Second
 // cancelled work to return, abandons what still runs, and returns.
 //
 // It asks the server for the driver's durable consumer (a driver with
-// least-privilege credentials may not create one) and publishes results on
+// least-privilege credentials may not create one), and with labels
+// (WithLabels) for one more per non-empty subset of them, all sharing the
+// process's WithConcurrency slots, and publishes results on
 // pipelines.driver.result.{name}. A server that does not answer that request
 // (an older one, or none in open mode) leaves it to the manager: it creates
 // the consumer itself and publishes results on pipelines.driver.result.
@@ -121,22 +104,22 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	// Until the server answers (it may be starting, or restarting), unless
 	// it refuses.
-	type consumerAndSubject struct {
-		cons    jetstream.Consumer
+	type consumersAndSubject struct {
+		cons    []jetstream.Consumer
 		results string
 	}
-	got, err := untilUp(ctx, log, "asking for the driver's consumer", func() (consumerAndSubject, error) {
-		cons, results, err := m.consumer(ctx, nc, js)
-		return consumerAndSubject{cons, results}, err
+	got, err := untilUp(ctx, log, "asking for the driver's consumer", func() (consumersAndSubject, error) {
+		cons, results, err := m.consumers(ctx, nc, js)
+		return consumersAndSubject{cons, results}, err
 	}, isPermanent)
-	cons, results := got.cons, got.results
+	consumers, results := got.cons, got.results
 	if ctx.Err() != nil {
 		return nil // stopped before it began: nothing taken, nothing to finish
 	}
 	if err != nil {
 		return fmt.Errorf("sdk: consumer %s: %w", m.d.Name(), err)
 	}
-	log.Info("waiting for work", "resources", m.d.Resources(), "concurrency", m.opts.concurrency)
+	log.Info("waiting for work", "resources", m.d.Resources(), "labels", m.opts.labels, "concurrency", m.opts.concurrency)
 	defer m.announce(nc, PresenceInterval)()
 	if sub, err := m.followStops(nc); err != nil {
 		m.opts.logger.Warn("not following stop notices: cancelled runs are not stopped here", "driver", m.d.Name(), "err", err)
@@ -148,13 +131,15 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer cancelWork()
 	abandoned, abandon := context.WithCancel(context.Background())
 	defer abandon()
+	// The slots are the process's, shared by its consumers: it never runs
+	// more than its concurrency at once, whichever label set the work is for.
 	slots := make(chan struct{}, m.opts.concurrency)
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		stopped bool
 	)
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
+	take := func(msg jetstream.Msg) {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -173,12 +158,31 @@ func (m *Manager) Run(ctx context.Context) error {
 			defer func() { <-slots; wg.Done() }()
 			m.handle(workCtx, abandoned, js, results, msg)
 		}()
-	}, jetstream.PullMaxMessages(m.opts.concurrency))
-	if err != nil {
-		return fmt.Errorf("sdk: consume: %w", err)
+	}
+	var consuming []jetstream.ConsumeContext
+	stopConsuming := func() {
+		for _, cc := range consuming {
+			cc.Stop()
+		}
+	}
+	// A message delivered while every slot is taken waits in its
+	// consumer's callback for one. With several consumers, each asks for
+	// one message at a time, so that a busy process holds at most one per
+	// consumer, not its concurrency's worth in each.
+	batch := m.opts.concurrency
+	if len(consumers) > 1 {
+		batch = 1
+	}
+	for _, cons := range consumers {
+		cc, err := cons.Consume(take, jetstream.PullMaxMessages(batch))
+		if err != nil {
+			stopConsuming()
+			return fmt.Errorf("sdk: consume: %w", err)
+		}
+		consuming = append(consuming, cc)
 	}
 	<-ctx.Done()
-	cc.Stop()
+	stopConsuming()
 	mu.Lock()
 	stopped = true
 	mu.Unlock()

@@ -56,6 +56,18 @@ func publishWork(t *testing.T, js jetstream.JetStream, subject, runID, step stri
 // natsURL is the TCP address of the last server wire started.
 var natsURL string
 
+// anotherConn is a connection of its own to the last server wire started,
+// as a second process of a driver has.
+func anotherConn(t *testing.T) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 // results collects what arrives on pipelines.driver.result.
 func results(t *testing.T, js jetstream.JetStream) func(n int) []map[string]any {
 	t.Helper()
@@ -242,11 +254,7 @@ func TestTwoProcessesSplitTheWork(t *testing.T) {
 			return sdk.Result{Success: true}
 		})
 	}
-	nc2, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc2.Close)
+	nc2 := anotherConn(t)
 	runManager(t, nc, driver(1), sdk.WithConcurrency(4))
 	runManager(t, nc2, driver(2), sdk.WithConcurrency(4))
 	const n = 200

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // Option configures a Manager.
@@ -20,6 +22,7 @@ type options struct {
 	natsToken   string
 	conn        *nats.Conn
 	concurrency int
+	labels      []string
 	ackWait     time.Duration
 	backoff     []time.Duration
 	grace       time.Duration
@@ -73,6 +76,24 @@ func WithConcurrency(n int) Option {
 			return fmt.Errorf("sdk: concurrency must be 1 to 10000, not %d", n)
 		}
 		o.concurrency = n
+		return nil
+	}
+}
+
+// WithLabels declares the labels of this process (at most
+// protocol.MaxLabels): besides the steps of its driver that name no labels,
+// it takes those whose runsOn it has every label of. It takes each label
+// set's work through a durable consumer of its own, one per subset of
+// labels, and runs at most WithConcurrency steps at once across them. A
+// process that opens its own connection (WithConn) must name it
+// protocol.ConnectionName(driver, labels): with credentials required, the
+// server grants the consumers of the labels that name declares.
+func WithLabels(labels ...string) Option {
+	return func(o *options) error {
+		if err := protocol.CheckLabels(labels); err != nil {
+			return fmt.Errorf("sdk: %w", err)
+		}
+		o.labels = labels
 		return nil
 	}
 }

@@ -25,7 +25,7 @@ const PresenceInterval = 5 * time.Second
 func (m *Manager) announce(nc *nats.Conn, interval time.Duration) (stop func()) {
 	host, _ := os.Hostname()
 	a := protocol.Presence{Driver: m.d.Name(), Instance: rand.Text()[:12], Resources: m.d.Resources(),
-		Version: sdkVersion(), Host: host, Since: time.Now().UTC()}
+		Labels: m.opts.labels, Version: sdkVersion(), Host: host, Since: time.Now().UTC()}
 	subject := protocol.PresenceSubjectOf(m.d.Name())
 	send := func() {
 		body, _ := json.Marshal(a)

@@ -66,6 +66,7 @@ type DriverView struct {
 type DriverInstance struct {
 	ID       string    `json:"id"`
 	Host     string    `json:"host,omitempty"`
+	Labels   []string  `json:"labels,omitempty"`
 	Version  string    `json:"version,omitempty"`
 	Since    time.Time `json:"since"`
 	LastSeen time.Time `json:"lastSeen"`
@@ -91,6 +92,9 @@ type Step struct {
 	When string `json:"when,omitempty"`
 	// Secrets names the secrets the step's driver gets (Request.Secrets).
 	Secrets []string `json:"secrets,omitempty"`
+	// RunsOn names the labels a process of the driver must have to take
+	// the step (WithLabels); absent: any process of it.
+	RunsOn []string `json:"runsOn,omitempty"`
 	// With is a JSON object of parameters for the driver (Request.With);
 	// its strings may hold ${{ EXPR }} CEL expressions.
 	With json.RawMessage `json:"with,omitempty"`

@@ -30,8 +30,11 @@ type Identity struct {
 // Credentials are what a client sent: a token (nats.Token, or the user part
 // of nats://TOKEN@host:port), or a user and a password
 // (nats://USER:PASSWORD@host:port).
+// Client is the name the connection gave itself (nats.Name), which may
+// narrow its rights further, never widen them past its credentials'.
 type Credentials struct {
 	Token, User, Password string
+	Client                string
 }
 
 // Authenticator decides who a client is by the credentials it sent; false
@@ -58,7 +61,7 @@ func newAuth(judge Authenticator) *auth {
 // Check implements server.Authentication.
 func (a *auth) Check(c server.ClientAuthentication) bool {
 	opts := c.GetOpts()
-	cred := Credentials{Token: opts.Token, User: opts.Username, Password: opts.Password}
+	cred := Credentials{Token: opts.Token, User: opts.Username, Password: opts.Password, Client: opts.Name}
 	if cred == (Credentials{}) {
 		return false
 	}

@@ -30,16 +30,14 @@ const consumersQueue = "conveyor-consumers"
 // WorkSubjects are what driver's consumer filters: resources.{r} (fan-out)
 // and drivers.{driver}.resources.{r} (pipeline steps) for each type r.
 func WorkSubjects(driver string, resources []string) []string {
-	var out []string
-	for _, r := range resources {
-		out = append(out, wire.FanOutSubject(r), wire.StepWorkSubject(driver, r))
-	}
-	return out
+	return wire.WorkFilters(driver, "", resources)
 }
 
 // ServeConsumers answers drivers' requests for their consumer until stop is
 // called: it creates or updates the durable consumer named after the driver
-// on `messages`, filtered on that driver's WorkSubjects, so that a driver
+// on `messages`, filtered on that driver's WorkSubjects, and for a request
+// with labels one consumer per non-empty subset of them (wire.ConsumerName,
+// filtered on that set's step subjects), so that a driver
 // never needs the right to create consumers (and with it, to read others'
 // work). The driver's name is the subject's, which only that driver may
 // publish on when NATS requires credentials. It returns once NATS knows of
@@ -87,6 +85,9 @@ func makeConsumer(ctx context.Context, js jetstream.JetStream, m *nats.Msg) erro
 			return fmt.Errorf("resource type %q is not a valid name", r)
 		}
 	}
+	if err := wire.CheckLabels(req.Labels); err != nil {
+		return err
+	}
 	ackWait := time.Duration(req.AckWaitMs) * time.Millisecond
 	if ackWait == 0 {
 		ackWait = 30 * time.Second
@@ -103,9 +104,14 @@ func makeConsumer(ctx context.Context, js jetstream.JetStream, m *nats.Msg) erro
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := js.CreateOrUpdateConsumer(cctx, MessagesStream, jetstream.ConsumerConfig{
-		Durable: driver, FilterSubjects: WorkSubjects(driver, req.Resources), AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait: ackWait, MaxDeliver: -1, MaxAckPending: pending,
-	})
-	return err
+	for _, set := range wire.LabelSubsets(req.Labels) {
+		_, err := js.CreateOrUpdateConsumer(cctx, MessagesStream, jetstream.ConsumerConfig{
+			Durable: wire.ConsumerName(driver, set), FilterSubjects: wire.WorkFilters(driver, set, req.Resources),
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxDeliver: -1, MaxAckPending: pending,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -29,10 +29,11 @@ var _ engine.Dispatcher = (*Dispatcher)(nil)
 func NewDispatcher(js jetstream.JetStream) *Dispatcher { return &Dispatcher{js: js, sent: newSent()} }
 
 // WorkSubject is where work goes: drivers.{driver}.resources.{type} for a
-// pipeline step, resources.{type} for a fan-out to every driver of the type.
+// pipeline step, drivers.{driver}.on.{set}.resources.{type} for a step
+// with runsOn, resources.{type} for a fan-out to every driver of the type.
 func WorkSubject(w engine.Work) string {
 	if w.Driver != "" {
-		return wire.StepWorkSubject(w.Driver, w.Resource.Type)
+		return wire.StepWorkSubject(w.Driver, wire.LabelSet(w.RunsOn), w.Resource.Type)
 	}
 	return wire.FanOutSubject(w.Resource.Type)
 }

@@ -23,24 +23,24 @@ var consumerRequests = wire.ConsumerRequestSubject("*")
 // driver.
 func DriverInbox(driver string) string { return wire.DriverInbox(driver) }
 
-// DriverPermissions is exactly what driver needs on NATS: take its work
-// through its own durable consumer, acknowledge it, ask the server for that
-// consumer, publish its results and log lines, and read replies on its own
-// inbox. Nothing else: no other subject, no JetStream administration (no
-// stream delete or purge, no consumer create), no work or event subjects.
-func DriverPermissions(driver string) (publish, subscribe []string) {
-	publish = []string{
-		DriverResultSubject(driver),
-		wire.LogSubject("*"),
-		liveLogSubject(driver),
-		ConsumerRequestSubject(driver),
-		consumerAPI("INFO", driver),
-		consumerAPI("MSG.NEXT", driver),
-		ackSubjects(driver),
-		HeartbeatSubjectOf(driver),
-		PresenceSubjectOf(driver),
-		wire.SecretsSubjectOf(driver),
+// DriverPermissions is exactly what a process of driver with labels needs
+// on NATS: take its work through its own durable consumers (the driver's,
+// and one per non-empty subset of labels), acknowledge it, ask the server
+// for those consumers, publish its results and log lines, and read replies
+// on its own inbox. Nothing else: no other subject, no consumer of another
+// driver, no JetStream administration (no stream delete or purge, no
+// consumer create), no work or event subjects. Labels that break
+// wire.CheckLabels count as none.
+func DriverPermissions(driver string, labels []string) (publish, subscribe []string) {
+	publish = []string{DriverResultSubject(driver), wire.LogSubject("*"), liveLogSubject(driver), ConsumerRequestSubject(driver)}
+	if wire.CheckLabels(labels) != nil {
+		labels = nil
 	}
+	for _, set := range wire.LabelSubsets(labels) {
+		consumer := wire.ConsumerName(driver, set)
+		publish = append(publish, consumerAPI("INFO", consumer), consumerAPI("MSG.NEXT", consumer), ackSubjects(consumer))
+	}
+	publish = append(publish, HeartbeatSubjectOf(driver), PresenceSubjectOf(driver), wire.SecretsSubjectOf(driver))
 	subscribe = []string{DriverInbox(driver) + ".>", StopSubject(driver)}
 	return publish, subscribe
 }

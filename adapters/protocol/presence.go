@@ -35,7 +35,14 @@ type Directory struct {
 
 	mu        sync.Mutex
 	instances map[string]map[string]instance // driver → instance id →
-	consumers map[string]cachedConsumer      // driver → its consumer, lately
+	consumers map[string]cachedConsumer      // consumer → its info, lately
+	names     cachedNames                    // the consumers on `messages`, lately
+}
+
+// cachedNames are the names of the consumers on `messages` as read at.
+type cachedNames struct {
+	names []string
+	at    time.Time
 }
 
 // cachedConsumer is a consumer's info as read at; a run list asks about
@@ -88,16 +95,21 @@ func (d *Directory) note(driver string, a wire.Presence) {
 		delete(byID, a.Instance)
 		return
 	}
-	byID[a.Instance] = instance{DriverInstance: projections.DriverInstance{ID: a.Instance, Host: a.Host, Version: a.Version,
+	byID[a.Instance] = instance{DriverInstance: projections.DriverInstance{ID: a.Instance, Host: a.Host, Labels: a.Labels, Version: a.Version,
 		Since: a.Since, LastSeen: d.now().UTC()}, resources: a.Resources}
 }
 
 // Drivers lists every driver that announced itself since this server
 // started or has a consumer on `messages`, by name.
 func (d *Directory) Drivers(ctx context.Context) ([]projections.DriverView, error) {
-	names, err := d.consumerNames(ctx)
+	consumers, err := d.listConsumers(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var names []string
+	for _, c := range consumers {
+		// A driver's consumers of label sets are the driver's.
+		names = append(names, wire.ConsumerDriver(c))
 	}
 	d.mu.Lock()
 	for name := range d.instances {
@@ -145,16 +157,41 @@ func (d *Directory) Driver(ctx context.Context, name string) (projections.Driver
 		v.Pending, v.InFlight = info.NumPending, uint64(info.NumAckPending)
 		v.Connected = v.Connected || info.NumWaiting > 0 || info.PushBound
 		v.Resources = append(v.Resources, resourcesOf(info.Config)...)
+		if err := d.addLabelledWork(ctx, &v); err != nil {
+			return v, false, err
+		}
 	}
 	slices.Sort(v.Resources)
 	v.Resources = slices.Compact(v.Resources)
 	return v, seen, nil
 }
 
-// Connected reports whether an instance of driver is connected now.
-func (d *Directory) Connected(ctx context.Context, driver string) bool {
+// Connected reports whether an instance of driver that has every one of
+// labels is connected now: one announced itself with them, or the
+// driver's consumer of that label set has a client waiting for work (a
+// driver that does not announce itself). No labels: any instance.
+func (d *Directory) Connected(ctx context.Context, driver string, labels []string) bool {
 	v, _, err := d.Driver(ctx, driver)
-	return err == nil && v.Connected
+	if err != nil || len(labels) == 0 {
+		return err == nil && v.Connected
+	}
+	for _, in := range v.Instances {
+		if hasAll(in.Labels, labels) {
+			return true
+		}
+	}
+	info, err := d.consumer(ctx, wire.ConsumerName(driver, wire.LabelSet(labels)))
+	return err == nil && info != nil && info.NumWaiting > 0
+}
+
+// hasAll reports whether have holds every one of want.
+func hasAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // Seen reports whether driver ever announced itself here or has a
@@ -189,17 +226,59 @@ func (d *Directory) consumer(ctx context.Context, name string) (*jetstream.Consu
 	return info, nil
 }
 
+// addLabelledWork adds the work of the driver's consumers of label sets to
+// v's pending and in-flight counts.
+func (d *Directory) addLabelledWork(ctx context.Context, v *projections.DriverView) error {
+	names, err := d.consumerNames(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range names {
+		if c == v.Name || wire.ConsumerDriver(c) != v.Name {
+			continue
+		}
+		info, err := d.consumer(ctx, c)
+		if err != nil {
+			return err
+		}
+		if info != nil {
+			v.Pending += info.NumPending
+			v.InFlight += uint64(info.NumAckPending)
+		}
+	}
+	return nil
+}
+
+// consumerNames are the consumers on `messages`, as read at most
+// consumerCacheAge ago.
 func (d *Directory) consumerNames(ctx context.Context) ([]string, error) {
+	d.mu.Lock()
+	cached := d.names
+	d.mu.Unlock()
+	if cached.names != nil && d.now().Sub(cached.at) < consumerCacheAge {
+		return cached.names, nil
+	}
+	return d.listConsumers(ctx)
+}
+
+// listConsumers reads the consumers on `messages` now.
+func (d *Directory) listConsumers(ctx context.Context) ([]string, error) {
 	s, err := d.js.Stream(ctx, MessagesStream)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	names := []string{}
 	lister := s.ConsumerNames(ctx)
 	for name := range lister.Name() {
 		names = append(names, name)
 	}
-	return names, lister.Err()
+	if err := lister.Err(); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.names = cachedNames{names: names, at: d.now()}
+	d.mu.Unlock()
+	return names, nil
 }
 
 // resourcesOf reads the resource types out of a driver consumer's filter

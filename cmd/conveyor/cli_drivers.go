@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/conveyor/conveyor/sdk"
 	"github.com/spf13/cobra"
 )
 
@@ -63,9 +65,25 @@ func (c *cli) listDrivers(format string) int {
 		return c.fail("drivers", err)
 	}
 	return c.show(format, drivers, func(tw *tabwriter.Writer) {
-		tableRow(tw, "NAME", "CONNECTED", "INSTANCES", "RESOURCES", "PENDING", "IN FLIGHT")
+		tableRow(tw, "NAME", "CONNECTED", "INSTANCES", "RESOURCES", "LABELS", "PENDING", "IN FLIGHT")
 		for _, d := range drivers {
-			tableRow(tw, d.Name, d.Connected, len(d.Instances), strings.Join(d.Resources, ","), d.Pending, d.InFlight)
+			tableRow(tw, d.Name, d.Connected, len(d.Instances), strings.Join(d.Resources, ","), instanceLabels(d.Instances), d.Pending, d.InFlight)
 		}
 	})
+}
+
+// instanceLabels are the label sets of a driver's instances, each once:
+// "gpu,linux linux", "-" when none has labels.
+func instanceLabels(instances []sdk.DriverInstance) string {
+	var sets []string
+	for _, in := range instances {
+		if len(in.Labels) > 0 {
+			sets = append(sets, strings.Join(in.Labels, ","))
+		}
+	}
+	if len(sets) == 0 {
+		return "-"
+	}
+	slices.Sort(sets)
+	return strings.Join(slices.Compact(sets), " ")
 }

@@ -65,7 +65,7 @@ func TestDeployNATSAuthorization(t *testing.T) {
 	if driver == nil || driver.Permissions == nil || driver.Permissions.Publish == nil || driver.Permissions.Subscribe == nil {
 		t.Fatalf("the example driver compiler has no permissions: %+v", driver)
 	}
-	publish, subscribe := protocol.DriverPermissions("compiler")
+	publish, subscribe := protocol.DriverPermissions("compiler", nil)
 	if diff := cmp.Diff(publish, driver.Permissions.Publish.Allow); diff != "" {
 		t.Errorf("compiler may publish (-embedded NATS +file):\n%s", diff)
 	}

@@ -7,16 +7,19 @@ import (
 	"github.com/conveyor/conveyor/adapters/protocol"
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/projections"
+	wire "github.com/conveyor/conveyor/sdk/protocol"
 )
 
 // natsGate decides who may connect to the embedded NATS, by the API tokens
 // of the log (docs/security.md): an admin token has every right, a driver
-// token exactly its driver's (protocol.DriverPermissions), any other token
-// or none is refused. A driver token given as the password of a user named
-// after its driver (nats://NAME:TOKEN@host:port, the form for drivers of the
-// original runtime) puts the connection in an account of the driver's own
-// that reaches the server's on protocol.OriginalRoutes alone. Until the
-// tokens are loaded it refuses everyone but the server itself. Safe for
+// token exactly its driver's (protocol.DriverPermissions), with the
+// consumers of the labels its connection's name declares
+// (wire.ConnectionLabels), any other token or none is refused. A driver
+// token given as the password of a user named after its driver
+// (nats://NAME:TOKEN@host:port, the form for drivers of the original
+// runtime) puts the connection in an account of the driver's own that
+// reaches the server's on protocol.OriginalRoutes alone. Until the tokens
+// are loaded it refuses everyone but the server itself. Safe for
 // concurrent use.
 type natsGate struct {
 	tokens atomic.Pointer[projections.Tokens]
@@ -45,7 +48,7 @@ func (g *natsGate) authenticate(cred natsserver.Credentials) (natsserver.Identit
 	case tok.Role == domain.RoleAdmin:
 		return natsserver.Identity{Name: natsUser(tok.Name)}, true
 	case tok.Role == domain.RoleDriver:
-		pub, sub := protocol.DriverPermissions(tok.Name)
+		pub, sub := protocol.DriverPermissions(tok.Name, wire.ConnectionLabels(cred.Client, tok.Name))
 		return natsserver.Identity{Name: natsUser(tok.Name),
 			Permissions: &natsserver.Permissions{Publish: pub, Subscribe: sub}}, true
 	}

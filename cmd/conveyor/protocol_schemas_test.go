@@ -155,6 +155,8 @@ type seenMessages struct {
 	count   map[string]int
 	bad     []string
 	steps   map[string]bool // the steps work was dispatched for
+	// labelled says that work was seen on a subject of labels.
+	labelled bool
 }
 
 // kindOf is the kind of a message on subject, "" when it is not one of
@@ -162,7 +164,8 @@ type seenMessages struct {
 func (s *seenMessages) kindOf(m *nats.Msg) string {
 	parts := strings.Split(m.Subject, ".")
 	switch {
-	case len(parts) == 4 && parts[0] == "drivers" && parts[2] == "resources", len(parts) == 2 && parts[0] == "resources":
+	case len(parts) == 4 && parts[0] == "drivers" && parts[2] == "resources", len(parts) == 2 && parts[0] == "resources",
+		len(parts) == 6 && parts[0] == "drivers" && parts[2] == "on" && parts[4] == "resources":
 		return wire.KindWork
 	case len(parts) == 4 && parts[0] == "conveyor" && parts[1] == "drivers" && parts[3] == "consumer":
 		s.replies[m.Reply] = wire.KindConsumerReply
@@ -197,6 +200,7 @@ func (s *seenMessages) take(m *nats.Msg) {
 	var work struct{ Step string }
 	if kind == wire.KindWork && json.Unmarshal(m.Data, &work) == nil {
 		s.steps[work.Step] = true
+		s.labelled = s.labelled || strings.Contains(m.Subject, ".on.")
 	}
 	if err := validateMessage(s.schemas, kind, m.Data); err != nil {
 		s.bad = append(s.bad, kind+" on "+m.Subject+": "+string(m.Data)+"\n"+err.Error())
@@ -206,7 +210,8 @@ func (s *seenMessages) take(m *nats.Msg) {
 // TestProtocolMessagesMatchTheirSchemas runs a server with two drivers of
 // the SDK, listening to everything on NATS as an operator: a two-step run
 // whose first step gets a secret and parameters and logs and whose second
-// is a matrix of two instances (step ids upload[os=…]), a change fanned
+// is a matrix of two instances (step ids upload[os=…]) that run on a label
+// of the uploader's process (so on a subject of labels), a change fanned
 // out to both drivers, and a run cancelled mid-step. Every message of the
 // protocol seen is valid against its schema of sdk/protocol, and every
 // kind is seen.
@@ -226,7 +231,7 @@ func TestProtocolMessagesMatchTheirSchemas(t *testing.T) {
 	s.must(http.StatusCreated, "POST", "/resource-definitions", buildDefinition)
 	s.must(http.StatusCreated, "POST", "/pipelines", map[string]any{"name": "ci", "resource": "build", "steps": []map[string]any{
 		{"id": "compile", "driver": "compiler", "secrets": []string{"registry"}, "with": map[string]any{"image": "${{ resource.name }}", "n": 3}},
-		{"id": "upload", "driver": "uploader", "matrix": map[string]any{"os": []any{"linux", "mac os"}}}}})
+		{"id": "upload", "driver": "uploader", "runsOn": []string{"linux"}, "matrix": map[string]any{"os": []any{"linux", "mac os"}}}}})
 	stopCompiler := runDriver(t, s, "compiler", func(ctx context.Context, req sdk.Request) sdk.Result {
 		req.Log.Printf("compiling %s with %s", req.Resource.Name, req.With)
 		if req.Resource.Name == "doomed" {
@@ -238,7 +243,7 @@ func TestProtocolMessagesMatchTheirSchemas(t *testing.T) {
 	stopUploader := runDriver(t, s, "uploader", func(ctx context.Context, req sdk.Request) sdk.Result {
 		req.Log.Printf("uploading %s", req.Resource.Name)
 		return sdk.Result{Success: true}
-	})
+	}, sdk.WithLabels("linux", "arm64"))
 	runID := s.must(http.StatusCreated, "POST", "/resources", buildResource("app-1", "abc"))["runid"].(string)
 	if run := s.waitRun(runID); run["status"] != "succeeded" {
 		t.Fatalf("run %v: %v", run["status"], run["steps"])
@@ -266,6 +271,9 @@ func TestProtocolMessagesMatchTheirSchemas(t *testing.T) {
 		if seen.count[kind] == 0 {
 			t.Errorf("no %s message seen", kind)
 		}
+	}
+	if !seen.labelled {
+		t.Error("no work on a subject of labels")
 	}
 	if !seen.steps["upload[os=mac%20os]"] {
 		t.Errorf("no work for the matrix instance upload[os=mac%%20os]; work for %v", seen.steps)

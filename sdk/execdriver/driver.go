@@ -39,12 +39,15 @@ const lastLines = 20
 // (CONVEYOR_NATS_URL, CONVEYOR_TOKEN, CONVEYOR_CA_CERT).
 type Config struct {
 	// Name is the driver's name, which pipeline steps name (default
-	// "exec"). Run one driver per kind of host under a name of its own
-	// (exec-linux, exec-gpu) to choose where steps run.
+	// "exec").
 	Name string
 	// Resources are the resource types whose pipelines' steps it runs
 	// (required).
 	Resources []string
+	// Labels are this process's labels (at most 4): it runs the steps of
+	// its driver that name no labels, and those whose runsOn it has every
+	// label of (docs/exec-driver.md, "Where steps run").
+	Labels []string
 	// WorkspaceRoot holds a directory per run (default: conveyor/exec/NAME
 	// in the user's cache directory, else in the temporary directory).
 	WorkspaceRoot string
@@ -143,7 +146,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("workspace root: %w", err)
 	}
 	m, err := sdk.NewManager(sdk.NewDriver(cfg.Name, cfg.Resources, d.reconcile), sdk.WithConcurrency(cfg.Concurrency),
-		sdk.WithGracePeriod(cfg.ShutdownGrace), sdk.WithLogger(cfg.Logger))
+		sdk.WithLabels(cfg.Labels...), sdk.WithGracePeriod(cfg.ShutdownGrace), sdk.WithLogger(cfg.Logger))
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,12 @@ import (
 // the original Conveyor CI runtime.
 
 // ConsumerRequest asks the server for the driver's durable consumer: the
-// resource types it listens to and the consumer's settings.
+// resource types it listens to and the consumer's settings. Labels (an
+// extension) are the process's: the server makes, beside the driver's
+// consumer, one for each non-empty subset of them (ConsumerName).
 type ConsumerRequest struct {
 	Resources     []string `json:"resources"`
+	Labels        []string `json:"labels,omitempty"`
 	AckWaitMs     int64    `json:"ackWaitMs,omitempty"`     // default 30000; 1000 to 3600000
 	MaxAckPending int      `json:"maxAckPending,omitempty"` // default 1000; 1 to 100000
 }
@@ -132,6 +135,7 @@ type Presence struct {
 	Driver    string    `json:"driver"`
 	Instance  string    `json:"instance"`
 	Resources []string  `json:"resources"`
+	Labels    []string  `json:"labels,omitempty"`
 	Version   string    `json:"version,omitempty"`
 	Host      string    `json:"host,omitempty"`
 	Since     time.Time `json:"since"`

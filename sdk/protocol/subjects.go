@@ -39,10 +39,15 @@ func PresenceSubjectOf(driver string) string  { return PresenceSubject + "." + d
 func SecretsSubjectOf(driver string) string   { return SecretsSubject + "." + driver }
 
 // StepWorkSubject is where a pipeline step's work for driver over
-// resources of type resource is published; FanOutSubject where a resource
-// change goes to every driver of its type.
-func StepWorkSubject(driver, resource string) string {
-	return "drivers." + driver + ".resources." + resource
+// resources of type resource is published: drivers.{driver}.resources.{type}
+// for a step without labels, drivers.{driver}.on.{set}.resources.{type} for
+// a step that runs on the label set (LabelSet: gpu+linux). FanOutSubject is
+// where a resource change goes to every driver of its type.
+func StepWorkSubject(driver, set, resource string) string {
+	if set == "" {
+		return "drivers." + driver + ".resources." + resource
+	}
+	return "drivers." + driver + ".on." + set + ".resources." + resource
 }
 func FanOutSubject(resource string) string { return "resources." + resource }
 

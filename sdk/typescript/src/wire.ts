@@ -20,6 +20,8 @@ export const validName = (s: string) => typeof s === "string" && /^[a-z0-9]([a-z
 /** consumer-request.schema.json */
 export interface ConsumerRequest {
   resources: string[];
+  /** The process's labels; this SDK declares none, so it takes the steps without runsOn. */
+  labels?: string[];
   ackWaitMs: number;
   maxAckPending: number;
 }
@@ -97,6 +99,7 @@ export interface Announcement {
   driver: string;
   instance: string;
   resources: string[];
+  labels?: string[];
   version?: string;
   host?: string;
   since: string;
