@@ -12,7 +12,6 @@ import (
 
 	"github.com/conveyor/conveyor/domain"
 	"github.com/conveyor/conveyor/sdk"
-	"sigs.k8s.io/yaml"
 
 	"github.com/spf13/cobra"
 )
@@ -40,7 +39,7 @@ func readDocuments(data []byte) ([]document, error) {
 		}
 	} else {
 		for i, part := range splitYAML(string(data)) {
-			raw, err := yaml.YAMLToJSON([]byte(part))
+			raw, err := yamlToJSON([]byte(part))
 			if err != nil {
 				return nil, fmt.Errorf("YAML document %d: %w", i+1, err)
 			}
