@@ -26,8 +26,10 @@ type ownServer struct {
 	started   time.Time     // when the process was started
 	startup   time.Duration // from started to its ready line
 	// settles counts the lines the server logged once its embedded etcd
-	// settled after writes stopped (etcdserver.SettledMessage).
-	settles atomic.Int64
+	// settled after writes stopped (etcdserver.SettledMessage); returns
+	// those it logged when it handed free memory back after a burst
+	// (memoryReturnedMessage).
+	settles, returns atomic.Int64
 }
 
 // startOwnServer runs this binary as a server in a new temporary directory
@@ -67,12 +69,16 @@ func startServerIn(ctx context.Context, dir string, extra ...string) (*ownServer
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		settled := `msg="` + etcdserver.SettledMessage + `"`
+		returned := `msg="` + memoryReturnedMessage + `"`
 		for sc.Scan() {
 			if m := readyLinePattern.FindStringSubmatch(sc.Text()); m != nil {
 				ready <- m
 			}
-			if strings.Contains(sc.Text(), settled) {
+			switch {
+			case strings.Contains(sc.Text(), settled):
 				s.settles.Add(1)
+			case strings.Contains(sc.Text(), returned):
+				s.returns.Add(1)
 			}
 		}
 	}()

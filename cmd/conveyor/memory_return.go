@@ -69,6 +69,10 @@ func (m *memoryReturn) due(allocs, held, live uint64) bool {
 	return true
 }
 
+// memoryReturnedMessage is the message of the line logged each time: once
+// per burst.
+const memoryReturnedMessage = "handed free memory back to the system after a burst"
+
 // heapSamples are the runtime metrics due reads.
 var heapSamples = []string{
 	"/gc/heap/allocs:bytes",
@@ -102,6 +106,6 @@ func returnMemoryWhenQuiet(ctx context.Context, log *slog.Logger) {
 		}
 		start := time.Now()
 		debug.FreeOSMemory()
-		log.Debug("handed free memory back to the system after a burst", "held", held, "live", v(4), "took", time.Since(start).Round(time.Millisecond))
+		log.Info(memoryReturnedMessage, "held", held, "live", v(4), "took", time.Since(start).Round(time.Millisecond))
 	}
 }
