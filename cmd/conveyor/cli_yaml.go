@@ -39,6 +39,8 @@ func yamlValue(n *yaml.Node, budget *int) (any, error) {
 		return nil, errYAMLTooLarge
 	}
 	switch n.Kind {
+	case 0: // an empty document
+		return nil, nil
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
