@@ -31,12 +31,14 @@ test-reliability:
 	GO=$(GO) .ci/fuzz.sh FuzzRequestBodies ./cmd/conveyor/ $(FUZZTIME)
 	GO=$(GO) .ci/fuzz.sh FuzzHookDeliveries ./cmd/conveyor/ $(FUZZTIME)
 
-## test-ts: the TypeScript driver SDK (sdk/typescript) against the binary: npm ci, then npm test
+## test-ts: the TypeScript driver SDK (sdk/typescript) against the binary: npm ci, then npm test;
+## then the driver written from docs/protocol.md alone (examples/protocol-only)
 test-ts: build
 	@if ! command -v npm >/dev/null 2>&1 && [ -z "$$CI" ]; then \
 		echo "test-ts: skipped, no npm (Node.js 20 and npm run the TypeScript SDK's tests; CI=true requires them)"; \
 	else \
-		cd sdk/typescript && npm ci --no-audit --no-fund && CONVEYOR_BIN=$(CURDIR)/bin/conveyor npm test; \
+		cd sdk/typescript && npm ci --no-audit --no-fund && CONVEYOR_BIN=$(CURDIR)/bin/conveyor npm test && \
+		cd $(CURDIR) && CONVEYOR_BIN=$(CURDIR)/bin/conveyor node --test examples/protocol-only/; \
 	fi
 
 ## test-short: the tests without the race detector
