@@ -42,3 +42,16 @@ func TestDriverPermissionsOfLabels(t *testing.T) {
 		t.Errorf("exec with five labels may pull from %v", got)
 	}
 }
+
+// TestNameRulesAgree: the wire package checks names without the domain
+// (it imports nothing of the project), so the two checks of one rule must
+// say the same of every name, at its edges too.
+func TestNameRulesAgree(t *testing.T) {
+	long := strings.Repeat("a", 63)
+	for _, name := range []string{"", "a", "a1", "build", "exec-linux", "a_b", "-a", "a-", "_a", "a_", "A", "aB",
+		"a.b", "a b", "é", "0", "9z", long, long + "a", "a--b", "a__b", "a+b", "a/b"} {
+		if d, w := domain.ValidName(name), wire.ValidName(name); d != w {
+			t.Errorf("name %q: domain says %v, the wire package %v", name, d, w)
+		}
+	}
+}
