@@ -80,7 +80,7 @@ func (s *Server) compact() {
 // etcd counts the pages a compaction frees as free only once a later write
 // is committed, and nothing else writes while the server is quiet: so when
 // the file is large enough to be worth rewriting, settle writes settledKey
-// (outside the read models' prefix) before it looks.
+// (outside the read models' prefix), twice, before it looks.
 func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) int64 {
 	rev := s.e.Server.KV().Rev()
 	if rev == last || rev <= keep {
@@ -100,13 +100,21 @@ func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) 
 	if b.Size() < rule.minBytes {
 		return rev
 	}
-	resp, err := s.e.Server.Put(ctx, &etcdserverpb.PutRequest{Key: []byte(settledKey), Value: []byte(strconv.FormatInt(rev-keep, 10))})
-	if err != nil {
-		return rev
+	// bbolt hands a page freed by transaction N back only when a write
+	// transaction begins after every reader of N-1 ended; etcd reopens
+	// its reader at each commit, so that is the second commit after the
+	// compaction's, and only a commit counts the free pages.
+	written := rev
+	for range 2 {
+		resp, err := s.e.Server.Put(ctx, &etcdserverpb.PutRequest{Key: []byte(settledKey), Value: []byte(strconv.FormatInt(rev-keep, 10))})
+		if err != nil {
+			return written
+		}
+		written = resp.Header.Revision
+		b.ForceCommit()
 	}
-	b.ForceCommit()
 	defragIfMostlyFree(s.e, s.log, rule)
-	return resp.Header.Revision
+	return written
 }
 
 // SettledMessage is the message of the line the server logs once it
