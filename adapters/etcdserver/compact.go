@@ -73,8 +73,8 @@ func (s *Server) compact() {
 
 // settle is the compaction once writing stopped: when anything was written
 // since last, it compacts all but the last keep revisions, waits until the
-// compaction freed their pages, and rewrites the file when the rule says it
-// is worth it. It returns the last revision it wrote or compacted at (last
+// compaction freed their pages, rewrites the file when the rule says it
+// is worth it, and hands back the file's pages (pageout.go). It returns the last revision it wrote or compacted at (last
 // when nothing was written since).
 //
 // etcd counts the pages a compaction frees as free only once a later write
@@ -95,7 +95,8 @@ func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) 
 	}
 	b := s.e.Server.Backend()
 	defer func() {
-		s.log.Info(SettledMessage, "compacted_to", rev-keep, "bytes", b.Size(), "took", time.Since(start).Round(time.Millisecond))
+		before, after := s.pageOut()
+		s.log.Info(SettledMessage, "compacted_to", rev-keep, "bytes", b.Size(), "resident_before", before, "resident_after", after, "took", time.Since(start).Round(time.Millisecond))
 	}()
 	if b.Size() < rule.minBytes {
 		return rev
