@@ -190,6 +190,7 @@ type inFlightResult struct {
 	n             int
 	took, settled time.Duration
 	before, rss   int64
+	tail          burstTail
 	cpu           cpuShare
 	memory        settledMemory // once etcd settled
 }
@@ -201,6 +202,7 @@ func (r inFlightResult) rows(idle time.Duration) []row {
 	rows := []row{
 		{name, "until every first step was dispatched", r.took.Round(time.Millisecond).String()},
 		{name, "then no message left to handle after", r.settled.Round(time.Millisecond).String()},
+		r.tail.row("in flight"),
 		{fmt.Sprintf("in flight: idle for %v", idle), "server CPU, % of one core", r.cpu.String()},
 		{name, "server resident set", fmt.Sprintf("%s (%s before they were created)", megabytes(r.rss), megabytes(r.before))},
 		{name, "bytes per run in flight", fmt.Sprintf("%d B", r.perRun())},
@@ -248,10 +250,14 @@ func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, toke
 		return r, err
 	}
 	r.took = time.Since(start)
+	returned := srv.returns.Load()
 	if r.settled, err = settle(ctx, natsWithToken(srv.nats, token), srv.api, token); err != nil {
 		return r, err
 	}
 	seen, from := srv.settles.Load(), time.Now()
+	if r.tail, err = srv.waitTail(ctx, returned); err != nil {
+		return r, err
+	}
 	if r.cpu, err = idleCPU(ctx, pid, idle); err != nil {
 		return r, err
 	}

@@ -248,6 +248,7 @@ type idleResult struct {
 
 func measureIdle(ctx context.Context, s scaleServer, d, settleWait time.Duration, label string, rows table) (idleResult, error) {
 	var r idleResult
+	returned := s.returns.Load()
 	settled, err := settle(ctx, s.nats, s.api, s.token)
 	if err != nil {
 		return r, err
@@ -255,6 +256,11 @@ func measureIdle(ctx context.Context, s scaleServer, d, settleWait time.Duration
 	rows.print(row{label + ": settled", "no message left to handle after", settled.Round(time.Millisecond).String()})
 	pid := s.pid()
 	seen, from := s.settles.Load(), time.Now()
+	tail, err := s.waitTail(ctx, returned)
+	if err != nil {
+		return r, err
+	}
+	rows.print(tail.row(label))
 	if r.cpu, err = idleCPU(ctx, pid, d); err != nil {
 		return r, err
 	}

@@ -11,7 +11,7 @@ import (
 // which the idle window right after the load ends before.
 type settledMemory struct {
 	rss   int64
-	after time.Duration // from the start of the idle window
+	after time.Duration // from the end of the load
 	ok    bool          // false: it did not settle within wait
 	wait  time.Duration // how long it was waited for (0: not)
 	parts string        // the resident set split, as residentParts says
@@ -71,5 +71,5 @@ func (m settledMemory) row(scenario string) row {
 	if !m.ok {
 		return row{scenario, "server resident set", fmt.Sprintf("%s: etcd did not settle within %v", m.parts, m.wait)}
 	}
-	return row{scenario, "server resident set", fmt.Sprintf("%s, %v after the idle window began", m.parts, m.after.Round(time.Second))}
+	return row{scenario, "server resident set", fmt.Sprintf("%s, %v after the load ended", m.parts, m.after.Round(time.Second))}
 }
