@@ -192,9 +192,8 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	defragIfMostlyFree(e, logger, defragAtStart)
 	s := &Server{e: e, endpoints: []string{client.String()}, clientTLS: certs.client, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet, log: logger}
-	if before, after := s.pageOut(); before > 0 {
-		logger.Info("etcd: handed back the pages of its file read at start", "resident_before", before, "resident_after", after)
-	}
+	before, after := s.pageOut()
+	logger.Debug("etcd: handed back the pages of its file read at start", "resident_before", before, "resident_after", after)
 	go s.watch()
 	go s.compact()
 	return s, nil
