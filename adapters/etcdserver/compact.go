@@ -74,8 +74,9 @@ func (s *Server) compact() {
 // settle is the compaction once writing stopped: when anything was written
 // since last, it compacts all but the last keep revisions, waits until the
 // compaction freed their pages, rewrites the file when the rule says it
-// is worth it, and hands back the file's pages (pageout.go). It returns the last revision it wrote or compacted at (last
-// when nothing was written since).
+// is worth it, and hands back the file's pages (pageout.go). It returns
+// the last revision it wrote or compacted at (last when nothing was
+// written since).
 //
 // etcd counts the pages a compaction frees as free only once a later write
 // is committed, and nothing else writes while the server is quiet: so when
@@ -91,6 +92,9 @@ func (s *Server) settle(ctx context.Context, last, keep int64, rule defragRule) 
 	defer cancel()
 	_, err := s.e.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev - keep, Physical: true})
 	if err != nil && !errors.Is(err, mvcc.ErrCompacted) {
+		// The next look tries again; the line says why it has not
+		// settled yet.
+		s.log.Warn("etcd: could not compact once writes stopped", "revision", rev-keep, "took", time.Since(start).Round(time.Millisecond), "err", err)
 		return last
 	}
 	b := s.e.Server.Backend()

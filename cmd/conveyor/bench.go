@@ -32,11 +32,13 @@ type benchConfig struct {
 	// History, when > 0, runs the scale scenario instead of the others:
 	// the same figures on an empty server and with History finished runs
 	// behind it, then with InFlight runs waiting; Idle is how long each
-	// idle CPU is measured; SettleWait how long, from the start of an idle
-	// window, the memory once etcd settled is waited for (0: not).
+	// idle CPU is measured; TailWait how long, after a load, the memory
+	// it took is waited for before that; SettleWait how long, from the
+	// end of a load, the memory once etcd settled is waited for (0: not).
 	History    int
 	InFlight   int
 	Idle       time.Duration
+	TailWait   time.Duration
 	SettleWait time.Duration
 	// LogLines, when > 0, runs the log scenario instead of the others:
 	// this many lines into a run without secrets and into one with.
@@ -64,6 +66,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.IntVar(&c.History, "history", 0, "run the scale scenario instead: runs, fan-out, idle CPU and memory on an empty server, then again with this many finished runs of history, with disk size and restart time (needs a server it starts)")
 	fs.IntVar(&c.InFlight, "inflight", 0, "with --history: then this many runs waiting for a driver that never connects, for idle CPU and memory per run in flight")
 	fs.DurationVar(&c.Idle, "idle", 60*time.Second, "with --history: how long each idle server's CPU is measured")
+	fs.DurationVar(&c.TailWait, "tail-wait", 25*time.Second, "with --history: how long, after each load, to wait for the server to hand back the memory it took before the idle window starts (it looks every 10 s)")
 	fs.DurationVar(&c.SettleWait, "settle-wait", 3*time.Minute, "with --history: how long, from the end of each load, to wait for the server's etcd to settle (it does 2 minutes after its last write) and then read its resident set; 0: not")
 	fs.IntVar(&c.LogLines, "log-lines", 0, "run the log scenario instead: this many lines of 1 KiB published as a driver does (logs.{run_id}) into a run granted no secret, then into one granted a secret; lines/s stored and, for a server of its own, its CPU per line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file (profile the server with --server-args=--debug-addr=HOST:PORT)")

@@ -219,7 +219,7 @@ func (r inFlightResult) settledPerRun() int64 { return (r.memory.rss - r.before)
 // benchInFlight creates n runs of a one-step pipeline whose driver never
 // connects, 64 creates at once, waits until the server has dispatched every
 // step, then watches the idle server for idle.
-func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, token, suffix string, n int, idle, settleWait time.Duration) (inFlightResult, error) {
+func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, token, suffix string, n int, idle, tailWait, settleWait time.Duration) (inFlightResult, error) {
 	typ, pipeline := "bench-"+suffix, "bench-absent-"+suffix
 	if err := createBenchPipeline(ctx, client, typ, sdk.Pipeline{Name: pipeline, Resource: typ,
 		Steps: []sdk.Step{{ID: "wait", Driver: "bench-absent-" + suffix}}}); err != nil {
@@ -255,7 +255,7 @@ func benchInFlight(ctx context.Context, client *sdk.Client, srv *ownServer, toke
 		return r, err
 	}
 	seen, from := srv.settles.Load(), time.Now()
-	if r.tail, err = srv.waitTail(ctx, returned); err != nil {
+	if r.tail, err = srv.waitTail(ctx, returned, tailWait); err != nil {
 		return r, err
 	}
 	if r.cpu, err = idleCPU(ctx, pid, idle); err != nil {

@@ -95,7 +95,7 @@ func benchScale(ctx context.Context, c benchConfig, out, progress io.Writer) err
 		return err
 	}
 	if c.InFlight > 0 {
-		f, err := benchInFlight(ctx, s.client, s.ownServer, s.token, suffix+"-i", c.InFlight, c.Idle, c.SettleWait)
+		f, err := benchInFlight(ctx, s.client, s.ownServer, s.token, suffix+"-i", c.InFlight, c.Idle, c.TailWait, c.SettleWait)
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func measurePhase(ctx context.Context, c benchConfig, s scaleServer, label, suff
 	if err := waitRunsEnded(ctx, s.client, fillStall); err != nil {
 		return p, err
 	}
-	p.idle, err = measureIdle(ctx, s, c.Idle, c.SettleWait, label, rows)
+	p.idle, err = measureIdle(ctx, s, c.Idle, c.TailWait, c.SettleWait, label, rows)
 	return p, err
 }
 
@@ -214,7 +214,7 @@ func measureRestart(ctx context.Context, c benchConfig, s scaleServer, rows tabl
 		row{name, "process start to ready", r.ready.Round(time.Millisecond).String()},
 		row{name, "process start to first GET /runs", r.serving.Round(time.Millisecond).String()},
 		row{name, "server resident set right after ready", residentParts(s.pid(), r.rss)})
-	r.idle, err = measureIdle(ctx, s, c.Idle, 0, "restarted", rows)
+	r.idle, err = measureIdle(ctx, s, c.Idle, c.TailWait, 0, "restarted", rows)
 	return r, err
 }
 
@@ -246,7 +246,7 @@ type idleResult struct {
 	settled settledMemory
 }
 
-func measureIdle(ctx context.Context, s scaleServer, d, settleWait time.Duration, label string, rows table) (idleResult, error) {
+func measureIdle(ctx context.Context, s scaleServer, d, tailWait, settleWait time.Duration, label string, rows table) (idleResult, error) {
 	var r idleResult
 	returned := s.returns.Load()
 	settled, err := settle(ctx, s.nats, s.api, s.token)
@@ -256,7 +256,7 @@ func measureIdle(ctx context.Context, s scaleServer, d, settleWait time.Duration
 	rows.print(row{label + ": settled", "no message left to handle after", settled.Round(time.Millisecond).String()})
 	pid := s.pid()
 	seen, from := s.settles.Load(), time.Now()
-	tail, err := s.waitTail(ctx, returned)
+	tail, err := s.waitTail(ctx, returned, tailWait)
 	if err != nil {
 		return r, err
 	}

@@ -54,8 +54,13 @@ func (r scaleResult) goals() []row {
 				fmt.Sprintf("%+.0f MB (%d B a run)", float64(grew)/1e6, f.perRun()), grew <= 250e6, f.n, inFlightGoalSize)},
 			row{"the same, once etcd settled", "≤ 250 MB above", verdict(
 				fmt.Sprintf("%+.0f MB (%d B a run)", float64(settled)/1e6, f.settledPerRun()), settled <= 250e6, f.n, inFlightGoalSize)})
-		if f.memory.wait <= 0 {
-			rows[len(rows)-1].value = notWaited
+		// The goal as the issue words it: above the empty server, which
+		// has no history under the runs in flight.
+		aboveEmpty := f.memory.rss - e.idle.settled.rss
+		rows = append(rows, row{"in flight, settled − empty, settled", "≤ 250 MB above", verdict(
+			fmt.Sprintf("%+.0f MB (%s vs %s)", float64(aboveEmpty)/1e6, megabytes(f.memory.rss), megabytes(e.idle.settled.rss)), aboveEmpty <= 250e6, f.n, inFlightGoalSize)})
+		if f.memory.wait <= 0 || e.idle.settled.wait <= 0 {
+			rows[len(rows)-2].value, rows[len(rows)-1].value = notWaited, notWaited
 		}
 	} else {
 		rows = append(rows, row{"runs in flight", "idle CPU ≤ 2 %, resident set ≤ 250 MB above", "not measured (--inflight 0)"})

@@ -12,31 +12,28 @@ import (
 // 10 s) and nats-server writes its stores' state. That is the load's cost,
 // paid once, not what an idle server costs every minute. So the idle
 // window starts once the server handed memory back after the load, or
-// after tailWait when it does not (a load too small to be worth it), and
-// the tail is a figure of its own.
+// after --tail-wait (25 s: two of the server's looks and a margin) when it
+// does not (a load too small to be worth it), and the tail is a figure of
+// its own.
 
 // burstTail is the span from the end of a load until the server handed
 // its memory back, and the CPU it used meanwhile.
 type burstTail struct {
 	took     time.Duration
 	cpu      float64 // % of one core over took
-	returned bool    // false: it did not within tailWait
+	returned bool    // false: it did not within the wait
 }
 
-// tailWait bounds the wait for the memory handed back: two of the
-// server's looks and a margin.
-const tailWait = 25 * time.Second
-
 // waitTail waits until the server logged more memory returns than
-// returned, at most tailWait, and measures its CPU meanwhile.
-func (s *ownServer) waitTail(ctx context.Context, returned int64) (burstTail, error) {
+// returned, at most wait, and measures its CPU meanwhile.
+func (s *ownServer) waitTail(ctx context.Context, returned int64, wait time.Duration) (burstTail, error) {
 	pid := s.cmd.Process.Pid
 	start := time.Now()
 	used, err := cpuTime(pid)
 	if err != nil {
 		return burstTail{}, err
 	}
-	if err := pollUntil(ctx, func() bool { return s.returns.Load() > returned }, start.Add(tailWait)); err != nil {
+	if err := pollUntil(ctx, func() bool { return s.returns.Load() > returned }, start.Add(wait)); err != nil {
 		return burstTail{}, err
 	}
 	after, err := cpuTime(pid)

@@ -47,7 +47,7 @@ func TestBenchScaleScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
-	cmd := exec.Command(conveyorBinary(t), "bench", "--history", "60", "--inflight", "40", "--idle", "1s", "--settle-wait", "0",
+	cmd := exec.Command(conveyorBinary(t), "bench", "--history", "60", "--inflight", "40", "--idle", "1s", "--tail-wait", "2s", "--settle-wait", "0",
 		"--runs", "20", "--fanout-runs", "5", "--ceilings=false", "--rebuild=false")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -117,6 +117,7 @@ func TestBenchScaleScenario(t *testing.T) {
 		{"idle CPU, runs in flight", "not judged: measured at 40, the goal is set at 50,000"},
 		{"resident set, in flight − before", "not judged: measured at 40, the goal is set at 50,000"},
 		{"the same, once etcd settled", notWaited},
+		{"in flight, settled − empty, settled", notWaited},
 	} {
 		if value, ok := benchValue(out, c.scenario, ""); !ok || !strings.HasSuffix(value, c.verdict) {
 			t.Errorf("goal %q: %q, want it to end %q", c.scenario, value, c.verdict)
@@ -125,6 +126,16 @@ func TestBenchScaleScenario(t *testing.T) {
 	if value, ok := benchValue(out, "idle CPU, empty server", "≤ 2 % of one core"); !ok ||
 		!(strings.HasSuffix(value, ": met") || strings.HasSuffix(value, ": missed")) {
 		t.Errorf("goal of the empty server's idle CPU: %q, want it judged (no size to wait for)", value)
+	}
+	// Each idle window starts after the load's tail, a row of its own.
+	for _, label := range []string{"empty", "history", "restarted", "in flight"} {
+		value, ok := benchValue(out, label+": after the load", "memory handed back after, CPU meanwhile")
+		if !ok {
+			value, ok = benchValue(out, label+": after the load", "no memory handed back within, CPU meanwhile")
+		}
+		if _, err := leadingNumber(value); !ok || err != nil || !strings.HasSuffix(value, "of one core") {
+			t.Errorf("the tail of %s's load: %q, want its length and CPU", label, value)
+		}
 	}
 	if strings.Contains(out, "create, concurrency") {
 		t.Errorf("the scale scenario ran the other scenarios too:\n%s", out)
@@ -164,6 +175,7 @@ func benchValue(out, scenario, figure string) (string, bool) {
 // rate, a percentage, a size in MB or B, or a duration, in seconds.
 func leadingNumber(value string) (float64, error) {
 	first, _, _ := strings.Cut(value, " ")
+	first = strings.TrimSuffix(first, ",")
 	if d, err := time.ParseDuration(first); err == nil {
 		return d.Seconds(), nil
 	}
