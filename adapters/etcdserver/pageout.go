@@ -18,63 +18,45 @@ import (
 // in the file, and the next read of one brings it in again. What stays
 // resident is what is read, not what the file holds.
 
-// mappedFile is one range of the process's memory that maps a file.
+// mappedFile is how the process maps a file: the ranges of its memory
+// that map it, and how many bytes of them the resident set holds.
 type mappedFile struct {
-	start, end uintptr
+	ranges   [][2]uintptr // start, end
+	resident int64
 }
 
-// mappingsOf lists the ranges of /proc/self/maps whose file is path.
-func mappingsOf(path string) ([]mappedFile, error) {
-	maps, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		return nil, err
-	}
-	var found []mappedFile
-	lines := bufio.NewScanner(bytes.NewReader(maps))
-	for lines.Scan() {
-		// start-end perms offset dev inode path
-		fields := strings.Fields(lines.Text())
-		if len(fields) < 6 || strings.Join(fields[5:], " ") != path {
-			continue
-		}
-		from, to, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(from, 16, 64)
-		end, err2 := strconv.ParseUint(to, 16, 64)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		found = append(found, mappedFile{start: uintptr(start), end: uintptr(end)})
-	}
-	return found, lines.Err()
-}
-
-// residentBytes is how much of the file at path the resident set holds,
-// from /proc/self/smaps.
-func residentBytes(path string) (int64, error) {
+// mappingOf reads how the process maps the file at path, from
+// /proc/self/smaps: a header line per range (start-end perms offset dev
+// inode path), then its counters, Rss among them.
+func mappingOf(path string) (mappedFile, error) {
+	var m mappedFile
 	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
-		return 0, err
+		return m, err
 	}
-	var total int64
 	inFile := false
 	lines := bufio.NewScanner(bytes.NewReader(smaps))
 	for lines.Scan() {
 		fields := strings.Fields(lines.Text())
-		if len(fields) > 0 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			inFile = len(fields) >= 6 && strings.Join(fields[5:], " ") == path
+		if len(fields) == 0 {
+			continue
+		}
+		if from, to, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
+			start, err1 := strconv.ParseUint(from, 16, 64)
+			end, err2 := strconv.ParseUint(to, 16, 64)
+			inFile = err1 == nil && err2 == nil && len(fields) >= 6 && strings.Join(fields[5:], " ") == path
+			if inFile {
+				m.ranges = append(m.ranges, [2]uintptr{uintptr(start), uintptr(end)})
+			}
 			continue
 		}
 		if inFile && len(fields) == 3 && fields[0] == "Rss:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err == nil {
-				total += kb << 10
+			if kb, err := strconv.ParseInt(fields[1], 10, 64); err == nil {
+				m.resident += kb << 10
 			}
 		}
 	}
-	return total, lines.Err()
+	return m, lines.Err()
 }
 
 // pageOut hands back the pages of the server's file (see above) and

@@ -9,16 +9,15 @@ import "golang.org/x/sys/unix"
 // remapped between reading the maps and the call, the worst is a range
 // advised for nothing. Kernels before 5.4 refuse it, and nothing changes.
 func pageOut(path string) (before, after int64, err error) {
-	ranges, err := mappingsOf(path)
-	if err != nil || len(ranges) == 0 {
+	m, err := mappingOf(path)
+	if err != nil || len(m.ranges) == 0 {
 		return 0, 0, err
 	}
-	before, _ = residentBytes(path)
-	for _, r := range ranges {
-		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, r.start, r.end-r.start, unix.MADV_PAGEOUT); errno != 0 {
-			return before, before, errno
+	for _, r := range m.ranges {
+		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_PAGEOUT); errno != 0 {
+			return m.resident, m.resident, errno
 		}
 	}
-	after, err = residentBytes(path)
-	return before, after, err
+	now, err := mappingOf(path)
+	return m.resident, now.resident, err
 }

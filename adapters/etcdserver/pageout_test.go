@@ -31,8 +31,8 @@ func TestPagesOfTheFileGoBackAndReadsBringThemIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ranges, err := mappingsOf(path); err != nil || len(ranges) == 0 {
-		t.Fatalf("the maps of the process name %s in %d ranges (%v), want at least one", path, len(ranges), err)
+	if m, err := mappingOf(path); err != nil || len(m.ranges) == 0 {
+		t.Fatalf("the maps of the process name %s in %d ranges (%v), want at least one", path, len(m.ranges), err)
 	}
 	// etcd reads the file in at open; pages written since are in the
 	// resident set once read.
@@ -56,7 +56,7 @@ func TestPagesOfTheFileGoBackAndReadsBringThemIn(t *testing.T) {
 	t.Logf("resident pages of etcd's file: %d → %d bytes", before, after)
 
 	readAll()
-	if n, _ := residentBytes(path); n <= after {
-		t.Errorf("%d bytes resident after reading every value, %d before: want the reads to bring pages in", n, after)
+	if now, _ := mappingOf(path); now.resident <= after {
+		t.Errorf("%d bytes resident after reading every value, %d before: want the reads to bring pages in", now.resident, after)
 	}
 }

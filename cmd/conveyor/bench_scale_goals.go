@@ -61,6 +61,8 @@ func (r scaleResult) goals() []row {
 			fmt.Sprintf("%+.0f MB (%s vs %s)", float64(aboveEmpty)/1e6, megabytes(f.memory.rss), megabytes(e.idle.settled.rss)), aboveEmpty <= 250e6, f.n, inFlightGoalSize)})
 		if f.memory.wait <= 0 || e.idle.settled.wait <= 0 {
 			rows[len(rows)-2].value, rows[len(rows)-1].value = notWaited, notWaited
+		} else if !f.memory.ok || !e.idle.settled.ok {
+			rows[len(rows)-1].value = "not judged: etcd did not settle on both servers within --settle-wait"
 		}
 	} else {
 		rows = append(rows, row{"runs in flight", "idle CPU ≤ 2 %, resident set ≤ 250 MB above", "not measured (--inflight 0)"})
