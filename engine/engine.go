@@ -323,6 +323,12 @@ func (e *Engine) publishOutstanding(ctx context.Context, st *commands.RunState) 
 // them. Safe for concurrent use.
 func (e *Engine) StepsDispatched() uint64 { return e.dispatched.Load() }
 
+// ForgetRuns drops every run the engine remembers: each is read from the
+// log again at its next event, as one it forgot for room would be. For a
+// quiet moment, when the runs a burst left in memory are worth more as
+// memory handed back. Safe for concurrent use.
+func (e *Engine) ForgetRuns() { e.runs.forgetAll() }
+
 // Result is a driver's result message as it arrived.
 type Result struct {
 	RunID     string

@@ -286,3 +286,36 @@ func TestAWaitingStepIsPublishedFromTheLog(t *testing.T) {
 		t.Errorf("published %+v, want the compile step once", works)
 	}
 }
+
+// A run the engine forgot between its steps (the server let go of its
+// caches once quiet) goes on from the log: the next result is recorded,
+// the next step is published once, and the run ends as it would have.
+func TestARunForgottenBetweenStepsGoesOn(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	d := &recorder{}
+	e := w.engine(d)
+	change := w.created("app-forgotten")
+	runID := change.CorrelationID
+	must(t, e.Handle(ctx, []domain.Event{change}))
+	for i, step := range []engine.Result{ok("compile", "compiler"), ok("upload", "uploader")} {
+		e.ForgetRuns()
+		step.RunID, step.MessageID = runID, fmt.Sprintf("result-%d", i)
+		must(t, e.RecordResult(ctx, step))
+	}
+	var steps []string
+	for _, work := range d.all() {
+		steps = append(steps, work.Step)
+	}
+	if fmt.Sprint(steps) != "[compile upload]" {
+		t.Errorf("published the steps %v, want [compile upload], each once", steps)
+	}
+	run, err := w.cmd.LoadRun(ctx, runID)
+	must(t, err)
+	if run.Run.Status != domain.RunStatusSucceeded {
+		t.Errorf("the run is %s, want succeeded", run.Run.Status)
+	}
+	if counted, ignored := w.count(runID, domain.TypeDriverResultRecorded); counted != 2 || ignored != 0 {
+		t.Errorf("%d results recorded and %d ignored, want 2 and 0", counted, ignored)
+	}
+}

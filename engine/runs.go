@@ -58,6 +58,9 @@ func (c *runCache) put(st *commands.RunState, published bool, sent map[string]bo
 
 func (c *runCache) forget(id string) { c.runs.Remove(id) }
 
+// forgetAll drops every run the cache holds.
+func (c *runCache) forgetAll() { c.runs.Purge() }
+
 // len is how many runs the cache holds.
 func (c *runCache) len() int { return c.runs.Len() }
 

@@ -32,3 +32,19 @@ func TestRunCacheStaysWithinItsBound(t *testing.T) {
 		t.Errorf("an ended run is held as %+v, want its position only", k)
 	}
 }
+
+// Forgetting every run leaves the cache empty, and it fills again.
+func TestRunCacheForgetsEveryRun(t *testing.T) {
+	c := newRunCacheOf(10)
+	for i := range 5 {
+		c.put(&commands.RunState{Run: domain.Run{ID: fmt.Sprint(i), Status: domain.RunStatusRunning}, LastSeq: uint64(i)}, true, nil)
+	}
+	c.forgetAll()
+	if n := c.len(); n != 0 {
+		t.Errorf("the cache holds %d runs after forgetting them all", n)
+	}
+	c.put(&commands.RunState{Run: domain.Run{ID: "5", Status: domain.RunStatusRunning}, LastSeq: 5}, true, nil)
+	if _, ok := c.get("5"); !ok {
+		t.Error("a run put after forgetting is not held")
+	}
+}

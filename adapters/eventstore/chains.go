@@ -75,5 +75,8 @@ func (c *chains) put(subject string, chain []link) { c.m.Add(subject, chain) }
 // drop forgets subject's chain.
 func (c *chains) drop(subject string) { c.m.Remove(subject) }
 
+// dropAll forgets every chain.
+func (c *chains) dropAll() { c.m.Purge() }
+
 // len is how many aggregates' chains are remembered.
 func (c *chains) len() int { return c.m.Len() }

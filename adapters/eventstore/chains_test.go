@@ -41,3 +41,15 @@ func TestIndexStaysWithinItsBound(t *testing.T) {
 		t.Errorf("subject moved back to %d (%v), want 200", seq, ok)
 	}
 }
+
+// Dropping every chain leaves none held.
+func TestChainsAreAllDropped(t *testing.T) {
+	c := newChainsOf(50)
+	for i := range 20 {
+		c.put(fmt.Sprintf("conveyor.events.run.%d", i), []link{{seq: uint64(i + 1), data: []byte(`{}`)}})
+	}
+	c.dropAll()
+	if n := c.len(); n != 0 || c.get("conveyor.events.run.19") != nil {
+		t.Errorf("%d chains held after dropping them all", n)
+	}
+}

@@ -71,3 +71,30 @@ func TestSoleWriterAsksForWhatItForgot(t *testing.T) {
 		t.Errorf("append on the last sequence: %v", err)
 	}
 }
+
+// A sole writer that let go of the events it remembered (the server once
+// quiet) but not of the last sequences loads every aggregate whole from the
+// stream, and its guards still hold.
+func TestSoleWriterLoadsWhatItLetGoOf(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	ctx := context.Background()
+	s, err := eventstore.New(ctx, js, eventstore.Config{SoleWriter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, err := s.Append(ctx, []domain.Event{definitionEvent(t, "kept", 1)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq, err = s.Append(ctx, []domain.Event{definitionEvent(t, "kept", 2)}, seq); err != nil {
+		t.Fatal(err)
+	}
+	s.ForgetEvents()
+	events, err := s.Load(ctx, domain.AggregateDefinition, "kept")
+	if err != nil || len(events) != 2 || events[1].EventMeta().Sequence != seq {
+		t.Fatalf("load after letting go: %d events, %v; want 2, the last at %d", len(events), err, seq)
+	}
+	if _, err := s.Append(ctx, []domain.Event{definitionEvent(t, "kept", 3)}, seq-1); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("append on a stale sequence: %v, want ErrConflict", err)
+	}
+}

@@ -126,6 +126,12 @@ func (s *Store) forget(subject string) {
 	s.chains.drop(subject)
 }
 
+// ForgetEvents drops the stored events of every aggregate the store
+// remembers (not their last sequences): each is read from the stream
+// again when next loaded. For a quiet moment, when what a burst left in
+// memory is worth more than the reads it saves.
+func (s *Store) ForgetEvents() { s.chains.dropAll() }
+
 // Head implements commands.HeadReader: the log position of the last event
 // of an aggregate, 0 when it has none; without a request when this store is
 // the sole writer and so knows it.

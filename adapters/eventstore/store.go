@@ -16,12 +16,23 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// DefaultDuplicateWindow is the log's duplicate window unless configured.
+const DefaultDuplicateWindow = time.Minute
+
 // Config configures the event store.
 type Config struct {
-	Stream          string        // default "CONVEYOR_EVENTS"
-	SubjectPrefix   string        // default "conveyor.events"
-	Replicas        int           // default 1
-	DuplicateWindow time.Duration // default 2 minutes
+	Stream        string // default "CONVEYOR_EVENTS"
+	SubjectPrefix string // default "conveyor.events"
+	Replicas      int    // default 1
+	// DuplicateWindow is how long the stream stores a repeated append
+	// once (default one minute). What repeats an append is a retry of its
+	// publish (seconds) and a driver's result taken again after a crash
+	// (its id derives from the result: the intake's ack wait, 10 s, and a
+	// restart). Past the window a repeat is never applied twice: the guard
+	// refuses it (see Append), or the run records the result as ignored.
+	// The window costs memory for every append within it: nats-server
+	// keeps each id until the window has passed.
+	DuplicateWindow time.Duration
 	// SoleWriter says that this store is the only writer of the log (a
 	// server with its own embedded NATS): it then knows the last sequence
 	// of the aggregates it used recently without asking the stream. Never
@@ -40,7 +51,7 @@ func (c *Config) setDefaults() {
 		c.Replicas = 1
 	}
 	if c.DuplicateWindow == 0 {
-		c.DuplicateWindow = 2 * time.Minute
+		c.DuplicateWindow = DefaultDuplicateWindow
 	}
 }
 

@@ -169,6 +169,16 @@ func (t *Tail) add(m Msg) {
 	t.changed = make(chan struct{})
 }
 
+// Forget empties the ring: a follower after a message it held reads the
+// stream instead, and the tail goes on from the last message it saw. For a
+// quiet moment, when the burst's last messages are worth more as memory
+// handed back than as answers to followers that are behind.
+func (t *Tail) Forget() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ring, t.bytes, t.from = nil, 0, t.last
+}
+
 // since is up to n messages of the ring after sequence after; ok is false
 // when the ring no longer holds every message after it (the follower must
 // read the stream). last is the last sequence the tail has seen; changed is

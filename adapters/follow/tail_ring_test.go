@@ -33,3 +33,27 @@ func TestTailRingIsNotCopiedAtEveryMessage(t *testing.T) {
 		t.Errorf("%d adds to a full ring allocated %.0f copies of it, want about %d", adds, copies, 2*adds/ring)
 	}
 }
+
+// TestTailForgetsItsRing: once the tail forgot its ring, it holds no
+// message; a follower after one of them must read the stream, a follower
+// at the end waits for the next, which the ring then holds.
+func TestTailForgetsItsRing(t *testing.T) {
+	tail := NewTail(nil, "lines", TailConfig{Messages: 1024})
+	for seq := uint64(1); seq <= 100; seq++ {
+		tail.add(Msg{Sequence: seq, Data: []byte("a line")})
+	}
+	tail.Forget()
+	if len(tail.ring) != 0 || tail.bytes != 0 || tail.from != 100 || tail.last != 100 {
+		t.Fatalf("ring of %d messages (%d bytes) after %d up to %d; want none after 100 up to 100", len(tail.ring), tail.bytes, tail.from, tail.last)
+	}
+	if _, ok, _, _ := tail.since(50, 10); ok {
+		t.Error("a follower after 50 is answered from the forgotten ring, want it sent to the stream")
+	}
+	if msgs, ok, last, _ := tail.since(100, 10); !ok || len(msgs) != 0 || last != 100 {
+		t.Errorf("a follower at the end: %d messages, %v, last %d; want none, ok, 100", len(msgs), ok, last)
+	}
+	tail.add(Msg{Sequence: 101, Data: []byte("a line")})
+	if msgs, ok, _, _ := tail.since(100, 10); !ok || len(msgs) != 1 || msgs[0].Sequence != 101 {
+		t.Errorf("after the next message: %+v, %v; want message 101", msgs, ok)
+	}
+}

@@ -124,3 +124,49 @@ func TestTailFollowEndsWhenIdleSaysSo(t *testing.T) {
 		t.Errorf("Follow = %v after %d messages, idle saw %v; want nil after 4, idle twice at 4", err, n, lasts)
 	}
 }
+
+// TestTailFollowersGetEverythingAfterItForgot: followers behind a tail that
+// forgot its ring read what it held from the stream, then the live
+// messages, each once and in order.
+func TestTailFollowersGetEverythingAfterItForgot(t *testing.T) {
+	js, _ := newStream(t)
+	publish(t, js, "lines.a", 0, 20) // 1-20, before the tail
+	tail := startTail(t, js, 1024)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var seen []uint64
+	followFrom := func(after uint64, want int) {
+		seen = seen[:0]
+		fctx, stop := context.WithCancel(ctx)
+		defer stop()
+		err := tail.Follow(fctx, follow.Config{After: after}, func(m follow.Msg) error {
+			if seen = append(seen, m.Sequence); len(seen) == want {
+				stop()
+			}
+			return nil
+		})
+		if err != nil || len(seen) != want {
+			t.Fatalf("follow after %d: %v after %d messages, want %d", after, err, len(seen), want)
+		}
+	}
+	publish(t, js, "lines.a", 20, 40) // 21-40, into the ring
+	followFrom(0, 40)                 // the ring holds 21-40 once this ends
+	tail.Forget()
+	published := make(chan struct{})
+	go func() { // 41-50, live
+		defer close(published)
+		time.Sleep(100 * time.Millisecond)
+		for i := 40; i < 50; i++ {
+			if _, err := js.Publish(context.Background(), "lines.a", []byte(fmt.Sprint(i))); err != nil {
+				t.Errorf("publish %d: %v", i, err)
+			}
+		}
+	}()
+	followFrom(10, 40)
+	<-published
+	for i, seq := range seen {
+		if seq != uint64(11+i) {
+			t.Fatalf("after forgetting, the follower got %v, want 11 to 50 in order", seen)
+		}
+	}
+}

@@ -317,7 +317,10 @@ func serve(ctx context.Context, cfg serverConfig, log *slog.Logger, onReady func
 	})
 	g.Go(func() error { return apiServer.Watch(gctx, 500*time.Millisecond) })
 	g.Go(func() error { return readers.Run(gctx) })
-	g.Go(func() error { returnMemoryWhenQuiet(gctx, log); return nil })
+	g.Go(func() error {
+		returnMemoryWhenQuiet(gctx, log, pm.ForgetRuns, store.ForgetEvents, readers.events.Forget, readers.logs.Forget)
+		return nil
+	})
 	g.Go(func() error {
 		return followAggregate(gctx, store, domain.AggregateTrigger, scheduler.Sequence, noteTrigger, log.With("component", "scheduler"))
 	})
