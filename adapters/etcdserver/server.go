@@ -37,6 +37,11 @@ type Config struct {
 	// Logger receives etcd's warnings and errors; nil discards them. A
 	// fatal error is also reported on Err.
 	Logger *slog.Logger
+	// Settled, when set, is called each time the server settled after
+	// writes stopped (compacted, and rewrote its file if due), before it
+	// logs so: the revisions the compaction let go of are garbage from
+	// then on.
+	Settled func()
 }
 
 // Validate reports every setting that cannot work.
@@ -66,6 +71,7 @@ type Server struct {
 	compacted chan struct{} // closed when the compactor stopped
 	quiet     *atomic.Bool  // set by Close: etcd's shutdown is not news
 	log       *slog.Logger
+	settled   func()
 	closeOnce sync.Once
 }
 
@@ -191,7 +197,7 @@ func startOn(ctx context.Context, cfg Config) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	defragIfMostlyFree(e, logger, defragAtStart)
-	s := &Server{e: e, endpoints: []string{client.String()}, clientTLS: certs.client, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet, log: logger}
+	s := &Server{e: e, endpoints: []string{client.String()}, clientTLS: certs.client, failure: fail, closing: make(chan struct{}), compacted: make(chan struct{}), quiet: quiet, log: logger, settled: cfg.Settled}
 	before, after := s.pageOut()
 	logger.Debug("etcd: handed back the pages of its file read at start", "resident_before", before, "resident_after", after)
 	go s.watch()

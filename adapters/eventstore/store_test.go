@@ -393,3 +393,29 @@ func TestEventsNumberedAcrossAGap(t *testing.T) {
 		}
 	}
 }
+
+// A log whose stream an earlier version made with a two-minute duplicate
+// window gets the store's window at start, its events kept.
+func TestALogOfTheLastVersionGetsTheDuplicateWindow(t *testing.T) {
+	_, js := embedtest.JetStream(t, embedtest.NATS(t, ""))
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "CONVEYOR_EVENTS", Subjects: []string{"conveyor.events.>"},
+		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute, AllowDirect: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "conveyor.events.definition.old", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	newStore(t, js)
+	st, err := js.Stream(ctx, "CONVEYOR_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Duplicates != eventstore.DefaultDuplicateWindow || info.State.Msgs != 1 {
+		t.Errorf("the stream's window is %v with %d messages, want %v with the 1 it held", info.Config.Duplicates, info.State.Msgs, eventstore.DefaultDuplicateWindow)
+	}
+}

@@ -56,7 +56,8 @@ func startInfra(ctx context.Context, cfg serverConfig, gate natsserver.Authentic
 	}
 	if len(cfg.EtcdEndpoints) == 0 {
 		g.Go(func() error {
-			s, err := etcdserver.Start(gctx, etcdserver.Config{Dir: filepath.Join(cfg.DataDir, "etcd"), Logger: log.With("component", "etcd")})
+			s, err := etcdserver.Start(gctx, etcdserver.Config{Dir: filepath.Join(cfg.DataDir, "etcd"), Logger: log.With("component", "etcd"),
+				Settled: handBackMemory})
 			in.embEtcd = s
 			return err
 		})
