@@ -123,6 +123,14 @@ func (w *world) created(name string) *domain.ResourceCreated {
 	return events[0].(*domain.ResourceCreated)
 }
 
+// startedOn creates a resource naming the pipeline and hands its event to
+// e, which starts the run; it returns the event.
+func (w *world) startedOn(e *engine.Engine, name string) *domain.ResourceCreated {
+	change := w.created(name)
+	must(w.t, e.Handle(context.Background(), []domain.Event{change}))
+	return change
+}
+
 // messages are a run's events as the log holds them, one slice per message.
 func (w *world) messages(runID string) [][]domain.Event {
 	return w.messagesOf(domain.AggregateRun, runID)
@@ -235,9 +243,8 @@ func TestReplayingAFinishedRunPublishesNothing(t *testing.T) {
 	ctx := context.Background()
 	live := &recorder{}
 	e := w.engine(live)
-	change := w.created("app-2")
+	change := w.startedOn(e, "app-2")
 	runID := change.CorrelationID
-	must(t, e.Handle(ctx, []domain.Event{change}))
 	for i, step := range []engine.Result{ok("compile", "compiler"), ok("upload", "uploader")} {
 		step.RunID, step.MessageID = runID, fmt.Sprintf("result-%d", i)
 		must(t, e.RecordResult(ctx, step))
@@ -295,9 +302,7 @@ func TestARunForgottenBetweenStepsGoesOn(t *testing.T) {
 	ctx := context.Background()
 	d := &recorder{}
 	e := w.engine(d)
-	change := w.created("app-forgotten")
-	runID := change.CorrelationID
-	must(t, e.Handle(ctx, []domain.Event{change}))
+	runID := w.startedOn(e, "app-forgotten").CorrelationID
 	for i, step := range []engine.Result{ok("compile", "compiler"), ok("upload", "uploader")} {
 		e.ForgetRuns()
 		step.RunID, step.MessageID = runID, fmt.Sprintf("result-%d", i)
