@@ -29,6 +29,9 @@ type benchConfig struct {
 	Rebuild    bool
 	Ceilings   bool
 	ServerArgs string
+	// ServerLog, when set, is a file every line of the log of the server
+	// the bench starts is appended to.
+	ServerLog string
 	// History, when > 0, runs the scale scenario instead of the others:
 	// the same figures on an empty server and with History finished runs
 	// behind it, then with InFlight runs waiting; Idle is how long each
@@ -63,6 +66,7 @@ func runBench(ctx context.Context, args []string) int {
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "rebuild the read models from the log and time it")
 	fs.BoolVar(&c.Ceilings, "ceilings", true, "first measure this machine's ceilings: a bare guarded JetStream publish and a bare HTTP create, --creates times each, and a bare read of the log")
 	fs.StringVar(&c.ServerArgs, "server-args", "", "more flags for the server it starts, e.g. --sync-always")
+	fs.StringVar(&c.ServerLog, "server-log", "", "append every line the server it starts logs to this file")
 	fs.IntVar(&c.History, "history", 0, "run the scale scenario instead: runs, fan-out, idle CPU and memory on an empty server, then again with this many finished runs of history, with disk size and restart time (needs a server it starts)")
 	fs.IntVar(&c.InFlight, "inflight", 0, "with --history: then this many runs waiting for a driver that never connects, for idle CPU and memory per run in flight")
 	fs.DurationVar(&c.Idle, "idle", 60*time.Second, "with --history: how long each idle server's CPU is measured")
@@ -234,6 +238,19 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	return nil
 }
 
+// openServerLog opens the file the server's log is appended to
+// (--server-log): nil and a close that does nothing when none is asked for.
+func (c *benchConfig) openServerLog() (io.Writer, func(), error) {
+	if c.ServerLog == "" {
+		return nil, func() {}, nil
+	}
+	f, err := os.OpenFile(c.ServerLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--server-log: %w", err)
+	}
+	return f, func() { _ = f.Close() }, nil
+}
+
 // target points c at the server to measure. Without --api that is a
 // server of its own, returned for the caller to stop (nil otherwise); its
 // drivers connect to NATS with its admin token, which NATS takes for an
@@ -243,10 +260,16 @@ func (c *benchConfig) target(ctx context.Context) (*ownServer, error) {
 		c.Token = resolveToken("", c.API, os.Getenv)
 		return nil, nil
 	}
-	srv, err := startOwnServer(ctx, strings.Fields(c.ServerArgs)...)
+	serverLog, closeLog, err := c.openServerLog()
 	if err != nil {
 		return nil, err
 	}
+	srv, err := startOwnServer(ctx, serverLog, strings.Fields(c.ServerArgs)...)
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
+	srv.closeLog = closeLog
 	c.API, c.Token = srv.api, srv.adminToken()
 	c.NATS = natsWithToken(srv.nats, c.Token)
 	return srv, nil

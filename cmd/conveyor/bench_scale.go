@@ -61,7 +61,12 @@ func (s scaleServer) pid() int { return s.cmd.Process.Pid }
 func benchScale(ctx context.Context, c benchConfig, out, progress io.Writer) error {
 	rows := newTable(out)
 	extra := strings.Fields(c.ServerArgs)
-	srv, err := startOwnServer(ctx, extra...)
+	serverLog, closeLog, err := c.openServerLog()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	srv, err := startOwnServer(ctx, serverLog, extra...)
 	if err != nil {
 		return err
 	}
@@ -83,7 +88,7 @@ func benchScale(ctx context.Context, c benchConfig, out, progress io.Writer) err
 		return err
 	}
 	srv.halt()
-	again, err := startServerIn(ctx, srv.dir, extra...)
+	again, err := startServerIn(ctx, srv.dir, serverLog, extra...)
 	if err != nil {
 		return fmt.Errorf("restart on the history: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,16 +31,20 @@ type ownServer struct {
 	// those it logged when it handed free memory back after a burst
 	// (memoryReturnedMessage).
 	settles, returns atomic.Int64
+	// closeLog, when set, closes the file its log is copied to, once it
+	// stopped.
+	closeLog func()
 }
 
 // startOwnServer runs this binary as a server in a new temporary directory
-// and waits for its ready line.
-func startOwnServer(ctx context.Context, extra ...string) (*ownServer, error) {
+// and waits for its ready line. Every line the server logs is also written
+// to log, when it is not nil.
+func startOwnServer(ctx context.Context, log io.Writer, extra ...string) (*ownServer, error) {
 	dir, err := os.MkdirTemp("", "conveyor-bench-")
 	if err != nil {
 		return nil, err
 	}
-	s, err := startServerIn(ctx, dir, extra...)
+	s, err := startServerIn(ctx, dir, log, extra...)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -48,8 +53,9 @@ func startOwnServer(ctx context.Context, extra ...string) (*ownServer, error) {
 }
 
 // startServerIn runs this binary as a server on the data directory dir,
-// new or left by a server halted before, and waits for its ready line.
-func startServerIn(ctx context.Context, dir string, extra ...string) (*ownServer, error) {
+// new or left by a server halted before, and waits for its ready line;
+// every line it logs is also written to log, when it is not nil.
+func startServerIn(ctx context.Context, dir string, log io.Writer, extra ...string) (*ownServer, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -71,6 +77,9 @@ func startServerIn(ctx context.Context, dir string, extra ...string) (*ownServer
 		settled := `msg="` + etcdserver.SettledMessage + `"`
 		returned := `msg="` + memoryReturnedMessage + `"`
 		for sc.Scan() {
+			if log != nil {
+				fmt.Fprintln(log, sc.Text())
+			}
 			if m := readyLinePattern.FindStringSubmatch(sc.Text()); m != nil {
 				ready <- m
 			}
@@ -120,6 +129,9 @@ func (s *ownServer) halt() {
 func (s *ownServer) stop() {
 	s.halt()
 	os.RemoveAll(s.dir)
+	if s.closeLog != nil {
+		s.closeLog()
+	}
 }
 
 // residentMemory reads a process's resident set from /proc, in bytes.

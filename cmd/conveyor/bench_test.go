@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,8 +49,9 @@ func TestBenchScaleScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
+	serverLog := filepath.Join(t.TempDir(), "server.log")
 	cmd := exec.Command(conveyorBinary(t), "bench", "--history", "60", "--inflight", "40", "--idle", "1s", "--tail-wait", "2s", "--settle-wait", "0",
-		"--runs", "20", "--fanout-runs", "5", "--ceilings=false", "--rebuild=false")
+		"--runs", "20", "--fanout-runs", "5", "--ceilings=false", "--rebuild=false", "--server-log", serverLog)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	raw, err := cmd.Output()
@@ -58,6 +61,12 @@ func TestBenchScaleScenario(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "history fill: 60 of 60 runs") {
 		t.Errorf("no progress line of the fill on stderr:\n%s", stderr.String())
+	}
+	// Both servers' logs, the first and the one restarted on the history,
+	// were kept: each logged that it was ready.
+	logged, err := os.ReadFile(serverLog)
+	if n := len(readyLinePattern.FindAllIndex(logged, -1)); err != nil || n != 2 {
+		t.Errorf("--server-log holds %d ready lines (%v), want 2, one per server started:\n%s", n, err, logged)
 	}
 	positive := func(f float64) bool { return f > 0 }
 	notNegative := func(f float64) bool { return f >= 0 }
